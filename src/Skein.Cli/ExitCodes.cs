@@ -1,0 +1,18 @@
+namespace Skein.Cli;
+
+/// <summary>Process exit codes of the skein command.</summary>
+public static class ExitCodes
+{
+    public const int Ok = 0;
+
+    /// <summary>The command line did not parse (System.CommandLine's own code).</summary>
+    public const int ParseError = 1;
+
+    /// <summary>Options parsed but broke a rule (a value out of range, a missing file).</summary>
+    public const int InvalidOptions = 2;
+
+    /// <summary>Data could not be obtained or failed its integrity check.</summary>
+    public const int DataUnavailable = 3;
+
+    public const int Cancelled = 130;
+}

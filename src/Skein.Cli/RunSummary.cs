@@ -1,0 +1,70 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Skein.Learning.Models;
+using Skein.Simulation;
+
+namespace Skein.Cli;
+
+/// <summary>One round in the JSON summary.</summary>
+public sealed record RoundSummary(int Round, double Accuracy, double Loss, double Seconds, int Clients, long Samples, double TrainLoss);
+
+/// <summary>
+/// The JSON summary written by --summary FILE and printed by --json. Field names are a public contract:
+/// add fields, never rename them.
+/// </summary>
+public sealed record RunSummary(
+    string Model,
+    int Clients,
+    double Fraction,
+    int ClientsPerRound,
+    int Epochs,
+    int BatchSize,
+    double Lr,
+    double LrDecay,
+    string Partition,
+    ulong Seed,
+    int Parallelism,
+    IReadOnlyList<RoundSummary> Rounds,
+    double FinalAccuracy,
+    double FinalLoss,
+    double? Target,
+    int? TargetRound,
+    double WallSeconds,
+    double TrainSamplesPerSecond,
+    string ModelSha256)
+{
+    public static JsonSerializerOptions JsonOptions { get; } = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    };
+
+    public static RunSummary From(SimulationReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var o = report.Options;
+        return new RunSummary(
+            o.Model.ToName(),
+            o.Clients,
+            o.Fraction,
+            o.ClientsPerRound,
+            o.LocalEpochs,
+            o.BatchSize,
+            o.LearningRate,
+            o.LearningRateDecay,
+            o.Partition.ToString().ToLowerInvariant(),
+            o.Seed,
+            o.Parallelism,
+            report.Rounds.Select(r => new RoundSummary(r.Round, Math.Round(r.Accuracy, 6), Math.Round(r.Loss, 6), Math.Round(r.Seconds, 3), r.ClientsTrained, r.SamplesTrained, Math.Round(r.TrainLoss, 6))).ToArray(),
+            Math.Round(report.FinalAccuracy, 6),
+            Math.Round(report.FinalLoss, 6),
+            o.TargetAccuracy,
+            report.TargetRound,
+            Math.Round(report.WallSeconds, 3),
+            Math.Round(report.TrainSamplesPerSecond, 1),
+            report.FinalModelSha256);
+    }
+
+    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+}

@@ -1,0 +1,117 @@
+using System.CommandLine;
+using System.Globalization;
+using Skein.Learning.Data;
+using Skein.Learning.Models;
+using Skein.Simulation;
+
+namespace Skein.Cli;
+
+/// <summary>The runner's options as command-line options, with the defaults a command chooses.</summary>
+public sealed class SimulationCliOptions
+{
+    public SimulationCliOptions(SimulationOptions defaults)
+    {
+        ArgumentNullException.ThrowIfNull(defaults);
+        Model = new Option<string>("--model")
+        {
+            Description = "Model: logreg, 2nn (784-200-200-10) or cnn (McMahan et al. 2017)",
+            DefaultValueFactory = _ => defaults.Model.ToName(),
+            HelpName = "name",
+        };
+        OneOf(Model, ModelNames.All);
+        Clients = IntOption("--clients", "K: clients the training set is split among", defaults.Clients);
+        Fraction = DoubleOption("--fraction", "C: fraction of clients sampled each round, in (0, 1]", defaults.Fraction);
+        Rounds = IntOption("--rounds", "R: communication rounds", defaults.Rounds);
+        Epochs = IntOption("--epochs", "E: local epochs per round", defaults.LocalEpochs);
+        BatchSize = IntOption("--batch-size", "B: local minibatch size", defaults.BatchSize);
+        LearningRate = DoubleOption("--lr", "Local SGD learning rate", defaults.LearningRate);
+        LearningRateDecay = DoubleOption("--lr-decay", "Per-round decay of the learning rate: round r uses lr * decay^(r-1)", defaults.LearningRateDecay);
+        Partition = new Option<string>("--partition")
+        {
+            Description = "How data is split: iid, shards (2 label-sorted shards per client) or dirichlet",
+            DefaultValueFactory = _ => defaults.Partition.ToString().ToLowerInvariant(),
+            HelpName = "kind",
+        };
+        OneOf(Partition, ["iid", "shards", "dirichlet"]);
+        Alpha = DoubleOption("--alpha", "Dirichlet concentration for --partition dirichlet", defaults.DirichletAlpha);
+        Seed = new Option<ulong>("--seed") { Description = "Seed for partition, sampling, initialisation and shuffles", DefaultValueFactory = _ => defaults.Seed };
+        Parallelism = IntOption("--parallelism", "Clients trained at once (default: the core count)", defaults.Parallelism);
+        Target = new Option<double?>("--target")
+        {
+            Description = "Target test accuracy; the first round that reaches it is reported",
+            DefaultValueFactory = _ => defaults.TargetAccuracy,
+        };
+        StopAtTarget = new Option<bool>("--stop-at-target") { Description = "End the run at the first round that reaches --target" };
+    }
+
+    public Option<string> Model { get; }
+    public Option<int> Clients { get; }
+    public Option<double> Fraction { get; }
+    public Option<int> Rounds { get; }
+    public Option<int> Epochs { get; }
+    public Option<int> BatchSize { get; }
+    public Option<double> LearningRate { get; }
+    public Option<double> LearningRateDecay { get; }
+    public Option<string> Partition { get; }
+    public Option<double> Alpha { get; }
+    public Option<ulong> Seed { get; }
+    public Option<int> Parallelism { get; }
+    public Option<double?> Target { get; }
+    public Option<bool> StopAtTarget { get; }
+
+    public void AddTo(Command command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        foreach (var o in new Option[] { Model, Clients, Fraction, Rounds, Epochs, BatchSize, LearningRate, LearningRateDecay, Partition, Alpha, Seed, Parallelism, Target, StopAtTarget })
+        {
+            command.Add(o);
+        }
+    }
+
+    public SimulationOptions Bind(ParseResult parse)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        if (!ModelNames.TryParse(parse.GetValue(Model), out var model))
+        {
+            throw new InvalidOperationException("--model was accepted by the parser but is not a known model");
+        }
+        var partition = Enum.Parse<PartitionKind>(parse.GetValue(Partition)!, ignoreCase: true);
+        return new SimulationOptions
+        {
+            Model = model,
+            Clients = parse.GetValue(Clients),
+            Fraction = parse.GetValue(Fraction),
+            Rounds = parse.GetValue(Rounds),
+            LocalEpochs = parse.GetValue(Epochs),
+            BatchSize = parse.GetValue(BatchSize),
+            LearningRate = parse.GetValue(LearningRate),
+            LearningRateDecay = parse.GetValue(LearningRateDecay),
+            Partition = partition,
+            DirichletAlpha = parse.GetValue(Alpha),
+            Seed = parse.GetValue(Seed),
+            Parallelism = parse.GetValue(Parallelism),
+            TargetAccuracy = parse.GetValue(Target),
+            StopAtTarget = parse.GetValue(StopAtTarget),
+        };
+    }
+
+    /// <summary>Like AcceptOnlyFromAmong, but the error names the option as well as the value.</summary>
+    private static void OneOf(Option<string> option, IReadOnlyList<string> allowed)
+    {
+        option.Validators.Add(result =>
+        {
+            var value = result.GetValueOrDefault<string>();
+            if (!allowed.Contains(value, StringComparer.OrdinalIgnoreCase))
+            {
+                result.AddError($"{option.Name} must be one of {string.Join(", ", allowed)}; got '{value}'");
+            }
+        });
+        option.CompletionSources.Add(allowed.ToArray());
+    }
+
+    private static Option<int> IntOption(string name, string description, int defaultValue) =>
+        new(name) { Description = description, DefaultValueFactory = _ => defaultValue };
+
+    private static Option<double> DoubleOption(string name, string description, double defaultValue) =>
+        new(name) { Description = description + $" (default {defaultValue.ToString(CultureInfo.InvariantCulture)})", DefaultValueFactory = _ => defaultValue };
+}

@@ -1,0 +1,117 @@
+using System.Globalization;
+using Skein.Learning.Models;
+using Skein.Simulation;
+using Spectre.Console;
+
+namespace Skein.Cli;
+
+/// <summary>Live progress of a simulation run and its final tables, drawn with Spectre.Console.</summary>
+public sealed class SimulationView(IAnsiConsole console, string title, SimulationOptions options)
+{
+    public async Task RunAsync(SimulationRunner runner, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(runner);
+        console.MarkupLine($"[bold]{Markup.Escape(title)}[/]");
+        console.MarkupLine(Markup.Escape(Describe(options)));
+
+        if (!console.Profile.Capabilities.Interactive)
+        {
+            // Redirected output (CI, a pipe): one plain line per round instead of a redrawn bar.
+            await foreach (var r in runner.RunAsync(cancellationToken))
+            {
+                console.WriteLine(RoundLine(r));
+            }
+            return;
+        }
+
+        await console.Progress()
+            .AutoClear(false)
+            .HideCompleted(false)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .StartAsync(async ctx =>
+            {
+                var task = ctx.AddTask("round 0", maxValue: options.Rounds);
+                await foreach (var r in runner.RunAsync(cancellationToken))
+                {
+                    task.Description = Markup.Escape(RoundLine(r));
+                    task.Value = r.Round;
+                }
+                task.Value = task.MaxValue;
+            });
+    }
+
+    public static string Describe(SimulationOptions o)
+    {
+        ArgumentNullException.ThrowIfNull(o);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"model {o.Model.ToName()}, {o.Partition.ToString().ToLowerInvariant()} partition, K={o.Clients}, C={o.Fraction} ({o.ClientsPerRound}/round), E={o.LocalEpochs}, B={o.BatchSize}, lr={o.LearningRate}{(o.LearningRateDecay < 1 ? $" (x{o.LearningRateDecay}/round)" : "")}, R={o.Rounds}, seed {o.Seed}, {o.Parallelism} in parallel");
+    }
+
+    private static string RoundLine(RoundReport r) => string.Create(CultureInfo.InvariantCulture,
+        $"round {r.Round,3}  accuracy {r.Accuracy:0.0000}  loss {r.Loss:0.0000}  {r.Seconds,5:0.0} s");
+
+    public static void RenderSummary(IAnsiConsole console, SimulationReport report, string? summaryPath)
+    {
+        ArgumentNullException.ThrowIfNull(console);
+        ArgumentNullException.ThrowIfNull(report);
+        var rounds = report.Rounds;
+        var table = new Table().Border(TableBorder.Rounded).Title("[bold]Rounds[/]");
+        table.AddColumn(new TableColumn("round").RightAligned());
+        table.AddColumn(new TableColumn("accuracy").RightAligned());
+        table.AddColumn(new TableColumn("loss").RightAligned());
+        table.AddColumn(new TableColumn("train loss").RightAligned());
+        table.AddColumn(new TableColumn("clients").RightAligned());
+        table.AddColumn(new TableColumn("seconds").RightAligned());
+        table.AddColumn("curve");
+        foreach (var r in Subsample(rounds, 20))
+        {
+            table.AddRow(
+                r.Round.ToString(CultureInfo.InvariantCulture),
+                r.Accuracy.ToString("0.0000", CultureInfo.InvariantCulture),
+                r.Loss.ToString("0.0000", CultureInfo.InvariantCulture),
+                r.TrainLoss.ToString("0.0000", CultureInfo.InvariantCulture),
+                r.ClientsTrained.ToString(CultureInfo.InvariantCulture),
+                r.Seconds.ToString("0.0", CultureInfo.InvariantCulture),
+                Bar(r.Accuracy));
+        }
+        console.Write(table);
+
+        var grid = new Grid().AddColumn().AddColumn();
+        grid.AddRow("[bold]final accuracy[/]", report.FinalAccuracy.ToString("0.0000", CultureInfo.InvariantCulture));
+        grid.AddRow("final loss", report.FinalLoss.ToString("0.0000", CultureInfo.InvariantCulture));
+        if (report.Options.TargetAccuracy is { } target)
+        {
+            grid.AddRow($"first round at {target.ToString("0.####", CultureInfo.InvariantCulture)}", report.TargetRound?.ToString(CultureInfo.InvariantCulture) ?? "not reached");
+        }
+        grid.AddRow("wall time", report.WallSeconds.ToString("0.0 's'", CultureInfo.InvariantCulture));
+        grid.AddRow("training throughput", report.TrainSamplesPerSecond.ToString("#,0 'samples/s'", CultureInfo.InvariantCulture));
+        grid.AddRow("model sha256", report.FinalModelSha256);
+        if (summaryPath is not null)
+        {
+            grid.AddRow("summary", Markup.Escape(summaryPath));
+        }
+        console.Write(new Panel(grid).Header("Result").Border(BoxBorder.Rounded));
+    }
+
+    /// <summary>At most <paramref name="max"/> rounds, evenly spaced, always including the first and the last.</summary>
+    private static IEnumerable<RoundReport> Subsample(IReadOnlyList<RoundReport> rounds, int max)
+    {
+        if (rounds.Count <= max)
+        {
+            return rounds;
+        }
+        var picked = new SortedSet<int>();
+        for (var i = 0; i < max; i++)
+        {
+            picked.Add((int)Math.Round(i * (rounds.Count - 1) / (double)(max - 1)));
+        }
+        return picked.Select(i => rounds[i]);
+    }
+
+    private static string Bar(double accuracy)
+    {
+        const int width = 30;
+        var filled = (int)Math.Round(Math.Clamp(accuracy, 0, 1) * width);
+        return "[green]" + new string('█', filled) + "[/][grey]" + new string('·', width - filled) + "[/]";
+    }
+}

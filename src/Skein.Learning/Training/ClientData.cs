@@ -1,0 +1,37 @@
+using Skein.Learning.Data;
+using static TorchSharp.torch;
+
+namespace Skein.Learning.Training;
+
+/// <summary>One client's examples as tensors (features [n, d] float32, labels [n] int64), built once and reused.</summary>
+public sealed class ClientData : IDisposable
+{
+    public ClientData(LabeledImages source, ReadOnlySpan<int> indices)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        TorchRuntime.EnsureInitialized();
+        var d = source.FeatureCount;
+        var features = new float[indices.Length * d];
+        var labels = new long[indices.Length];
+        for (var i = 0; i < indices.Length; i++)
+        {
+            source.Features.AsSpan(indices[i] * d, d).CopyTo(features.AsSpan(i * d));
+            labels[i] = source.Labels[indices[i]];
+        }
+        Features = tensor(features, [indices.Length, d]);
+        Labels = tensor(labels);
+        Count = indices.Length;
+    }
+
+    public Tensor Features { get; }
+
+    public Tensor Labels { get; }
+
+    public int Count { get; }
+
+    public void Dispose()
+    {
+        Features.Dispose();
+        Labels.Dispose();
+    }
+}

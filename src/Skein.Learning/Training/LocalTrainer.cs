@@ -1,0 +1,90 @@
+using System.Diagnostics;
+using Skein.Core;
+using Skein.Learning.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Skein.Learning.Training;
+
+/// <summary>Local training hyper-parameters: E epochs of minibatch SGD with batch size B and learning rate lr.</summary>
+public sealed record TrainingOptions(int Epochs, int BatchSize, double LearningRate)
+{
+    /// <summary>SGD momentum (0: plain SGD as in McMahan et al.).</summary>
+    public double Momentum { get; init; }
+
+    /// <summary>Returns the first rule a value breaks, naming the option, or null if all hold.</summary>
+    public string? Validate()
+    {
+        if (Epochs < 1)
+        {
+            return $"epochs must be >= 1, got {Epochs}";
+        }
+        if (BatchSize < 1)
+        {
+            return $"batch size must be >= 1, got {BatchSize}";
+        }
+        if (!(LearningRate > 0) || double.IsInfinity(LearningRate))
+        {
+            return $"learning rate must be a finite number > 0, got {LearningRate}";
+        }
+        return Momentum is < 0 or >= 1 ? $"momentum must be in [0, 1), got {Momentum}" : null;
+    }
+}
+
+/// <summary>What one local training run did.</summary>
+public sealed record TrainingResult(long Samples, int Steps, double MeanLoss, TimeSpan Elapsed);
+
+/// <summary>Local training: seeded shuffles, minibatch SGD, cross-entropy loss.</summary>
+public static class LocalTrainer
+{
+    public static TrainingResult Train(TorchModel model, ClientData data, TrainingOptions options, ulong seed, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Validate() is { } error)
+        {
+            throw new ArgumentException(error, nameof(options));
+        }
+
+        var stopwatch = Stopwatch.StartNew();
+        var module = model.Module;
+        module.train();
+        using var optimizer = optim.SGD(model.Parameters, options.LearningRate, options.Momentum);
+        var rng = DeterministicRandom.Derive(seed, "train/shuffle");
+        var order = new long[data.Count];
+        double lossSum = 0;
+        long samples = 0;
+        var steps = 0;
+
+        for (var epoch = 0; epoch < options.Epochs; epoch++)
+        {
+            for (var i = 0; i < order.Length; i++)
+            {
+                order[i] = i;
+            }
+            rng.Shuffle(order.AsSpan());
+            using var epochScope = NewDisposeScope();
+            // One gather per epoch; batches are then views (narrow) of the shuffled copy, not copies.
+            using var permutation = tensor(order);
+            var x = data.Features.index_select(0, permutation);
+            var y = data.Labels.index_select(0, permutation);
+            for (var start = 0; start < data.Count; start += options.BatchSize)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                using var stepScope = NewDisposeScope();
+                var length = Math.Min(options.BatchSize, data.Count - start);
+                var xb = x.narrow(0, start, length);
+                var yb = y.narrow(0, start, length);
+                optimizer.zero_grad();
+                var loss = nn.functional.cross_entropy(module.call(xb), yb);
+                loss.backward();
+                optimizer.step();
+                lossSum += loss.item<float>() * length;
+                samples += length;
+                steps++;
+            }
+        }
+        return new TrainingResult(samples, steps, samples == 0 ? 0 : lossSum / samples, stopwatch.Elapsed);
+    }
+}

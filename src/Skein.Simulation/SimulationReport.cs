@@ -1,0 +1,24 @@
+namespace Skein.Simulation;
+
+/// <summary>One round's outcome: global test accuracy and loss after aggregation, and timings.</summary>
+public sealed record RoundReport(
+    int Round,
+    double Accuracy,
+    double Loss,
+    double Seconds,
+    int ClientsTrained,
+    long SamplesTrained,
+    double TrainLoss,
+    double TrainSeconds,
+    double LongestClientSeconds);
+
+/// <summary>The outcome of a whole run.</summary>
+public sealed record SimulationReport(
+    SimulationOptions Options,
+    IReadOnlyList<RoundReport> Rounds,
+    double FinalAccuracy,
+    double FinalLoss,
+    double WallSeconds,
+    double TrainSamplesPerSecond,
+    int? TargetRound,
+    string FinalModelSha256);

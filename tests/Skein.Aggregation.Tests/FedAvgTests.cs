@@ -1,0 +1,101 @@
+using CsCheck;
+using Skein.Aggregation;
+
+namespace Skein.Aggregation.Tests;
+
+public sealed class FedAvgTests
+{
+    private static (float[] Global, ClientUpdate[] Updates) RandomRound(int seed, int n, int p)
+    {
+        var rng = new Random(seed);
+        var global = Enumerable.Range(0, p).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray();
+        var updates = Enumerable.Range(0, n)
+            .Select(_ => new ClientUpdate(Enumerable.Range(0, p).Select(_ => (float)((rng.NextDouble() - 0.5) * 0.1)).ToArray(), rng.Next(1, 1000)))
+            .ToArray();
+        return (global, updates);
+    }
+
+    /// <summary>The definition, in double precision: w + sum_k (n_k / n) delta_k.</summary>
+    private static double[] Reference(float[] global, ClientUpdate[] updates)
+    {
+        var total = updates.Sum(u => (double)u.SampleCount);
+        var result = global.Select(g => (double)g).ToArray();
+        foreach (var u in updates)
+        {
+            var d = u.Delta.Span;
+            for (var i = 0; i < result.Length; i++)
+            {
+                result[i] += u.SampleCount / total * d[i];
+            }
+        }
+        return result;
+    }
+
+    [Theory]
+    [InlineData(1, 1, 7)]
+    [InlineData(2, 3, 1)]
+    [InlineData(3, 10, 1001)]
+    [InlineData(4, 37, 4099)]
+    public void Equals_the_sample_weighted_mean(int seed, int n, int p)
+    {
+        var (global, updates) = RandomRound(seed, n, p);
+        var expected = Reference(global, updates);
+        new FedAvg().Aggregate(global, updates);
+        for (var i = 0; i < p; i++)
+        {
+            Assert.Equal(expected[i], global[i], 1e-6);
+        }
+    }
+
+    [Fact]
+    public void Weighted_mean_property_holds_for_random_rounds()
+    {
+        Gen.Select(Gen.Int[1, 20], Gen.Int[1, 300], Gen.Int).Sample((n, p, seed) =>
+        {
+            var (global, updates) = RandomRound(seed, n, p);
+            var expected = Reference(global, updates);
+            new FedAvg().Aggregate(global, updates);
+            return expected.Zip(global).All(t => Math.Abs(t.First - t.Second) < 1e-5);
+        });
+    }
+
+    [Fact]
+    public void Equal_weights_of_identical_updates_give_that_update()
+    {
+        var delta = new[] { 1f, -2f, 0.5f };
+        var global = new[] { 10f, 10f, 10f };
+        new FedAvg().Aggregate(global, [new ClientUpdate(delta, 5), new ClientUpdate(delta, 5)]);
+        Assert.Equal([11f, 8f, 10.5f], global);
+    }
+
+    [Fact]
+    public void Sample_counts_weight_the_mean()
+    {
+        var global = new float[1];
+        new FedAvg().Aggregate(global, [new ClientUpdate(new[] { 1f }, 3), new ClientUpdate(new[] { 5f }, 1)]);
+        Assert.Equal(2f, global[0]);
+    }
+
+    [Fact]
+    public void Is_bit_for_bit_deterministic_for_the_same_inputs_in_the_same_order()
+    {
+        var (global, updates) = RandomRound(9, 25, 100_003);
+        var a = global.ToArray();
+        var b = global.ToArray();
+        new FedAvg().Aggregate(a, updates);
+        new FedAvg().Aggregate(b, updates.Select(u => new ClientUpdate(u.Delta.ToArray(), u.SampleCount)).ToArray());
+        Assert.Equal(a.Select(BitConverter.SingleToInt32Bits), b.Select(BitConverter.SingleToInt32Bits));
+        Assert.NotEqual(global, a);
+    }
+
+    [Fact]
+    public void Refuses_empty_rounds_wrong_lengths_and_non_positive_counts()
+    {
+        var global = new float[3];
+        Assert.Throws<ArgumentException>(() => new FedAvg().Aggregate(global, []));
+        Assert.Throws<ArgumentException>(() => new FedAvg().Aggregate(global, [new ClientUpdate(new float[2], 1)]));
+        var ex = Assert.Throws<ArgumentException>(() => new FedAvg().Aggregate(global, [new ClientUpdate(new float[3], 0)]));
+        Assert.Contains("sample count", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(new float[3], global);
+    }
+}

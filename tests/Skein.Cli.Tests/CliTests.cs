@@ -1,0 +1,125 @@
+using System.Text.Json;
+using Skein.Cli;
+
+namespace Skein.Cli.Tests;
+
+public sealed class CliTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("skein-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static async Task<(int Code, string Out, string Err)> Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var code = await SkeinCommand.RunAsync(args, output, error, TestContext.Current.CancellationToken);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    [Theory]
+    [InlineData("--fraction", "1.5", "--fraction must be in (0, 1], got 1.5")]
+    [InlineData("--fraction", "0", "--fraction must be in (0, 1], got 0")]
+    [InlineData("--clients", "0", "--clients must be >= 1, got 0")]
+    [InlineData("--rounds", "-3", "--rounds must be >= 1, got -3")]
+    [InlineData("--epochs", "0", "--epochs must be >= 1, got 0")]
+    [InlineData("--batch-size", "0", "--batch-size must be >= 1, got 0")]
+    [InlineData("--lr", "-0.1", "--lr must be a finite number > 0, got -0.1")]
+    [InlineData("--lr-decay", "1.5", "--lr-decay must be in (0, 1]")]
+    [InlineData("--alpha", "0", "--alpha must be a finite number > 0")]
+    [InlineData("--parallelism", "0", "--parallelism must be >= 1")]
+    [InlineData("--target", "2", "--target must be in (0, 1]")]
+    public async Task Out_of_range_values_name_the_option_and_the_rule(string option, string value, string message)
+    {
+        foreach (var command in new[] { "simulate", "demo" })
+        {
+            var (code, _, err) = await Run(command, option, value, "--data-dir", _dir);
+            Assert.Equal(ExitCodes.InvalidOptions, code);
+            Assert.Contains(message, err, StringComparison.Ordinal);
+        }
+        Assert.False(Directory.Exists(Path.Combine(_dir, "mnist")), "invalid options must fail before any download");
+    }
+
+    [Theory]
+    [InlineData("--model", "resnet", "resnet")]
+    [InlineData("--partition", "random", "random")]
+    [InlineData("--rounds", "abc", "abc")]
+    [InlineData("--seed", "-1", "-1")]
+    public async Task Unparseable_values_fail_with_a_message_and_non_zero_exit(string option, string value, string mentioned)
+    {
+        var (code, _, err) = await Run("simulate", option, value);
+        Assert.NotEqual(0, code);
+        Assert.Contains(mentioned, err, StringComparison.Ordinal);
+        Assert.Contains(option, err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Unknown_commands_and_options_fail()
+    {
+        var (code, _, err) = await Run("frobnicate");
+        Assert.NotEqual(0, code);
+        Assert.Contains("frobnicate", err, StringComparison.Ordinal);
+        (code, _, err) = await Run("demo", "--no-such-option");
+        Assert.NotEqual(0, code);
+        Assert.Contains("--no-such-option", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_summary_into_a_missing_folder_is_refused_before_training()
+    {
+        var (code, _, err) = await Run("demo", "--summary", Path.Combine(_dir, "missing", "s.json"), "--data-dir", _dir);
+        Assert.Equal(ExitCodes.InvalidOptions, code);
+        Assert.Contains("--summary", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_missing_mnist_dir_is_a_data_error()
+    {
+        var (code, _, err) = await Run("simulate", "--mnist-dir", Path.Combine(_dir, "nowhere"));
+        Assert.Equal(ExitCodes.DataUnavailable, code);
+        Assert.Contains("--mnist-dir", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_mnist_dir_with_wrong_files_is_refused()
+    {
+        var own = Directory.CreateDirectory(Path.Combine(_dir, "fake-mnist")).FullName;
+        foreach (var name in new[] { "train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte" })
+        {
+            await File.WriteAllBytesAsync(Path.Combine(own, name), [0, 0, 8, 1, 0, 0, 0, 0], TestContext.Current.CancellationToken);
+        }
+        var (code, _, err) = await Run("simulate", "--mnist-dir", own);
+        Assert.Equal(ExitCodes.DataUnavailable, code);
+        Assert.Contains("SHA-256", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Simulate_on_real_mnist_prints_one_json_object_and_writes_the_summary()
+    {
+        var summary = Path.Combine(_dir, "summary.json");
+        var (code, stdout, err) = await Run("simulate", "--model", "logreg", "--clients", "10", "--fraction", "0.5", "--rounds", "2",
+            "--batch-size", "50", "--lr", "0.05", "--target", "0.8", "--json", "--summary", summary, "--data-dir", _dir);
+        Assert.True(code == 0, err);
+
+        using var doc = JsonDocument.Parse(stdout);
+        var root = doc.RootElement;
+        Assert.Equal("logreg", root.GetProperty("model").GetString());
+        Assert.Equal(10, root.GetProperty("clients").GetInt32());
+        var rounds = root.GetProperty("rounds");
+        Assert.Equal(2, rounds.GetArrayLength());
+        Assert.Equal(1, rounds[0].GetProperty("round").GetInt32());
+        foreach (var field in new[] { "accuracy", "loss", "seconds" })
+        {
+            Assert.True(rounds[1].GetProperty(field).GetDouble() > 0, field);
+        }
+        var final = root.GetProperty("final_accuracy").GetDouble();
+        Assert.InRange(final, 0.8, 1.0);
+        Assert.Equal(rounds[1].GetProperty("accuracy").GetDouble(), final);
+        Assert.True(root.GetProperty("wall_seconds").GetDouble() > 0);
+        Assert.True(root.GetProperty("train_samples_per_second").GetDouble() > 0);
+        Assert.Equal(64, root.GetProperty("model_sha256").GetString()!.Length);
+
+        using var written = JsonDocument.Parse(await File.ReadAllTextAsync(summary, TestContext.Current.CancellationToken));
+        Assert.Equal(final, written.RootElement.GetProperty("final_accuracy").GetDouble());
+    }
+}
