@@ -57,6 +57,11 @@ public static class SimulationSession
 
         // Human output goes to stdout; with --json, stdout carries only the JSON object and progress goes to stderr.
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(json ? stderr : stdout) });
+        if (!console.Profile.Capabilities.Interactive)
+        {
+            // A log file or a pipe has no width; 80 columns would wrap the tables.
+            console.Profile.Width = 132;
+        }
         SimulationReport report;
         try
         {

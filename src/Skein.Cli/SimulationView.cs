@@ -110,7 +110,7 @@ public sealed class SimulationView(IAnsiConsole console, string title, Simulatio
 
     private static string Bar(double accuracy)
     {
-        const int width = 30;
+        const int width = 20;
         var filled = (int)Math.Round(Math.Clamp(accuracy, 0, 1) * width);
         return "[green]" + new string('█', filled) + "[/][grey]" + new string('·', width - filled) + "[/]";
     }

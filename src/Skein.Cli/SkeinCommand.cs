@@ -11,6 +11,7 @@ public static class SkeinCommand
         root.Add(DemoCommand.Build());
         root.Add(SimulateCommand.Build());
         root.Add(DataCommand.Build());
+        root.Add(BenchCommand.Build());
         return root;
     }
 

@@ -64,6 +64,17 @@ public sealed class CliTests : IDisposable
         Assert.Contains("--no-such-option", err, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("--models", "2nn,resnet", "--models: 'resnet'")]
+    [InlineData("--samples", "0", "--samples must be >= 1")]
+    [InlineData("--parallelism", "0", "--parallelism must be between 1 and --samples")]
+    public async Task Bench_train_validates_its_options(string option, string value, string message)
+    {
+        var (code, _, err) = await Run("bench", "train", option, value, "--data-dir", _dir);
+        Assert.Equal(ExitCodes.InvalidOptions, code);
+        Assert.Contains(message, err, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_summary_into_a_missing_folder_is_refused_before_training()
     {

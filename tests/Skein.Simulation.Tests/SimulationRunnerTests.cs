@@ -134,4 +134,14 @@ public sealed class SimulationRunnerTests
         Assert.Equal(1, (Options() with { Clients = 100, Fraction = 0.001 }).ClientsPerRound);
         Assert.Equal(100, (Options() with { Clients = 100, Fraction = 1 }).ClientsPerRound);
     }
+
+    [Fact]
+    public async Task Training_benchmark_measures_both_configurations_in_one_run()
+    {
+        var r = await TrainingBenchmark.MeasureAsync(Train, ModelKind.LogReg, 400, 20, 2, 1, TestContext.Current.CancellationToken);
+        Assert.Equal("logreg", r.Model);
+        Assert.Equal(400, r.Samples);
+        Assert.True(r.SamplesPerSecond > 0 && r.SingleWorkerSamplesPerSecond > 0);
+        Assert.Equal(r.SamplesPerSecond / r.SingleWorkerSamplesPerSecond, r.Speedup, 1e-9);
+    }
 }
