@@ -27,7 +27,10 @@ public sealed class NpmPackSource(TimeSpan? timeout = null) : IPackageTarballSou
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { "pack", $"{package}@{version}", "--json", "--pack-destination", folder })
+        // Few, short retries: when the registry is unreachable, the HTTPS source (or a clear error) should follow
+        // within seconds, not after npm's default minute of back-off.
+        foreach (var arg in new[] { "pack", $"{package}@{version}", "--json", "--pack-destination", folder,
+                     "--fetch-retries=1", "--fetch-retry-mintimeout=1000", "--fetch-retry-maxtimeout=4000" })
         {
             psi.ArgumentList.Add(arg);
         }
@@ -60,14 +63,26 @@ public sealed class NpmPackSource(TimeSpan? timeout = null) : IPackageTarballSou
             }
             if (process.ExitCode != 0)
             {
-                var err = (await stderr).Trim();
-                var lastLines = string.Join(" ", err.Split('\n').TakeLast(3)).Trim();
-                throw new InvalidOperationException($"npm pack exited with {process.ExitCode}: {lastLines}");
+                throw new InvalidOperationException($"npm pack exited with {process.ExitCode}: {Summarize(await stderr)}");
             }
             var fileName = ParseFileName(await stdout) ?? $"{package}-{version}.tgz";
             var path = Path.Combine(folder, fileName);
             return File.Exists(path) ? path : throw new FileNotFoundException($"npm pack reported {fileName} but it is not in {folder}");
         }
+    }
+
+    /// <summary>npm's first two distinct error lines (the code and the reason), without the log-file noise.</summary>
+    private static string Summarize(string stderr)
+    {
+        var lines = stderr.Split('\n')
+            .Select(l => l.Trim())
+            .Where(l => l.StartsWith("npm error", StringComparison.Ordinal) || l.StartsWith("npm ERR!", StringComparison.Ordinal))
+            .Select(l => l[(l.IndexOf(' ', 4) + 1)..].Trim())
+            .Where(l => l.Length > 0 && !l.Contains("complete log", StringComparison.Ordinal))
+            .Distinct()
+            .Take(2)
+            .ToArray();
+        return lines.Length > 0 ? string.Join("; ", lines) : stderr.Trim();
     }
 
     private static string? ParseFileName(string json)
