@@ -27,16 +27,6 @@ public static class DemoCommand
         TargetAccuracy = 0.97,
     };
 
-    public static Command Build()
-    {
-        var command = new Command("demo", "Train a model federatedly on MNIST and watch the accuracy climb");
-        var sim = new SimulationCliOptions(Defaults);
-        var data = new DataOptions();
-        var output = new OutputOptions();
-        sim.AddTo(command);
-        data.AddTo(command);
-        output.AddTo(command);
-        command.SetAction((parse, ct) => SimulationSession.RunAsync(parse, sim, data, output, "Skein demo: federated MNIST", ct));
-        return command;
-    }
+    public static Command Build() => SimulationSession.BuildCommand(
+        "demo", "Train a model federatedly on MNIST and watch the accuracy climb", Defaults, "Skein demo: federated MNIST");
 }

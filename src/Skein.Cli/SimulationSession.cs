@@ -97,6 +97,20 @@ public static class SimulationSession
         return ExitCodes.Ok;
     }
 
+    /// <summary>A command that runs the simulation with every runner option, defaulting to <paramref name="defaults"/>.</summary>
+    public static Command BuildCommand(string name, string description, SimulationOptions defaults, string title)
+    {
+        var command = new Command(name, description);
+        var sim = new SimulationCliOptions(defaults);
+        var data = new DataOptions();
+        var output = new OutputOptions();
+        sim.AddTo(command);
+        data.AddTo(command);
+        output.AddTo(command);
+        command.SetAction((parse, ct) => RunAsync(parse, sim, data, output, title, ct));
+        return command;
+    }
+
     public static int Fail(TextWriter stderr, int code, IEnumerable<string> errors)
     {
         ArgumentNullException.ThrowIfNull(stderr);

@@ -80,27 +80,8 @@ public sealed class ModelTests
 
 public sealed class TrainingTests
 {
-    /// <summary>Linearly separable 784-feature data: each class raises its own block of 60 features.</summary>
-    internal static LabeledImages Synthetic(int n, int seed)
-    {
-        var rng = new Random(seed);
-        var features = new float[n * 784];
-        var labels = new byte[n];
-        for (var i = 0; i < n; i++)
-        {
-            var label = rng.Next(10);
-            labels[i] = (byte)label;
-            for (var j = 0; j < 784; j++)
-            {
-                features[(i * 784) + j] = (float)(rng.NextDouble() - 0.5);
-            }
-            for (var j = 0; j < 60; j++)
-            {
-                features[(i * 784) + (label * 60) + j] += 1f;
-            }
-        }
-        return new LabeledImages(features, labels, 784, 10);
-    }
+    /// <summary>Linearly separable data: each class raises its own block of 60 features.</summary>
+    internal static LabeledImages Synthetic(int n, int seed) => SyntheticImages.Create(n, (ulong)seed, signal: 1f, blockSize: 60);
 
     [Theory]
     [InlineData(ModelKind.LogReg)]

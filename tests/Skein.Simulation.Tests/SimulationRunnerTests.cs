@@ -6,26 +6,7 @@ namespace Skein.Simulation.Tests;
 
 public sealed class SimulationRunnerTests
 {
-    private static LabeledImages Synthetic(int n, int seed)
-    {
-        var rng = new Random(seed);
-        var features = new float[n * 784];
-        var labels = new byte[n];
-        for (var i = 0; i < n; i++)
-        {
-            var label = rng.Next(10);
-            labels[i] = (byte)label;
-            for (var j = 0; j < 784; j++)
-            {
-                features[(i * 784) + j] = (float)(rng.NextDouble() - 0.5);
-            }
-            for (var j = 0; j < 40; j++)
-            {
-                features[(i * 784) + (label * 40) + j] += 1f;
-            }
-        }
-        return new LabeledImages(features, labels, 784, 10);
-    }
+    private static LabeledImages Synthetic(int n, int seed) => SyntheticImages.Create(n, (ulong)seed);
 
     private static readonly LabeledImages Train = Synthetic(2_000, 1);
     private static readonly LabeledImages Test = Synthetic(500, 2);
