@@ -62,8 +62,11 @@ public sealed class SimulationView(IAnsiConsole console, string title, Simulatio
         table.AddColumn(new TableColumn("train loss").RightAligned());
         table.AddColumn(new TableColumn("clients").RightAligned());
         table.AddColumn(new TableColumn("seconds").RightAligned());
-        table.AddColumn("curve");
-        foreach (var r in Subsample(rounds, 20))
+        var shown = Subsample(rounds, 20).ToArray();
+        // The bar spans from the lowest accuracy shown to 1, so the last points of a climb stay distinguishable.
+        var low = shown.Length == 0 ? 0 : Math.Floor(shown.Min(r => r.Accuracy) * 20) / 20;
+        table.AddColumn($"{low.ToString("0.00", CultureInfo.InvariantCulture)} .. 1.00");
+        foreach (var r in shown)
         {
             table.AddRow(
                 r.Round.ToString(CultureInfo.InvariantCulture),
@@ -72,7 +75,7 @@ public sealed class SimulationView(IAnsiConsole console, string title, Simulatio
                 r.TrainLoss.ToString("0.0000", CultureInfo.InvariantCulture),
                 r.ClientsTrained.ToString(CultureInfo.InvariantCulture),
                 r.Seconds.ToString("0.0", CultureInfo.InvariantCulture),
-                Bar(r.Accuracy));
+                Bar((r.Accuracy - low) / Math.Max(1e-9, 1 - low)));
         }
         console.Write(table);
 
@@ -85,7 +88,7 @@ public sealed class SimulationView(IAnsiConsole console, string title, Simulatio
         }
         grid.AddRow("wall time", report.WallSeconds.ToString("0.0 's'", CultureInfo.InvariantCulture));
         grid.AddRow("training throughput", report.TrainSamplesPerSecond.ToString("#,0 'samples/s'", CultureInfo.InvariantCulture));
-        grid.AddRow("model sha256", report.FinalModelSha256);
+        grid.AddRow("model sha256", report.FinalModelSha256[..16] + "… (full hash in --json)");
         if (summaryPath is not null)
         {
             grid.AddRow("summary", Markup.Escape(summaryPath));
@@ -108,10 +111,10 @@ public sealed class SimulationView(IAnsiConsole console, string title, Simulatio
         return picked.Select(i => rounds[i]);
     }
 
-    private static string Bar(double accuracy)
+    private static string Bar(double fraction)
     {
-        const int width = 20;
-        var filled = (int)Math.Round(Math.Clamp(accuracy, 0, 1) * width);
+        const int width = 12;
+        var filled = (int)Math.Round(Math.Clamp(fraction, 0, 1) * width);
         return "[green]" + new string('█', filled) + "[/][grey]" + new string('·', width - filled) + "[/]";
     }
 }
