@@ -8,7 +8,7 @@ public sealed class FedAvg : IAggregationStrategy
 {
     public string Name => "fedavg";
 
-    public void Aggregate(Span<float> global, IReadOnlyList<ClientUpdate> updates)
+    public void Aggregate(Span<float> global, IReadOnlyList<ClientUpdate> updates, AggregationContext context)
     {
         ArgumentNullException.ThrowIfNull(updates);
         if (updates.Count == 0)

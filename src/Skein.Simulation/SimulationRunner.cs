@@ -140,7 +140,7 @@ public sealed class SimulationRunner : IDisposable
         {
             updates[i] = new ClientUpdate(deltas[i], results[i].Samples / training.Epochs);
         }
-        _strategy.Aggregate(_global, updates);
+        _strategy.Aggregate(_global, updates, new AggregationContext(round, _options.Seed));
 
         var evaluation = await EvaluateGlobalAsync(cancellationToken);
         var samples = results.Sum(r => r.Samples);

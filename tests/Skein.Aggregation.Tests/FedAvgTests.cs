@@ -40,7 +40,7 @@ public sealed class FedAvgTests
     {
         var (global, updates) = RandomRound(seed, n, p);
         var expected = Reference(global, updates);
-        new FedAvg().Aggregate(global, updates);
+        new FedAvg().Aggregate(global, updates, default);
         for (var i = 0; i < p; i++)
         {
             Assert.Equal(expected[i], global[i], 1e-6);
@@ -54,7 +54,7 @@ public sealed class FedAvgTests
         {
             var (global, updates) = RandomRound(seed, n, p);
             var expected = Reference(global, updates);
-            new FedAvg().Aggregate(global, updates);
+            new FedAvg().Aggregate(global, updates, default);
             return expected.Zip(global).All(t => Math.Abs(t.First - t.Second) < 1e-5);
         });
     }
@@ -64,7 +64,7 @@ public sealed class FedAvgTests
     {
         var delta = new[] { 1f, -2f, 0.5f };
         var global = new[] { 10f, 10f, 10f };
-        new FedAvg().Aggregate(global, [new ClientUpdate(delta, 5), new ClientUpdate(delta, 5)]);
+        new FedAvg().Aggregate(global, [new ClientUpdate(delta, 5), new ClientUpdate(delta, 5)], default);
         Assert.Equal([11f, 8f, 10.5f], global);
     }
 
@@ -72,7 +72,7 @@ public sealed class FedAvgTests
     public void Sample_counts_weight_the_mean()
     {
         var global = new float[1];
-        new FedAvg().Aggregate(global, [new ClientUpdate(new[] { 1f }, 3), new ClientUpdate(new[] { 5f }, 1)]);
+        new FedAvg().Aggregate(global, [new ClientUpdate(new[] { 1f }, 3), new ClientUpdate(new[] { 5f }, 1)], default);
         Assert.Equal(2f, global[0]);
     }
 
@@ -82,8 +82,8 @@ public sealed class FedAvgTests
         var (global, updates) = RandomRound(9, 25, 100_003);
         var a = global.ToArray();
         var b = global.ToArray();
-        new FedAvg().Aggregate(a, updates);
-        new FedAvg().Aggregate(b, updates.Select(u => new ClientUpdate(u.Delta.ToArray(), u.SampleCount)).ToArray());
+        new FedAvg().Aggregate(a, updates, default);
+        new FedAvg().Aggregate(b, updates.Select(u => new ClientUpdate(u.Delta.ToArray(), u.SampleCount)).ToArray(), default);
         Assert.Equal(a.Select(BitConverter.SingleToInt32Bits), b.Select(BitConverter.SingleToInt32Bits));
         Assert.NotEqual(global, a);
     }
@@ -92,9 +92,9 @@ public sealed class FedAvgTests
     public void Refuses_empty_rounds_wrong_lengths_and_non_positive_counts()
     {
         var global = new float[3];
-        Assert.Throws<ArgumentException>(() => new FedAvg().Aggregate(global, []));
-        Assert.Throws<ArgumentException>(() => new FedAvg().Aggregate(global, [new ClientUpdate(new float[2], 1)]));
-        var ex = Assert.Throws<ArgumentException>(() => new FedAvg().Aggregate(global, [new ClientUpdate(new float[3], 0)]));
+        Assert.Throws<ArgumentException>(() => new FedAvg().Aggregate(global, [], default));
+        Assert.Throws<ArgumentException>(() => new FedAvg().Aggregate(global, [new ClientUpdate(new float[2], 1)], default));
+        var ex = Assert.Throws<ArgumentException>(() => new FedAvg().Aggregate(global, [new ClientUpdate(new float[3], 0)], default));
         Assert.Contains("sample count", ex.Message, StringComparison.Ordinal);
         Assert.Equal(new float[3], global);
     }
