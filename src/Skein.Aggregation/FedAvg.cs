@@ -15,16 +15,6 @@ public sealed class FedAvg : IAggregationStrategy
         {
             throw new ArgumentException("FedAvg needs at least one update", nameof(updates));
         }
-        var accumulator = new WeightedSumAccumulator(global.Length);
-        for (var i = 0; i < updates.Count; i++)
-        {
-            var u = updates[i];
-            if (u.SampleCount <= 0)
-            {
-                throw new ArgumentException($"update {i}: sample count must be > 0, got {u.SampleCount}", nameof(updates));
-            }
-            accumulator.Add(u.Delta.Span, u.SampleCount);
-        }
-        accumulator.AddMeanTo(global);
+        BlockedWeightedSum.AddWeightedMeanTo(global, updates);
     }
 }

@@ -1,9 +1,11 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using Skein.Aggregation;
 using Skein.Learning.Data;
 using Skein.Learning.Models;
 using Skein.Simulation;
+using Skein.Simulation.Benchmarks;
 using Spectre.Console;
 
 namespace Skein.Cli;
@@ -17,7 +19,103 @@ public static class BenchCommand
     {
         var bench = new Command("bench", "Benchmarks (figures and how they were measured: docs/benchmarks.md)");
         bench.Add(BuildTrain());
+        bench.Add(BenchFlCommand.Build());
+        bench.Add(BuildAggregate());
         return bench;
+    }
+
+    private static Command BuildAggregate()
+    {
+        var command = new Command("aggregate", "Aggregation throughput of every strategy in GB/s of update data, beside a same-run memory copy");
+        var ns = new Option<string>("--n") { Description = "Comma-separated update counts", DefaultValueFactory = _ => "10,100,1000" };
+        var ps = new Option<string>("--p") { Description = "Comma-separated parameter counts", DefaultValueFactory = _ => "200000,1700000,25000000" };
+        var names = new Option<string?>("--strategies") { Description = "Comma-separated strategies (default: all)" };
+        var maxGib = new Option<double>("--max-gib") { Description = "Skip combinations whose updates exceed this many GiB", DefaultValueFactory = _ => 8.0 };
+        var json = new Option<bool>("--json") { Description = "Print exactly one JSON object on stdout" };
+        foreach (var o in new Option[] { ns, ps, names, maxGib, json })
+        {
+            command.Add(o);
+        }
+        command.SetAction(async (parse, ct) =>
+        {
+            var stderr = parse.InvocationConfiguration.Error;
+            var stdout = parse.InvocationConfiguration.Output;
+            if (!TryParseList(parse.GetValue(ns)!, out var nList) || nList.Any(v => v < 1))
+            {
+                return SimulationSession.Fail(stderr, ExitCodes.InvalidOptions, [$"--n: expected comma-separated positive integers, got '{parse.GetValue(ns)}'"]);
+            }
+            if (!TryParseList(parse.GetValue(ps)!, out var pList) || pList.Any(v => v < 1))
+            {
+                return SimulationSession.Fail(stderr, ExitCodes.InvalidOptions, [$"--p: expected comma-separated positive integers, got '{parse.GetValue(ps)}'"]);
+            }
+            var wanted = parse.GetValue(names)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            if (wanted?.FirstOrDefault(w => !StrategyFactory.Names.Contains(w)) is { } unknown)
+            {
+                return SimulationSession.Fail(stderr, ExitCodes.InvalidOptions, [$"--strategies: '{unknown}' is not one of {string.Join(", ", StrategyFactory.Names)}"]);
+            }
+
+            var results = new List<AggregationThroughput>();
+            var skipped = new List<object>();
+            foreach (var n in nList)
+            {
+                foreach (var p in pList)
+                {
+                    var gib = (double)n * p * sizeof(float) / (1L << 30);
+                    if (gib > parse.GetValue(maxGib))
+                    {
+                        skipped.Add(new { n, p, reason = string.Create(CultureInfo.InvariantCulture, $"{gib:0.0} GiB of updates exceeds --max-gib") });
+                        continue;
+                    }
+                    var strategies = AggregationBenchmark.DefaultStrategies(n).Where(s => wanted is null || wanted.Contains(s.Name)).ToArray();
+                    await stderr.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"n={n} p={p} ({gib:0.00} GiB)..."));
+                    foreach (var r in AggregationBenchmark.Run(n, p, strategies, cancellationToken: ct))
+                    {
+                        results.Add(r);
+                        await stderr.WriteLineAsync(r.Skipped is null
+                            ? string.Create(CultureInfo.InvariantCulture, $"  {r.Strategy,-13} {r.Gbps,8:0.00} GB/s   copy {r.CopyGbps:0.00} GB/s   ratio {r.Ratio:0.000}")
+                            : $"  {r.Strategy,-13} skipped: {r.Skipped}");
+                    }
+                    GC.Collect();
+                }
+            }
+            if (parse.GetValue(json))
+            {
+                await stdout.WriteLineAsync(JsonSerializer.Serialize(new { results, skipped }, RunSummary.JsonOptions));
+                return ExitCodes.Ok;
+            }
+            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(stdout) });
+            var table = new Table().Border(TableBorder.Rounded).Title("Aggregation throughput (GB/s of update data)");
+            foreach (var h in AggregateHeaders)
+            {
+                table.AddColumn(new TableColumn(h).RightAligned());
+            }
+            foreach (var r in results)
+            {
+                table.AddRow(r.Strategy, r.N.ToString(CultureInfo.InvariantCulture), r.P.ToString("#,0", CultureInfo.InvariantCulture),
+                    r.Skipped is null ? r.Gbps.ToString("0.00", CultureInfo.InvariantCulture) : "skipped",
+                    r.CopyGbps.ToString("0.00", CultureInfo.InvariantCulture),
+                    r.Skipped is null ? r.Ratio.ToString("0.000", CultureInfo.InvariantCulture) : "-");
+            }
+            console.Write(table);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static readonly string[] AggregateHeaders = ["strategy", "n", "p", "GB/s", "copy GB/s", "ratio"];
+
+    private static bool TryParseList(string text, out int[] values)
+    {
+        var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        values = new int[parts.Length];
+        for (var i = 0; i < parts.Length; i++)
+        {
+            if (!int.TryParse(parts[i], NumberStyles.Integer, CultureInfo.InvariantCulture, out values[i]))
+            {
+                return false;
+            }
+        }
+        return parts.Length > 0;
     }
 
     private static Command BuildTrain()

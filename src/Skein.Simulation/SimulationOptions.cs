@@ -1,6 +1,8 @@
+using Skein.Aggregation;
 using Skein.Learning.Data;
 using Skein.Learning.Models;
 using Skein.Learning.Training;
+using Skein.Simulation.Attacks;
 
 namespace Skein.Simulation;
 
@@ -50,6 +52,15 @@ public sealed record SimulationOptions
 
     /// <summary>End the run at the first round that reaches <see cref="TargetAccuracy"/>.</summary>
     public bool StopAtTarget { get; init; }
+
+    /// <summary>
+    /// The server's aggregation strategy. "fedprox" is FedAvg on the server plus the proximal term mu (parameter
+    /// "mu", default 0.01) in every client's local loss.
+    /// </summary>
+    public StrategySpec Strategy { get; init; } = new("fedavg", new Dictionary<string, double>());
+
+    /// <summary>Malicious clients, if any.</summary>
+    public AttackOptions? Attack { get; init; }
 
     /// <summary>m = max(1, round(C K)): clients per round.</summary>
     public int ClientsPerRound => Math.Max(1, (int)Math.Round(Fraction * Clients, MidpointRounding.AwayFromZero));
@@ -103,6 +114,10 @@ public sealed record SimulationOptions
         if (TargetAccuracy is { } t && !(t > 0 && t <= 1))
         {
             errors.Add($"--target must be in (0, 1], got {t}");
+        }
+        if (Attack?.Validate() is { } attackError)
+        {
+            errors.Add(attackError);
         }
         if (Partition == PartitionKind.Shards && Clients >= 1 && Clients * 2 > trainingExamples)
         {

@@ -7,6 +7,7 @@ public sealed record RoundReport(
     double Loss,
     double Seconds,
     int ClientsTrained,
+    int MaliciousClients,
     long SamplesTrained,
     double TrainLoss,
     double TrainSeconds,

@@ -7,6 +7,7 @@ using Skein.Core;
 using Skein.Learning.Data;
 using Skein.Learning.Models;
 using Skein.Learning.Training;
+using Skein.Simulation.Attacks;
 
 namespace Skein.Simulation;
 
@@ -25,6 +26,10 @@ public sealed class SimulationRunner : IDisposable
     private readonly List<TorchModel> _allModels = [];
     private readonly List<RoundReport> _rounds = [];
     private readonly float[] _global;
+    private readonly HashSet<int> _malicious;
+    private readonly Dictionary<int, ClientData> _flipped = [];
+    private readonly double _proximalMu;
+    private float[]? _lastGlobalChange;
     private double _trainSeconds;
     private long _trainSamples;
 
@@ -39,10 +44,21 @@ public sealed class SimulationRunner : IDisposable
             throw new ArgumentException(string.Join("; ", errors), nameof(options));
         }
         _options = options;
-        _strategy = strategy ?? new FedAvg();
+        (_strategy, _proximalMu) = strategy is null ? CreateStrategy(options.Strategy) : (strategy, 0);
 
         Partition = DataPartitioner.Create(options.Partition, train.Labels, train.ClassCount, options.Clients, options.Seed, options.DirichletAlpha);
         _clients = Partition.Select(indices => new ClientData(train, indices)).ToArray();
+        _malicious = options.Attack is { } attack
+            ? [.. DeterministicRandom.Derive(options.Seed, "attack/clients").SampleWithoutReplacement(options.Clients, (int)Math.Round(attack.Fraction * options.Clients))]
+            : [];
+        if (options.Attack is { FlipsLabels: true })
+        {
+            var flip = Enumerable.Range(0, train.ClassCount).Select(c => (byte)(train.ClassCount - 1 - c)).ToArray();
+            foreach (var c in _malicious)
+            {
+                _flipped[c] = new ClientData(train, Partition[c], flip);
+            }
+        }
 
         var workers = Math.Min(options.Parallelism, Math.Max(options.ClientsPerRound, 1));
         var chunks = Math.Max(1, Math.Min(options.Parallelism, test.Count));
@@ -59,6 +75,9 @@ public sealed class SimulationRunner : IDisposable
         Layout = _allModels[0].Layout;
         _global = TorchModel.InitialParameters(Layout, options.Seed);
     }
+
+    /// <summary>The clients that behave maliciously (empty without an attack).</summary>
+    public IReadOnlySet<int> MaliciousClients => _malicious;
 
     /// <summary>Per client, the indices of its training examples.</summary>
     public int[][] Partition { get; }
@@ -115,21 +134,7 @@ public sealed class SimulationRunner : IDisposable
         await Parallel.ForAsync(0, sampled.Length, new ParallelOptions { MaxDegreeOfParallelism = _options.Parallelism, CancellationToken = cancellationToken },
             (i, ct) =>
             {
-                var client = sampled[i];
-                var model = Rent();
-                try
-                {
-                    model.Load(_global);
-                    var seed = DeterministicRandom.Derive(_options.Seed, "round/train", ((long)round << 32) | (uint)client).NextUInt64();
-                    results[i] = LocalTrainer.Train(model, _clients[client], training, seed, ct);
-                    var delta = model.ToFlat();
-                    TensorPrimitives.Subtract(delta, _global, delta);
-                    deltas[i] = delta;
-                }
-                finally
-                {
-                    _pool.Add(model);
-                }
+                (deltas[i], results[i]) = TrainClient(round, sampled[i], training, ct);
                 return ValueTask.CompletedTask;
             });
         trainClock.Stop();
@@ -140,22 +145,94 @@ public sealed class SimulationRunner : IDisposable
         {
             updates[i] = new ClientUpdate(deltas[i], results[i].Samples / training.Epochs);
         }
+        var before = _options.Attack is { Kind: AttackKind.FreeRider, Stale: true } ? (float[])_global.Clone() : null;
         _strategy.Aggregate(_global, updates, new AggregationContext(round, _options.Seed));
+        if (before is not null)
+        {
+            TensorPrimitives.Subtract(_global, before, before);
+            _lastGlobalChange = before;
+        }
 
         var evaluation = await EvaluateGlobalAsync(cancellationToken);
         var samples = results.Sum(r => r.Samples);
         _trainSeconds += trainClock.Elapsed.TotalSeconds;
-        _trainSamples += samples;
+        _trainSamples += results.Where(r => r.Steps > 0).Sum(r => r.Samples);
         return new RoundReport(
             round,
             evaluation.Accuracy,
             evaluation.Loss,
             roundClock.Elapsed.TotalSeconds,
             sampled.Length,
+            sampled.Count(_malicious.Contains),
             samples,
-            results.Sum(r => r.MeanLoss * r.Samples) / Math.Max(1, samples),
+            TrainedLoss(results),
             trainClock.Elapsed.TotalSeconds,
             results.Max(r => r.Elapsed.TotalSeconds));
+    }
+
+    /// <summary>
+    /// One client's round: honest clients train on their data; malicious ones follow <see cref="SimulationOptions.Attack"/>
+    /// (and still claim their real sample count, as a cheat would).
+    /// </summary>
+    private (float[] Delta, TrainingResult Result) TrainClient(int round, int client, TrainingOptions training, CancellationToken cancellationToken)
+    {
+        var attack = _malicious.Contains(client) ? _options.Attack : null;
+        var seed = DeterministicRandom.Derive(_options.Seed, "round/train", ((long)round << 32) | (uint)client).NextUInt64();
+        if (attack is { Trains: false })
+        {
+            var delta = new float[_global.Length];
+            if (attack.Kind == AttackKind.Gaussian)
+            {
+                var rng = DeterministicRandom.Derive(seed, "attack/gaussian");
+                for (var j = 0; j < delta.Length; j++)
+                {
+                    delta[j] = (float)(rng.NextGaussian() * attack.Sigma);
+                }
+            }
+            else if (attack.Stale && _lastGlobalChange is not null)
+            {
+                _lastGlobalChange.CopyTo(delta, 0);
+            }
+            return (delta, new TrainingResult(_clients[client].Count * training.Epochs, 0, double.NaN, TimeSpan.Zero));
+        }
+
+        var model = Rent();
+        try
+        {
+            model.Load(_global);
+            var data = attack is { FlipsLabels: true } ? _flipped[client] : _clients[client];
+            var result = LocalTrainer.Train(model, data, training with { ProximalMu = _proximalMu }, seed, cancellationToken);
+            var delta = model.ToFlat();
+            TensorPrimitives.Subtract(delta, _global, delta);
+            if (attack is { Kind: AttackKind.SignFlip })
+            {
+                TensorPrimitives.Multiply(delta, (float)-attack.Scale, delta);
+            }
+            else if (attack is { Kind: AttackKind.Scaled })
+            {
+                TensorPrimitives.Multiply(delta, (float)attack.Scale, delta);
+            }
+            return (delta, result);
+        }
+        finally
+        {
+            _pool.Add(model);
+        }
+    }
+
+    private static (IAggregationStrategy Strategy, double ProximalMu) CreateStrategy(StrategySpec spec)
+    {
+        if (!string.Equals(spec.Name, "fedprox", StringComparison.OrdinalIgnoreCase))
+        {
+            return (StrategyFactory.Create(spec), 0);
+        }
+        var mu = spec.Parameters.TryGetValue("mu", out var m) ? m : 0.01;
+        if (!(mu >= 0) || double.IsInfinity(mu))
+        {
+            throw new ArgumentException($"strategy.parameters.mu: must be a finite number >= 0, got {mu}");
+        }
+        var rest = spec.Parameters.Where(kv => kv.Key != "mu").ToDictionary(kv => kv.Key, kv => kv.Value);
+        return (StrategyFactory.Create(new StrategySpec("fedavg", rest)), mu);
     }
 
     /// <summary>Test loss and accuracy of the current global model, the test set split across workers.</summary>
@@ -183,6 +260,13 @@ public sealed class SimulationRunner : IDisposable
         return new Evaluation(loss, (double)correct / Math.Max(1, count), count, correct);
     }
 
+    private static double TrainedLoss(TrainingResult[] results)
+    {
+        var trained = results.Where(r => r.Steps > 0).ToArray();
+        var n = trained.Sum(r => r.Samples);
+        return n == 0 ? double.NaN : trained.Sum(r => r.MeanLoss * r.Samples) / n;
+    }
+
     private TorchModel Rent() =>
         _pool.TryTake(out var model) ? model : throw new InvalidOperationException("more concurrent workers than model instances");
 
@@ -197,6 +281,10 @@ public sealed class SimulationRunner : IDisposable
             c.Dispose();
         }
         foreach (var c in _testChunks)
+        {
+            c.Dispose();
+        }
+        foreach (var c in _flipped.Values)
         {
             c.Dispose();
         }

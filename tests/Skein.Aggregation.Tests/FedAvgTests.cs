@@ -99,3 +99,33 @@ public sealed class FedAvgTests
         Assert.Equal(new float[3], global);
     }
 }
+
+public sealed class BlockedWeightedSumTests
+{
+    [Theory]
+    [InlineData(1, 5)]
+    [InlineData(65_535, 7)]
+    [InlineData(65_536, 8)]
+    [InlineData(140_001, 9)]
+    [InlineData(33, 4)]
+    [InlineData(5, 3)]
+    public void Gives_the_same_bits_as_the_streaming_accumulator(int p, int n)
+    {
+        var rng = new Random(p);
+        var updates = Enumerable.Range(0, n)
+            .Select(_ => new ClientUpdate(Enumerable.Range(0, p).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray(), rng.Next(1, 500)))
+            .ToArray();
+        var blocked = Enumerable.Range(0, p).Select(i => i * 1e-3f).ToArray();
+        var streamed = blocked.ToArray();
+
+        BlockedWeightedSum.AddWeightedMeanTo(blocked, updates);
+        var accumulator = new WeightedSumAccumulator(p);
+        foreach (var u in updates)
+        {
+            accumulator.Add(u.Delta.Span, u.SampleCount);
+        }
+        accumulator.AddMeanTo(streamed);
+
+        Assert.Equal(streamed.Select(BitConverter.SingleToInt32Bits), blocked.Select(BitConverter.SingleToInt32Bits));
+    }
+}

@@ -1,6 +1,9 @@
+using Skein.Aggregation;
 using Skein.Learning.Data;
 using Skein.Learning.Models;
 using Skein.Simulation;
+using Skein.Simulation.Attacks;
+using Skein.Simulation.Benchmarks;
 
 namespace Skein.Simulation.Tests;
 
@@ -124,5 +127,106 @@ public sealed class SimulationRunnerTests
         Assert.Equal(400, r.Samples);
         Assert.True(r.SamplesPerSecond > 0 && r.SingleWorkerSamplesPerSecond > 0);
         Assert.Equal(r.SamplesPerSecond / r.SingleWorkerSamplesPerSecond, r.Speedup, 1e-9);
+    }
+}
+
+public sealed class AttackTests
+{
+    private static readonly LabeledImages Train = SyntheticImages.Create(2_000, 1);
+    private static readonly LabeledImages Test = SyntheticImages.Create(500, 2);
+
+    private static SimulationOptions Options(AttackOptions? attack) => new()
+    {
+        Model = ModelKind.LogReg,
+        Clients = 20,
+        Fraction = 0.5,
+        Rounds = 5,
+        BatchSize = 20,
+        LearningRate = 0.1,
+        Seed = 5,
+        Parallelism = 2,
+        Attack = attack,
+    };
+
+    private static async Task<SimulationReport> Run(SimulationOptions options)
+    {
+        using var runner = new SimulationRunner(Train, Test, options);
+        await foreach (var _ in runner.RunAsync(TestContext.Current.CancellationToken))
+        {
+        }
+        return runner.BuildReport(0);
+    }
+
+    [Fact]
+    public void The_malicious_set_has_the_requested_size_and_is_seeded()
+    {
+        using var a = new SimulationRunner(Train, Test, Options(new AttackOptions(AttackKind.SignFlip, 0.3)));
+        using var b = new SimulationRunner(Train, Test, Options(new AttackOptions(AttackKind.SignFlip, 0.3)));
+        Assert.Equal(6, a.MaliciousClients.Count);
+        Assert.Equal(a.MaliciousClients.Order(), b.MaliciousClients.Order());
+    }
+
+    [Theory]
+    [InlineData(AttackKind.SignFlip)]
+    [InlineData(AttackKind.Gaussian)]
+    [InlineData(AttackKind.Scaled)]
+    public async Task Strong_attacks_hurt_fedavg(AttackKind kind)
+    {
+        var clean = await Run(Options(null));
+        var attacked = await Run(Options(new AttackOptions(kind, 0.3) { Scale = 10, Sigma = 5 }));
+        Assert.True(attacked.FinalAccuracy < clean.FinalAccuracy - 0.1, $"{kind}: clean {clean.FinalAccuracy}, attacked {attacked.FinalAccuracy}");
+        Assert.Contains(attacked.Rounds, r => r.MaliciousClients > 0);
+    }
+
+    [Fact]
+    public async Task Zero_free_riders_only_dilute_the_update()
+    {
+        var clean = await Run(Options(null));
+        var riders = await Run(Options(new AttackOptions(AttackKind.FreeRider, 0.3)));
+        Assert.NotEqual(clean.FinalModelSha256, riders.FinalModelSha256);
+        Assert.True(riders.FinalAccuracy > 0.5, $"free riders should not destroy the model, accuracy {riders.FinalAccuracy}");
+    }
+
+    [Fact]
+    public async Task Stale_free_riders_replay_the_last_global_change()
+    {
+        var zero = await Run(Options(new AttackOptions(AttackKind.FreeRider, 0.3)));
+        var stale = await Run(Options(new AttackOptions(AttackKind.FreeRider, 0.3) { Stale = true }));
+        Assert.NotEqual(zero.FinalModelSha256, stale.FinalModelSha256);
+    }
+
+    [Fact]
+    public async Task Label_flippers_train_on_flipped_labels()
+    {
+        var clean = await Run(Options(null));
+        var flipped = await Run(Options(new AttackOptions(AttackKind.LabelFlip, 0.5)));
+        Assert.True(flipped.FinalAccuracy < clean.FinalAccuracy, $"clean {clean.FinalAccuracy}, flipped {flipped.FinalAccuracy}");
+    }
+
+    [Theory]
+    [InlineData("sign_flip", 1.0, "attack.fraction")]
+    [InlineData("sign_flip", -0.1, "attack.fraction")]
+    [InlineData("teleport", 0.1, "attack.type")]
+    public void Bad_attack_specs_name_the_field(string type, double fraction, string field)
+    {
+        var ex = Assert.Throws<ArgumentException>(() => AttackOptions.Parse(type, fraction, null));
+        Assert.Contains(field, ex.Message, StringComparison.Ordinal);
+        Assert.Contains("attack.params.sigma", Assert.Throws<ArgumentException>(() =>
+            AttackOptions.Parse("gaussian", 0.1, new Dictionary<string, double> { ["sigma"] = 0 })).Message, StringComparison.Ordinal);
+        Assert.Contains("attack.params.scale", Assert.Throws<ArgumentException>(() =>
+            AttackOptions.Parse("gaussian", 0.1, new Dictionary<string, double> { ["scale"] = 2 })).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task FedProx_mu_pulls_clients_towards_the_global_model()
+    {
+        var plain = await Run(Options(null) with { Partition = PartitionKind.Shards });
+        var prox = await Run(Options(null) with { Partition = PartitionKind.Shards, Strategy = new StrategySpec("fedprox", new Dictionary<string, double> { ["mu"] = 1.0 }) });
+        Assert.NotEqual(plain.FinalModelSha256, prox.FinalModelSha256);
+        // A strong proximal term shortens the client steps, so training loss falls more slowly.
+        Assert.True(prox.Rounds[0].TrainLoss > plain.Rounds[0].TrainLoss, $"plain {plain.Rounds[0].TrainLoss}, prox {prox.Rounds[0].TrainLoss}");
+        var ex = Assert.Throws<ArgumentException>(() => new SimulationRunner(Train, Test,
+            Options(null) with { Strategy = new StrategySpec("fedprox", new Dictionary<string, double> { ["mu"] = -1 }) }));
+        Assert.Contains("strategy.parameters.mu", ex.Message, StringComparison.Ordinal);
     }
 }

@@ -6,7 +6,10 @@ namespace Skein.Learning.Training;
 /// <summary>One client's examples as tensors (features [n, d] float32, labels [n] int64), built once and reused.</summary>
 public sealed class ClientData : IDisposable
 {
-    public ClientData(LabeledImages source, ReadOnlySpan<int> indices)
+    /// <param name="source">The examples to take from.</param>
+    /// <param name="indices">Which examples this client holds.</param>
+    /// <param name="labelMap">Optional relabelling (label -> label), used to simulate label-flipping clients.</param>
+    public ClientData(LabeledImages source, ReadOnlySpan<int> indices, IReadOnlyList<byte>? labelMap = null)
     {
         ArgumentNullException.ThrowIfNull(source);
         TorchRuntime.EnsureInitialized();
@@ -16,7 +19,8 @@ public sealed class ClientData : IDisposable
         for (var i = 0; i < indices.Length; i++)
         {
             source.Features.AsSpan(indices[i] * d, d).CopyTo(features.AsSpan(i * d));
-            labels[i] = source.Labels[indices[i]];
+            var label = source.Labels[indices[i]];
+            labels[i] = labelMap is null ? label : labelMap[label];
         }
         Features = tensor(features, [indices.Length, d]);
         Labels = tensor(labels);

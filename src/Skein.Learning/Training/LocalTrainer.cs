@@ -12,6 +12,12 @@ public sealed record TrainingOptions(int Epochs, int BatchSize, double LearningR
     /// <summary>SGD momentum (0: plain SGD as in McMahan et al.).</summary>
     public double Momentum { get; init; }
 
+    /// <summary>
+    /// FedProx's proximal coefficient mu (Li et al. 2020): the local loss gains (mu/2)||w - w_global||^2, which
+    /// keeps clients on heterogeneous data from drifting far from the global model. 0 disables it.
+    /// </summary>
+    public double ProximalMu { get; init; }
+
     /// <summary>Returns the first rule a value breaks, naming the option, or null if all hold.</summary>
     public string? Validate()
     {
@@ -26,6 +32,10 @@ public sealed record TrainingOptions(int Epochs, int BatchSize, double LearningR
         if (!(LearningRate > 0) || double.IsInfinity(LearningRate))
         {
             return $"learning rate must be a finite number > 0, got {LearningRate}";
+        }
+        if (!(ProximalMu >= 0) || double.IsInfinity(ProximalMu))
+        {
+            return $"proximal mu must be a finite number >= 0, got {ProximalMu}";
         }
         return Momentum is < 0 or >= 1 ? $"momentum must be in [0, 1), got {Momentum}" : null;
     }
@@ -51,12 +61,31 @@ public static class LocalTrainer
         var module = model.Module;
         module.train();
         using var optimizer = optim.SGD(model.Parameters, options.LearningRate, options.Momentum);
+        var parameters = model.Parameters.ToArray();
+        // FedProx anchors: the parameters the round started from (the global model).
+        var anchors = options.ProximalMu > 0 ? parameters.Select(p => p.detach().clone()).ToArray() : [];
+        try
+        {
+            var (samples, steps, lossSum) = RunEpochs(module, optimizer, parameters, anchors, data, options, seed, cancellationToken);
+            return new TrainingResult(samples, steps, samples == 0 ? 0 : lossSum / samples, stopwatch.Elapsed);
+        }
+        finally
+        {
+            foreach (var a in anchors)
+            {
+                a.Dispose();
+            }
+        }
+    }
+
+    private static (long Samples, int Steps, double LossSum) RunEpochs(nn.Module<Tensor, Tensor> module, optim.Optimizer optimizer,
+        TorchSharp.Modules.Parameter[] parameters, Tensor[] anchors, ClientData data, TrainingOptions options, ulong seed, CancellationToken cancellationToken)
+    {
         var rng = DeterministicRandom.Derive(seed, "train/shuffle");
         var order = new long[data.Count];
         double lossSum = 0;
         long samples = 0;
         var steps = 0;
-
         for (var epoch = 0; epoch < options.Epochs; epoch++)
         {
             for (var i = 0; i < order.Length; i++)
@@ -79,12 +108,21 @@ public static class LocalTrainer
                 optimizer.zero_grad();
                 var loss = nn.functional.cross_entropy(module.call(xb), yb);
                 loss.backward();
+                if (anchors.Length > 0)
+                {
+                    // The gradient of (mu/2)||w - w0||^2 is mu (w - w0); adding it in place spares a second backward pass.
+                    using var noGrad = no_grad();
+                    for (var p = 0; p < parameters.Length; p++)
+                    {
+                        parameters[p].grad!.add_(parameters[p] - anchors[p], alpha: options.ProximalMu);
+                    }
+                }
                 optimizer.step();
                 lossSum += loss.item<float>() * length;
                 samples += length;
                 steps++;
             }
         }
-        return new TrainingResult(samples, steps, samples == 0 ? 0 : lossSum / samples, stopwatch.Elapsed);
+        return (samples, steps, lossSum);
     }
 }

@@ -3,7 +3,7 @@ using Skein.Learning.Data;
 using Skein.Learning.Models;
 using Skein.Learning.Training;
 
-namespace Skein.Simulation;
+namespace Skein.Simulation.Benchmarks;
 
 /// <summary>One model's local training throughput, alone and with several clients training at once.</summary>
 public sealed record TrainingThroughput(
