@@ -6,7 +6,7 @@ using Skein.Simulation;
 namespace Skein.Cli;
 
 /// <summary>One round in the JSON summary.</summary>
-public sealed record RoundSummary(int Round, double Accuracy, double Loss, double Seconds, int Clients, long Samples, double TrainLoss);
+public sealed record RoundSummary(int Round, double Accuracy, double Loss, double Seconds, int Clients, int Malicious, long Samples, double? TrainLoss);
 
 /// <summary>
 /// The JSON summary written by --summary FILE and printed by --json. Field names are a public contract:
@@ -22,6 +22,9 @@ public sealed record RunSummary(
     double Lr,
     double LrDecay,
     string Partition,
+    string Strategy,
+    IReadOnlyDictionary<string, double> StrategyParams,
+    string? Attack,
     ulong Seed,
     int Parallelism,
     IReadOnlyList<RoundSummary> Rounds,
@@ -54,9 +57,12 @@ public sealed record RunSummary(
             o.LearningRate,
             o.LearningRateDecay,
             o.Partition.ToString().ToLowerInvariant(),
+            o.Strategy.Name,
+            o.Strategy.Parameters,
+            o.Attack?.ToString(),
             o.Seed,
             o.Parallelism,
-            report.Rounds.Select(r => new RoundSummary(r.Round, Math.Round(r.Accuracy, 6), Math.Round(r.Loss, 6), Math.Round(r.Seconds, 3), r.ClientsTrained, r.SamplesTrained, Math.Round(r.TrainLoss, 6))).ToArray(),
+            report.Rounds.Select(r => new RoundSummary(r.Round, Math.Round(r.Accuracy, 6), Math.Round(r.Loss, 6), Math.Round(r.Seconds, 3), r.ClientsTrained, r.MaliciousClients, r.SamplesTrained, double.IsNaN(r.TrainLoss) ? null : Math.Round(r.TrainLoss, 6))).ToArray(),
             Math.Round(report.FinalAccuracy, 6),
             Math.Round(report.FinalLoss, 6),
             o.TargetAccuracy,

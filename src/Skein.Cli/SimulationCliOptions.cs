@@ -2,7 +2,9 @@ using System.CommandLine;
 using System.Globalization;
 using Skein.Learning.Data;
 using Skein.Learning.Models;
+using Skein.Aggregation;
 using Skein.Simulation;
+using Skein.Simulation.Attacks;
 
 namespace Skein.Cli;
 
@@ -42,7 +44,28 @@ public sealed class SimulationCliOptions
             DefaultValueFactory = _ => defaults.TargetAccuracy,
         };
         StopAtTarget = new Option<bool>("--stop-at-target") { Description = "End the run at the first round that reaches --target" };
+        Strategy = new Option<string>("--strategy")
+        {
+            Description = "Aggregation strategy: fedavg, fedprox, fedavgm, fedadagrad, fedadam, fedyogi, median, trimmed_mean, krum, multikrum, bulyan, dpfedavg (docs/strategies.md)",
+            DefaultValueFactory = _ => defaults.Strategy.Name,
+            HelpName = "name",
+        };
+        StrategyParams = new Option<string[]>("--strategy-param")
+        {
+            Description = "A strategy parameter as name=value, e.g. --strategy-param beta=0.2 (repeatable)",
+            HelpName = "name=value",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        Attack = new Option<string?>("--attack") { Description = "Make some clients malicious: label_flip, sign_flip, gaussian, scaled or free_rider", HelpName = "type" };
+        AttackFraction = DoubleOption("--attack-fraction", "Fraction of clients that are malicious", 0.3);
+        AttackParams = new Option<string[]>("--attack-param") { Description = "An attack parameter as name=value, e.g. scale=4, sigma=1, stale=1 (repeatable)", HelpName = "name=value" };
     }
+
+    public Option<string> Strategy { get; }
+    public Option<string[]> StrategyParams { get; }
+    public Option<string?> Attack { get; }
+    public Option<double> AttackFraction { get; }
+    public Option<string[]> AttackParams { get; }
 
     public Option<string> Model { get; }
     public Option<int> Clients { get; }
@@ -62,7 +85,7 @@ public sealed class SimulationCliOptions
     public void AddTo(Command command)
     {
         ArgumentNullException.ThrowIfNull(command);
-        foreach (var o in new Option[] { Model, Clients, Fraction, Rounds, Epochs, BatchSize, LearningRate, LearningRateDecay, Partition, Alpha, Seed, Parallelism, Target, StopAtTarget })
+        foreach (var o in new Option[] { Model, Clients, Fraction, Rounds, Epochs, BatchSize, LearningRate, LearningRateDecay, Partition, Alpha, Seed, Parallelism, Target, StopAtTarget, Strategy, StrategyParams, Attack, AttackFraction, AttackParams })
         {
             command.Add(o);
         }
@@ -92,7 +115,26 @@ public sealed class SimulationCliOptions
             Parallelism = parse.GetValue(Parallelism),
             TargetAccuracy = parse.GetValue(Target),
             StopAtTarget = parse.GetValue(StopAtTarget),
+            Strategy = new StrategySpec(parse.GetValue(Strategy)!, ParsePairs("--strategy-param", parse.GetValue(StrategyParams))),
+            Attack = parse.GetValue(Attack) is { } attack
+                ? AttackOptions.Parse(attack, parse.GetValue(AttackFraction), ParsePairs("--attack-param", parse.GetValue(AttackParams)))
+                : null,
         };
+    }
+
+    private static Dictionary<string, double> ParsePairs(string option, string[]? pairs)
+    {
+        var result = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var pair in pairs ?? [])
+        {
+            var eq = pair.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0 || !double.TryParse(pair[(eq + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
+            {
+                throw new ArgumentException($"{option}: expected name=number, got '{pair}'");
+            }
+            result[pair[..eq].Trim()] = value;
+        }
+        return result;
     }
 
     /// <summary>Like AcceptOnlyFromAmong, but the error names the option as well as the value.</summary>

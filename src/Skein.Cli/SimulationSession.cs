@@ -24,9 +24,21 @@ public static class SimulationSession
         var json = parse.GetValue(output.Json);
         var summaryPath = parse.GetValue(output.Summary);
 
-        var options = simOptions.Bind(parse);
+        SimulationOptions options;
+        try
+        {
+            options = simOptions.Bind(parse);
+        }
+        catch (ArgumentException ex)
+        {
+            return Fail(stderr, ExitCodes.InvalidOptions, [ex.Message]);
+        }
         // Rules that need no data are checked before any download, so a typo fails in milliseconds.
-        var early = options.Validate(int.MaxValue);
+        var early = options.Validate(int.MaxValue).ToList();
+        if (SimulationRunner.StrategyError(options.Strategy) is { } strategyError)
+        {
+            early.Add(strategyError);
+        }
         if (early.Count > 0)
         {
             return Fail(stderr, ExitCodes.InvalidOptions, early);
@@ -73,6 +85,11 @@ public static class SimulationSession
         catch (TorchUnavailableException ex)
         {
             return Fail(stderr, ExitCodes.DataUnavailable, [ex.Message]);
+        }
+        catch (ArgumentException ex)
+        {
+            // Strategy parameters are checked when the runner builds the strategy.
+            return Fail(stderr, ExitCodes.InvalidOptions, [ex.Message]);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

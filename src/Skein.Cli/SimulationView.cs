@@ -44,7 +44,7 @@ public sealed class SimulationView(IAnsiConsole console, string title, Simulatio
     {
         ArgumentNullException.ThrowIfNull(o);
         return string.Create(CultureInfo.InvariantCulture,
-            $"model {o.Model.ToName()}, {o.Partition.ToString().ToLowerInvariant()} partition, K={o.Clients}, C={o.Fraction} ({o.ClientsPerRound}/round), E={o.LocalEpochs}, B={o.BatchSize}, lr={o.LearningRate}{(o.LearningRateDecay < 1 ? $" (x{o.LearningRateDecay}/round)" : "")}, R={o.Rounds}, seed {o.Seed}, {o.Parallelism} in parallel");
+            $"model {o.Model.ToName()}, {o.Partition.ToString().ToLowerInvariant()} partition, K={o.Clients}, C={o.Fraction} ({o.ClientsPerRound}/round), E={o.LocalEpochs}, B={o.BatchSize}, lr={o.LearningRate}{(o.LearningRateDecay < 1 ? $" (x{o.LearningRateDecay}/round)" : "")}, R={o.Rounds}, seed {o.Seed}, {o.Parallelism} in parallel, strategy {o.Strategy.Name}{(o.Attack is null ? "" : ", attack: " + o.Attack)}");
     }
 
     private static string RoundLine(RoundReport r) => string.Create(CultureInfo.InvariantCulture,

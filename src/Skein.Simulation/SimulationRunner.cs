@@ -220,6 +220,20 @@ public sealed class SimulationRunner : IDisposable
         }
     }
 
+    /// <summary>The first rule <paramref name="spec"/> breaks, naming the field, or null if the strategy can be built.</summary>
+    public static string? StrategyError(StrategySpec spec)
+    {
+        try
+        {
+            CreateStrategy(spec);
+            return null;
+        }
+        catch (ArgumentException ex)
+        {
+            return ex.Message;
+        }
+    }
+
     private static (IAggregationStrategy Strategy, double ProximalMu) CreateStrategy(StrategySpec spec)
     {
         if (!string.Equals(spec.Name, "fedprox", StringComparison.OrdinalIgnoreCase))

@@ -53,6 +53,21 @@ public sealed class CliTests : IDisposable
         Assert.Contains(option, err, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(new[] { "--strategy", "nonsense" }, "nonsense")]
+    [InlineData(new[] { "--strategy-param", "beta" }, "--strategy-param: expected name=number")]
+    [InlineData(new[] { "--strategy", "fedprox", "--strategy-param", "mu=-1" }, "strategy.parameters.mu")]
+    [InlineData(new[] { "--attack", "teleport" }, "attack.type")]
+    [InlineData(new[] { "--attack", "sign_flip", "--attack-fraction", "1" }, "attack.fraction")]
+    [InlineData(new[] { "--attack", "gaussian", "--attack-param", "sigma=0" }, "attack.params.sigma")]
+    public async Task Strategy_and_attack_options_are_checked_before_any_download(string[] args, string message)
+    {
+        var (code, _, err) = await Run(["simulate", .. args, "--data-dir", _dir]);
+        Assert.Equal(ExitCodes.InvalidOptions, code);
+        Assert.Contains(message, err, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "mnist")));
+    }
+
     [Fact]
     public async Task Unknown_commands_and_options_fail()
     {
@@ -132,5 +147,57 @@ public sealed class CliTests : IDisposable
 
         using var written = JsonDocument.Parse(await File.ReadAllTextAsync(summary, TestContext.Current.CancellationToken));
         Assert.Equal(final, written.RootElement.GetProperty("final_accuracy").GetDouble());
+    }
+
+    [Fact]
+    public async Task Bench_fl_runs_a_scenario_and_reports_the_target_round()
+    {
+        var config = Path.Combine(_dir, "tiny.json");
+        await File.WriteAllTextAsync(config, """
+            { "name": "tiny", "model": "logreg", "clients": 10, "fraction": 0.2, "batch_size": 50, "lr": 0.05,
+              "target": 0.5, "max_rounds": 2, "paper_rounds": 7 }
+            """, TestContext.Current.CancellationToken);
+        var (code, stdout, err) = await Run("bench", "fl", "--config", config, "--json", "--data-dir", _dir);
+        Assert.True(code == 0, err);
+        using var doc = JsonDocument.Parse(stdout);
+        var root = doc.RootElement;
+        Assert.Equal(2, root.GetProperty("rounds").GetArrayLength());
+        Assert.Equal(0.5, root.GetProperty("target").GetDouble());
+        Assert.Equal(1, root.GetProperty("target_round").GetInt32());
+        Assert.Equal(7, root.GetProperty("paper_rounds").GetInt32());
+        Assert.InRange(root.GetProperty("final_accuracy").GetDouble(), 0.5, 1.0);
+        Assert.True(root.GetProperty("wall_seconds").GetDouble() > 0);
+    }
+
+    [Fact]
+    public async Task Bench_fl_refuses_a_bad_scenario_with_the_field_named()
+    {
+        var config = Path.Combine(_dir, "bad.json");
+        await File.WriteAllTextAsync(config, """{ "fraction": 3 }""", TestContext.Current.CancellationToken);
+        var (code, _, err) = await Run("bench", "fl", "--config", config);
+        Assert.Equal(ExitCodes.InvalidOptions, code);
+        Assert.Contains("fraction must be in (0, 1]", err, StringComparison.Ordinal);
+        (code, _, err) = await Run("bench", "fl", "--config", Path.Combine(_dir, "missing.json"));
+        Assert.Equal(ExitCodes.InvalidOptions, code);
+        Assert.Contains("missing.json", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Bench_aggregate_reports_throughput_beside_a_copy()
+    {
+        var (code, stdout, err) = await Run("bench", "aggregate", "--n", "4", "--p", "5000", "--strategies", "fedavg", "--json");
+        Assert.True(code == 0, err);
+        using var doc = JsonDocument.Parse(stdout);
+        var r = doc.RootElement.GetProperty("results")[0];
+        Assert.Equal("fedavg", r.GetProperty("strategy").GetString());
+        Assert.Equal(4, r.GetProperty("n").GetInt32());
+        Assert.Equal(5000, r.GetProperty("p").GetInt32());
+        var gbps = r.GetProperty("gbps").GetDouble();
+        var copy = r.GetProperty("copy_gbps").GetDouble();
+        Assert.True(gbps > 0 && copy > 0);
+        Assert.Equal(gbps / copy, r.GetProperty("ratio").GetDouble(), 1e-9);
+        (code, _, err) = await Run("bench", "aggregate", "--n", "x");
+        Assert.Equal(ExitCodes.InvalidOptions, code);
+        Assert.Contains("--n", err, StringComparison.Ordinal);
     }
 }
