@@ -10,19 +10,10 @@ public sealed class FedAvg : IAggregationStrategy
 
     public void Aggregate(Span<float> global, IReadOnlyList<ClientUpdate> updates, AggregationContext context)
     {
-        ArgumentNullException.ThrowIfNull(updates);
-        if (updates.Count == 0)
-        {
-            throw new ArgumentException("FedAvg needs at least one update", nameof(updates));
-        }
+        RoundInput.Check(Name, global, updates);
         var accumulator = new WeightedSumAccumulator(global.Length);
-        for (var i = 0; i < updates.Count; i++)
+        foreach (var u in updates)
         {
-            var u = updates[i];
-            if (u.SampleCount <= 0)
-            {
-                throw new ArgumentException($"update {i}: sample count must be > 0, got {u.SampleCount}", nameof(updates));
-            }
             accumulator.Add(u.Delta.Span, u.SampleCount);
         }
         accumulator.AddMeanTo(global);
