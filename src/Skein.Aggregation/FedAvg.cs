@@ -1,20 +1,40 @@
+using System.Buffers;
+using System.Numerics.Tensors;
+
 namespace Skein.Aggregation;
 
 /// <summary>
 /// Federated averaging (McMahan et al. 2017): the new global parameters are the old ones plus the mean of the
 /// client deltas weighted by their sample counts.
 /// </summary>
+/// <remarks>
+/// The mean is taken in one blocked pass over the updates (<see cref="BlockedWeightedSum"/>) into a scratch copy
+/// of the global vector; only if that copy is finite does it replace the global vector. A NaN or infinity in any
+/// update, or an overflow, therefore costs no second pass in the common case and leaves the global vector as it was.
+/// </remarks>
 public sealed class FedAvg : IAggregationStrategy
 {
     public string Name => "fedavg";
 
     public void Aggregate(Span<float> global, IReadOnlyList<ClientUpdate> updates, AggregationContext context)
     {
-        ArgumentNullException.ThrowIfNull(updates);
-        if (updates.Count == 0)
+        RoundInput.CheckShape(Name, global, updates);
+        var scratch = ArrayPool<float>.Shared.Rent(global.Length);
+        try
         {
-            throw new ArgumentException("FedAvg needs at least one update", nameof(updates));
+            var result = scratch.AsSpan(0, global.Length);
+            global.CopyTo(result);
+            BlockedWeightedSum.AddWeightedMeanTo(result, updates);
+            if (!TensorPrimitives.IsFiniteAll(result))
+            {
+                RoundInput.Check(Name, global, updates); // names the non-finite input, if there is one
+                throw new ArgumentException($"{Name}: the weighted mean overflowed to a non-finite value", nameof(updates));
+            }
+            result.CopyTo(global);
         }
-        BlockedWeightedSum.AddWeightedMeanTo(global, updates);
+        finally
+        {
+            ArrayPool<float>.Shared.Return(scratch);
+        }
     }
 }

@@ -35,7 +35,7 @@ public static class SimulationSession
         }
         // Rules that need no data are checked before any download, so a typo fails in milliseconds.
         var early = options.Validate(int.MaxValue).ToList();
-        if (SimulationRunner.StrategyError(options.Strategy) is { } strategyError)
+        if (SimulationRunner.StrategyError(options.Strategy, options) is { } strategyError)
         {
             early.Add(strategyError);
         }

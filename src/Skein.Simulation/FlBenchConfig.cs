@@ -167,16 +167,9 @@ public sealed record FlBenchConfig
             errors.AddRange(run.Validate(60_000).Select(e => e.Replace("--batch-size", "batch_size", StringComparison.Ordinal)
                 .Replace("--lr-decay", "lr_decay", StringComparison.Ordinal).Replace("--rounds", "max_rounds", StringComparison.Ordinal)
                 .Replace("--epochs", "epochs", StringComparison.Ordinal).Replace("--", "", StringComparison.Ordinal)));
-            try
+            if (SimulationRunner.StrategyError(run.Strategy, run) is { } strategyError)
             {
-                if (!string.Equals(run.Strategy.Name, "fedprox", StringComparison.OrdinalIgnoreCase))
-                {
-                    StrategyFactory.Create(run.Strategy);
-                }
-            }
-            catch (ArgumentException ex)
-            {
-                errors.Add(ex.Message);
+                errors.Add(strategyError);
             }
         }
         return errors.Distinct().ToArray();

@@ -11,7 +11,8 @@ public sealed record RoundReport(
     long SamplesTrained,
     double TrainLoss,
     double TrainSeconds,
-    double LongestClientSeconds);
+    double LongestClientSeconds,
+    double? Epsilon = null);
 
 /// <summary>The outcome of a whole run.</summary>
 public sealed record SimulationReport(

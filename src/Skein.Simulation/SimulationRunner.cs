@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using Skein.Aggregation;
+using Skein.Aggregation.Privacy;
 using Skein.Core;
 using Skein.Learning.Data;
 using Skein.Learning.Models;
@@ -29,6 +30,8 @@ public sealed class SimulationRunner : IDisposable
     private readonly HashSet<int> _malicious;
     private readonly Dictionary<int, ClientData> _flipped = [];
     private readonly double _proximalMu;
+    private readonly RdpAccountant? _accountant;
+    private readonly double _dpDelta;
     private float[]? _lastGlobalChange;
     private double _trainSeconds;
     private long _trainSamples;
@@ -44,7 +47,11 @@ public sealed class SimulationRunner : IDisposable
             throw new ArgumentException(string.Join("; ", errors), nameof(options));
         }
         _options = options;
-        (_strategy, _proximalMu) = strategy is null ? CreateStrategy(options.Strategy) : (strategy, 0);
+        (_strategy, _proximalMu, _dpDelta) = strategy is null ? CreateStrategy(options.Strategy, options) : (strategy, 0, 0);
+        if (_strategy is DpFedAvg)
+        {
+            _accountant = new RdpAccountant();
+        }
 
         Partition = DataPartitioner.Create(options.Partition, train.Labels, train.ClassCount, options.Clients, options.Seed, options.DirichletAlpha);
         _clients = Partition.Select(indices => new ClientData(train, indices)).ToArray();
@@ -153,6 +160,13 @@ public sealed class SimulationRunner : IDisposable
             _lastGlobalChange = before;
         }
 
+        double? epsilon = null;
+        if (_accountant is not null && _strategy is DpFedAvg dp)
+        {
+            // Each round releases one sampled Gaussian mechanism with q = C (approximated as Poisson, see docs/privacy.md).
+            _accountant.Step((double)_options.ClientsPerRound / _options.Clients, dp.NoiseMultiplier);
+            epsilon = _accountant.GetEpsilon(_dpDelta).Epsilon;
+        }
         var evaluation = await EvaluateGlobalAsync(cancellationToken);
         var samples = results.Sum(r => r.Samples);
         _trainSeconds += trainClock.Elapsed.TotalSeconds;
@@ -167,7 +181,8 @@ public sealed class SimulationRunner : IDisposable
             samples,
             TrainedLoss(results),
             trainClock.Elapsed.TotalSeconds,
-            results.Max(r => r.Elapsed.TotalSeconds));
+            results.Max(r => r.Elapsed.TotalSeconds),
+            epsilon);
     }
 
     /// <summary>
@@ -221,11 +236,11 @@ public sealed class SimulationRunner : IDisposable
     }
 
     /// <summary>The first rule <paramref name="spec"/> breaks, naming the field, or null if the strategy can be built.</summary>
-    public static string? StrategyError(StrategySpec spec)
+    public static string? StrategyError(StrategySpec spec, SimulationOptions options)
     {
         try
         {
-            CreateStrategy(spec);
+            CreateStrategy(spec, options);
             return null;
         }
         catch (ArgumentException ex)
@@ -234,20 +249,38 @@ public sealed class SimulationRunner : IDisposable
         }
     }
 
-    private static (IAggregationStrategy Strategy, double ProximalMu) CreateStrategy(StrategySpec spec)
+    /// <summary>
+    /// Builds the server strategy. Two names carry a client-side or accounting part the factory does not know:
+    /// "fedprox" (FedAvg plus the proximal mu in every client's loss) and "dpfedavg" (whose expected_clients
+    /// defaults to m = CK, and whose "delta" is the accountant's delta, default 1e-5).
+    /// </summary>
+    private static (IAggregationStrategy Strategy, double ProximalMu, double DpDelta) CreateStrategy(StrategySpec spec, SimulationOptions options)
     {
-        if (!string.Equals(spec.Name, "fedprox", StringComparison.OrdinalIgnoreCase))
+        if (string.Equals(spec.Name, "fedprox", StringComparison.Ordinal))
         {
-            return (StrategyFactory.Create(spec), 0);
+            var mu = spec.Parameters.TryGetValue("mu", out var m) ? m : 0.01;
+            if (!(mu >= 0) || double.IsInfinity(mu))
+            {
+                throw new ArgumentException($"strategy.parameters.mu: must be a finite number >= 0, got {mu}");
+            }
+            return (StrategyFactory.Create(new StrategySpec("fedavg", Without(spec.Parameters, "mu"))), mu, 0);
         }
-        var mu = spec.Parameters.TryGetValue("mu", out var m) ? m : 0.01;
-        if (!(mu >= 0) || double.IsInfinity(mu))
+        if (string.Equals(spec.Name, DpFedAvg.StrategyName, StringComparison.Ordinal))
         {
-            throw new ArgumentException($"strategy.parameters.mu: must be a finite number >= 0, got {mu}");
+            var delta = spec.Parameters.TryGetValue("delta", out var d) ? d : 1e-5;
+            if (!(delta > 0 && delta < 1))
+            {
+                throw new ArgumentException($"strategy.parameters.delta: must be in (0, 1), got {delta}");
+            }
+            var parameters = Without(spec.Parameters, "delta");
+            parameters.TryAdd("expected_clients", options.ClientsPerRound);
+            return (StrategyFactory.Create(new StrategySpec(spec.Name, parameters)), 0, delta);
         }
-        var rest = spec.Parameters.Where(kv => kv.Key != "mu").ToDictionary(kv => kv.Key, kv => kv.Value);
-        return (StrategyFactory.Create(new StrategySpec("fedavg", rest)), mu);
+        return (StrategyFactory.Create(spec), 0, 0);
     }
+
+    private static Dictionary<string, double> Without(IReadOnlyDictionary<string, double> parameters, string key) =>
+        parameters.Where(kv => kv.Key != key).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
 
     /// <summary>Test loss and accuracy of the current global model, the test set split across workers.</summary>
     public async Task<Evaluation> EvaluateGlobalAsync(CancellationToken cancellationToken = default)

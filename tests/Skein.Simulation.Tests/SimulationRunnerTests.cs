@@ -229,4 +229,19 @@ public sealed class AttackTests
             Options(null) with { Strategy = new StrategySpec("fedprox", new Dictionary<string, double> { ["mu"] = -1 }) }));
         Assert.Contains("strategy.parameters.mu", ex.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Dp_fedavg_reports_a_growing_epsilon_and_fills_in_expected_clients()
+    {
+        var dp = new StrategySpec("dpfedavg", new Dictionary<string, double> { ["clip"] = 1, ["noise_multiplier"] = 1.0, ["delta"] = 1e-5 });
+        var report = await Run(Options(null) with { Strategy = dp });
+        var eps = report.Rounds.Select(r => r.Epsilon!.Value).ToArray();
+        Assert.All(eps, e => Assert.True(e > 0));
+        Assert.True(eps.Zip(eps.Skip(1)).All(p => p.Second > p.First), string.Join(", ", eps));
+        Assert.Null((await Run(Options(null))).Rounds[0].Epsilon);
+        Assert.Contains("strategy.parameters.delta", SimulationRunner.StrategyError(
+            new StrategySpec("dpfedavg", new Dictionary<string, double> { ["clip"] = 1, ["noise_multiplier"] = 1, ["delta"] = 2 }), Options(null)));
+        Assert.Contains("strategy.parameters.noise_multiplier", SimulationRunner.StrategyError(
+            new StrategySpec("dpfedavg", new Dictionary<string, double> { ["clip"] = 1 }), Options(null)));
+    }
 }

@@ -64,7 +64,10 @@ public sealed class DpFedAvg : IAggregationStrategy
         ServerLearningRate = serverLearningRate;
     }
 
-    public string Name => "dp-fedavg";
+    /// <summary>The name a task spec uses.</summary>
+    public const string StrategyName = "dpfedavg";
+
+    public string Name => StrategyName;
 
     public double ClipNorm { get; }
 

@@ -235,7 +235,7 @@ public sealed class DpFedAvgTests
     public void Is_an_aggregation_strategy_named_dp_fedavg()
     {
         IAggregationStrategy strategy = new DpFedAvg(1, 1, 1);
-        Assert.Equal("dp-fedavg", strategy.Name);
+        Assert.Equal("dpfedavg", strategy.Name);
     }
 
     [Fact]
