@@ -54,7 +54,6 @@ public sealed class Bulyan : IAggregationStrategy
     {
         public double Reduce(Span<float> values)
         {
-            values.Sort();
             var median = OrderStatistics.SortedMedian(values);
             // The nearest values to a point form a run of the sorted values; grow it outwards from the median,
             // one value at a time, from whichever side is nearer.

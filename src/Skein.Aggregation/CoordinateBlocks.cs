@@ -1,33 +1,45 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Skein.Aggregation;
 
-/// <summary>A per-coordinate order statistic: reduces one coordinate's values from all members to the amount added to global.</summary>
+/// <summary>A per-coordinate order statistic: reduces one coordinate's values, sorted ascending, to the amount added to global.</summary>
 internal interface ICoordinateRule
 {
-    /// <summary>Reduces <paramref name="values"/>, which the rule may reorder in place.</summary>
-    double Reduce(Span<float> values);
+    /// <summary>Reduces <paramref name="sorted"/> (one coordinate's values from every member, ascending).</summary>
+    double Reduce(Span<float> sorted);
 }
 
 /// <summary>
-/// Runs a coordinate-wise rule over the deltas a block of coordinates at a time: each block's n×B values are
-/// copied into one pooled, coordinate-major scratch buffer, so a coordinate's n values are contiguous and
-/// the rule can sort them in place without any allocation per coordinate.
+/// Runs a coordinate-wise rule over the deltas, handing it each coordinate's n values in ascending order.
 /// </summary>
+/// <remarks>
+/// Sorting each coordinate's n values one coordinate at a time costs a branchy comparison sort per coordinate.
+/// Instead, 8 or 16 coordinates are ranked at once with SIMD, lanes being coordinates: for every pair of members
+/// (j &lt; i) one vector comparison says, in every lane, which of the two comes first, and each member's rank
+/// (its position in the sorted order, ties broken by member index, so ranks are a permutation) is the count of
+/// members before it. Each value is then stored at its rank. That is n(n-1)/2 branch-free vector comparisons per
+/// group of coordinates, and the values come straight from each delta's contiguous memory with no transposition.
+/// Where n is large (the quadratic term grows) or SIMD is absent, a per-coordinate sort is used. Both produce the
+/// same sorted values, so the rule sees the same input either way. Blocks of coordinates run in parallel.
+/// </remarks>
 internal static class CoordinateBlocks
 {
-    /// <summary>Upper bound on the coordinates per block.</summary>
-    internal const int MaxBlockLength = 2048;
+    /// <summary>Above this many members the comparison sort wins over the quadratic SIMD ranking.</summary>
+    internal const int MaxVectorMembers = 384;
 
-    // 64 Ki floats (256 KiB) keeps a block's scratch within a typical L2 cache however many updates there are.
-    private const int ScratchFloats = 1 << 16;
+    /// <summary>Coordinates per block (a multiple of every SIMD width); a block's sorted values take n x 256 floats.</summary>
+    internal const int MaxBlockLength = 256;
 
-    /// <summary>How many coordinates a block holds for <paramref name="memberCount"/> updates.</summary>
-    internal static int BlockLength(int memberCount) => Math.Clamp(ScratchFloats / Math.Max(1, memberCount), 1, MaxBlockLength);
+    /// <summary>Coordinates per block (the same for any member count; kept for block-boundary tests).</summary>
+    internal static int BlockLength(int memberCount) => MaxBlockLength;
 
     /// <summary>
-    /// For every coordinate c: global[c] += rule(values of c in the members' deltas). The sum is taken in double
-    /// and rounded once to float32.
+    /// For every coordinate c: global[c] += rule(sorted values of c in the members' deltas), the addition done in
+    /// double and rounded once to float32. Each coordinate's result depends only on its own values, so the
+    /// output does not depend on how blocks are scheduled.
     /// </summary>
     public static void AddReduced<TRule>(Span<float> global, IReadOnlyList<ClientUpdate> updates, ReadOnlySpan<int> members, TRule rule)
         where TRule : struct, ICoordinateRule
@@ -38,31 +50,116 @@ internal static class CoordinateBlocks
         {
             return;
         }
-        var block = Math.Min(BlockLength(n), length);
-        var scratch = ArrayPool<float>.Shared.Rent(n * block);
+        var deltas = new ReadOnlyMemory<float>[n];
+        for (var k = 0; k < n; k++)
+        {
+            deltas[k] = updates[members[k]].Delta;
+        }
+        var blocks = (length + MaxBlockLength - 1) / MaxBlockLength;
+        // A span cannot be captured by the parallel workers; the global vector is pinned for the (synchronous) loop.
+        unsafe
+        {
+            fixed (float* g = global)
+            {
+                var pointer = (nint)g;
+                Parallel.For(0, blocks, () => new float[n * MaxBlockLength], (b, _, scratch) =>
+                {
+                    var start = b * MaxBlockLength;
+                    var count = Math.Min(MaxBlockLength, length - start);
+                    ReduceBlock(new Span<float>((float*)pointer + start, count), deltas, start, scratch, rule);
+                    return scratch;
+                }, _ => { });
+            }
+        }
+    }
+
+    private static void ReduceBlock<TRule>(Span<float> globalBlock, ReadOnlyMemory<float>[] deltas, int start, float[] scratch, TRule rule)
+        where TRule : struct, ICoordinateRule
+    {
+        var n = deltas.Length;
+        var c = 0;
+        if (n <= MaxVectorMembers)
+        {
+            if (Vector512.IsHardwareAccelerated)
+            {
+                c = RankedGroups<Lanes512, Vector512<float>, Vector512<int>, TRule>(globalBlock, deltas, start, scratch, rule);
+            }
+            else if (Vector256.IsHardwareAccelerated)
+            {
+                c = RankedGroups<Lanes256, Vector256<float>, Vector256<int>, TRule>(globalBlock, deltas, start, scratch, rule);
+            }
+        }
+
+        // The rest (a block's tail, many members, or no SIMD): gather each coordinate's values and sort them.
+        for (; c < globalBlock.Length; c++)
+        {
+            var column = scratch.AsSpan(0, n);
+            for (var k = 0; k < n; k++)
+            {
+                column[k] = deltas[k].Span[start + c];
+            }
+            column.Sort();
+            globalBlock[c] = (float)(globalBlock[c] + rule.Reduce(column));
+        }
+    }
+
+    /// <summary>Reduces the block's whole SIMD groups of coordinates; returns how many coordinates it handled.</summary>
+    private static int RankedGroups<TLanes, TValue, TRank, TRule>(Span<float> globalBlock, ReadOnlyMemory<float>[] deltas, int start, float[] scratch, TRule rule)
+        where TLanes : struct, ILanes<TValue, TRank>
+        where TValue : struct
+        where TRank : struct
+        where TRule : struct, ICoordinateRule
+    {
+        var n = deltas.Length;
+        var lanes = TLanes.Count;
+        var values = ArrayPool<TValue>.Shared.Rent(n);
+        var network = SortingNetwork.For(n);
+        var c = 0;
         try
         {
-            for (var start = 0; start < length; start += block)
+            for (; c + lanes <= globalBlock.Length; c += lanes)
             {
-                var count = Math.Min(block, length - start);
                 for (var k = 0; k < n; k++)
                 {
-                    var source = updates[members[k]].Delta.Span.Slice(start, count);
-                    for (var j = 0; j < count; j++)
+                    values[k] = TLanes.Load(deltas[k].Span.Slice(start + c, lanes));
+                }
+                SortNetwork<TLanes, TValue, TRank>(values.AsSpan(0, n), network);
+                // Row r now holds every lane's r-th smallest value; lane l's sorted values go to scratch[l*n .. l*n+n).
+                var flatValues = MemoryMarshal.Cast<TValue, float>(values.AsSpan(0, n));
+                for (var r = 0; r < n; r++)
+                {
+                    for (var l = 0; l < lanes; l++)
                     {
-                        scratch[(j * n) + k] = source[j];
+                        scratch[(l * n) + r] = flatValues[(r * lanes) + l];
                     }
                 }
-                var target = global.Slice(start, count);
-                for (var j = 0; j < count; j++)
+                for (var l = 0; l < lanes; l++)
                 {
-                    target[j] = (float)(target[j] + rule.Reduce(scratch.AsSpan(j * n, n)));
+                    globalBlock[c + l] = (float)(globalBlock[c + l] + rule.Reduce(scratch.AsSpan(l * n, n)));
                 }
             }
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(scratch);
+            ArrayPool<TValue>.Shared.Return(values);
+        }
+        return c;
+    }
+
+    /// <summary>Applies the compare-exchange network to the rows: afterwards row r holds each lane's r-th smallest value.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void SortNetwork<TLanes, TValue, TRank>(Span<TValue> rows, ReadOnlySpan<int> network)
+        where TLanes : struct, ILanes<TValue, TRank>
+        where TValue : struct
+        where TRank : struct
+    {
+        for (var c = 0; c + 1 < network.Length; c += 2)
+        {
+            ref var a = ref rows[network[c]];
+            ref var b = ref rows[network[c + 1]];
+            var lo = TLanes.Min(a, b);
+            b = TLanes.Max(a, b);
+            a = lo;
         }
     }
 
@@ -75,5 +172,39 @@ internal static class CoordinateBlocks
             all[i] = i;
         }
         return all;
+    }
+
+    /// <summary>The handful of SIMD operations the ranking needs, for one vector width (the BCL's ISimdVector is not public).</summary>
+    private interface ILanes<TValue, TRank>
+    {
+        static abstract int Count { get; }
+
+        static abstract TValue Load(ReadOnlySpan<float> source);
+
+        static abstract TValue Min(TValue a, TValue b);
+
+        static abstract TValue Max(TValue a, TValue b);
+    }
+
+    private readonly struct Lanes256 : ILanes<Vector256<float>, Vector256<int>>
+    {
+        public static int Count => Vector256<float>.Count;
+
+        public static Vector256<float> Load(ReadOnlySpan<float> source) => Vector256.Create(source);
+
+        public static Vector256<float> Min(Vector256<float> a, Vector256<float> b) => Vector256.Min(a, b);
+
+        public static Vector256<float> Max(Vector256<float> a, Vector256<float> b) => Vector256.Max(a, b);
+    }
+
+    private readonly struct Lanes512 : ILanes<Vector512<float>, Vector512<int>>
+    {
+        public static int Count => Vector512<float>.Count;
+
+        public static Vector512<float> Load(ReadOnlySpan<float> source) => Vector512.Create(source);
+
+        public static Vector512<float> Min(Vector512<float> a, Vector512<float> b) => Vector512.Min(a, b);
+
+        public static Vector512<float> Max(Vector512<float> a, Vector512<float> b) => Vector512.Max(a, b);
     }
 }

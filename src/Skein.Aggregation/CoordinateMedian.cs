@@ -20,7 +20,6 @@ public sealed class CoordinateMedian : IAggregationStrategy
     {
         public double Reduce(Span<float> values)
         {
-            values.Sort();
             return OrderStatistics.SortedMedian(values);
         }
     }

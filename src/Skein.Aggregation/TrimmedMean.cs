@@ -42,7 +42,6 @@ public sealed class TrimmedMean : IAggregationStrategy
     {
         public double Reduce(Span<float> values)
         {
-            values.Sort();
             return OrderStatistics.SortedMean(values, trim, values.Length - (2 * trim));
         }
     }

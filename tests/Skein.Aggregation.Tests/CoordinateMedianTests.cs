@@ -27,6 +27,25 @@ public sealed class CoordinateMedianTests
         Rounds.Close(expected, global, 1e-6);
     }
 
+    [Theory]
+    [InlineData(CoordinateBlocks.MaxVectorMembers - 1)]
+    [InlineData(CoordinateBlocks.MaxVectorMembers + 1)]
+    public void Simd_ranking_and_the_sorting_fallback_agree_with_the_reference(int n)
+    {
+        var (global, updates) = Rounds.Random(n, n, 37);
+        // Ties across members (including -0 and +0) must not break the ranking's permutation.
+        for (var k = 0; k < n; k += 3)
+        {
+            var d = (float[])updates[k].Delta.ToArray();
+            d[0] = 0.25f;
+            d[1] = k % 2 == 0 ? 0f : -0f;
+            updates[k] = new ClientUpdate(d, updates[k].SampleCount);
+        }
+        var expected = Reference(global, updates);
+        new CoordinateMedian().Aggregate(global, updates, default);
+        Rounds.Close(expected, global, 1e-6);
+    }
+
     [Fact]
     public void Even_counts_take_the_mean_of_the_two_middle_values_and_ignore_sample_counts()
     {
