@@ -38,11 +38,7 @@ internal static class RoundInput
 
     public static void Check(string strategy, ReadOnlySpan<float> global, IReadOnlyList<ClientUpdate> updates)
     {
-        ArgumentNullException.ThrowIfNull(updates);
-        if (updates.Count == 0)
-        {
-            throw new ArgumentException($"{strategy}: needs at least one update, got none", nameof(updates));
-        }
+        CheckShape(strategy, global, updates);
         if (!TensorPrimitives.IsFiniteAll(global))
         {
             var j = FirstNonFinite(global);
@@ -51,18 +47,7 @@ internal static class RoundInput
         }
         for (var i = 0; i < updates.Count; i++)
         {
-            var u = updates[i];
-            if (u.Delta.Length != global.Length)
-            {
-                throw new ArgumentException(
-                    $"{strategy}: update {i} has {u.Delta.Length} values, expected {global.Length} (the length of global)",
-                    nameof(updates));
-            }
-            if (u.SampleCount <= 0)
-            {
-                throw new ArgumentException($"{strategy}: update {i}: sample count must be > 0, got {u.SampleCount}", nameof(updates));
-            }
-            var delta = u.Delta.Span;
+            var delta = updates[i].Delta.Span;
             if (!TensorPrimitives.IsFiniteAll(delta))
             {
                 var j = FirstNonFinite(delta);

@@ -164,15 +164,9 @@ public static class BenchCommand
                 return SimulationSession.Fail(stderr, ExitCodes.InvalidOptions, errors);
             }
 
-            using var loggers = CliLogging.Create();
-            MnistDataset dataset;
-            try
+            if (await data.LoadAsync(parse, ct) is not { } dataset)
             {
-                dataset = MnistDataset.Load(await data.ResolveAsync(parse, loggers.CreateLogger("skein"), ct));
-            }
-            catch (Exception ex) when (ex is DataUnavailableException or DataIntegrityException or IdxFormatException)
-            {
-                return SimulationSession.Fail(stderr, ExitCodes.DataUnavailable, [ex.Message]);
+                return ExitCodes.DataUnavailable;
             }
 
             var results = new List<TrainingThroughput>();

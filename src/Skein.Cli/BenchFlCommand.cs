@@ -83,15 +83,9 @@ public static class BenchFlCommand
 
             var summaryPath = parse.GetValue(output.Summary);
             var json = parse.GetValue(output.Json);
-            using var loggers = CliLogging.Create();
-            MnistDataset dataset;
-            try
+            if (await data.LoadAsync(parse, ct) is not { } dataset)
             {
-                dataset = MnistDataset.Load(await data.ResolveAsync(parse, loggers.CreateLogger("skein"), ct));
-            }
-            catch (Exception ex) when (ex is DataUnavailableException or DataIntegrityException or IdxFormatException)
-            {
-                return SimulationSession.Fail(stderr, ExitCodes.DataUnavailable, [ex.Message]);
+                return ExitCodes.DataUnavailable;
             }
 
             var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(json ? stderr : stdout) });

@@ -25,6 +25,22 @@ public sealed class DataOptions
         command.Add(MnistDir);
     }
 
+    /// <summary>Resolves and loads MNIST; on failure writes the reason to stderr and returns null (exit code 3).</summary>
+    public async Task<MnistDataset?> LoadAsync(ParseResult parse, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        using var loggers = CliLogging.Create();
+        try
+        {
+            return MnistDataset.Load(await ResolveAsync(parse, loggers.CreateLogger("skein"), cancellationToken));
+        }
+        catch (Exception ex) when (ex is DataUnavailableException or DataIntegrityException or IdxFormatException)
+        {
+            SimulationSession.Fail(parse.InvocationConfiguration.Error, ExitCodes.DataUnavailable, [ex.Message]);
+            return null;
+        }
+    }
+
     public async Task<MnistFiles> ResolveAsync(ParseResult parse, ILogger logger, CancellationToken cancellationToken)
     {
         var dataDir = parse.GetValue(DataDir) ?? MnistStore.DefaultDataDirectory();

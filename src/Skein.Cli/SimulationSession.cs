@@ -48,17 +48,9 @@ public static class SimulationSession
             return Fail(stderr, ExitCodes.InvalidOptions, [$"--summary: folder '{dir}' does not exist"]);
         }
 
-        using var loggers = CliLogging.Create();
-        var logger = loggers.CreateLogger("skein");
-        MnistDataset data;
-        try
+        if (await dataOptions.LoadAsync(parse, cancellationToken) is not { } data)
         {
-            var files = await dataOptions.ResolveAsync(parse, logger, cancellationToken);
-            data = MnistDataset.Load(files);
-        }
-        catch (Exception ex) when (ex is DataUnavailableException or DataIntegrityException or IdxFormatException)
-        {
-            return Fail(stderr, ExitCodes.DataUnavailable, [ex.Message]);
+            return ExitCodes.DataUnavailable;
         }
 
         var late = options.Validate(data.Train.Count);

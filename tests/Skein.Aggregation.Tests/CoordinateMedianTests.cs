@@ -30,7 +30,7 @@ public sealed class CoordinateMedianTests
     [Theory]
     [InlineData(CoordinateBlocks.MaxVectorMembers - 1)]
     [InlineData(CoordinateBlocks.MaxVectorMembers + 1)]
-    public void Simd_ranking_and_the_sorting_fallback_agree_with_the_reference(int n)
+    public void Simd_network_and_the_sorting_fallback_agree_with_the_reference(int n)
     {
         var (global, updates) = Rounds.Random(n, n, 37);
         // Ties across members (including -0 and +0) must not break the ranking's permutation.
