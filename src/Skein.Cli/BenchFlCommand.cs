@@ -33,7 +33,7 @@ public sealed record FlRunResult(
     string ModelSha256);
 
 /// <summary>One round of a `skein bench fl` run.</summary>
-public sealed record FlRoundResult(int Round, double Accuracy, double Loss, double Seconds, int Malicious, double? Epsilon);
+public sealed record FlRoundResult(int Round, double Accuracy, double Loss, double Seconds, int Malicious, double? Epsilon, int Refused, string? AggregationError);
 
 /// <summary>`skein bench fl --config FILE`: runs a scenario (or a matrix of them) and reports rounds to target.</summary>
 public static class BenchFlCommand
@@ -148,7 +148,7 @@ public static class BenchFlCommand
         run.LearningRate,
         new StrategyConfig { Name = run.Strategy.Name, Params = run.Strategy.Parameters.ToDictionary() }.ToString(),
         run.Attack?.ToString(),
-        report.Rounds.Select(r => new FlRoundResult(r.Round, Math.Round(r.Accuracy, 6), Math.Round(r.Loss, 6), Math.Round(r.Seconds, 3), r.MaliciousClients, r.Epsilon is { } e ? Math.Round(e, 4) : null)).ToArray(),
+        report.Rounds.Select(r => new FlRoundResult(r.Round, Math.Round(r.Accuracy, 6), Math.Round(r.Loss, 6), Math.Round(r.Seconds, 3), r.MaliciousClients, r.Epsilon is { } e ? Math.Round(e, 4) : null, r.RefusedUpdates, r.AggregationError)).ToArray(),
         run.TargetAccuracy,
         report.TargetRound,
         scenario.PaperRounds,

@@ -6,7 +6,7 @@ using Skein.Simulation;
 namespace Skein.Cli;
 
 /// <summary>One round in the JSON summary.</summary>
-public sealed record RoundSummary(int Round, double Accuracy, double Loss, double Seconds, int Clients, int Malicious, long Samples, double? TrainLoss, double? Epsilon);
+public sealed record RoundSummary(int Round, double Accuracy, double Loss, double Seconds, int Clients, int Malicious, long Samples, double? TrainLoss, double? Epsilon, int Refused);
 
 /// <summary>
 /// The JSON summary written by --summary FILE and printed by --json. Field names are a public contract:
@@ -62,7 +62,7 @@ public sealed record RunSummary(
             o.Attack?.ToString(),
             o.Seed,
             o.Parallelism,
-            report.Rounds.Select(r => new RoundSummary(r.Round, Math.Round(r.Accuracy, 6), Math.Round(r.Loss, 6), Math.Round(r.Seconds, 3), r.ClientsTrained, r.MaliciousClients, r.SamplesTrained, double.IsNaN(r.TrainLoss) ? null : Math.Round(r.TrainLoss, 6), r.Epsilon is { } e ? Math.Round(e, 4) : null)).ToArray(),
+            report.Rounds.Select(r => new RoundSummary(r.Round, Math.Round(r.Accuracy, 6), Math.Round(r.Loss, 6), Math.Round(r.Seconds, 3), r.ClientsTrained, r.MaliciousClients, r.SamplesTrained, double.IsNaN(r.TrainLoss) ? null : Math.Round(r.TrainLoss, 6), r.Epsilon is { } e ? Math.Round(e, 4) : null, r.RefusedUpdates)).ToArray(),
             Math.Round(report.FinalAccuracy, 6),
             Math.Round(report.FinalLoss, 6),
             o.TargetAccuracy,

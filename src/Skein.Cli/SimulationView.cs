@@ -48,7 +48,7 @@ public sealed class SimulationView(IAnsiConsole console, string title, Simulatio
     }
 
     private static string RoundLine(RoundReport r) => string.Create(CultureInfo.InvariantCulture,
-        $"round {r.Round,3}  accuracy {r.Accuracy:0.0000}  loss {r.Loss:0.0000}  {r.Seconds,5:0.0} s{(r.MaliciousClients > 0 ? $"  {r.MaliciousClients} malicious" : "")}{(r.Epsilon is { } e ? $"  epsilon {e:0.00}" : "")}");
+        $"round {r.Round,3}  accuracy {r.Accuracy:0.0000}  loss {r.Loss:0.0000}  {r.Seconds,5:0.0} s{(r.MaliciousClients > 0 ? $"  {r.MaliciousClients} malicious" : "")}{(r.Epsilon is { } e ? $"  epsilon {e:0.00}" : "")}{(r.RefusedUpdates > 0 ? $"  {r.RefusedUpdates} refused (not finite)" : "")}{(r.AggregationError is null ? "" : "  aggregation refused: " + r.AggregationError)}");
 
     public static void RenderSummary(IAnsiConsole console, SimulationReport report, string? summaryPath)
     {

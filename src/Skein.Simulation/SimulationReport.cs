@@ -12,7 +12,9 @@ public sealed record RoundReport(
     double TrainLoss,
     double TrainSeconds,
     double LongestClientSeconds,
-    double? Epsilon = null);
+    double? Epsilon = null,
+    int RefusedUpdates = 0,
+    string? AggregationError = null);
 
 /// <summary>The outcome of a whole run.</summary>
 public sealed record SimulationReport(

@@ -147,13 +147,35 @@ public sealed class SimulationRunner : IDisposable
         trainClock.Stop();
 
         // Updates enter the strategy in sampled-client order, never completion order, so the result is reproducible.
-        var updates = new ClientUpdate[sampled.Length];
+        // As the coordinator does, a non-finite update (a diverged client) is refused, not aggregated.
+        var updates = new List<ClientUpdate>(sampled.Length);
         for (var i = 0; i < sampled.Length; i++)
         {
-            updates[i] = new ClientUpdate(deltas[i], results[i].Samples / training.Epochs);
+            if (TensorPrimitives.IsFiniteAll(deltas[i]))
+            {
+                updates.Add(new ClientUpdate(deltas[i], results[i].Samples / training.Epochs));
+            }
         }
+        var refused = sampled.Length - updates.Count;
+        string? aggregationError = null;
         var before = _options.Attack is { Kind: AttackKind.FreeRider, Stale: true } ? (float[])_global.Clone() : null;
-        _strategy.Aggregate(_global, updates, new AggregationContext(round, _options.Seed));
+        if (updates.Count > 0)
+        {
+            try
+            {
+                _strategy.Aggregate(_global, updates, new AggregationContext(round, _options.Seed));
+            }
+            catch (ArgumentException ex)
+            {
+                // The strategy refused the round (e.g. an overflow, or too few updates for Krum) and left the
+                // global model unchanged; the run goes on, and the report says why.
+                aggregationError = ex.Message;
+            }
+        }
+        else
+        {
+            aggregationError = "no finite update to aggregate";
+        }
         if (before is not null)
         {
             TensorPrimitives.Subtract(_global, before, before);
@@ -182,7 +204,9 @@ public sealed class SimulationRunner : IDisposable
             TrainedLoss(results),
             trainClock.Elapsed.TotalSeconds,
             results.Max(r => r.Elapsed.TotalSeconds),
-            epsilon);
+            epsilon,
+            refused,
+            aggregationError);
     }
 
     /// <summary>

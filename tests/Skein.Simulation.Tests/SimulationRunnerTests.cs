@@ -179,6 +179,15 @@ public sealed class AttackTests
     }
 
     [Fact]
+    public async Task A_diverging_run_refuses_non_finite_rounds_and_carries_on()
+    {
+        var report = await Run(Options(new AttackOptions(AttackKind.SignFlip, 0.3) { Scale = 1e38 }));
+        Assert.Equal(5, report.Rounds.Count);
+        Assert.Contains(report.Rounds, r => r.AggregationError is not null || r.RefusedUpdates > 0);
+        Assert.All(report.Rounds, r => Assert.InRange(r.Accuracy, 0.0, 1.0));
+    }
+
+    [Fact]
     public async Task Zero_free_riders_only_dilute_the_update()
     {
         var clean = await Run(Options(null));
