@@ -21,6 +21,7 @@ public static class BenchCommand
         bench.Add(BuildTrain());
         bench.Add(BenchFlCommand.Build());
         bench.Add(BuildAggregate());
+        bench.Add(BuildLedger());
         return bench;
     }
 
@@ -98,6 +99,72 @@ public static class BenchCommand
             }
             console.Write(table);
             return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command BuildLedger()
+    {
+        var command = new Command("ledger", "Signed transactions the embedded ledger applies per second (signature checks, state roots and SQLite commits included)");
+        var transactions = new Option<int>("--transactions") { Description = "How many signed transfers", DefaultValueFactory = _ => 50_000 };
+        var accounts = new Option<int>("--accounts") { Description = "Sending accounts funded at genesis", DefaultValueFactory = _ => 1_000 };
+        var blockSize = new Option<int>("--block-size") { Description = "Transactions per block", DefaultValueFactory = _ => 1_000 };
+        var verify = new Option<bool>("--verify") { Description = "Also replay the chain from genesis afterwards" };
+        var json = new Option<bool>("--json") { Description = "Print exactly one JSON object on stdout" };
+        foreach (var o in new Option[] { transactions, accounts, blockSize, verify, json })
+        {
+            command.Add(o);
+        }
+        command.SetAction(async (parse, ct) =>
+        {
+            var stderr = parse.InvocationConfiguration.Error;
+            var errors = new List<string>();
+            if (parse.GetValue(transactions) < 1)
+            {
+                errors.Add($"--transactions must be >= 1, got {parse.GetValue(transactions)}");
+            }
+            if (parse.GetValue(accounts) < 2)
+            {
+                errors.Add($"--accounts must be >= 2, got {parse.GetValue(accounts)}");
+            }
+            if (parse.GetValue(blockSize) < 1)
+            {
+                errors.Add($"--block-size must be >= 1, got {parse.GetValue(blockSize)}");
+            }
+            if (errors.Count > 0)
+            {
+                return SimulationSession.Fail(stderr, ExitCodes.InvalidOptions, errors);
+            }
+            var folder = Directory.CreateTempSubdirectory("skein-bench-ledger-");
+            try
+            {
+                await stderr.WriteLineAsync($"signing {parse.GetValue(transactions)} transfers from {parse.GetValue(accounts)} accounts...");
+                var r = await Skein.Ledger.Storage.LedgerBenchmark.RunAsync(Path.Combine(folder.FullName, "chain.db"), parse.GetValue(transactions),
+                    parse.GetValue(accounts), parse.GetValue(blockSize), parse.GetValue(verify), ct);
+                var result = new
+                {
+                    tx_per_second = Math.Round(r.TxPerSecond, 1),
+                    transactions = r.Transactions,
+                    seconds = Math.Round(r.Seconds, 3),
+                    blocks = r.Blocks,
+                    signing_seconds = Math.Round(r.SigningSeconds, 3),
+                    verified = parse.GetValue(verify) ? r.Verified : (bool?)null,
+                };
+                if (parse.GetValue(json))
+                {
+                    await parse.InvocationConfiguration.Output.WriteLineAsync(JsonSerializer.Serialize(result, RunSummary.JsonOptions));
+                }
+                else
+                {
+                    await parse.InvocationConfiguration.Output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                        $"{r.TxPerSecond:#,0} signed transactions/s ({r.Transactions} in {r.Blocks} blocks, {r.Seconds:0.00} s; signing took {r.SigningSeconds:0.00} s){(parse.GetValue(verify) ? (r.Verified ? "; replay verified" : "; REPLAY FAILED") : "")}"));
+                }
+                return parse.GetValue(verify) && !r.Verified ? ExitCodes.VerificationFailed : ExitCodes.Ok;
+            }
+            finally
+            {
+                folder.Delete(recursive: true);
+            }
         });
         return command;
     }

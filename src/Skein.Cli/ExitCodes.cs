@@ -14,5 +14,8 @@ public static class ExitCodes
     /// <summary>Data could not be obtained or failed its integrity check.</summary>
     public const int DataUnavailable = 3;
 
+    /// <summary>A verification (ledger replay, round recomputation) found a mismatch.</summary>
+    public const int VerificationFailed = 4;
+
     public const int Cancelled = 130;
 }

@@ -12,6 +12,13 @@ public static class SkeinCommand
         root.Add(SimulateCommand.Build());
         root.Add(DataCommand.Build());
         root.Add(BenchCommand.Build());
+        root.Add(Ledger.KeyCommands.Build());
+        root.Add(Ledger.LedgerCommands.Build());
+        root.Add(Ledger.TaskCommands.Build());
+        foreach (var command in Ledger.AccountCommands.Build())
+        {
+            root.Add(command);
+        }
         return root;
     }
 

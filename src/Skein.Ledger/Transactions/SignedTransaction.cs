@@ -7,6 +7,12 @@ namespace Skein.Ledger.Transactions;
 /// <summary>A transaction with its sender's 65-byte secp256k1 signature (r, s, v) over the EIP-712 digest.</summary>
 public sealed record SignedTransaction(Transaction Tx, byte[] Signature)
 {
+    /// <summary>
+    /// The chain the sender signed for, stated in the envelope so that a transaction for another chain is refused
+    /// with that reason; the signature covers the chain id through the EIP-712 domain, so a false claim fails.
+    /// </summary>
+    public ulong? ChainId { get; init; }
+
     public static JsonSerializerOptions JsonOptions { get; } = CreateJsonOptions();
 
     /// <summary>The commitment a validator publishes for <paramref name="scores"/> with <paramref name="salt"/>.</summary>

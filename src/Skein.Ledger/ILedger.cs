@@ -1,0 +1,56 @@
+using Skein.Ledger.State;
+using Skein.Ledger.Transactions;
+
+namespace Skein.Ledger;
+
+/// <summary>Where the chain is: its id, head block, state root and supply totals.</summary>
+public sealed record LedgerStatus(ulong ChainId, ulong Height, Hash32 HeadHash, Hash32 StateRoot, UInt128 GenesisSupply, UInt128 Emitted, UInt128 Burned, int PendingTransactions);
+
+/// <summary>Where a transaction landed.</summary>
+public sealed record TxReceipt(Hash32 Id, ulong BlockHeight, int Index);
+
+/// <summary>An operator's stake in one role and who delegated to it.</summary>
+public sealed record StakeInfo(Address Operator, Role Role, UInt128 Self, UInt128 Delegated, uint CommissionBps, IReadOnlyList<(Address Delegator, UInt128 Amount)> Delegations);
+
+/// <summary>A task as the ledger records it.</summary>
+public sealed record TaskInfo(ulong Id, Address Creator, Hash32 SpecHash, UInt128 RewardPool, UInt128 Escrow, uint Rounds, uint SettledRounds, bool Completed,
+    UInt128 MinStake, uint TrainersPerRound, uint ValidatorsPerRound, uint RejectBelow, Hash32 ModelHash, IReadOnlyList<Address> Trainers, IReadOnlyList<Address> Validators);
+
+/// <summary>A round as the ledger records it: who was picked, what was submitted, and how it settled.</summary>
+public sealed record RoundInfo(ulong TaskId, uint Round, RoundPhase Phase, Hash32 Seed, Hash32 ModelHash, Hash32 NewModelHash, UInt128 Reward,
+    IReadOnlyList<Address> PickedTrainers, IReadOnlyList<Address> PickedValidators, IReadOnlyList<UpdateEntry> Updates,
+    IReadOnlyList<Address> Committed, IReadOnlyList<Address> Revealed, IReadOnlyList<UpdateOutcome> Outcomes, IReadOnlyList<LedgerMovement> Movements);
+
+/// <summary>A block header with its hash.</summary>
+public sealed record BlockInfo(ulong Height, Hash32 Hash, Hash32 PreviousHash, long Timestamp, Hash32 TxRoot, Hash32 StateRoot, int TxCount, IReadOnlyList<Hash32> TransactionIds);
+
+/// <summary>
+/// The ledger as its callers see it, whatever backs it: the embedded chain in SQLite, or an EVM chain through
+/// contracts. Every method is asynchronous and cancellable; refusals are <see cref="LedgerException"/>s whose
+/// code and message name the rule.
+/// </summary>
+public interface ILedger : IAsyncDisposable
+{
+    ulong ChainId { get; }
+
+    Task<LedgerStatus> GetStatusAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Checks and applies a signed transaction and returns once it is in a committed block.</summary>
+    Task<TxReceipt> SubmitAsync(SignedTransaction transaction, CancellationToken cancellationToken = default);
+
+    Task<ulong> GetNonceAsync(Address account, CancellationToken cancellationToken = default);
+
+    Task<UInt128> GetBalanceAsync(Address account, CancellationToken cancellationToken = default);
+
+    Task<StakeInfo> GetStakeAsync(Address operatorAddress, Role role, CancellationToken cancellationToken = default);
+
+    Task<TaskInfo?> GetTaskAsync(ulong taskId, CancellationToken cancellationToken = default);
+
+    Task<IReadOnlyList<TaskInfo>> ListTasksAsync(CancellationToken cancellationToken = default);
+
+    Task<RoundInfo?> GetRoundAsync(ulong taskId, uint round, CancellationToken cancellationToken = default);
+
+    Task<BlockInfo?> GetBlockAsync(ulong height, CancellationToken cancellationToken = default);
+
+    Task<(SignedTransaction Transaction, TxReceipt Receipt)?> GetTransactionAsync(Hash32 id, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,53 @@
+using Skein.Ledger.Incentives;
+
+namespace Skein.Ledger.State;
+
+/// <summary>The chain's fixed rules, set at genesis: incentive parameters and the unbonding period.</summary>
+public sealed record LedgerParams(IncentiveParams Incentives, ulong UnbondingBlocks)
+{
+    /// <summary>The largest score a validator may give (parts per million).</summary>
+    public const ulong MaxScore = 1_000_000;
+
+    public static LedgerParams Default { get; } = new(IncentiveParams.Default, 100);
+
+    public string? Validate() =>
+        UnbondingBlocks is 0 or > 10_000_000 ? $"params.unbonding_blocks: must be in [1, 10000000], got {UnbondingBlocks}" : Incentives.Validate();
+}
+
+/// <summary>One genesis allocation: an account and its starting balance.</summary>
+public sealed record GenesisAllocation(Address Address, UInt128 Balance);
+
+/// <summary>Everything that fixes a chain's first state: its id, rules and allocations. Stored with the chain so anyone can replay it.</summary>
+public sealed record Genesis(ulong ChainId, LedgerParams Params, IReadOnlyList<GenesisAllocation> Allocations, long Timestamp)
+{
+    public UInt128 Supply => Allocations.Aggregate(UInt128.Zero, (s, a) => checked(s + a.Balance));
+
+    public string? Validate()
+    {
+        if (ChainId == 0)
+        {
+            return "genesis.chain_id: must be > 0";
+        }
+        if (Params.Validate() is { } error)
+        {
+            return error;
+        }
+        var seen = new HashSet<Address>();
+        foreach (var a in Allocations)
+        {
+            if (!seen.Add(a.Address))
+            {
+                return $"genesis.allocations: {a.Address} appears twice";
+            }
+        }
+        try
+        {
+            _ = Supply;
+        }
+        catch (OverflowException)
+        {
+            return "genesis.allocations: the total overflows 128 bits";
+        }
+        return null;
+    }
+}

@@ -1,0 +1,221 @@
+using Skein.Ledger.Transactions;
+
+namespace Skein.Ledger.State;
+
+/// <summary>An account's spendable balance and the nonce its next transaction must carry.</summary>
+public sealed class Account
+{
+    public UInt128 Balance { get; set; }
+
+    public ulong Nonce { get; set; }
+}
+
+/// <summary>An operator's stake in one role: its own, and the total delegated to it.</summary>
+public sealed class RoleStake
+{
+    public UInt128 Self { get; set; }
+
+    public UInt128 Delegated { get; set; }
+
+    public UInt128 Total => Self + Delegated;
+}
+
+/// <summary>Stake on its way back to a balance: released when the chain reaches <see cref="ReleaseHeight"/>.</summary>
+public sealed record Unbonding(ulong Sequence, Address Owner, UInt128 Amount, ulong ReleaseHeight);
+
+/// <summary>The phases of a round, in order.</summary>
+public enum RoundPhase : byte
+{
+    Training = 1,
+    Committing = 2,
+    Revealing = 3,
+    Settled = 4,
+}
+
+/// <summary>A trainer's committed update in a round.</summary>
+public sealed record UpdateEntry(Address Trainer, Hash32 UpdateHash, ulong Samples);
+
+/// <summary>What settling a round decided for one update.</summary>
+public sealed record UpdateOutcome(Address Trainer, Hash32 UpdateHash, ulong ConsensusScore, bool Accepted, UInt128 Reward);
+
+/// <summary>One payout or slash of a settled round, traceable to the update or score that caused it.</summary>
+public sealed record LedgerMovement(Address Account, string Kind, UInt128 Amount, string Reason);
+
+/// <summary>One round of a task, from opening to settlement.</summary>
+public sealed class RoundState
+{
+    public required uint Round { get; init; }
+
+    public required Hash32 Seed { get; init; }
+
+    public required Hash32 ModelHash { get; init; }
+
+    public required IReadOnlyList<Address> PickedTrainers { get; init; }
+
+    public required IReadOnlyList<Address> PickedValidators { get; init; }
+
+    public RoundPhase Phase { get; set; } = RoundPhase.Training;
+
+    public List<UpdateEntry> Updates { get; } = [];
+
+    public SortedDictionary<Address, Hash32> Commitments { get; } = [];
+
+    public SortedDictionary<Address, ulong[]> Reveals { get; } = [];
+
+    public Hash32 NewModelHash { get; set; } = Hash32.Zero;
+
+    public UInt128 Reward { get; set; }
+
+    public List<UpdateOutcome> Outcomes { get; } = [];
+
+    public List<LedgerMovement> Movements { get; } = [];
+}
+
+/// <summary>A task on the ledger: its spec hash, escrowed pool, rules, members and rounds.</summary>
+public sealed class TaskState
+{
+    public required ulong Id { get; init; }
+
+    public required Address Creator { get; init; }
+
+    public required Hash32 SpecHash { get; init; }
+
+    public required UInt128 RewardPool { get; init; }
+
+    public required uint Rounds { get; init; }
+
+    public required UInt128 MinStake { get; init; }
+
+    public required uint TrainersPerRound { get; init; }
+
+    public required uint ValidatorsPerRound { get; init; }
+
+    public required uint RejectBelow { get; init; }
+
+    /// <summary>What is left of the pool; paid out round by round, the rest returned to the creator at the end.</summary>
+    public UInt128 Escrow { get; set; }
+
+    public uint SettledRounds { get; set; }
+
+    public bool Completed { get; set; }
+
+    public Hash32 ModelHash { get; set; } = Hash32.Zero;
+
+    public SortedSet<Address> Trainers { get; } = [];
+
+    public SortedSet<Address> Validators { get; } = [];
+
+    public SortedDictionary<uint, RoundState> RoundStates { get; } = [];
+
+    /// <summary>The pool's share for round r: floor(pool / rounds), the last round taking the remainder.</summary>
+    public UInt128 PoolShare(uint round) =>
+        round < Rounds ? RewardPool / Rounds : RewardPool - (RewardPool / Rounds * (Rounds - 1));
+}
+
+/// <summary>
+/// The whole ledger state after some block. Every collection is sorted, so that iteration, and therefore the
+/// state root and every rule that walks a collection, is the same on every machine.
+/// </summary>
+public sealed class LedgerState
+{
+    public required ulong ChainId { get; init; }
+
+    public required LedgerParams Params { get; init; }
+
+    public required UInt128 GenesisSupply { get; init; }
+
+    public ulong Height { get; set; }
+
+    public Hash32 LastBlockHash { get; set; } = Hash32.Zero;
+
+    public SortedDictionary<Address, Account> Accounts { get; } = [];
+
+    public SortedDictionary<(Address Operator, Role Role), RoleStake> Stakes { get; } = [];
+
+    public SortedDictionary<(Address Delegator, Address Operator, Role Role), UInt128> Delegations { get; } = [];
+
+    public SortedDictionary<Address, uint> Commissions { get; } = [];
+
+    public List<Unbonding> Unbondings { get; } = [];
+
+    public ulong NextUnbondingSequence { get; set; }
+
+    public SortedDictionary<ulong, TaskState> Tasks { get; } = [];
+
+    public ulong NextTaskId { get; set; } = 1;
+
+    public UInt128 Emitted { get; set; }
+
+    public UInt128 Burned { get; set; }
+
+    /// <summary>Rounds settled on the whole chain: the clock of the emission schedule.</summary>
+    public ulong SettledRounds { get; set; }
+
+    public static LedgerState FromGenesis(Genesis genesis)
+    {
+        ArgumentNullException.ThrowIfNull(genesis);
+        if (genesis.Validate() is { } error)
+        {
+            throw new LedgerException(LedgerError.InvalidGenesis, error);
+        }
+        var state = new LedgerState { ChainId = genesis.ChainId, Params = genesis.Params, GenesisSupply = genesis.Supply };
+        foreach (var a in genesis.Allocations)
+        {
+            state.Account(a.Address).Balance = a.Balance;
+        }
+        return state;
+    }
+
+    public Account Account(Address address)
+    {
+        if (!Accounts.TryGetValue(address, out var account))
+        {
+            account = new Account();
+            Accounts[address] = account;
+        }
+        return account;
+    }
+
+    public UInt128 BalanceOf(Address address) => Accounts.TryGetValue(address, out var a) ? a.Balance : UInt128.Zero;
+
+    public ulong NonceOf(Address address) => Accounts.TryGetValue(address, out var a) ? a.Nonce : 0;
+
+    public RoleStake StakeOf(Address operatorAddress, Role role) =>
+        Stakes.TryGetValue((operatorAddress, role), out var s) ? s : new RoleStake();
+
+    public IReadOnlyList<(Address Delegator, UInt128 Amount)> DelegationsTo(Address operatorAddress, Role role) =>
+        Delegations.Where(d => d.Key.Operator == operatorAddress && d.Key.Role == role && d.Value > 0)
+            .Select(d => (d.Key.Delegator, d.Value)).ToArray();
+
+    public uint CommissionOf(Address operatorAddress) => Commissions.TryGetValue(operatorAddress, out var c) ? c : 0;
+
+    /// <summary>Every token, wherever it is: balances, stakes, delegations, escrows and unbonding.</summary>
+    public UInt128 TotalHeld()
+    {
+        UInt128 total = 0;
+        foreach (var a in Accounts.Values)
+        {
+            total += a.Balance;
+        }
+        foreach (var s in Stakes.Values)
+        {
+            total += s.Self;
+        }
+        foreach (var d in Delegations.Values)
+        {
+            total += d;
+        }
+        foreach (var t in Tasks.Values)
+        {
+            total += t.Escrow;
+        }
+        foreach (var u in Unbondings)
+        {
+            total += u.Amount;
+        }
+        return total;
+    }
+
+    /// <summary>The supply invariant: everything held equals genesis + emitted - burned.</summary>
+    public bool SupplyIsConserved() => TotalHeld() == GenesisSupply + Emitted - Burned;
+}

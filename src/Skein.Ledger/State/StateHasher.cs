@@ -1,0 +1,186 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
+using Skein.Ledger.Transactions;
+
+namespace Skein.Ledger.State;
+
+/// <summary>
+/// The state root: SHA-256 over a canonical encoding of the whole state (every collection in sorted order,
+/// fixed-width big-endian integers, length-prefixed lists). Two nodes with the same state compute the same root.
+/// </summary>
+public static class StateHasher
+{
+    public static Hash32 Root(LedgerState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        using var h = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var w = new Writer(h);
+        w.Text("skein-state-v1");
+        w.U64(state.ChainId);
+        w.U64(state.Height);
+        w.Hash(state.LastBlockHash);
+        w.U128(state.GenesisSupply);
+        w.U128(state.Emitted);
+        w.U128(state.Burned);
+        w.U64(state.SettledRounds);
+        w.U64((ulong)state.Accounts.Count);
+        foreach (var (address, account) in state.Accounts)
+        {
+            w.Address(address);
+            w.U128(account.Balance);
+            w.U64(account.Nonce);
+        }
+        w.U64((ulong)state.Stakes.Count);
+        foreach (var ((address, role), stake) in state.Stakes)
+        {
+            w.Address(address);
+            w.U64((byte)role);
+            w.U128(stake.Self);
+            w.U128(stake.Delegated);
+        }
+        w.U64((ulong)state.Delegations.Count);
+        foreach (var ((delegator, operatorAddress, role), amount) in state.Delegations)
+        {
+            w.Address(delegator);
+            w.Address(operatorAddress);
+            w.U64((byte)role);
+            w.U128(amount);
+        }
+        w.U64((ulong)state.Commissions.Count);
+        foreach (var (address, bps) in state.Commissions)
+        {
+            w.Address(address);
+            w.U64(bps);
+        }
+        w.U64(state.NextUnbondingSequence);
+        w.U64((ulong)state.Unbondings.Count);
+        foreach (var u in state.Unbondings)
+        {
+            w.U64(u.Sequence);
+            w.Address(u.Owner);
+            w.U128(u.Amount);
+            w.U64(u.ReleaseHeight);
+        }
+        w.U64(state.NextTaskId);
+        w.U64((ulong)state.Tasks.Count);
+        foreach (var task in state.Tasks.Values)
+        {
+            WriteTask(w, task);
+        }
+        return new Hash32(h.GetHashAndReset());
+    }
+
+    private static void WriteTask(Writer w, TaskState t)
+    {
+        w.U64(t.Id);
+        w.Address(t.Creator);
+        w.Hash(t.SpecHash);
+        w.U128(t.RewardPool);
+        w.U128(t.Escrow);
+        w.U64(t.Rounds);
+        w.U128(t.MinStake);
+        w.U64(t.TrainersPerRound);
+        w.U64(t.ValidatorsPerRound);
+        w.U64(t.RejectBelow);
+        w.U64(t.SettledRounds);
+        w.U64(t.Completed ? 1UL : 0UL);
+        w.Hash(t.ModelHash);
+        w.Addresses(t.Trainers);
+        w.Addresses(t.Validators);
+        w.U64((ulong)t.RoundStates.Count);
+        foreach (var r in t.RoundStates.Values)
+        {
+            w.U64(r.Round);
+            w.Hash(r.Seed);
+            w.Hash(r.ModelHash);
+            w.U64((byte)r.Phase);
+            w.Addresses(r.PickedTrainers);
+            w.Addresses(r.PickedValidators);
+            w.U64((ulong)r.Updates.Count);
+            foreach (var u in r.Updates)
+            {
+                w.Address(u.Trainer);
+                w.Hash(u.UpdateHash);
+                w.U64(u.Samples);
+            }
+            w.U64((ulong)r.Commitments.Count);
+            foreach (var (v, c) in r.Commitments)
+            {
+                w.Address(v);
+                w.Hash(c);
+            }
+            w.U64((ulong)r.Reveals.Count);
+            foreach (var (v, scores) in r.Reveals)
+            {
+                w.Address(v);
+                w.U64((ulong)scores.Length);
+                foreach (var s in scores)
+                {
+                    w.U64(s);
+                }
+            }
+            w.Hash(r.NewModelHash);
+            w.U128(r.Reward);
+            w.U64((ulong)r.Outcomes.Count);
+            foreach (var o in r.Outcomes)
+            {
+                w.Address(o.Trainer);
+                w.Hash(o.UpdateHash);
+                w.U64(o.ConsensusScore);
+                w.U64(o.Accepted ? 1UL : 0UL);
+                w.U128(o.Reward);
+            }
+            w.U64((ulong)r.Movements.Count);
+            foreach (var m in r.Movements)
+            {
+                w.Address(m.Account);
+                w.Text(m.Kind);
+                w.U128(m.Amount);
+                w.Text(m.Reason);
+            }
+        }
+    }
+
+    private sealed class Writer(IncrementalHash hash)
+    {
+        private readonly byte[] _buffer = new byte[32];
+
+        public void U64(ulong v)
+        {
+            BinaryPrimitives.WriteUInt64BigEndian(_buffer, v);
+            hash.AppendData(_buffer, 0, 8);
+        }
+
+        public void U128(UInt128 v)
+        {
+            BinaryPrimitives.WriteUInt128BigEndian(_buffer, v);
+            hash.AppendData(_buffer, 0, 16);
+        }
+
+        public void Address(Address a)
+        {
+            a.WriteTo(_buffer);
+            hash.AppendData(_buffer, 0, Skein.Ledger.Address.Length);
+        }
+
+        public void Addresses(IEnumerable<Address> addresses)
+        {
+            var list = addresses as IReadOnlyCollection<Address> ?? addresses.ToArray();
+            U64((ulong)list.Count);
+            foreach (var a in list)
+            {
+                Address(a);
+            }
+        }
+
+        public void Hash(Hash32 h) => hash.AppendData(h.Bytes);
+
+        public void Text(string s)
+        {
+            var bytes = Encoding.UTF8.GetBytes(s);
+            U64((ulong)bytes.Length);
+            hash.AppendData(bytes);
+        }
+    }
+}

@@ -1,0 +1,323 @@
+using Skein.Ledger.State;
+using Skein.Ledger.Transactions;
+
+namespace Skein.Ledger.Storage;
+
+/// <summary>The outcome of one transaction of a batch: its receipt, or why it was refused.</summary>
+public sealed record BatchResult(SignedTransaction Transaction, TxReceipt? Receipt, LedgerException? Refusal);
+
+/// <summary>What verification found: the blocks checked, and the first bad block with the reason, if any.</summary>
+public sealed record VerifyReport(ulong BlocksChecked, ulong TransactionsChecked, ulong? FirstBadBlock, string? Reason, Hash32 HeadStateRoot)
+{
+    public bool Ok => FirstBadBlock is null;
+}
+
+/// <summary>
+/// The embedded ledger: the state machine over signed transactions, with hash-chained blocks in SQLite. The
+/// in-memory state is always the state after the last committed block (plus, inside one call, the block being
+/// built); on open it is rebuilt by replaying the stored blocks, so a killed process resumes at its last block.
+/// </summary>
+public sealed class EmbeddedLedger : ILedger
+{
+    private readonly BlockStore _store;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Genesis _genesis;
+    private readonly TimeProvider _time;
+    private LedgerState _state;
+    private ulong _headHeight;
+    private Hash32 _headHash;
+
+    private EmbeddedLedger(BlockStore store, Genesis genesis, LedgerState state, ulong headHeight, Hash32 headHash, TimeProvider time)
+    {
+        _store = store;
+        _genesis = genesis;
+        _state = state;
+        _headHeight = headHeight;
+        _headHash = headHash;
+        _time = time;
+    }
+
+    public ulong ChainId => _genesis.ChainId;
+
+    public string Path => _store.Path;
+
+    /// <summary>
+    /// Opens the chain stored at <paramref name="path"/>, creating it from <paramref name="genesis"/> if the file holds
+    /// none. A given genesis that differs from the stored one is refused: it would be another chain.
+    /// </summary>
+    public static async Task<EmbeddedLedger> OpenAsync(string path, Genesis? genesis = null, TimeProvider? time = null, CancellationToken cancellationToken = default)
+    {
+        var store = await BlockStore.OpenAsync(path, cancellationToken);
+        try
+        {
+            var stored = await store.ReadGenesisAsync(cancellationToken);
+            if (stored is null)
+            {
+                if (genesis is null)
+                {
+                    throw new LedgerException(LedgerError.InvalidGenesis, $"ledger: {path} holds no chain; create one with a genesis (skein ledger init)");
+                }
+                var state = LedgerState.FromGenesis(genesis);
+                var header = new BlockHeader(0, Hash32.Zero, genesis.Timestamp, BlockHeader.ComputeTxRoot([]), StateHasher.Root(state), 0);
+                await store.InitializeAsync(genesis, header, cancellationToken);
+                return new EmbeddedLedger(store, genesis, state, 0, header.Hash, time ?? TimeProvider.System);
+            }
+            if (genesis is not null && GenesisJson.Serialize(genesis) != GenesisJson.Serialize(stored))
+            {
+                throw new LedgerException(LedgerError.InvalidGenesis, $"genesis: {path} already holds chain {stored.ChainId} with another genesis");
+            }
+            var (replayed, head, hash, report) = await ReplayAsync(store, stored, verifySignatures: false, cancellationToken);
+            if (!report.Ok)
+            {
+                throw new LedgerException(LedgerError.CorruptStore, $"ledger: block {report.FirstBadBlock} does not replay: {report.Reason} (run skein ledger verify)");
+            }
+            return new EmbeddedLedger(store, stored, replayed, head, hash, time ?? TimeProvider.System);
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Replays the whole chain from genesis, checking every signature, nonce, transaction root, hash link and state
+    /// root; names the first block that fails.
+    /// </summary>
+    public static async Task<VerifyReport> VerifyAsync(string path, CancellationToken cancellationToken = default)
+    {
+        using var store = await BlockStore.OpenAsync(path, cancellationToken);
+        var genesis = await store.ReadGenesisAsync(cancellationToken) ?? throw new LedgerException(LedgerError.InvalidGenesis, $"ledger: {path} holds no chain");
+        return (await ReplayAsync(store, genesis, verifySignatures: true, cancellationToken)).Report;
+    }
+
+    public async Task<LedgerStatus> GetStatusAsync(CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            return new LedgerStatus(ChainId, _headHeight, _headHash, StateHasher.Root(_state), _state.GenesisSupply, _state.Emitted, _state.Burned, 0);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async Task<TxReceipt> SubmitAsync(SignedTransaction transaction, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        var result = (await SubmitBatchAsync([transaction], cancellationToken))[0];
+        return result.Receipt ?? throw result.Refusal!;
+    }
+
+    /// <summary>
+    /// Applies the transactions in order into one new block (refused ones are left out, each with its reason) and
+    /// commits the block, unless every one was refused.
+    /// </summary>
+    public async Task<IReadOnlyList<BatchResult>> SubmitBatchAsync(IReadOnlyList<SignedTransaction> transactions, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(transactions);
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            var height = _headHeight + 1;
+            var context = new BlockContext(height, _headHash);
+            _state.Height = height;
+            _state.LastBlockHash = _headHash;
+            StateMachine.BeginBlock(_state, context);
+            var included = new List<SignedTransaction>(transactions.Count);
+            var results = new BatchResult[transactions.Count];
+            for (var i = 0; i < transactions.Count; i++)
+            {
+                try
+                {
+                    StateMachine.Apply(_state, transactions[i], context);
+                    results[i] = new BatchResult(transactions[i], new TxReceipt(transactions[i].Tx.Digest(ChainId), height, included.Count), null);
+                    included.Add(transactions[i]);
+                }
+                catch (LedgerException ex)
+                {
+                    results[i] = new BatchResult(transactions[i], null, ex);
+                }
+            }
+            if (included.Count == 0)
+            {
+                // Nothing to commit; BeginBlock may have released unbondings into this block, so drop it.
+                await ReloadAsync(cancellationToken);
+                return results;
+            }
+            await SealAsync(height, included, cancellationToken);
+            return results;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Commits an empty block: lets time (height) pass, e.g. to release matured unbonding.</summary>
+    public async Task<ulong> ProduceEmptyBlockAsync(CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            var height = _headHeight + 1;
+            _state.Height = height;
+            _state.LastBlockHash = _headHash;
+            StateMachine.BeginBlock(_state, new BlockContext(height, _headHash));
+            await SealAsync(height, [], cancellationToken);
+            return height;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public Task<ulong> GetNonceAsync(Address account, CancellationToken cancellationToken = default) => Read(s => s.NonceOf(account), cancellationToken);
+
+    public Task<UInt128> GetBalanceAsync(Address account, CancellationToken cancellationToken = default) => Read(s => s.BalanceOf(account), cancellationToken);
+
+    public Task<StakeInfo> GetStakeAsync(Address operatorAddress, Role role, CancellationToken cancellationToken = default) => Read(s =>
+    {
+        var stake = s.StakeOf(operatorAddress, role);
+        return new StakeInfo(operatorAddress, role, stake.Self, stake.Delegated, s.CommissionOf(operatorAddress), s.DelegationsTo(operatorAddress, role));
+    }, cancellationToken);
+
+    public Task<TaskInfo?> GetTaskAsync(ulong taskId, CancellationToken cancellationToken = default) =>
+        Read(s => s.Tasks.TryGetValue(taskId, out var t) ? ToInfo(t) : null, cancellationToken);
+
+    public Task<IReadOnlyList<TaskInfo>> ListTasksAsync(CancellationToken cancellationToken = default) =>
+        Read<IReadOnlyList<TaskInfo>>(s => s.Tasks.Values.Select(ToInfo).ToArray(), cancellationToken);
+
+    public Task<RoundInfo?> GetRoundAsync(ulong taskId, uint round, CancellationToken cancellationToken = default) => Read(s =>
+        s.Tasks.TryGetValue(taskId, out var t) && t.RoundStates.TryGetValue(round, out var r)
+            ? new RoundInfo(taskId, round, r.Phase, r.Seed, r.ModelHash, r.NewModelHash, r.Reward, r.PickedTrainers, r.PickedValidators, [.. r.Updates],
+                [.. r.Commitments.Keys], [.. r.Reveals.Keys], [.. r.Outcomes], [.. r.Movements])
+            : null, cancellationToken);
+
+    public async Task<BlockInfo?> GetBlockAsync(ulong height, CancellationToken cancellationToken = default)
+    {
+        var header = await _store.ReadHeaderAsync(height, cancellationToken);
+        if (header is null)
+        {
+            return null;
+        }
+        var txs = header.TxCount == 0 ? [] : await _store.ReadTransactionsAsync(height, cancellationToken);
+        return new BlockInfo(header.Height, header.Hash, header.PreviousHash, header.Timestamp, header.TxRoot, header.StateRoot, header.TxCount,
+            txs.Select(t => t.Tx.Digest(ChainId)).ToArray());
+    }
+
+    public async Task<(SignedTransaction Transaction, TxReceipt Receipt)?> GetTransactionAsync(Hash32 id, CancellationToken cancellationToken = default)
+    {
+        var found = await _store.FindTransactionAsync(id, cancellationToken);
+        return found is { } f ? (f.Tx, new TxReceipt(id, f.Height, f.Index)) : null;
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _store.Dispose();
+        _gate.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private async Task SealAsync(ulong height, IReadOnlyList<SignedTransaction> included, CancellationToken cancellationToken)
+    {
+        var header = new BlockHeader(height, _headHash, _time.GetUtcNow().ToUnixTimeMilliseconds(),
+            BlockHeader.ComputeTxRoot(included.Select(t => t.Tx.Digest(ChainId)).ToArray()), StateHasher.Root(_state), included.Count);
+        try
+        {
+            await _store.AppendAsync(new Block(header, included), ChainId, CancellationToken.None);
+        }
+        catch
+        {
+            // The block did not commit; the in-memory state must not keep its effects.
+            await ReloadAsync(CancellationToken.None);
+            throw;
+        }
+        _headHeight = height;
+        _headHash = header.Hash;
+    }
+
+    private async Task ReloadAsync(CancellationToken cancellationToken)
+    {
+        var (state, head, hash, _) = await ReplayAsync(_store, _genesis, verifySignatures: false, cancellationToken);
+        _state = state;
+        _headHeight = head;
+        _headHash = hash;
+    }
+
+    private async Task<T> Read<T>(Func<LedgerState, T> read, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            return read(_state);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private static TaskInfo ToInfo(TaskState t) => new(t.Id, t.Creator, t.SpecHash, t.RewardPool, t.Escrow, t.Rounds, t.SettledRounds, t.Completed,
+        t.MinStake, t.TrainersPerRound, t.ValidatorsPerRound, t.RejectBelow, t.ModelHash, [.. t.Trainers], [.. t.Validators]);
+
+    private static async Task<(LedgerState State, ulong Head, Hash32 HeadHash, VerifyReport Report)> ReplayAsync(
+        BlockStore store, Genesis genesis, bool verifySignatures, CancellationToken cancellationToken)
+    {
+        var state = LedgerState.FromGenesis(genesis);
+        var previous = Hash32.Zero;
+        ulong checkedBlocks = 0, checkedTxs = 0, head = 0;
+        await foreach (var (header, storedHash, txs) in store.ReadBlocksAsync(0, cancellationToken))
+        {
+            VerifyReport Bad(string reason) => new(checkedBlocks, checkedTxs, header.Height, reason, StateHasher.Root(state));
+            if (header.Hash != storedHash)
+            {
+                return (state, head, previous, Bad($"the stored hash {storedHash} is not the hash of the stored header ({header.Hash})"));
+            }
+            if (header.PreviousHash != previous)
+            {
+                return (state, head, previous, Bad($"previous_hash {header.PreviousHash} does not link to block {header.Height - 1} ({previous})"));
+            }
+            if (header.TxCount != txs.Count)
+            {
+                return (state, head, previous, Bad($"the header counts {header.TxCount} transactions, the store holds {txs.Count}"));
+            }
+            if (header.Height > 0)
+            {
+                var context = new BlockContext(header.Height, previous);
+                state.Height = header.Height;
+                state.LastBlockHash = previous;
+                StateMachine.BeginBlock(state, context);
+                for (var i = 0; i < txs.Count; i++)
+                {
+                    try
+                    {
+                        StateMachine.Apply(state, txs[i], context, verifySignatures);
+                    }
+                    catch (LedgerException ex)
+                    {
+                        return (state, head, previous, Bad($"transaction {i} ({txs[i].Tx.TypeName} from {txs[i].Tx.From}, nonce {txs[i].Tx.Nonce}) is invalid: {ex.Message}"));
+                    }
+                    checkedTxs++;
+                }
+            }
+            var txRoot = BlockHeader.ComputeTxRoot(txs.Select(t => t.Tx.Digest(genesis.ChainId)).ToArray());
+            if (txRoot != header.TxRoot)
+            {
+                return (state, head, previous, Bad($"tx_root {header.TxRoot} does not match its transactions ({txRoot})"));
+            }
+            var root = StateHasher.Root(state);
+            if (root != header.StateRoot)
+            {
+                return (state, head, previous, Bad($"state_root {header.StateRoot} does not match the replayed state ({root})"));
+            }
+            previous = header.Hash;
+            head = header.Height;
+            checkedBlocks++;
+        }
+        return (state, head, previous, new VerifyReport(checkedBlocks, checkedTxs, null, null, StateHasher.Root(state)));
+    }
+}
