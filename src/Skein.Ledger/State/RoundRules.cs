@@ -136,15 +136,16 @@ internal static class RoundRules
             round.Commitments.Keys.Where(v => !round.Reveals.ContainsKey(v)).ToArray(),
             reward,
             task.RejectBelow,
-            p);
+            p)
+        {
+            // Emission is minted only as far as it is paid out, so unpaid rounds never enrich anyone.
+            EmissionPart = emission,
+        };
         var result = RoundSettlement.Compute(input);
 
         // Everything below only adds and moves tokens that the settlement accounted for; checks are done.
-        // What the round did not pay goes back to the escrow up to the pool's share; emission that was not
-        // paid out is simply not minted, so unpaid rounds never enrich the creator.
-        var returned = UInt128.Min(result.Undistributed, poolShare);
-        task.Escrow = task.Escrow - poolShare + returned;
-        state.Emitted += emission - (result.Undistributed - returned);
+        task.Escrow = task.Escrow - poolShare + result.ReturnedToEscrow;
+        state.Emitted += result.Minted;
         foreach (var (trainer, amount) in result.TrainerRewards)
         {
             Pay(state, trainer, Role.Trainer, amount, $"task {task.Id} round {f.Round}: accepted update", round);

@@ -1,0 +1,82 @@
+using NBitcoin.Secp256k1;
+using Nethereum.Util;
+using Skein.Ledger.Transactions;
+
+namespace Skein.Ledger.Crypto;
+
+/// <summary>
+/// Recovers the signer of a 65-byte secp256k1 signature (r || s || v), as Ethereum's ecrecover does, but strictly:
+/// only v in {0, 1, 27, 28} and only low-s signatures, so that each (digest, signer) has exactly one valid signature.
+/// </summary>
+public static class SignatureVerifier
+{
+    public const int SignatureLength = 65;
+
+    /// <summary>
+    /// The address whose key made <paramref name="signature65"/> over <paramref name="digest"/>, or false when the
+    /// signature is malformed (length, v, r or s out of range), malleable (high s) or matches no public key.
+    /// </summary>
+    public static bool TryRecover(Hash32 digest, ReadOnlySpan<byte> signature65, out Address signer)
+    {
+        signer = default;
+        if (signature65.Length != SignatureLength)
+        {
+            return false;
+        }
+        int recoveryId;
+        switch (signature65[64])
+        {
+            case 0 or 1:
+                recoveryId = signature65[64];
+                break;
+            case 27 or 28:
+                recoveryId = signature65[64] - 27;
+                break;
+            default:
+                // 2/3 (r overflowed the order) never come out of a real signer, and EIP-155 values belong to RLP
+                // transactions, not to typed-data signatures.
+                return false;
+        }
+        // TryCreateFromCompact refuses r or s >= n; recovery itself refuses r = 0 or s = 0.
+        if (!SecpRecoverableECDSASignature.TryCreateFromCompact(signature65[..64], recoveryId, out var signature))
+        {
+            return false;
+        }
+        signature.Deconstruct(out _, out var s, out _);
+        // (r, n - s) is as valid as (r, s) for the same key: accepting both would give one transaction two ids
+        // and two encodings. Signers normalise to low s (EIP-2), so high s is refused.
+        if (s.IsHigh)
+        {
+            return false;
+        }
+        if (!ECPubKey.TryRecover(Context.Instance, signature, digest.Bytes, out var publicKey))
+        {
+            return false;
+        }
+        signer = AddressOf(publicKey);
+        return true;
+    }
+
+    /// <summary>
+    /// The sender of <paramref name="tx"/> on chain <paramref name="chainId"/> if its signature is valid and made by
+    /// <c>tx.Tx.From</c>; null otherwise (bad signature, another signer, another chain).
+    /// </summary>
+    public static Address? Recover(SignedTransaction tx, ulong chainId)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        if (tx.Tx is null || tx.Signature is null)
+        {
+            return null;
+        }
+        return TryRecover(tx.Tx.Digest(chainId), tx.Signature, out var signer) && signer == tx.Tx.From ? signer : null;
+    }
+
+    /// <summary>The Ethereum address of a public key: the last 20 bytes of keccak256 of its 64-byte uncompressed form (x || y).</summary>
+    internal static Address AddressOf(ECPubKey publicKey)
+    {
+        Span<byte> uncompressed = stackalloc byte[65];
+        publicKey.WriteToSpan(false, uncompressed, out _);
+        var hash = Sha3Keccack.Current.CalculateHash(uncompressed[1..].ToArray());
+        return Address.FromBytes(hash.AsSpan(12));
+    }
+}
