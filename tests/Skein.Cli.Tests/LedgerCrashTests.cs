@@ -35,8 +35,11 @@ public sealed class LedgerCrashTests : IDisposable
             for (var line = 0; line < 5_000; line++)
             {
                 var text = await child.StandardOutput.ReadLineAsync(ct);
-                Assert.True(text is not null, "the stress process ended early: " + await child.StandardError.ReadToEndAsync(ct));
-                lastReported = ulong.Parse(text!.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+                if (text is null)
+                {
+                    Assert.Fail("the stress process ended early: " + await child.StandardError.ReadToEndAsync(ct));
+                }
+                lastReported = ulong.Parse(text.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
                 if (lastReported >= 8)
                 {
                     break;

@@ -16,7 +16,7 @@ public readonly record struct BlockContext(ulong Height, Hash32 PreviousBlockHas
 /// </summary>
 public static class StateMachine
 {
-    /// <summary>Releases unbonded stake that has matured at <paramref name="height"/>; the first step of every block.</summary>
+    /// <summary>Releases unbonded stake that has matured by the block's height; the first step of every block.</summary>
     public static void BeginBlock(LedgerState state, BlockContext block)
     {
         ArgumentNullException.ThrowIfNull(state);
@@ -33,7 +33,12 @@ public static class StateMachine
     }
 
     /// <summary>Checks the envelope (chain, signature, nonce) and applies the transaction.</summary>
-    public static void Apply(LedgerState state, SignedTransaction signed, BlockContext block, bool verifySignature = true)
+    /// <param name="state">The state to change.</param>
+    /// <param name="signed">The transaction and its signature.</param>
+    /// <param name="block">The block it goes into.</param>
+    /// <param name="verifySignature">False only when replaying blocks this process already verified.</param>
+    /// <param name="digest">The transaction's digest on this chain, if the caller has it already (it is the id, too).</param>
+    public static void Apply(LedgerState state, SignedTransaction signed, BlockContext block, bool verifySignature = true, Hash32? digest = null)
     {
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(signed);
@@ -44,8 +49,7 @@ public static class StateMachine
         }
         if (verifySignature)
         {
-            var digest = tx.Digest(state.ChainId);
-            if (!SignatureVerifier.TryRecover(digest, signed.Signature, out var signer) || signer != tx.From)
+            if (!SignatureVerifier.TryRecover(digest ?? tx.Digest(state.ChainId), signed.Signature, out var signer) || signer != tx.From)
             {
                 throw new LedgerException(LedgerError.BadSignature,
                     $"signature: does not prove that {tx.From} signed this {tx.TypeName} for chain {state.ChainId} (forged, altered, or signed for another chain)");

@@ -76,9 +76,11 @@ public sealed class BlockStore : IDisposable
         await tx.CommitAsync(cancellationToken);
     }
 
-    public async Task AppendAsync(Block block, ulong chainId, CancellationToken cancellationToken = default)
+    /// <summary>Writes a block with its transactions (whose ids, in order, are <paramref name="ids"/>) atomically.</summary>
+    public async Task AppendAsync(Block block, IReadOnlyList<Hash32> ids, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(block);
+        ArgumentNullException.ThrowIfNull(ids);
         await using var tx = await _connection.BeginTransactionAsync(cancellationToken);
         await InsertHeaderAsync(block.Header, (SqliteTransaction)tx, cancellationToken);
         for (var i = 0; i < block.Transactions.Count; i++)
@@ -88,7 +90,7 @@ public sealed class BlockStore : IDisposable
                 "INSERT INTO transactions (id, height, idx, sender, nonce, type, body) VALUES (@id, @height, @idx, @sender, @nonce, @type, @body)",
                 new
                 {
-                    id = t.Tx.Digest(chainId).Bytes.ToArray(),
+                    id = ids[i].Bytes.ToArray(),
                     height = (long)block.Header.Height,
                     idx = i,
                     sender = t.Tx.From.ToLowerHex(),
@@ -151,7 +153,7 @@ public sealed class BlockStore : IDisposable
 
     public void Dispose() => _connection.Dispose();
 
-    private Task InsertHeaderAsync(BlockHeader h, SqliteTransaction tx, CancellationToken cancellationToken) =>
+    private Task<int> InsertHeaderAsync(BlockHeader h, SqliteTransaction tx, CancellationToken cancellationToken) =>
         _connection.ExecuteAsync(new CommandDefinition(
             "INSERT INTO blocks (height, hash, previous_hash, timestamp, tx_root, state_root, tx_count) VALUES (@height, @hash, @prev, @time, @txRoot, @stateRoot, @count)",
             new

@@ -127,14 +127,17 @@ public sealed class EmbeddedLedger : ILedger
             _state.LastBlockHash = _headHash;
             StateMachine.BeginBlock(_state, context);
             var included = new List<SignedTransaction>(transactions.Count);
+            var ids = new List<Hash32>(transactions.Count);
             var results = new BatchResult[transactions.Count];
             for (var i = 0; i < transactions.Count; i++)
             {
                 try
                 {
-                    StateMachine.Apply(_state, transactions[i], context);
-                    results[i] = new BatchResult(transactions[i], new TxReceipt(transactions[i].Tx.Digest(ChainId), height, included.Count), null);
+                    var id = transactions[i].Tx.Digest(ChainId);
+                    StateMachine.Apply(_state, transactions[i], context, digest: id);
+                    results[i] = new BatchResult(transactions[i], new TxReceipt(id, height, included.Count), null);
                     included.Add(transactions[i]);
+                    ids.Add(id);
                 }
                 catch (LedgerException ex)
                 {
@@ -147,7 +150,7 @@ public sealed class EmbeddedLedger : ILedger
                 await ReloadAsync(cancellationToken);
                 return results;
             }
-            await SealAsync(height, included, cancellationToken);
+            await SealAsync(height, included, ids, cancellationToken);
             return results;
         }
         finally
@@ -166,7 +169,7 @@ public sealed class EmbeddedLedger : ILedger
             _state.Height = height;
             _state.LastBlockHash = _headHash;
             StateMachine.BeginBlock(_state, new BlockContext(height, _headHash));
-            await SealAsync(height, [], cancellationToken);
+            await SealAsync(height, [], [], cancellationToken);
             return height;
         }
         finally
@@ -222,13 +225,12 @@ public sealed class EmbeddedLedger : ILedger
         return ValueTask.CompletedTask;
     }
 
-    private async Task SealAsync(ulong height, IReadOnlyList<SignedTransaction> included, CancellationToken cancellationToken)
+    private async Task SealAsync(ulong height, List<SignedTransaction> included, List<Hash32> ids, CancellationToken cancellationToken)
     {
-        var header = new BlockHeader(height, _headHash, _time.GetUtcNow().ToUnixTimeMilliseconds(),
-            BlockHeader.ComputeTxRoot(included.Select(t => t.Tx.Digest(ChainId)).ToArray()), StateHasher.Root(_state), included.Count);
+        var header = new BlockHeader(height, _headHash, _time.GetUtcNow().ToUnixTimeMilliseconds(), BlockHeader.ComputeTxRoot(ids), StateHasher.Root(_state), included.Count);
         try
         {
-            await _store.AppendAsync(new Block(header, included), ChainId, CancellationToken.None);
+            await _store.AppendAsync(new Block(header, included), ids, CancellationToken.None);
         }
         catch
         {
@@ -285,6 +287,7 @@ public sealed class EmbeddedLedger : ILedger
             {
                 return (state, head, previous, Bad($"the header counts {header.TxCount} transactions, the store holds {txs.Count}"));
             }
+            var ids = txs.Select(t => t.Tx.Digest(genesis.ChainId)).ToArray();
             if (header.Height > 0)
             {
                 var context = new BlockContext(header.Height, previous);
@@ -295,7 +298,7 @@ public sealed class EmbeddedLedger : ILedger
                 {
                     try
                     {
-                        StateMachine.Apply(state, txs[i], context, verifySignatures);
+                        StateMachine.Apply(state, txs[i], context, verifySignatures, ids[i]);
                     }
                     catch (LedgerException ex)
                     {
@@ -304,7 +307,7 @@ public sealed class EmbeddedLedger : ILedger
                     checkedTxs++;
                 }
             }
-            var txRoot = BlockHeader.ComputeTxRoot(txs.Select(t => t.Tx.Digest(genesis.ChainId)).ToArray());
+            var txRoot = BlockHeader.ComputeTxRoot(ids);
             if (txRoot != header.TxRoot)
             {
                 return (state, head, previous, Bad($"tx_root {header.TxRoot} does not match its transactions ({txRoot})"));

@@ -50,7 +50,8 @@ public abstract class LedgerConformanceTests
         await using var ledger = await CreateAsync(c.Genesis);
         var before = (await ledger.GetStatusAsync(Ct)).StateRoot;
         Assert.Equal(LedgerError.InsufficientBalance, (await Refused(ledger, c, "alice", (f, n) => new Transfer { From = f, Nonce = n, To = c["bob"], Amount = Tokens.Whole(2_000) })).Code);
-        var forged = c.KeyOf("mallory").SignTransaction(new Transfer { From = c["alice"], Nonce = 0, To = c["mallory"], Amount = 1 }, ledger.ChainId);
+        var theft = new Transfer { From = c["alice"], Nonce = 0, To = c["mallory"], Amount = 1 };
+        var forged = new SignedTransaction(theft, c.KeyOf("mallory").Sign(theft.Digest(ledger.ChainId)));
         Assert.Equal(LedgerError.BadSignature, (await Assert.ThrowsAsync<LedgerException>(() => ledger.SubmitAsync(forged, Ct))).Code);
         var otherChain = c.KeyOf("alice").SignTransaction(new Transfer { From = c["alice"], Nonce = 0, To = c["bob"], Amount = 1 }, ledger.ChainId + 5) with { ChainId = ledger.ChainId + 5 };
         Assert.Equal(LedgerError.WrongChain, (await Assert.ThrowsAsync<LedgerException>(() => ledger.SubmitAsync(otherChain, Ct))).Code);

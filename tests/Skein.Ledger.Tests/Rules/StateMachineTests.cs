@@ -31,7 +31,8 @@ public sealed class StateMachineTests
     {
         var c = new TestChain("alice", "bob", "mallory");
         // Mallory signs a transfer out of Alice's account.
-        var forged = c.KeyOf("mallory").SignTransaction(new Transfer { From = c["alice"], Nonce = 0, To = c["mallory"], Amount = Tokens.Whole(500) }, TestChain.ChainId);
+        var theft = new Transfer { From = c["alice"], Nonce = 0, To = c["mallory"], Amount = Tokens.Whole(500) };
+        var forged = new SignedTransaction(theft, c.KeyOf("mallory").Sign(theft.Digest(TestChain.ChainId)));
         var ex = c.Refused(LedgerError.BadSignature, forged);
         Assert.Contains("signature:", ex.Message, StringComparison.Ordinal);
 
@@ -109,7 +110,7 @@ public sealed class StateMachineTests
         Assert.Contains("rounds:", c.Refused(LedgerError.InvalidParameter, "carol", (f, n) => TestRound.Task(f, n, rounds: 0)).Message, StringComparison.Ordinal);
         Assert.Contains("reject_below:", c.Refused(LedgerError.InvalidParameter, "carol", (f, n) => TestRound.Task(f, n) with { RejectBelow = 2_000_000 }).Message, StringComparison.Ordinal);
         Assert.Contains("spec_hash:", c.Refused(LedgerError.InvalidParameter, "carol", (f, n) => TestRound.Task(f, n) with { SpecHash = Hash32.Zero }).Message, StringComparison.Ordinal);
-        Assert.Contains("reward_pool", c.Refused(LedgerError.InsufficientBalance, "carol", (f, n) => TestRound.Task(f, n, pool: 5_000)).Message, StringComparison.Ordinal);
+        Assert.Contains("reward pool", c.Refused(LedgerError.InsufficientBalance, "carol", (f, n) => TestRound.Task(f, n, pool: 5_000)).Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -68,7 +68,8 @@ public sealed class EmbeddedLedgerTests : IDisposable
 
     [Theory]
     [InlineData("body", "invalid")]
-    [InlineData("state_root", "state_root")]
+    [InlineData("state_root", "stored hash")]
+    [InlineData("state_root_rehashed", "state_root")]
     [InlineData("previous_hash", "stored hash")]
     [InlineData("delete", "counts")]
     public async Task Verification_names_the_first_tampered_block(string what, string reason)
@@ -77,6 +78,13 @@ public sealed class EmbeddedLedgerTests : IDisposable
         await using (var ledger = await EmbeddedLedger.OpenAsync(DbPath, c.Genesis, cancellationToken: TestContext.Current.CancellationToken))
         {
             await Transfers(ledger, c, 5, 2);
+        }
+        SqliteConnection.ClearAllPools();
+        // A consistent forgery: a wrong state root with the header hash recomputed, so only the replay can tell.
+        BlockHeader header;
+        using (var store = await BlockStore.OpenAsync(DbPath, TestContext.Current.CancellationToken))
+        {
+            header = (await store.ReadHeaderAsync(3, TestContext.Current.CancellationToken))! with { StateRoot = Hash32.Zero };
         }
         SqliteConnection.ClearAllPools();
         await using (var db = new SqliteConnection($"Data Source={DbPath};Pooling=False"))
@@ -88,6 +96,7 @@ public sealed class EmbeddedLedgerTests : IDisposable
                 "body" => "UPDATE transactions SET body = replace(body, '\"amount\":\"1000000000000000000\"', '\"amount\":\"9000000000000000000\"') WHERE height = 3 AND idx = 0",
                 "state_root" => "UPDATE blocks SET state_root = zeroblob(32) WHERE height = 3",
                 "previous_hash" => "UPDATE blocks SET previous_hash = zeroblob(32) WHERE height = 3",
+                "state_root_rehashed" => $"UPDATE blocks SET state_root = zeroblob(32), hash = x'{Convert.ToHexString(header.Hash.Bytes)}' WHERE height = 3",
                 _ => "DELETE FROM transactions WHERE height = 3 AND idx = 1",
             };
             Assert.Equal(1, await cmd.ExecuteNonQueryAsync(TestContext.Current.CancellationToken));
