@@ -156,3 +156,18 @@ public sealed class TrainingTests
         Assert.Contains(field, ex.Message, StringComparison.Ordinal);
     }
 }
+
+public sealed class ModelLayoutTests
+{
+    [Theory]
+    [InlineData(ModelKind.LogReg)]
+    [InlineData(ModelKind.Mlp2NN)]
+    [InlineData(ModelKind.Cnn)]
+    public void The_static_layout_equals_the_module_layout(ModelKind kind)
+    {
+        using var model = TorchModel.Create(kind);
+        var expected = model.Layout.Parameters.Select(p => (p.Name, string.Join("x", p.Shape))).ToArray();
+        var actual = ModelLayouts.For(kind).Parameters.Select(p => (p.Name, string.Join("x", p.Shape))).ToArray();
+        Assert.Equal(expected, actual);
+    }
+}
