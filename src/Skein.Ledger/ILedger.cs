@@ -19,7 +19,11 @@ public sealed record TaskInfo(ulong Id, Address Creator, Hash32 SpecHash, UInt12
 /// <summary>A round as the ledger records it: who was picked, what was submitted, and how it settled.</summary>
 public sealed record RoundInfo(ulong TaskId, uint Round, RoundPhase Phase, Hash32 Seed, Hash32 ModelHash, Hash32 NewModelHash, UInt128 Reward,
     IReadOnlyList<Address> PickedTrainers, IReadOnlyList<Address> PickedValidators, IReadOnlyList<UpdateEntry> Updates,
-    IReadOnlyList<Address> Committed, IReadOnlyList<Address> Revealed, IReadOnlyList<UpdateOutcome> Outcomes, IReadOnlyList<LedgerMovement> Movements);
+    IReadOnlyList<Address> Committed, IReadOnlyList<Address> Revealed, IReadOnlyList<UpdateOutcome> Outcomes, IReadOnlyList<LedgerMovement> Movements)
+{
+    /// <summary>The revealed scores, per validator, one per update in submission order.</summary>
+    public IReadOnlyDictionary<Address, IReadOnlyList<ulong>> Scores { get; init; } = new Dictionary<Address, IReadOnlyList<ulong>>();
+}
 
 /// <summary>A block header with its hash.</summary>
 public sealed record BlockInfo(ulong Height, Hash32 Hash, Hash32 PreviousHash, long Timestamp, Hash32 TxRoot, Hash32 StateRoot, int TxCount, IReadOnlyList<Hash32> TransactionIds);

@@ -327,6 +327,18 @@ public sealed class BlobStore : IDisposable
     /// Deletes uploads that received nothing for <see cref="BlobStoreOptions.StaleUploadAge"/>, along with leftovers of
     /// interrupted puts and completions; an upload busy in this process is skipped. Returns how many were deleted.
     /// </summary>
+    /// <summary>Removes a stored blob (an update that failed validation must be stored nowhere); false if absent.</summary>
+    public bool Delete(string sha256)
+    {
+        var path = BlobPath(sha256);
+        if (!File.Exists(path))
+        {
+            return false;
+        }
+        File.Delete(path);
+        return true;
+    }
+
     public int CollectStaleUploads()
     {
         var cutoff = DateTime.UtcNow - Options.EffectiveStaleUploadAge;

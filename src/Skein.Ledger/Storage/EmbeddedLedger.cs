@@ -39,6 +39,9 @@ public sealed class EmbeddedLedger : ILedger
 
     public ulong ChainId => _genesis.ChainId;
 
+    /// <summary>The chain's rules, fixed at genesis.</summary>
+    public LedgerParams Params => _genesis.Params;
+
     public string Path => _store.Path;
 
     /// <summary>
@@ -198,6 +201,9 @@ public sealed class EmbeddedLedger : ILedger
         s.Tasks.TryGetValue(taskId, out var t) && t.RoundStates.TryGetValue(round, out var r)
             ? new RoundInfo(taskId, round, r.Phase, r.Seed, r.ModelHash, r.NewModelHash, r.Reward, r.PickedTrainers, r.PickedValidators, [.. r.Updates],
                 [.. r.Commitments.Keys], [.. r.Reveals.Keys], [.. r.Outcomes], [.. r.Movements])
+            {
+                Scores = r.Reveals.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<ulong>)[.. kv.Value]),
+            }
             : null, cancellationToken);
 
     public async Task<BlockInfo?> GetBlockAsync(ulong height, CancellationToken cancellationToken = default)

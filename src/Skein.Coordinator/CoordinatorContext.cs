@@ -1,0 +1,62 @@
+using Skein.Coordinator.Blobs;
+using Skein.Coordinator.Sessions;
+using Skein.Coordinator.State;
+using Skein.Ledger.Crypto;
+using Skein.Ledger.Storage;
+
+namespace Skein.Coordinator;
+
+/// <summary>How long each phase of a round may last before the coordinator moves on with whoever answered.</summary>
+public sealed record RoundTimings(TimeSpan Training, TimeSpan Committing, TimeSpan Revealing)
+{
+    public static RoundTimings Default { get; } = new(TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+}
+
+/// <summary>Options of a coordinator process.</summary>
+public sealed record CoordinatorOptions
+{
+    /// <summary>Folder for the ledger, blobs and the coordinator's index.</summary>
+    public required string DataDirectory { get; init; }
+
+    /// <summary>Address to listen on; loopback unless the operator says otherwise.</summary>
+    public string Host { get; init; } = "127.0.0.1";
+
+    /// <summary>0 picks a free port.</summary>
+    public int Port { get; init; }
+
+    public long MaxUpdateBytes { get; init; } = 256L << 20;
+
+    public RoundTimings Timings { get; init; } = RoundTimings.Default;
+
+    /// <summary>Optional TLS certificate (PFX) and its password for HTTPS.</summary>
+    public string? CertificatePath { get; init; }
+
+    public string? CertificatePassword { get; init; }
+}
+
+/// <summary>Everything the coordinator's services share: the ledger, the blobs, the index, sessions, its key and the round events.</summary>
+public sealed class CoordinatorContext(CoordinatorOptions options, EmbeddedLedger ledger, BlobStore blobs, CoordinatorIndex index, SessionStore sessions, LedgerKey key)
+    : IAsyncDisposable
+{
+    public CoordinatorOptions Options { get; } = options;
+
+    public EmbeddedLedger Ledger { get; } = ledger;
+
+    public BlobStore Blobs { get; } = blobs;
+
+    public CoordinatorIndex Index { get; } = index;
+
+    public SessionStore Sessions { get; } = sessions;
+
+    /// <summary>The coordinator's own key: it created the hosted tasks and signs their phase transitions.</summary>
+    public LedgerKey Key { get; } = key;
+
+    public RoundEvents Events { get; } = new();
+
+    public async ValueTask DisposeAsync()
+    {
+        await Ledger.DisposeAsync();
+        Blobs.Dispose();
+        Index.Dispose();
+    }
+}

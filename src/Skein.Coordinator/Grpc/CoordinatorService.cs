@@ -1,0 +1,298 @@
+using System.Globalization;
+using Google.Protobuf;
+using Grpc.Core;
+using Skein.Coordinator.Blobs;
+using Skein.Coordinator.Sessions;
+using Skein.Coordinator.State;
+using Skein.Core;
+using Skein.Learning.Models;
+using Skein.Ledger;
+using Skein.Ledger.State;
+using Skein.Ledger.Transactions;
+using Skein.Protocol.V1;
+
+namespace Skein.Coordinator.Grpc;
+
+/// <summary>
+/// The node-facing gRPC API. Every refusal is an RpcException whose status and detail name the reason (bad
+/// signature, not picked, late, hash mismatch, wrong tensor, non-finite value, over the size limit...), and a
+/// refused upload is deleted: it is stored nowhere.
+/// </summary>
+public sealed class CoordinatorService(CoordinatorContext coordinator) : Protocol.V1.Coordinator.CoordinatorBase
+{
+    private const int DownloadChunkBytes = 1 << 20;
+
+    public override Task<HelloReply> Hello(HelloRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var address = ParseAddress(request.Address, "address");
+        var (challenge, expires) = coordinator.Sessions.IssueChallenge(address);
+        return Task.FromResult(new HelloReply { Challenge = ByteString.CopyFrom(challenge.Bytes), ExpiresUnixMs = expires, ChainId = coordinator.Ledger.ChainId });
+    }
+
+    public override Task<AuthenticateReply> Authenticate(AuthenticateRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var address = ParseAddress(request.Address, "address");
+        if (request.Challenge.Length != 32)
+        {
+            throw Refuse(StatusCode.InvalidArgument, "challenge: must be the 32 bytes Hello returned");
+        }
+        try
+        {
+            var (token, expires) = coordinator.Sessions.Authenticate(address, new Hash32(request.Challenge.Span), request.ExpiresUnixMs, request.Signature.Span);
+            return Task.FromResult(new AuthenticateReply { Token = token, ExpiresUnixMs = (ulong)expires.ToUnixTimeMilliseconds() });
+        }
+        catch (SessionException ex)
+        {
+            throw Refuse(StatusCode.Unauthenticated, ex.Message);
+        }
+    }
+
+    public override async Task<InfoReply> GetInfo(InfoRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var reply = new InfoReply { ChainId = coordinator.Ledger.ChainId, Coordinator = coordinator.Key.Address.ToString() };
+        foreach (var hosted in coordinator.Index.Tasks())
+        {
+            var task = await coordinator.Ledger.GetTaskAsync((ulong)hosted.TaskId, context.CancellationToken);
+            reply.Tasks.Add(new TaskSummary
+            {
+                TaskId = (ulong)hosted.TaskId,
+                SpecJson = hosted.SpecJson,
+                SpecHash = task?.SpecHash.ToString() ?? "",
+                Rounds = task?.Rounds ?? 0,
+                SettledRounds = task?.SettledRounds ?? 0,
+            });
+        }
+        return reply;
+    }
+
+    public override async Task<BeginUploadReply> BeginUpload(BeginUploadRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        var node = Session(context);
+        var round = await coordinator.Ledger.GetRoundAsync(request.TaskId, request.Round, context.CancellationToken)
+            ?? throw Refuse(StatusCode.FailedPrecondition, $"round: round {request.Round} of task {request.TaskId} is not open");
+        if (round.Phase != RoundPhase.Training)
+        {
+            throw Refuse(StatusCode.FailedPrecondition, $"round: round {request.Round} of task {request.TaskId} no longer takes updates (late): it is {round.Phase.ToString().ToLowerInvariant()}");
+        }
+        if (!round.PickedTrainers.Contains(node))
+        {
+            throw Refuse(StatusCode.PermissionDenied, $"from: {node} was not picked to train in round {request.Round} of task {request.TaskId}");
+        }
+        if (request.Size > coordinator.Options.MaxUpdateBytes)
+        {
+            throw Refuse(StatusCode.InvalidArgument, $"size: {request.Size} bytes exceeds the task's limit of {coordinator.Options.MaxUpdateBytes} bytes per update");
+        }
+        try
+        {
+            var handle = await coordinator.Blobs.BeginUploadAsync(request.Sha256, request.Size, node.ToLowerHex(), context.CancellationToken);
+            if (handle.AlreadyStored)
+            {
+                // Content addressing: the same bytes are stored already; still check them against this task.
+                await ValidateStoredUpdate(request.TaskId, request.Sha256, context.CancellationToken);
+                coordinator.Index.BeginUpload(new UploadRecord("stored-" + request.Sha256 + "-" + node.ToLowerHex(), (long)request.TaskId, request.Round, node.ToLowerHex(), request.Sha256, request.Size, "valid", null));
+                return new BeginUploadReply { UploadId = "", Offset = request.Size, AlreadyStored = true };
+            }
+            coordinator.Index.BeginUpload(new UploadRecord(handle.UploadId, (long)request.TaskId, request.Round, node.ToLowerHex(), request.Sha256, request.Size, "open", null));
+            return new BeginUploadReply { UploadId = handle.UploadId, Offset = handle.Offset };
+        }
+        catch (BlobException ex)
+        {
+            throw Refuse(StatusCode.InvalidArgument, ex.Message);
+        }
+    }
+
+    public override async Task<UploadReply> UploadChunks(IAsyncStreamReader<UploadChunk> requestStream, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(requestStream);
+        ArgumentNullException.ThrowIfNull(context);
+        var node = Session(context);
+        var ct = context.CancellationToken;
+        if (!await requestStream.MoveNext(ct))
+        {
+            throw Refuse(StatusCode.InvalidArgument, "stream: no chunk was sent");
+        }
+        var first = requestStream.Current;
+        var upload = coordinator.Index.Upload(first.UploadId) ?? throw Refuse(StatusCode.NotFound, $"upload_id: no upload {first.UploadId}; call BeginUpload");
+        if (upload.Trainer != node.ToLowerHex())
+        {
+            throw Refuse(StatusCode.PermissionDenied, $"upload_id: upload {first.UploadId} belongs to another node");
+        }
+        try
+        {
+            var offset = await coordinator.Blobs.AppendAsync(first.UploadId, first.Offset, Chunks(first, requestStream, ct), ct);
+            if (offset < upload.Size)
+            {
+                // The stream ended early (a dropped connection or a deliberate pause): the node resumes from here.
+                throw Refuse(StatusCode.FailedPrecondition, $"truncated: received {offset} of {upload.Size} bytes; resume with BeginUpload");
+            }
+            var hash = await coordinator.Blobs.CompleteAsync(first.UploadId, ct);
+            await ValidateStoredUpdate((ulong)upload.TaskId, hash, ct);
+            coordinator.Index.Finish(first.UploadId, "valid");
+            return new UploadReply { Sha256 = hash, Size = upload.Size };
+        }
+        catch (BlobException ex)
+        {
+            coordinator.Index.Finish(first.UploadId, "refused", ex.Message);
+            throw Refuse(StatusCode.InvalidArgument, ex.Message);
+        }
+        catch (UpdateRejectedException ex)
+        {
+            coordinator.Index.Finish(first.UploadId, "refused", ex.Reason);
+            throw Refuse(StatusCode.InvalidArgument, ex.Reason);
+        }
+    }
+
+    public override async Task Download(DownloadRequest request, IServerStreamWriter<DownloadChunk> responseStream, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(responseStream);
+        ArgumentNullException.ThrowIfNull(context);
+        Session(context);
+        var size = coordinator.Blobs.SizeOf(request.Sha256) ?? throw Refuse(StatusCode.NotFound, $"sha256: no blob {request.Sha256}");
+        try
+        {
+            await foreach (var chunk in coordinator.Blobs.ReadAsync(request.Sha256, request.Offset, DownloadChunkBytes, context.CancellationToken))
+            {
+                // The store reuses its buffer for the next chunk, so the message takes a copy.
+                await responseStream.WriteAsync(new DownloadChunk { Data = ByteString.CopyFrom(chunk.Span), TotalSize = size }, context.CancellationToken);
+            }
+        }
+        catch (BlobException ex)
+        {
+            throw Refuse(StatusCode.InvalidArgument, ex.Message);
+        }
+    }
+
+    public override async Task<TransactionReply> SubmitTransaction(TransactionRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        var node = Session(context);
+        SignedTransaction signed;
+        try
+        {
+            signed = SignedTransaction.FromJson(request.SignedJson);
+        }
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or FormatException or NotSupportedException)
+        {
+            throw Refuse(StatusCode.InvalidArgument, $"signed_json: not a signed transaction: {ex.Message}");
+        }
+        if (signed.Tx.From != node)
+        {
+            throw Refuse(StatusCode.PermissionDenied, $"from: this session belongs to {node}, the transaction to {signed.Tx.From}");
+        }
+        if (signed.Tx is SubmitUpdate update
+            && !coordinator.Index.HasValidUpload(update.TaskId, update.Round, node.ToLowerHex(), update.UpdateHash.ToString()[2..]))
+        {
+            throw Refuse(StatusCode.FailedPrecondition, $"update_hash: {update.UpdateHash} was not uploaded and checked for round {update.Round} of task {update.TaskId}; upload it first");
+        }
+        try
+        {
+            var receipt = await coordinator.Ledger.SubmitAsync(signed, context.CancellationToken);
+            if (signed.Tx is RoundTransaction rt)
+            {
+                coordinator.Events.Nudge(rt.TaskId);
+            }
+            return new TransactionReply { Id = receipt.Id.ToString(), Block = receipt.BlockHeight };
+        }
+        catch (LedgerException ex)
+        {
+            throw Refuse(ex.Code switch
+            {
+                LedgerError.BadSignature or LedgerError.WrongChain => StatusCode.Unauthenticated,
+                LedgerError.NotPicked or LedgerError.NotCoordinator or LedgerError.InsufficientStake => StatusCode.PermissionDenied,
+                LedgerError.BadNonce or LedgerError.AlreadySubmitted => StatusCode.AlreadyExists,
+                LedgerError.WrongPhase or LedgerError.RoundNotOpen => StatusCode.FailedPrecondition,
+                _ => StatusCode.InvalidArgument,
+            }, $"{ex.Code}: {ex.Message}");
+        }
+    }
+
+    public override async Task WatchRounds(WatchRequest request, IServerStreamWriter<RoundEvent> responseStream, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(responseStream);
+        ArgumentNullException.ThrowIfNull(context);
+        Session(context);
+        var events = coordinator.Events.WatchAsync(request.TaskId, context.CancellationToken);
+        if (await RoundEventFactory.CurrentAsync(coordinator.Ledger, request.TaskId, context.CancellationToken) is { } current)
+        {
+            await responseStream.WriteAsync(current, context.CancellationToken);
+        }
+        try
+        {
+            await foreach (var e in events)
+            {
+                await responseStream.WriteAsync(e, context.CancellationToken);
+            }
+        }
+        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        {
+            // the node went away
+        }
+    }
+
+    private async Task ValidateStoredUpdate(ulong taskId, string sha256, CancellationToken cancellationToken)
+    {
+        var hosted = coordinator.Index.Task(taskId) ?? throw Refuse(StatusCode.NotFound, $"task_id: this coordinator does not host task {taskId}");
+        var spec = TaskSpec.Parse(hosted.SpecJson);
+        if (!ModelNames.TryParse(spec.Model, out var kind))
+        {
+            throw Refuse(StatusCode.Internal, $"task {taskId}: unknown model '{spec.Model}'");
+        }
+        var bytes = await coordinator.Blobs.ReadAllAsync(sha256, cancellationToken);
+        try
+        {
+            SafeTensorsValidator.ValidateUpdate(bytes, ModelLayouts.For(kind));
+        }
+        catch (UpdateRejectedException)
+        {
+            // Stored nowhere: the bytes of a refused update do not stay on the coordinator.
+            coordinator.Blobs.Delete(sha256);
+            throw;
+        }
+    }
+
+    private static async IAsyncEnumerable<ReadOnlyMemory<byte>> Chunks(UploadChunk first, IAsyncStreamReader<UploadChunk> rest,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        yield return first.Data.Memory;
+        while (await rest.MoveNext(cancellationToken))
+        {
+            yield return rest.Current.Data.Memory;
+        }
+    }
+
+    private Address Session(ServerCallContext call)
+    {
+        try
+        {
+            return coordinator.Sessions.Resolve(call.RequestHeaders.GetValue("authorization"));
+        }
+        catch (SessionException ex)
+        {
+            throw Refuse(StatusCode.Unauthenticated, ex.Message);
+        }
+    }
+
+    private static Address ParseAddress(string text, string field)
+    {
+        try
+        {
+            return Address.Parse(text, field);
+        }
+        catch (FormatException ex)
+        {
+            throw Refuse(StatusCode.InvalidArgument, ex.Message);
+        }
+    }
+
+    internal static RpcException Refuse(StatusCode code, string reason) => new(new Status(code, reason));
+
+    internal static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+}
