@@ -237,6 +237,36 @@ public sealed class CoordinatorService(CoordinatorContext coordinator) : Protoco
         }
     }
 
+    public override async Task<AccountReply> GetAccount(AccountRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        var address = ParseAddress(request.Address, "address");
+        var ct = context.CancellationToken;
+        var ledger = coordinator.Ledger;
+        var trainer = await ledger.GetStakeAsync(address, Role.Trainer, ct);
+        var validator = await ledger.GetStakeAsync(address, Role.Validator, ct);
+        var reply = new AccountReply
+        {
+            Nonce = await ledger.GetNonceAsync(address, ct),
+            Balance = (await ledger.GetBalanceAsync(address, ct)).ToString(CultureInfo.InvariantCulture),
+            TrainerStake = (trainer.Self + trainer.Delegated).ToString(CultureInfo.InvariantCulture),
+            ValidatorStake = (validator.Self + validator.Delegated).ToString(CultureInfo.InvariantCulture),
+        };
+        foreach (var task in await ledger.ListTasksAsync(ct))
+        {
+            if (task.Trainers.Contains(address))
+            {
+                reply.TrainerOf.Add(task.Id);
+            }
+            if (task.Validators.Contains(address))
+            {
+                reply.ValidatorOf.Add(task.Id);
+            }
+        }
+        return reply;
+    }
+
     private async Task ValidateStoredUpdate(ulong taskId, string sha256, CancellationToken cancellationToken)
     {
         var hosted = coordinator.Index.Task(taskId) ?? throw Refuse(StatusCode.NotFound, $"task_id: this coordinator does not host task {taskId}");

@@ -1,0 +1,177 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Skein.Coordinator.Blobs;
+using Skein.Coordinator.Grpc;
+using Skein.Coordinator.Rounds;
+using Skein.Coordinator.Sessions;
+using Skein.Coordinator.State;
+using Skein.Core;
+using Skein.Learning.Models;
+using Skein.Ledger;
+using Skein.Ledger.Crypto;
+using Skein.Ledger.State;
+using Skein.Ledger.Storage;
+using Skein.Ledger.Transactions;
+
+namespace Skein.Coordinator.Hosting;
+
+/// <summary>
+/// A running coordinator: Kestrel (HTTP/2, gRPC) bound to the configured address, the ledger, the blob store and
+/// one round engine per hosted task. Everything it decides is on disk (ledger, index, blobs), so a new host on
+/// the same folder carries on where a killed one stopped.
+/// </summary>
+public sealed partial class CoordinatorHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly CoordinatorContext _context;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly List<Task> _engines = [];
+
+    private CoordinatorHost(WebApplication app, CoordinatorContext context, ILogger logger, Uri uri)
+    {
+        _app = app;
+        _context = context;
+        _logger = logger;
+        Uri = uri;
+    }
+
+    /// <summary>Where nodes connect (gRPC).</summary>
+    public Uri Uri { get; }
+
+    public CoordinatorContext Context => _context;
+
+    /// <summary>The running engines; each completes when its task does.</summary>
+    public IReadOnlyList<Task> Engines => _engines;
+
+    public static async Task<CoordinatorHost> StartAsync(CoordinatorOptions options, LedgerKey key, Genesis? genesis, ILoggerFactory loggers, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(loggers);
+        Directory.CreateDirectory(options.DataDirectory);
+        var ledger = await EmbeddedLedger.OpenAsync(Path.Combine(options.DataDirectory, "ledger.db"), genesis, cancellationToken: cancellationToken);
+        var blobs = new BlobStore(new BlobStoreOptions(Path.Combine(options.DataDirectory, "blobs"), options.MaxUpdateBytes * 2));
+        var index = new CoordinatorIndex(Path.Combine(options.DataDirectory, "coordinator.db"));
+        var context = new CoordinatorContext(options, ledger, blobs, index, new SessionStore(ledger.ChainId, TimeProvider.System), key);
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(loggers);
+        builder.Services.AddSingleton(context);
+        builder.Services.AddGrpc(o =>
+        {
+            o.MaxReceiveMessageSize = 8 << 20;
+            o.EnableDetailedErrors = true;
+        });
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = null;
+            k.Listen(IPAddress.Parse(options.Host), options.Port, listen =>
+            {
+                listen.Protocols = options.CertificatePath is null ? HttpProtocols.Http2 : HttpProtocols.Http1AndHttp2;
+                if (options.CertificatePath is not null)
+                {
+                    listen.UseHttps(options.CertificatePath, options.CertificatePassword);
+                }
+            });
+        });
+        var app = builder.Build();
+        app.MapGrpcService<CoordinatorService>();
+        await app.StartAsync(cancellationToken);
+
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var host = new CoordinatorHost(app, context, loggers.CreateLogger("skein.coordinator"), new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)));
+        foreach (var hosted in index.Tasks())
+        {
+            host.StartEngine(hosted);
+        }
+        return host;
+    }
+
+    /// <summary>Creates a task on the ledger (escrowing its pool from the coordinator's balance), stores its initial model and starts its engine.</summary>
+    public async Task<ulong> HostTaskAsync(string specJson, ulong seed, CancellationToken cancellationToken = default)
+    {
+        var spec = TaskSpec.Parse(specJson, "task");
+        if (!ModelNames.TryParse(spec.Model, out var kind))
+        {
+            throw new FormatException($"task: model: unknown '{spec.Model}'");
+        }
+        var layout = ModelLayouts.For(kind);
+        var initial = await _context.Blobs.PutAsync(layout.ToSafeTensors(TorchModel.InitialParameters(layout, seed)), cancellationToken);
+        var ledger = _context.Ledger;
+        var key = _context.Key;
+        var nonce = await ledger.GetNonceAsync(key.Address, cancellationToken);
+        var create = new CreateTask
+        {
+            From = key.Address,
+            Nonce = nonce,
+            SpecHash = Hash32.Parse(spec.Sha256()),
+            RewardPool = Tokens.Parse(spec.RewardPool, "reward_pool"),
+            Rounds = spec.Rounds,
+            MinStake = Tokens.Parse(spec.MinStake, "min_stake"),
+            TrainersPerRound = spec.TrainersPerRound,
+            ValidatorsPerRound = spec.ValidatorsPerRound,
+            RejectBelow = (uint)Math.Round(spec.RejectBelow * 1_000_000),
+        };
+        await ledger.SubmitAsync(key.SignTransaction(create, ledger.ChainId) with { ChainId = ledger.ChainId }, cancellationToken);
+        var taskId = (await ledger.ListTasksAsync(cancellationToken)).Where(t => t.Creator == key.Address).Max(t => t.Id);
+        var hosted = new HostedTask((long)taskId, specJson, initial);
+        _context.Index.AddTask(hosted);
+        LogHosted(_logger, taskId, spec.Name);
+        return taskId;
+    }
+
+    /// <summary>Starts the round engine of a hosted task (nodes usually join first, so this is separate from hosting).</summary>
+    public void StartEngine(ulong taskId) => StartEngine(_context.Index.Task(taskId) ?? throw new ArgumentException($"task {taskId} is not hosted here"));
+
+    private void StartEngine(HostedTask hosted)
+    {
+        var engine = new RoundEngine(_context, hosted, _logger);
+        _engines.Add(Task.Run(async () =>
+        {
+            try
+            {
+                await engine.RunAsync(_stopping.Token);
+            }
+            catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+            {
+                // shutting down
+            }
+            catch (Exception ex)
+            {
+                LogEngineFailed(_logger, ex, (ulong)hosted.TaskId);
+                throw;
+            }
+        }));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync();
+        try
+        {
+            await Task.WhenAll(_engines).WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or TimeoutException or InvalidOperationException or LedgerException)
+        {
+            // engines report their own failures
+        }
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        await _context.DisposeAsync();
+        _stopping.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "hosting task {Task} ({Name})")]
+    private static partial void LogHosted(ILogger logger, ulong task, string name);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "round engine of task {Task} failed")]
+    private static partial void LogEngineFailed(ILogger logger, Exception exception, ulong task);
+}

@@ -1,0 +1,236 @@
+using System.Numerics.Tensors;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Grpc.Core;
+using Microsoft.Extensions.Logging;
+using Skein.Core;
+using Skein.Learning.Data;
+using Skein.Learning.Models;
+using Skein.Learning.Training;
+using Skein.Ledger;
+using Skein.Ledger.Crypto;
+using Skein.Ledger.Transactions;
+using Skein.Protocol.V1;
+
+namespace Skein.Node;
+
+/// <summary>How a node behaves: honestly, or (for demos and tests) as one of the cheats the system must catch.</summary>
+public enum NodeBehaviour
+{
+    Honest,
+
+    /// <summary>A trainer that sends -4x its honest update.</summary>
+    SignFlip,
+
+    /// <summary>A validator that commits scores but never reveals them.</summary>
+    NeverReveal,
+}
+
+/// <summary>Options of a node process.</summary>
+public sealed record NodeOptions
+{
+    public required Uri Coordinator { get; init; }
+
+    /// <summary>Private data: train-*-ubyte files to train on, heldout-*-ubyte files to validate with (IDX, raw or gzip).</summary>
+    public required string DataDirectory { get; init; }
+
+    /// <summary>Where the node keeps what it must not forget across restarts (its score commitments and salts).</summary>
+    public required string StateDirectory { get; init; }
+
+    public UInt128 TrainerStake { get; init; }
+
+    public UInt128 ValidatorStake { get; init; }
+
+    public NodeBehaviour Behaviour { get; init; } = NodeBehaviour.Honest;
+
+    /// <summary>Reconnection attempts after the coordinator goes away, with exponential backoff.</summary>
+    public int MaxReconnects { get; init; } = 30;
+}
+
+/// <summary>
+/// The participant daemon: signs in, stakes and joins the coordinator's tasks, then follows their rounds —
+/// trains when picked to train, scores with commit and reveal when picked to validate. Its data never leaves it:
+/// only updates (deltas of the model) and signed scores do.
+/// </summary>
+public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogger logger)
+{
+    private readonly LabeledImages? _train = Load(options.DataDirectory, "train");
+    private readonly LabeledImages? _heldout = Load(options.DataDirectory, "heldout");
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(options.StateDirectory);
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                using var connection = new CoordinatorConnection(options.Coordinator, key);
+                await connection.SignInAsync(cancellationToken);
+                var info = await connection.Client.GetInfoAsync(new InfoRequest(), cancellationToken: cancellationToken);
+                await JoinAsync(connection, info, cancellationToken);
+                await Task.WhenAll(info.Tasks.Select(t => FollowAsync(connection, t, cancellationToken)));
+                return;
+            }
+            catch (RpcException ex) when (ex.StatusCode is StatusCode.Unavailable or StatusCode.Internal or StatusCode.Unknown or StatusCode.Cancelled
+                && !cancellationToken.IsCancellationRequested && attempt < options.MaxReconnects)
+            {
+                var delay = TimeSpan.FromMilliseconds(Math.Min(5_000, 100 * Math.Pow(2, Math.Min(attempt, 6))));
+                LogReconnect(logger, ex.Status.Detail, delay.TotalMilliseconds);
+                await Task.Delay(delay, cancellationToken);
+            }
+        }
+    }
+
+    private async Task JoinAsync(CoordinatorConnection connection, InfoReply info, CancellationToken cancellationToken)
+    {
+        var account = await connection.AccountAsync(cancellationToken);
+        if (_train is not null && account.TrainerStake < options.TrainerStake)
+        {
+            var amount = options.TrainerStake - account.TrainerStake;
+            await connection.SendAsync((f, n) => new Stake { From = f, Nonce = n, Role = Role.Trainer, Amount = amount }, cancellationToken);
+        }
+        if (_heldout is not null && account.ValidatorStake < options.ValidatorStake)
+        {
+            var amount = options.ValidatorStake - account.ValidatorStake;
+            await connection.SendAsync((f, n) => new Stake { From = f, Nonce = n, Role = Role.Validator, Amount = amount }, cancellationToken);
+        }
+        foreach (var task in info.Tasks)
+        {
+            if (_train is not null && !account.TrainerOf.Contains(task.TaskId))
+            {
+                await connection.SendAsync((f, n) => new JoinTask { From = f, Nonce = n, TaskId = task.TaskId, Role = Role.Trainer }, cancellationToken);
+            }
+            if (_heldout is not null && !account.ValidatorOf.Contains(task.TaskId))
+            {
+                await connection.SendAsync((f, n) => new JoinTask { From = f, Nonce = n, TaskId = task.TaskId, Role = Role.Validator }, cancellationToken);
+            }
+        }
+        LogJoined(logger, key.Address, info.Tasks.Count);
+    }
+
+    private async Task FollowAsync(CoordinatorConnection connection, TaskSummary task, CancellationToken cancellationToken)
+    {
+        var spec = TaskSpec.Parse(task.SpecJson);
+        if (!ModelNames.TryParse(spec.Model, out var kind))
+        {
+            throw new InvalidOperationException($"task {task.TaskId}: unknown model '{spec.Model}'");
+        }
+        using var watch = connection.Client.WatchRounds(new WatchRequest { TaskId = task.TaskId }, connection.Auth, cancellationToken: cancellationToken);
+        await foreach (var e in watch.ResponseStream.ReadAllAsync(cancellationToken))
+        {
+            var me = key.Address.ToString();
+            switch (e.Phase)
+            {
+                case "training" when e.PickedTrainers.Contains(me) && _train is not null && !Done(e, "submitted"):
+                    await TrainAsync(connection, e, kind, spec, cancellationToken);
+                    break;
+                case "committing" when e.PickedValidators.Contains(me) && _heldout is not null && !Done(e, "committed"):
+                    await CommitAsync(connection, e, kind, cancellationToken);
+                    break;
+                case "revealing" when Done(e, "committed") && !Done(e, "revealed") && options.Behaviour != NodeBehaviour.NeverReveal:
+                    await RevealAsync(connection, e, cancellationToken);
+                    break;
+            }
+            if (e.TaskCompleted)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task TrainAsync(CoordinatorConnection connection, RoundEvent e, ModelKind kind, TaskSpec spec, CancellationToken cancellationToken)
+    {
+        var layout = ModelLayouts.For(kind);
+        var global = layout.FromSafeTensors(SafeTensors.Parse(await connection.DownloadAsync(e.ModelSha256, cancellationToken)));
+        using var model = TorchModel.Create(kind);
+        model.Load(global);
+        using var data = new ClientData(_train!, Enumerable.Range(0, _train!.Count).ToArray());
+        var seed = DeterministicRandom.Derive(BitConverter.ToUInt64(SHA256.HashData(key.Address.ToBytes())), "node/train", e.Round).NextUInt64();
+        var result = LocalTrainer.Train(model, data, new TrainingOptions(spec.Training.Epochs, spec.Training.BatchSize, spec.Training.Lr), seed, cancellationToken);
+        var delta = model.ToFlat();
+        TensorPrimitives.Subtract(delta, global, delta);
+        if (options.Behaviour == NodeBehaviour.SignFlip)
+        {
+            TensorPrimitives.Multiply(delta, -4f, delta);
+        }
+        var hash = await connection.UploadAsync(e.TaskId, e.Round, layout.ToSafeTensors(delta), cancellationToken);
+        await connection.SendAsync((f, n) => new SubmitUpdate
+        {
+            From = f,
+            Nonce = n,
+            TaskId = e.TaskId,
+            Round = e.Round,
+            UpdateHash = Hash32.Parse(hash),
+            Samples = (ulong)_train.Count,
+        }, cancellationToken);
+        Mark(e, "submitted", null);
+        LogTrained(logger, e.TaskId, e.Round, result.Samples, result.MeanLoss);
+    }
+
+    private async Task CommitAsync(CoordinatorConnection connection, RoundEvent e, ModelKind kind, CancellationToken cancellationToken)
+    {
+        var layout = ModelLayouts.For(kind);
+        var global = layout.FromSafeTensors(SafeTensors.Parse(await connection.DownloadAsync(e.ModelSha256, cancellationToken)));
+        using var model = TorchModel.Create(kind);
+        using var heldout = new ClientData(_heldout!, Enumerable.Range(0, _heldout!.Count).ToArray());
+        var scores = new List<ulong>();
+        foreach (var updateHash in e.UpdateSha256)
+        {
+            var delta = layout.FromSafeTensors(SafeTensors.Parse(await connection.DownloadAsync(updateHash, cancellationToken)));
+            TensorPrimitives.Add(delta, global, delta);
+            model.Load(delta);
+            var evaluation = Evaluator.Evaluate(model, heldout, cancellationToken: cancellationToken);
+            scores.Add((ulong)Math.Round(evaluation.Accuracy * 1_000_000));
+        }
+        var salt = LoginProof.NewChallenge();
+        // The salt and scores are written before the commitment is sent: a restarted node can still reveal.
+        Mark(e, "committed", new Commitment([.. scores], salt.ToString()));
+        var commitment = SignedTransaction.ScoreCommitment(e.TaskId, e.Round, key.Address, scores, salt);
+        await connection.SendAsync((f, n) => new CommitScores { From = f, Nonce = n, TaskId = e.TaskId, Round = e.Round, Commitment = commitment }, cancellationToken);
+        if (logger.IsEnabled(LogLevel.Information))
+        {
+            LogCommitted(logger, e.TaskId, e.Round, string.Join(",", scores));
+        }
+    }
+
+    private async Task RevealAsync(CoordinatorConnection connection, RoundEvent e, CancellationToken cancellationToken)
+    {
+        var saved = JsonSerializer.Deserialize<Commitment>(await File.ReadAllTextAsync(StatePath(e, "committed"), cancellationToken))!;
+        await connection.SendAsync((f, n) => new RevealScores { From = f, Nonce = n, TaskId = e.TaskId, Round = e.Round, Scores = saved.Scores, Salt = Hash32.Parse(saved.Salt) }, cancellationToken);
+        Mark(e, "revealed", null);
+    }
+
+    private bool Done(RoundEvent e, string step) => File.Exists(StatePath(e, step));
+
+    private void Mark(RoundEvent e, string step, Commitment? commitment)
+    {
+        var path = StatePath(e, step);
+        var temp = path + ".tmp";
+        File.WriteAllText(temp, commitment is null ? "{}" : JsonSerializer.Serialize(commitment));
+        File.Move(temp, path, overwrite: true);
+    }
+
+    private string StatePath(RoundEvent e, string step) => Path.Combine(options.StateDirectory, $"task{e.TaskId}-round{e.Round}-{step}.json");
+
+    private static LabeledImages? Load(string folder, string prefix)
+    {
+        var images = Path.Combine(folder, $"{prefix}-images-idx3-ubyte");
+        var labels = Path.Combine(folder, $"{prefix}-labels-idx1-ubyte");
+        return File.Exists(images) && File.Exists(labels) ? LabeledImages.FromIdx(IdxFile.Read(images), IdxFile.Read(labels), prefix) : null;
+    }
+
+    /// <summary>What a validator must keep between commit and reveal.</summary>
+    private sealed record Commitment(ulong[] Scores, string Salt);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Address}: staked and joined {Tasks} task(s)")]
+    private static partial void LogJoined(ILogger logger, Address address, int tasks);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "task {Task} round {Round}: trained on {Samples} samples, loss {Loss:0.0000}, update submitted")]
+    private static partial void LogTrained(ILogger logger, ulong task, uint round, long samples, double loss);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "task {Task} round {Round}: scores {Scores} committed")]
+    private static partial void LogCommitted(ILogger logger, ulong task, uint round, string scores);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "coordinator unavailable ({Reason}); reconnecting in {Delay} ms")]
+    private static partial void LogReconnect(ILogger logger, string reason, double delay);
+}
