@@ -187,10 +187,7 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
         Mark(e, "committed", new Commitment([.. scores], salt.ToString()));
         var commitment = SignedTransaction.ScoreCommitment(e.TaskId, e.Round, key.Address, scores, salt);
         await connection.SendAsync((f, n) => new CommitScores { From = f, Nonce = n, TaskId = e.TaskId, Round = e.Round, Commitment = commitment }, cancellationToken);
-        if (logger.IsEnabled(LogLevel.Information))
-        {
-            LogCommitted(logger, e.TaskId, e.Round, string.Join(",", scores));
-        }
+        LogCommitted(logger, e.TaskId, e.Round, scores.Count);
     }
 
     private async Task RevealAsync(CoordinatorConnection connection, RoundEvent e, CancellationToken cancellationToken)
@@ -228,8 +225,8 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
     [LoggerMessage(Level = LogLevel.Information, Message = "task {Task} round {Round}: trained on {Samples} samples, loss {Loss:0.0000}, update submitted")]
     private static partial void LogTrained(ILogger logger, ulong task, uint round, long samples, double loss);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "task {Task} round {Round}: scores {Scores} committed")]
-    private static partial void LogCommitted(ILogger logger, ulong task, uint round, string scores);
+    [LoggerMessage(Level = LogLevel.Information, Message = "task {Task} round {Round}: {Count} scores committed")]
+    private static partial void LogCommitted(ILogger logger, ulong task, uint round, int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "coordinator unavailable ({Reason}); reconnecting in {Delay} ms")]
     private static partial void LogReconnect(ILogger logger, string reason, double delay);
