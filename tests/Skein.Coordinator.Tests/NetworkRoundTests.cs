@@ -1,0 +1,141 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Logging.Abstractions;
+using Skein.Coordinator.Hosting;
+using Skein.Coordinator.Rounds;
+using Skein.Core;
+using Skein.Learning.Data;
+using Skein.Ledger;
+using Skein.Ledger.Crypto;
+using Skein.Ledger.State;
+using Skein.Node;
+
+namespace Skein.Coordinator.Tests;
+
+public sealed class NetworkRoundTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("skein-net-").FullName;
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private static LedgerKey Key(string name) => LedgerKey.FromPrivateKey(SHA256.HashData(Encoding.UTF8.GetBytes("net-" + name)));
+
+    /// <summary>MNIST-shaped bytes where digit k brightens its own band of pixels a little.</summary>
+    private static void WriteData(string folder, string prefix, int count, int seed)
+    {
+        Directory.CreateDirectory(folder);
+        var rng = new Random(seed);
+        var pixels = new byte[count * 784];
+        var labels = new byte[count];
+        for (var i = 0; i < count; i++)
+        {
+            var k = rng.Next(10);
+            labels[i] = (byte)k;
+            for (var j = 0; j < 784; j++)
+            {
+                pixels[(i * 784) + j] = (byte)rng.Next(160);
+            }
+            // A faint band per digit under heavy noise: learnable, but no model is perfect after two rounds.
+            for (var j = k * 70; j < (k * 70) + 30; j++)
+            {
+                pixels[(i * 784) + j] = (byte)Math.Min(255, pixels[(i * 784) + j] + 90);
+            }
+        }
+        File.WriteAllBytes(Path.Combine(folder, $"{prefix}-images-idx3-ubyte"), IdxFile.Encode([count, 28, 28], pixels));
+        File.WriteAllBytes(Path.Combine(folder, $"{prefix}-labels-idx1-ubyte"), IdxFile.Encode([count], labels));
+    }
+
+    [Fact]
+    public async Task Nodes_train_validate_and_get_paid_over_grpc_while_cheats_are_refused_and_slashed()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var coordinatorKey = Key("coordinator");
+        var trainers = new[] { "t1", "t2", "t3", "evil" };
+        var validators = new[] { "v1", "v2", "lazy" };
+        var genesis = new Genesis(77, LedgerParams.Default, new[] { "coordinator" }.Concat(trainers).Concat(validators)
+            .Select(n => new GenesisAllocation(Key(n).Address, Tokens.Whole(1_000))).ToArray(), 0);
+        var options = new CoordinatorOptions
+        {
+            DataDirectory = Path.Combine(_dir, "coordinator"),
+            Timings = new RoundTimings(TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(3)),
+        };
+        await using var host = await CoordinatorHost.StartAsync(options, coordinatorKey, genesis, NullLoggerFactory.Instance, ct);
+        const string spec = """
+            { "name": "net-test", "model": "logreg", "rounds": 2, "trainers_per_round": 4, "validators_per_round": 3,
+              "training": { "epochs": 1, "batch_size": 20, "lr": 0.05 }, "reward_pool": "100", "min_stake": "10", "reject_below": 0.2 }
+            """;
+        var taskId = await host.HostTaskAsync(spec, seed: 1, ct);
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var nodes = new List<Task>();
+        for (var i = 0; i < trainers.Length; i++)
+        {
+            var data = Path.Combine(_dir, trainers[i]);
+            WriteData(data, "train", 200, i);
+            nodes.Add(new NodeDaemon(new NodeOptions
+            {
+                Coordinator = host.Uri,
+                DataDirectory = data,
+                StateDirectory = Path.Combine(data, "state"),
+                TrainerStake = Tokens.Whole(20),
+                Behaviour = trainers[i] == "evil" ? NodeBehaviour.SignFlip : NodeBehaviour.Honest,
+            }, Key(trainers[i]), NullLogger.Instance).RunAsync(stop.Token));
+        }
+        for (var i = 0; i < validators.Length; i++)
+        {
+            var data = Path.Combine(_dir, validators[i]);
+            WriteData(data, "heldout", 300, 100 + i);
+            nodes.Add(new NodeDaemon(new NodeOptions
+            {
+                Coordinator = host.Uri,
+                DataDirectory = data,
+                StateDirectory = Path.Combine(data, "state"),
+                ValidatorStake = Tokens.Whole(50),
+                Behaviour = validators[i] == "lazy" ? NodeBehaviour.NeverReveal : NodeBehaviour.Honest,
+            }, Key(validators[i]), NullLogger.Instance).RunAsync(stop.Token));
+        }
+
+        // Start the rounds once everyone has joined (bounded wait).
+        for (var i = 0; i < 300; i++)
+        {
+            var t = await host.Context.Ledger.GetTaskAsync(taskId, ct);
+            if (t!.Trainers.Count == 4 && t.Validators.Count == 3)
+            {
+                break;
+            }
+            await Task.Delay(100, ct);
+        }
+        host.StartEngine(taskId);
+        await host.Engines[0].WaitAsync(TimeSpan.FromSeconds(150), ct);
+        await stop.CancelAsync();
+
+        var ledger = host.Context.Ledger;
+        var task = (await ledger.GetTaskAsync(taskId, ct))!;
+        Assert.True(task.Completed);
+        for (uint r = 1; r <= 2; r++)
+        {
+            var round = (await ledger.GetRoundAsync(taskId, r, ct))!;
+            Assert.Equal(4, round.Updates.Count);
+            var evil = round.Outcomes.Single(o => o.Trainer == Key("evil").Address);
+            Assert.False(evil.Accepted, $"round {r}: the sign-flipped update scored {evil.ConsensusScore} ppm and was accepted");
+            Assert.All(round.Outcomes.Where(o => o.Trainer != Key("evil").Address), o => Assert.True(o.Accepted, $"round {r}: consensus {o.ConsensusScore}"));
+            Assert.Contains(round.Movements, m => m.Account == Key("evil").Address && m.Kind == "trainer slash");
+            Assert.Contains(round.Movements, m => m.Account == Key("lazy").Address && m.Kind == "validator slash");
+            Assert.Contains(round.Movements, m => m.Account == Key("v1").Address && m.Kind == "validator reward");
+            Assert.Contains(round.Movements, m => m.Account == Key("t1").Address && m.Kind == "trainer reward");
+
+            // Anyone can recompute the aggregate from the previous model and the accepted updates.
+            var accepted = round.Updates.Where((u, i) => round.Outcomes[i].Accepted).ToArray();
+            var recomputed = await Rounds.Aggregation.ComputeAsync(host.Context.Blobs, TaskSpec.Parse(spec), round, accepted, ct);
+            Assert.Equal(round.NewModelHash.ToString()[2..], Hashing.Sha256Hex(recomputed));
+        }
+        Assert.True((await EmbeddedLedgerVerify(host)).Ok);
+    }
+
+    private static Task<Skein.Ledger.Storage.VerifyReport> EmbeddedLedgerVerify(CoordinatorHost host) =>
+        Skein.Ledger.Storage.EmbeddedLedger.VerifyAsync(host.Context.Ledger.Path, TestContext.Current.CancellationToken);
+}
