@@ -13,6 +13,8 @@ public static class SkeinCommand
         root.Add(DataCommand.Build());
         root.Add(BenchCommand.Build());
         root.Add(Ledger.KeyCommands.Build());
+        root.Add(Network.NetworkCommands.Coordinator());
+        root.Add(Network.NetworkCommands.Node());
         root.Add(Ledger.LedgerCommands.Build());
         root.Add(Ledger.TaskCommands.Build());
         foreach (var command in Ledger.AccountCommands.Build())

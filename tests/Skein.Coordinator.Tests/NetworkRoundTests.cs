@@ -24,30 +24,7 @@ public sealed class NetworkRoundTests : IDisposable
 
     private static LedgerKey Key(string name) => LedgerKey.FromPrivateKey(SHA256.HashData(Encoding.UTF8.GetBytes("net-" + name)));
 
-    /// <summary>MNIST-shaped bytes where digit k brightens its own band of pixels a little.</summary>
-    private static void WriteData(string folder, string prefix, int count, int seed)
-    {
-        Directory.CreateDirectory(folder);
-        var rng = new Random(seed);
-        var pixels = new byte[count * 784];
-        var labels = new byte[count];
-        for (var i = 0; i < count; i++)
-        {
-            var k = rng.Next(10);
-            labels[i] = (byte)k;
-            for (var j = 0; j < 784; j++)
-            {
-                pixels[(i * 784) + j] = (byte)rng.Next(160);
-            }
-            // A faint band per digit under heavy noise: learnable, but no model is perfect after two rounds.
-            for (var j = k * 70; j < (k * 70) + 30; j++)
-            {
-                pixels[(i * 784) + j] = (byte)Math.Min(255, pixels[(i * 784) + j] + 90);
-            }
-        }
-        File.WriteAllBytes(Path.Combine(folder, $"{prefix}-images-idx3-ubyte"), IdxFile.Encode([count, 28, 28], pixels));
-        File.WriteAllBytes(Path.Combine(folder, $"{prefix}-labels-idx1-ubyte"), IdxFile.Encode([count], labels));
-    }
+    private static void WriteData(string folder, string prefix, int count, int seed) => SyntheticImages.WriteIdxFiles(folder, prefix, count, (ulong)seed);
 
     [Fact]
     public async Task Nodes_train_validate_and_get_paid_over_grpc_while_cheats_are_refused_and_slashed()

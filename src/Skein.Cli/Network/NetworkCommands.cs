@@ -1,0 +1,159 @@
+using System.CommandLine;
+using Microsoft.Extensions.Logging;
+using Skein.Cli.Ledger;
+using Skein.Coordinator;
+using Skein.Coordinator.Hosting;
+using Skein.Core;
+using Skein.Ledger;
+using Skein.Ledger.Crypto;
+using Skein.Ledger.State;
+using Skein.Ledger.Storage;
+using Skein.Node;
+
+namespace Skein.Cli.Network;
+
+/// <summary>`skein coordinator` and `skein node`: the two long-running processes of a network.</summary>
+public static class NetworkCommands
+{
+    public static Command Coordinator()
+    {
+        var command = new Command("coordinator", "Run a coordinator: ledger, blob store, gRPC for nodes and a round engine per task (binds 127.0.0.1 unless told otherwise)");
+        var key = KeyFileOption();
+        var password = PasswordOption();
+        var data = new Option<string>("--data-dir") { Description = "Folder for the ledger, blobs and index", Required = true, HelpName = "folder" };
+        var host = new Option<string>("--host") { Description = "Address to listen on", DefaultValueFactory = _ => "127.0.0.1" };
+        var port = new Option<int>("--port") { Description = "Port (0: any free port; the chosen URL is printed)", DefaultValueFactory = _ => 0 };
+        var genesis = new Option<string?>("--genesis") { Description = "Genesis JSON to create the chain with (only the first time)", HelpName = "file" };
+        var tasks = new Option<string[]>("--task") { Description = "Task spec to host (once: a restart does not create it again)", HelpName = "file" };
+        var startWhen = new Option<string?>("--start-when-joined") { Description = "Start the rounds once TRAINERS:VALIDATORS have joined (default: at once)", HelpName = "t:v" };
+        var exitWhenDone = new Option<bool>("--exit-when-done") { Description = "Exit once every hosted task has completed" };
+        var training = new Option<double>("--training-seconds") { Description = "Training phase deadline", DefaultValueFactory = _ => 300 };
+        var committing = new Option<double>("--commit-seconds") { Description = "Commit phase deadline", DefaultValueFactory = _ => 60 };
+        var revealing = new Option<double>("--reveal-seconds") { Description = "Reveal phase deadline", DefaultValueFactory = _ => 60 };
+        var maxUpdate = new Option<long>("--max-update-bytes") { Description = "Size limit of one update", DefaultValueFactory = _ => 256L << 20 };
+        foreach (var o in new Option[] { key, password, data, host, port, genesis, tasks, startWhen, exitWhenDone, training, committing, revealing, maxUpdate })
+        {
+            command.Add(o);
+        }
+        command.SetAction((parse, ct) => LedgerOptions.GuardAsync(parse, async () =>
+        {
+            using var loggers = CliLogging.Create();
+            var logger = loggers.CreateLogger("skein.coordinator");
+            using var ledgerKey = Unlock(parse.GetValue(key)!, parse.GetValue(password)!);
+            Genesis? g = parse.GetValue(genesis) is { } gf ? GenesisJson.Deserialize(await File.ReadAllTextAsync(gf, ct)) : null;
+            var options = new CoordinatorOptions
+            {
+                DataDirectory = parse.GetValue(data)!,
+                Host = parse.GetValue(host)!,
+                Port = parse.GetValue(port),
+                MaxUpdateBytes = parse.GetValue(maxUpdate),
+                Timings = new RoundTimings(TimeSpan.FromSeconds(parse.GetValue(training)), TimeSpan.FromSeconds(parse.GetValue(committing)), TimeSpan.FromSeconds(parse.GetValue(revealing))),
+            };
+            await using var coordinator = await CoordinatorHost.StartAsync(options, ledgerKey, g, loggers, ct);
+            var hostedSpecs = coordinator.Context.Index.Tasks().Select(t => TaskSpec.Parse(t.SpecJson).Sha256()).ToHashSet();
+            var fresh = new List<ulong>();
+            var seed = 1UL;
+            foreach (var file in parse.GetValue(tasks) ?? [])
+            {
+                var json = await File.ReadAllTextAsync(file, ct);
+                if (hostedSpecs.Add(TaskSpec.Parse(json, file).Sha256()))
+                {
+                    fresh.Add(await coordinator.HostTaskAsync(json, seed++, ct));
+                }
+            }
+            // Machine-readable, for scripts and tests: the one line on stdout.
+            await parse.InvocationConfiguration.Output.WriteLineAsync($"listening {coordinator.Uri}");
+            await parse.InvocationConfiguration.Output.FlushAsync(ct);
+
+            if (parse.GetValue(startWhen) is { } when)
+            {
+                var parts = when.Split(':');
+                if (parts.Length != 2 || !int.TryParse(parts[0], out var needT) || !int.TryParse(parts[1], out var needV))
+                {
+                    throw new ArgumentException($"--start-when-joined: expected trainers:validators, got '{when}'");
+                }
+                foreach (var id in fresh)
+                {
+                    for (var i = 0; ; i++)
+                    {
+                        var t = await coordinator.Context.Ledger.GetTaskAsync(id, ct);
+                        if (t!.Trainers.Count >= needT && t.Validators.Count >= needV)
+                        {
+                            break;
+                        }
+                        await Task.Delay(100, ct);
+                    }
+                }
+            }
+            foreach (var id in fresh)
+            {
+                coordinator.StartEngine(id);
+            }
+            if (parse.GetValue(exitWhenDone))
+            {
+                await Task.WhenAll(coordinator.Engines).WaitAsync(ct);
+                return ExitCodes.Ok;
+            }
+            await Task.Delay(Timeout.Infinite, ct);
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    public static Command Node()
+    {
+        var command = new Command("node", "Run a node: sign in to a coordinator, stake and join its tasks, train and validate when picked");
+        var key = KeyFileOption();
+        var password = PasswordOption();
+        var coordinator = new Option<string>("--coordinator") { Description = "The coordinator's URL", Required = true, HelpName = "url" };
+        var data = new Option<string>("--data") { Description = "Private data folder (train-*-ubyte to train, heldout-*-ubyte to validate)", Required = true, HelpName = "folder" };
+        var state = new Option<string?>("--state") { Description = "Where the node keeps its commitments (default: <data>/state)", HelpName = "folder" };
+        var trainerStake = new Option<string>("--trainer-stake") { Description = "Tokens to stake as trainer", DefaultValueFactory = _ => "10" };
+        var validatorStake = new Option<string>("--validator-stake") { Description = "Tokens to stake as validator", DefaultValueFactory = _ => "10" };
+        var behaviour = new Option<string>("--behaviour") { Description = "honest, sign-flip or never-reveal (for demos and tests)", DefaultValueFactory = _ => "honest" };
+        foreach (var o in new Option[] { key, password, coordinator, data, state, trainerStake, validatorStake, behaviour })
+        {
+            command.Add(o);
+        }
+        command.SetAction((parse, ct) => LedgerOptions.GuardAsync(parse, async () =>
+        {
+            using var loggers = CliLogging.Create();
+            using var nodeKey = Unlock(parse.GetValue(key)!, parse.GetValue(password)!);
+            var b = parse.GetValue(behaviour) switch
+            {
+                "honest" => NodeBehaviour.Honest,
+                "sign-flip" => NodeBehaviour.SignFlip,
+                "never-reveal" => NodeBehaviour.NeverReveal,
+                var other => throw new ArgumentException($"--behaviour: must be honest, sign-flip or never-reveal; got '{other}'"),
+            };
+            var folder = parse.GetValue(data)!;
+            var options = new NodeOptions
+            {
+                Coordinator = new Uri(parse.GetValue(coordinator)!),
+                DataDirectory = folder,
+                StateDirectory = parse.GetValue(state) ?? Path.Combine(folder, "state"),
+                TrainerStake = Tokens.Parse(parse.GetValue(trainerStake)!, "--trainer-stake"),
+                ValidatorStake = Tokens.Parse(parse.GetValue(validatorStake)!, "--validator-stake"),
+                Behaviour = b,
+            };
+            await new NodeDaemon(options, nodeKey, loggers.CreateLogger("skein.node")).RunAsync(ct);
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static Option<string> KeyFileOption() => new("--key-file") { Description = "The key (Web3 Secret Storage v3 file)", Required = true, HelpName = "file" };
+
+    private static Option<string> PasswordOption() => new("--password-env") { Description = "Environment variable holding the key's password", DefaultValueFactory = _ => "SKEIN_KEY_PASSWORD" };
+
+    private static LedgerKey Unlock(string file, string passwordVariable)
+    {
+        if (!File.Exists(file))
+        {
+            throw new ArgumentException($"--key-file: '{file}' does not exist");
+        }
+        var password = Environment.GetEnvironmentVariable(passwordVariable)
+            ?? throw new ArgumentException($"--password-env: set {passwordVariable} to the key's password");
+        return KeyFile.Decrypt(File.ReadAllText(file), password, Path.GetFileNameWithoutExtension(file));
+    }
+}

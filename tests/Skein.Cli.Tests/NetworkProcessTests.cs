@@ -1,0 +1,125 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using Skein.Learning.Data;
+using Skein.Ledger;
+using Skein.Ledger.Crypto;
+using Skein.Ledger.State;
+using Skein.Ledger.Storage;
+
+namespace Skein.Cli.Tests;
+
+/// <summary>The round protocol with every party in its own process, talking gRPC over loopback.</summary>
+public sealed class NetworkProcessTests : IDisposable
+{
+    private const string Password = "node-password";
+    private readonly string _dir = Directory.CreateTempSubdirectory("skein-procs-").FullName;
+    private readonly List<Process> _processes = [];
+
+    public void Dispose()
+    {
+        foreach (var p in _processes)
+        {
+            try
+            {
+                if (!p.HasExited)
+                {
+                    p.Kill(entireProcessTree: true);
+                }
+            }
+            catch (InvalidOperationException)
+            {
+                // already gone
+            }
+            p.Dispose();
+        }
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private static LedgerKey Key(string name) => LedgerKey.FromPrivateKey(SHA256.HashData(Encoding.UTF8.GetBytes("procs-" + name)));
+
+    private string KeyFileOf(string name)
+    {
+        var path = Path.Combine(_dir, "keys", name + ".json");
+        if (!File.Exists(path))
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            using var key = Key(name);
+            File.WriteAllText(path, KeyFile.Encrypt(key, Password, KdfStrength.Light));
+        }
+        return path;
+    }
+
+    private Process Start(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "skein.dll"));
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+        psi.Environment["SKEIN_KEY_PASSWORD"] = Password;
+        var p = Process.Start(psi) ?? throw new InvalidOperationException("could not start skein");
+        _processes.Add(p);
+        // Drain stderr so a chatty process never blocks on a full pipe.
+        _ = p.StandardError.ReadToEndAsync();
+        return p;
+    }
+
+    [Fact]
+    public async Task A_coordinator_and_six_node_processes_run_two_rounds_end_to_end()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        string[] trainers = ["t1", "t2", "t3", "evil"];
+        string[] validators = ["v1", "v2"];
+        var genesis = new Genesis(99, LedgerParams.Default,
+            new[] { "coordinator" }.Concat(trainers).Concat(validators).Select(n => new GenesisAllocation(Key(n).Address, Tokens.Whole(1_000))).ToArray(), 0);
+        var genesisFile = Path.Combine(_dir, "genesis.json");
+        await File.WriteAllTextAsync(genesisFile, GenesisJson.Serialize(genesis), ct);
+        var spec = Path.Combine(_dir, "task.json");
+        await File.WriteAllTextAsync(spec, """
+            { "name": "procs", "model": "logreg", "rounds": 2, "trainers_per_round": 4, "validators_per_round": 2,
+              "training": { "epochs": 1, "batch_size": 20, "lr": 0.05 }, "reward_pool": "100", "min_stake": "10", "reject_below": 0.2 }
+            """, ct);
+        var coordinatorData = Path.Combine(_dir, "coordinator");
+        var coordinator = Start("coordinator", "--key-file", KeyFileOf("coordinator"), "--data-dir", coordinatorData, "--genesis", genesisFile,
+            "--task", spec, "--start-when-joined", "4:2", "--exit-when-done", "--training-seconds", "60", "--commit-seconds", "30", "--reveal-seconds", "30");
+        var line = await coordinator.StandardOutput.ReadLineAsync(ct);
+        Assert.True(line?.StartsWith("listening ", StringComparison.Ordinal), $"coordinator said: {line}");
+        var url = line![10..];
+        Assert.StartsWith("http://127.0.0.1:", url, StringComparison.Ordinal);
+
+        foreach (var t in trainers)
+        {
+            var data = Path.Combine(_dir, t);
+            SyntheticImages.WriteIdxFiles(data, "train", 200, (ulong)t.Length + (ulong)t[^1]);
+            Start("node", "--key-file", KeyFileOf(t), "--coordinator", url, "--data", data, "--trainer-stake", "20", "--behaviour", t == "evil" ? "sign-flip" : "honest");
+        }
+        foreach (var v in validators)
+        {
+            var data = Path.Combine(_dir, v);
+            SyntheticImages.WriteIdxFiles(data, "heldout", 300, 100 + (ulong)v[^1]);
+            Start("node", "--key-file", KeyFileOf(v), "--coordinator", url, "--data", data, "--validator-stake", "50");
+        }
+
+        await coordinator.WaitForExitAsync(ct).WaitAsync(TimeSpan.FromSeconds(100), ct);
+        Assert.Equal(0, coordinator.ExitCode);
+
+        var report = await EmbeddedLedger.VerifyAsync(Path.Combine(coordinatorData, "ledger.db"), ct);
+        Assert.True(report.Ok, report.Reason);
+        await using var ledger = await EmbeddedLedger.OpenAsync(Path.Combine(coordinatorData, "ledger.db"), cancellationToken: ct);
+        var task = (await ledger.GetTaskAsync(1, ct))!;
+        Assert.True(task.Completed);
+        for (uint r = 1; r <= 2; r++)
+        {
+            var round = (await ledger.GetRoundAsync(1, r, ct))!;
+            Assert.Equal(4, round.Updates.Count);
+            Assert.False(round.Outcomes.Single(o => o.Trainer == Key("evil").Address).Accepted);
+            Assert.Equal(3, round.Outcomes.Count(o => o.Accepted));
+            Assert.Equal(2, round.Revealed.Count);
+        }
+        Assert.True(await ledger.GetBalanceAsync(Key("t1").Address, ct) > Tokens.Whole(980));
+        Assert.True((await ledger.GetStakeAsync(Key("evil").Address, Skein.Ledger.Transactions.Role.Trainer, ct)).Self < Tokens.Whole(20));
+    }
+}
