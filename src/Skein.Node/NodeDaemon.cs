@@ -71,7 +71,8 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
                 await Task.WhenAll(info.Tasks.Select(t => FollowAsync(connection, t, cancellationToken)));
                 return;
             }
-            catch (RpcException ex) when (ex.StatusCode is StatusCode.Unavailable or StatusCode.Internal or StatusCode.Unknown or StatusCode.Cancelled
+            // Unauthenticated too: a restarted coordinator has forgotten every session, so sign in again.
+            catch (RpcException ex) when (ex.StatusCode is StatusCode.Unavailable or StatusCode.Internal or StatusCode.Unknown or StatusCode.Cancelled or StatusCode.Unauthenticated
                 && !cancellationToken.IsCancellationRequested && attempt < options.MaxReconnects)
             {
                 var delay = TimeSpan.FromMilliseconds(Math.Min(5_000, 100 * Math.Pow(2, Math.Min(attempt, 6))));
@@ -140,8 +141,37 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
 
     private async Task TrainAsync(CoordinatorConnection connection, RoundEvent e, ModelKind kind, TaskSpec spec, CancellationToken cancellationToken)
     {
+        // The update is kept until the round is done with it: after a lost connection or a restart the node
+        // resumes the upload (from the offset the coordinator reports) instead of training again.
+        var saved = StatePath(e, "update").Replace(".json", ".safetensors", StringComparison.Ordinal);
+        byte[] update;
+        if (File.Exists(saved))
+        {
+            update = await File.ReadAllBytesAsync(saved, cancellationToken);
+        }
+        else
+        {
+            update = Train(await connection.DownloadAsync(e.ModelSha256, cancellationToken), e, kind, spec, cancellationToken);
+            await File.WriteAllBytesAsync(saved + ".tmp", update, cancellationToken);
+            File.Move(saved + ".tmp", saved, overwrite: true);
+        }
+        var hash = await connection.UploadAsync(e.TaskId, e.Round, update, cancellationToken);
+        await connection.SendAsync((f, n) => new SubmitUpdate
+        {
+            From = f,
+            Nonce = n,
+            TaskId = e.TaskId,
+            Round = e.Round,
+            UpdateHash = Hash32.Parse(hash),
+            Samples = (ulong)_train!.Count,
+        }, cancellationToken);
+        Mark(e, "submitted", null);
+    }
+
+    private byte[] Train(byte[] globalBytes, RoundEvent e, ModelKind kind, TaskSpec spec, CancellationToken cancellationToken)
+    {
         var layout = ModelLayouts.For(kind);
-        var global = layout.FromSafeTensors(SafeTensors.Parse(await connection.DownloadAsync(e.ModelSha256, cancellationToken)));
+        var global = layout.FromSafeTensors(SafeTensors.Parse(globalBytes));
         using var model = TorchModel.Create(kind);
         model.Load(global);
         using var data = new ClientData(_train!, Enumerable.Range(0, _train!.Count).ToArray());
@@ -153,20 +183,9 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
         {
             TensorPrimitives.Multiply(delta, -4f, delta);
         }
-        var hash = await connection.UploadAsync(e.TaskId, e.Round, layout.ToSafeTensors(delta), cancellationToken);
-        await connection.SendAsync((f, n) => new SubmitUpdate
-        {
-            From = f,
-            Nonce = n,
-            TaskId = e.TaskId,
-            Round = e.Round,
-            UpdateHash = Hash32.Parse(hash),
-            Samples = (ulong)_train.Count,
-        }, cancellationToken);
-        Mark(e, "submitted", null);
         LogTrained(logger, e.TaskId, e.Round, result.Samples, result.MeanLoss);
+        return layout.ToSafeTensors(delta);
     }
-
     private async Task CommitAsync(CoordinatorConnection connection, RoundEvent e, ModelKind kind, CancellationToken cancellationToken)
     {
         var layout = ModelLayouts.For(kind);
@@ -222,7 +241,7 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
     [LoggerMessage(Level = LogLevel.Information, Message = "{Address}: staked and joined {Tasks} task(s)")]
     private static partial void LogJoined(ILogger logger, Address address, int tasks);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "task {Task} round {Round}: trained on {Samples} samples, loss {Loss:0.0000}, update submitted")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "task {Task} round {Round}: trained on {Samples} samples, loss {Loss:0.0000}")]
     private static partial void LogTrained(ILogger logger, ulong task, uint round, long samples, double loss);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "task {Task} round {Round}: {Count} scores committed")]

@@ -26,6 +26,7 @@ public sealed class NetworkProcessTests : IDisposable
                 {
                     p.Kill(entireProcessTree: true);
                 }
+                p.WaitForExit(5_000);
             }
             catch (InvalidOperationException)
             {
@@ -34,7 +35,19 @@ public sealed class NetworkProcessTests : IDisposable
             p.Dispose();
         }
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_dir, recursive: true);
+        // Log writers finish just after their process exits: a few bounded retries.
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                Directory.Delete(_dir, recursive: true);
+                return;
+            }
+            catch (IOException) when (attempt < 10)
+            {
+                Thread.Sleep(200);
+            }
+        }
     }
 
     private static LedgerKey Key(string name) => LedgerKey.FromPrivateKey(SHA256.HashData(Encoding.UTF8.GetBytes("procs-" + name)));
@@ -62,8 +75,9 @@ public sealed class NetworkProcessTests : IDisposable
         psi.Environment["SKEIN_KEY_PASSWORD"] = Password;
         var p = Process.Start(psi) ?? throw new InvalidOperationException("could not start skein");
         _processes.Add(p);
-        // Drain stderr so a chatty process never blocks on a full pipe.
-        _ = p.StandardError.ReadToEndAsync();
+        // Drain stderr (into a log file per process) so a chatty process never blocks on a full pipe.
+        var log = Path.Combine(_dir, $"{args[0]}-{_processes.Count}.log");
+        _ = Task.Run(async () => await File.WriteAllTextAsync(log, await p.StandardError.ReadToEndAsync()));
         return p;
     }
 
@@ -121,5 +135,93 @@ public sealed class NetworkProcessTests : IDisposable
         }
         Assert.True(await ledger.GetBalanceAsync(Key("t1").Address, ct) > Tokens.Whole(980));
         Assert.True((await ledger.GetStakeAsync(Key("evil").Address, Skein.Ledger.Transactions.Role.Trainer, ct)).Self < Tokens.Whole(20));
+    }
+
+    private static int FreePort()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
+    /// <summary>Updates committed on the ledger so far, read without disturbing the coordinator (read-only SQLite).</summary>
+    private static long CommittedUpdates(string ledgerPath)
+    {
+        using var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={ledgerPath};Mode=ReadOnly;Pooling=False");
+        db.Open();
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = "SELECT COUNT(*) FROM transactions WHERE type = 'SubmitUpdate'";
+        return (long)cmd.ExecuteScalar()!;
+    }
+
+    [Fact]
+    public async Task A_coordinator_killed_mid_round_restarts_and_finishes_the_round_keeping_every_accepted_update()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        string[] trainers = ["t1", "t2", "slow"];
+        var genesis = new Genesis(98, LedgerParams.Default,
+            new[] { "coordinator", "v1" }.Concat(trainers).Select(n => new GenesisAllocation(Key(n).Address, Tokens.Whole(1_000))).ToArray(), 0);
+        var genesisFile = Path.Combine(_dir, "genesis.json");
+        await File.WriteAllTextAsync(genesisFile, GenesisJson.Serialize(genesis), ct);
+        var spec = Path.Combine(_dir, "task.json");
+        await File.WriteAllTextAsync(spec, """
+            { "name": "restart", "model": "cnn", "rounds": 1, "trainers_per_round": 3, "validators_per_round": 1,
+              "training": { "epochs": 2, "batch_size": 10, "lr": 0.05 }, "reward_pool": "30", "min_stake": "5", "reject_below": 0.05 }
+            """, ct);
+        var data = Path.Combine(_dir, "coordinator");
+        var port = FreePort();
+        string[] coordinatorArgs = ["coordinator", "--key-file", KeyFileOf("coordinator"), "--data-dir", data, "--genesis", genesisFile, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--task", spec, "--start-when-joined", "3:1", "--exit-when-done", "--training-seconds", "120", "--commit-seconds", "60", "--reveal-seconds", "60"];
+        var first = Start(coordinatorArgs);
+        var url = (await first.StandardOutput.ReadLineAsync(ct))![10..];
+        foreach (var t in trainers)
+        {
+            var folder = Path.Combine(_dir, t);
+            // The slow trainer has fifteen times the data (seconds of CNN training), so the round is still open
+            // when the others have submitted.
+            SyntheticImages.WriteIdxFiles(folder, "train", t == "slow" ? 3_000 : 200, (ulong)t.Length);
+            Start("node", "--key-file", KeyFileOf(t), "--coordinator", url, "--data", folder, "--trainer-stake", "5");
+        }
+        var v = Path.Combine(_dir, "v1");
+        SyntheticImages.WriteIdxFiles(v, "heldout", 300, 7);
+        Start("node", "--key-file", KeyFileOf("v1"), "--coordinator", url, "--data", v, "--validator-stake", "5");
+
+        var ledgerPath = Path.Combine(data, "ledger.db");
+        for (var i = 0; i < 600 && (!File.Exists(ledgerPath) || CommittedUpdates(ledgerPath) < 2); i++)
+        {
+            await Task.Delay(100, ct);
+        }
+        var before = CommittedUpdates(ledgerPath);
+        Assert.True(before is >= 2 and < 3, $"{before} updates committed when the coordinator was to be killed");
+        first.Kill(entireProcessTree: true);
+        await first.WaitForExitAsync(ct);
+
+        // Same folder, same port: the nodes reconnect with backoff and the round goes on.
+        var second = Start(coordinatorArgs);
+        Assert.StartsWith("listening ", await second.StandardOutput.ReadLineAsync(ct), StringComparison.Ordinal);
+        try
+        {
+            await second.WaitForExitAsync(ct).WaitAsync(TimeSpan.FromSeconds(110), ct);
+        }
+        catch (TimeoutException)
+        {
+            foreach (var p in _processes.Where(p => !p.HasExited))
+            {
+                p.Kill(entireProcessTree: true);
+            }
+            await Task.Delay(500, ct);
+            Assert.Fail(string.Join("\n", Directory.GetFiles(_dir, "*.log").Order().Select(f => $"== {Path.GetFileName(f)}\n{string.Join("\n", File.ReadLines(f).TakeLast(12))}")));
+        }
+        Assert.Equal(0, second.ExitCode);
+
+        Assert.True((await EmbeddedLedger.VerifyAsync(ledgerPath, ct)).Ok);
+        await using var ledger = await EmbeddedLedger.OpenAsync(ledgerPath, cancellationToken: ct);
+        var round = (await ledger.GetRoundAsync(1, 1, ct))!;
+        Assert.Equal(3, round.Updates.Count);
+        Assert.Equal(RoundPhase.Settled, round.Phase);
+        Assert.Equal(3, round.Outcomes.Count(o => o.Accepted));
+        Assert.Single(await ledger.ListTasksAsync(ct));
     }
 }
