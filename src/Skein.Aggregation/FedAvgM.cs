@@ -4,9 +4,10 @@ namespace Skein.Aggregation;
 
 /// <summary>
 /// Federated averaging with server momentum (Hsu et al. 2019): v ← β·v + Δ̄ and global ← global + η·v, where Δ̄
-/// is the sample-weighted mean delta. The momentum v lives in the instance across rounds and starts at zero.
+/// is the sample-weighted mean delta. The momentum v lives in the instance across rounds and starts at zero; since
+/// the last step was η·v, it can also be rebuilt from the two latest global models (<see cref="RestoreFromLastStep"/>).
 /// </summary>
-public sealed class FedAvgM : IAggregationStrategy
+public sealed class FedAvgM : IAggregationStrategy, IStepDerivedState
 {
     public const string StrategyName = "fedavgm";
     public const double DefaultServerLearningRate = 1.0;
@@ -44,6 +45,19 @@ public sealed class FedAvgM : IAggregationStrategy
         TensorPrimitives.Multiply(v, (float)Momentum, v);
         mean.AddMeanTo(v);
         TensorPrimitives.MultiplyAdd(v, (float)ServerLearningRate, global, global);
+    }
+
+    /// <summary>Sets v = (after − before) / η: the momentum that made the last step.</summary>
+    public void RestoreFromLastStep(ReadOnlySpan<float> before, ReadOnlySpan<float> after)
+    {
+        if (before.Length != after.Length)
+        {
+            throw new ArgumentException($"{Name}: the two models of the last step have {before.Length} and {after.Length} parameters", nameof(after));
+        }
+        var v = new float[after.Length];
+        TensorPrimitives.Subtract(after, before, v);
+        TensorPrimitives.Divide(v, (float)ServerLearningRate, v);
+        _velocity = v;
     }
 
     /// <summary>Forgets the momentum, as for a new task.</summary>

@@ -15,6 +15,7 @@ public static class SkeinCommand
         root.Add(Ledger.KeyCommands.Build());
         root.Add(Network.NetworkCommands.Coordinator());
         root.Add(Network.NetworkCommands.Node());
+        root.Add(Network.NetworkCommands.Verify());
         root.Add(Ledger.LedgerCommands.Build());
         root.Add(Ledger.TaskCommands.Build());
         foreach (var command in Ledger.AccountCommands.Build())

@@ -24,6 +24,9 @@ public sealed record CoordinatorOptions
     /// <summary>0 picks a free port.</summary>
     public int Port { get; init; }
 
+    /// <summary>Port of the JSON HTTP API over HTTP/1.1 (0 picks a free port). gRPC needs HTTP/2, which plain-text clients such as browsers and curl do not speak by default, so the API has its own endpoint.</summary>
+    public int ApiPort { get; init; }
+
     public long MaxUpdateBytes { get; init; } = 256L << 20;
 
     public RoundTimings Timings { get; init; } = RoundTimings.Default;

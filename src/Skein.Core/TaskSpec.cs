@@ -30,6 +30,12 @@ public sealed record TaskTrainingSpec
     public int BatchSize { get; init; } = 10;
 
     public double Lr { get; init; } = 0.05;
+
+    /// <summary>Round r trains with lr · lr_decay^(r−1); 1 keeps the rate constant.</summary>
+    public double LrDecay { get; init; } = 1.0;
+
+    /// <summary>The learning rate of round <paramref name="round"/> (1-based).</summary>
+    public double LrAt(uint round) => Lr * Math.Pow(LrDecay, Math.Max(0, (double)round - 1));
 }
 
 /// <summary>
@@ -142,6 +148,10 @@ public sealed record TaskSpec
         if (!(Training.Lr > 0 && double.IsFinite(Training.Lr)))
         {
             e.Add(Invariant($"training.lr: must be a finite number > 0, got {Training.Lr}"));
+        }
+        if (!(Training.LrDecay > 0 && Training.LrDecay <= 1))
+        {
+            e.Add(Invariant($"training.lr_decay: must be in (0, 1], got {Training.LrDecay}"));
         }
         if (Rounds is 0 or > 100_000)
         {

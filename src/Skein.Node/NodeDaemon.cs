@@ -176,7 +176,7 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
         model.Load(global);
         using var data = new ClientData(_train!, Enumerable.Range(0, _train!.Count).ToArray());
         var seed = DeterministicRandom.Derive(BitConverter.ToUInt64(SHA256.HashData(key.Address.ToBytes())), "node/train", e.Round).NextUInt64();
-        var result = LocalTrainer.Train(model, data, new TrainingOptions(spec.Training.Epochs, spec.Training.BatchSize, spec.Training.Lr), seed, cancellationToken);
+        var result = LocalTrainer.Train(model, data, new TrainingOptions(spec.Training.Epochs, spec.Training.BatchSize, spec.Training.LrAt(e.Round)), seed, cancellationToken);
         var delta = model.ToFlat();
         TensorPrimitives.Subtract(delta, global, delta);
         if (options.Behaviour == NodeBehaviour.SignFlip)

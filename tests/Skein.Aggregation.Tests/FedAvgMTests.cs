@@ -53,6 +53,45 @@ public sealed class FedAvgMTests
         Assert.Equal([0.5f], strategy.MomentumVector!);
     }
 
+    [Theory]
+    [InlineData(1.0, 0.9)]
+    [InlineData(0.5, 0.7)]
+    public void Momentum_rebuilt_from_the_last_step_continues_like_the_instance_that_kept_it(double eta, double beta)
+    {
+        var (global, first) = Rounds.Random(11, 5, 300);
+        var (_, second) = Rounds.Random(12, 5, 300);
+        var kept = new FedAvgM(eta, beta);
+        var before = global.ToArray();
+        kept.Aggregate(global, first, default);
+        var after = global.ToArray();
+        kept.Aggregate(global, second, default);
+
+        // A fresh instance, as a restarted coordinator or a verifier has, sees only the two published models.
+        var rebuilt = new FedAvgM(eta, beta);
+        StrategyState.RestoreFromLastStep(rebuilt, before, after);
+        var replay = after.ToArray();
+        rebuilt.Aggregate(replay, second, default);
+        for (var i = 0; i < replay.Length; i++)
+        {
+            Assert.Equal(global[i], replay[i], 1e-5f);
+        }
+        // And two rebuilt instances agree bit for bit.
+        var again = new FedAvgM(eta, beta);
+        StrategyState.RestoreFromLastStep(again, before, after);
+        var replay2 = after.ToArray();
+        again.Aggregate(replay2, second, default);
+        Assert.Equal(replay, replay2);
+    }
+
+    [Fact]
+    public void Adaptive_optimizers_have_hidden_state_and_FedAvgM_does_not()
+    {
+        Assert.True(StrategyState.HasHiddenState(new FedAdam()));
+        Assert.True(StrategyState.HasHiddenState(new NormClipping(new FedYogi(), 1.0)));
+        Assert.False(StrategyState.HasHiddenState(new FedAvgM()));
+        Assert.False(StrategyState.HasHiddenState(new FedAvg()));
+    }
+
     [Fact]
     public void Without_momentum_and_with_unit_rate_it_is_FedAvg_bit_for_bit()
     {

@@ -43,7 +43,8 @@ public sealed class NetworkRoundTests : IDisposable
         await using var host = await CoordinatorHost.StartAsync(options, coordinatorKey, genesis, NullLoggerFactory.Instance, ct);
         const string spec = """
             { "name": "net-test", "model": "logreg", "rounds": 2, "trainers_per_round": 4, "validators_per_round": 3,
-              "training": { "epochs": 1, "batch_size": 20, "lr": 0.05 }, "reward_pool": "100", "min_stake": "10", "reject_below": 0.2 }
+              "strategy": { "name": "fedavgm", "params": { "momentum": 0.9 } },
+              "training": { "epochs": 1, "batch_size": 20, "lr": 0.05, "lr_decay": 0.9 }, "reward_pool": "100", "min_stake": "10", "reject_below": 0.2 }
             """;
         var taskId = await host.HostTaskAsync(spec, seed: 1, ct);
 
@@ -107,10 +108,29 @@ public sealed class NetworkRoundTests : IDisposable
 
             // Anyone can recompute the aggregate from the previous model and the accepted updates.
             var accepted = round.Updates.Where((u, i) => round.Outcomes[i].Accepted).ToArray();
-            var recomputed = await Rounds.Aggregation.ComputeAsync(host.Context.Blobs, TaskSpec.Parse(spec), round, accepted, ct);
+            var recomputed = await Rounds.Aggregation.ComputeAsync(host.Context.Blobs.ReadAllAsync, TaskSpec.Parse(spec), round, accepted, r > 1 ? (await host.Context.Ledger.GetRoundAsync(taskId, r - 1, ct))!.ModelHash : null, ct);
             Assert.Equal(round.NewModelHash.ToString()[2..], Hashing.Sha256Hex(recomputed));
         }
         Assert.True((await EmbeddedLedgerVerify(host)).Ok);
+
+        // The same, as an outsider: over the JSON API, with every blob checked against its hash.
+        using var api = new Skein.Coordinator.Api.CoordinatorApiClient(host.ApiUri);
+        for (uint r = 1; r <= 2; r++)
+        {
+            var check = await Skein.Coordinator.Api.RoundVerifier.VerifyAsync(api, taskId, r, ct);
+            Assert.True(check.Ok, check.Reason);
+            Assert.Equal(3, check.Accepted);
+        }
+        var board = await api.GetLeaderboardAsync(taskId, ct);
+        var evilRow = board.Single(e => e.Address == Key("evil").Address.ToString() && e.Role == "trainer");
+        Assert.Equal((0, 2, "0"), (evilRow.Accepted, evilRow.Rejected, evilRow.Rewards));
+        Assert.NotEqual("0", evilRow.Slashed);
+        var lazyRow = board.Single(e => e.Address == Key("lazy").Address.ToString() && e.Role == "validator");
+        Assert.Equal((0, 2, "0"), (lazyRow.Revealed, lazyRow.Missed, lazyRow.Rewards));
+        var t1Row = board.Single(e => e.Address == Key("t1").Address.ToString());
+        Assert.Equal((2, 0, "0"), (t1Row.Accepted, t1Row.Rejected, t1Row.Slashed));
+        var missing = await Assert.ThrowsAsync<HttpRequestException>(() => api.GetRoundAsync(taskId, 99, ct));
+        Assert.Contains("has no round 99", missing.Message, StringComparison.Ordinal);
     }
 
     private static Task<Skein.Ledger.Storage.VerifyReport> EmbeddedLedgerVerify(CoordinatorHost host) =>

@@ -50,6 +50,7 @@ public sealed class TaskSpecTests
     [InlineData("\"partition\": \"dirichlet\"", "\"partition\": \"random\"", "data.partition: must be one of")]
     [InlineData("\"alpha\": 0.5", "\"alpha\": -1", "data.alpha: must be a finite number > 0")]
     [InlineData("\"lr\": 0.05", "\"lr\": 0", "training.lr: must be a finite number > 0")]
+    [InlineData("\"lr\": 0.05", "\"lr\": 0.05, \"lr_decay\": 1.5", "training.lr_decay: must be in (0, 1], got 1.5")]
     [InlineData("\"name\": \"mnist-cnn\"", "\"name\": \"\"", "name: must be 1 to 100 characters")]
     [InlineData("\"rounds\": 25", "\"rounds\": 25, \"colour\": \"red\"", "colour")]
     [InlineData("\"rounds\": 25", "\"rounds\": \"many\"", "rounds")]

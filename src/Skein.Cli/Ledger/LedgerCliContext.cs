@@ -126,7 +126,7 @@ public sealed class LedgerOptions
         {
             return SimulationSession.Fail(parse.InvocationConfiguration.Error, ExitCodes.InvalidOptions, [$"{ex.Code}: {ex.Message}"]);
         }
-        catch (Exception ex) when (ex is ArgumentException or FormatException or KeyStoreException or FileNotFoundException)
+        catch (Exception ex) when (ex is ArgumentException or FormatException or KeyStoreException or FileNotFoundException or HttpRequestException)
         {
             return SimulationSession.Fail(parse.InvocationConfiguration.Error, ExitCodes.InvalidOptions, [ex.Message]);
         }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using Skein.Cli.Ledger;
 using Skein.Coordinator;
+using Skein.Coordinator.Api;
 using Skein.Coordinator.Hosting;
 using Skein.Core;
 using Skein.Ledger;
@@ -22,7 +23,8 @@ public static class NetworkCommands
         var password = PasswordOption();
         var data = new Option<string>("--data-dir") { Description = "Folder for the ledger, blobs and index", Required = true, HelpName = "folder" };
         var host = new Option<string>("--host") { Description = "Address to listen on", DefaultValueFactory = _ => "127.0.0.1" };
-        var port = new Option<int>("--port") { Description = "Port (0: any free port; the chosen URL is printed)", DefaultValueFactory = _ => 0 };
+        var port = new Option<int>("--port") { Description = "gRPC port for nodes (0: any free port; the chosen URL is printed)", DefaultValueFactory = _ => 0 };
+        var apiPort = new Option<int>("--api-port") { Description = "JSON HTTP API port (0: any free port; the chosen URL is printed)", DefaultValueFactory = _ => 0 };
         var genesis = new Option<string?>("--genesis") { Description = "Genesis JSON to create the chain with (only the first time)", HelpName = "file" };
         var tasks = new Option<string[]>("--task") { Description = "Task spec to host (once: a restart does not create it again)", HelpName = "file" };
         var startWhen = new Option<string?>("--start-when-joined") { Description = "Start the rounds once TRAINERS:VALIDATORS have joined (default: at once)", HelpName = "t:v" };
@@ -31,7 +33,7 @@ public static class NetworkCommands
         var committing = new Option<double>("--commit-seconds") { Description = "Commit phase deadline", DefaultValueFactory = _ => 60 };
         var revealing = new Option<double>("--reveal-seconds") { Description = "Reveal phase deadline", DefaultValueFactory = _ => 60 };
         var maxUpdate = new Option<long>("--max-update-bytes") { Description = "Size limit of one update", DefaultValueFactory = _ => 256L << 20 };
-        foreach (var o in new Option[] { key, password, data, host, port, genesis, tasks, startWhen, exitWhenDone, training, committing, revealing, maxUpdate })
+        foreach (var o in new Option[] { key, password, data, host, port, apiPort, genesis, tasks, startWhen, exitWhenDone, training, committing, revealing, maxUpdate })
         {
             command.Add(o);
         }
@@ -46,6 +48,7 @@ public static class NetworkCommands
                 DataDirectory = parse.GetValue(data)!,
                 Host = parse.GetValue(host)!,
                 Port = parse.GetValue(port),
+                ApiPort = parse.GetValue(apiPort),
                 MaxUpdateBytes = parse.GetValue(maxUpdate),
                 Timings = new RoundTimings(TimeSpan.FromSeconds(parse.GetValue(training)), TimeSpan.FromSeconds(parse.GetValue(committing)), TimeSpan.FromSeconds(parse.GetValue(revealing))),
             };
@@ -63,6 +66,7 @@ public static class NetworkCommands
             }
             // Machine-readable, for scripts and tests: the one line on stdout.
             await parse.InvocationConfiguration.Output.WriteLineAsync($"listening {coordinator.Uri}");
+            await parse.InvocationConfiguration.Output.WriteLineAsync($"api {coordinator.ApiUri}");
             await parse.InvocationConfiguration.Output.FlushAsync(ct);
 
             if (parse.GetValue(startWhen) is { } when)
@@ -138,6 +142,59 @@ public static class NetworkCommands
             };
             await new NodeDaemon(options, nodeKey, loggers.CreateLogger("skein.node")).RunAsync(ct);
             return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    public static Command Verify()
+    {
+        var command = new Command("verify", "Recompute a task's rounds from the published models and updates and check each aggregate against the hash on the ledger");
+        var coordinator = new Option<string>("--coordinator") { Description = "The coordinator's JSON API URL (the 'api' line it prints)", Required = true, HelpName = "url" };
+        var task = new Option<ulong>("--task") { Description = "Task id", Required = true };
+        var round = new Option<uint?>("--round") { Description = "Round to verify (default: every settled round)" };
+        var json = new Option<bool>("--json") { Description = "Print exactly one JSON object on stdout" };
+        foreach (var o in new Option[] { coordinator, task, round, json })
+        {
+            command.Add(o);
+        }
+        command.SetAction((parse, ct) => LedgerOptions.GuardAsync(parse, async () =>
+        {
+            if (!Uri.TryCreate(parse.GetValue(coordinator), UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            {
+                throw new ArgumentException($"--coordinator: must be an http(s) URL, got '{parse.GetValue(coordinator)}'");
+            }
+            using var api = new CoordinatorApiClient(uri);
+            var id = parse.GetValue(task);
+            ApiTask info;
+            try
+            {
+                info = await api.GetTaskAsync(id, ct);
+            }
+            catch (HttpRequestException ex)
+            {
+                throw new ArgumentException($"--task: {ex.Message}", ex);
+            }
+            uint[] rounds = parse.GetValue(round) is { } r ? [r] : Enumerable.Range(1, (int)info.SettledRounds).Select(i => (uint)i).ToArray();
+            var results = new List<RoundVerification>();
+            foreach (var n in rounds)
+            {
+                var check = await RoundVerifier.VerifyAsync(api, id, n, ct);
+                results.Add(check);
+                await parse.InvocationConfiguration.Error.WriteLineAsync($"task {id} round {n}: {(check.Ok ? "ok" : "FAILED: " + check.Reason)} ({check.Accepted} updates, {check.Computed})");
+            }
+            var ok = results.Count > 0 && results.All(c => c.Ok);
+            if (parse.GetValue(json))
+            {
+                await parse.InvocationConfiguration.Output.WriteLineAsync(System.Text.Json.JsonSerializer.Serialize(
+                    new { task = id, verify = ok ? "ok" : "failed", rounds = results }, ApiJson.Options));
+            }
+            else
+            {
+                await parse.InvocationConfiguration.Output.WriteLineAsync(ok
+                    ? $"verify ok: {results.Count} round(s) of task {id} recomputed bit for bit"
+                    : $"verify FAILED: {results.Count(c => !c.Ok)} of {results.Count} round(s) differ");
+            }
+            return ok ? ExitCodes.Ok : ExitCodes.VerificationFailed;
         }));
         return command;
     }

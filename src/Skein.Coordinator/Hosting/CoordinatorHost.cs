@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Skein.Coordinator.Api;
 using Skein.Coordinator.Blobs;
 using Skein.Coordinator.Grpc;
 using Skein.Coordinator.Rounds;
@@ -34,16 +35,20 @@ public sealed partial class CoordinatorHost : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Task> _engines = [];
 
-    private CoordinatorHost(WebApplication app, CoordinatorContext context, ILogger logger, Uri uri)
+    private CoordinatorHost(WebApplication app, CoordinatorContext context, ILogger logger, Uri uri, Uri apiUri)
     {
         _app = app;
         _context = context;
         _logger = logger;
         Uri = uri;
+        ApiUri = apiUri;
     }
 
-    /// <summary>Where nodes connect (gRPC).</summary>
+    /// <summary>Where nodes connect (gRPC, HTTP/2).</summary>
     public Uri Uri { get; }
+
+    /// <summary>The JSON HTTP API (HTTP/1.1; it is also served on <see cref="Uri"/> to HTTP/2 clients).</summary>
+    public Uri ApiUri { get; }
 
     public CoordinatorContext Context => _context;
 
@@ -81,13 +86,24 @@ public sealed partial class CoordinatorHost : IAsyncDisposable
                     listen.UseHttps(options.CertificatePath, options.CertificatePassword);
                 }
             });
+            k.Listen(IPAddress.Parse(options.Host), options.ApiPort, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1;
+                if (options.CertificatePath is not null)
+                {
+                    listen.UseHttps(options.CertificatePath, options.CertificatePassword);
+                }
+            });
         });
         var app = builder.Build();
         app.MapGrpcService<CoordinatorService>();
+        app.MapSkeinApi();
         await app.StartAsync(cancellationToken);
 
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        var host = new CoordinatorHost(app, context, loggers.CreateLogger("skein.coordinator"), new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)));
+        // Kestrel reports its addresses in the order the endpoints were configured.
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
+            .Select(a => new Uri(a.Replace("[::]", "127.0.0.1", StringComparison.Ordinal))).ToArray();
+        var host = new CoordinatorHost(app, context, loggers.CreateLogger("skein.coordinator"), addresses[0], addresses[1]);
         foreach (var hosted in index.Tasks())
         {
             host.StartEngine(hosted);
@@ -103,6 +119,7 @@ public sealed partial class CoordinatorHost : IAsyncDisposable
         {
             throw new FormatException($"task: model: unknown '{spec.Model}'");
         }
+        Rounds.Aggregation.CheckVerifiable(spec);
         var layout = ModelLayouts.For(kind);
         var initial = await _context.Blobs.PutAsync(layout.ToSafeTensors(TorchModel.InitialParameters(layout, seed)), cancellationToken);
         var ledger = _context.Ledger;

@@ -1,0 +1,40 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Skein.Coordinator.Api;
+
+/// <summary>The chain and the coordinator at a glance (<c>GET /api/status</c>).</summary>
+public sealed record ApiStatus(ulong ChainId, ulong Height, string HeadHash, string StateRoot, string Coordinator, int Tasks);
+
+/// <summary>A task as the ledger records it, with its spec when this coordinator hosts it (<c>GET /api/tasks/{id}</c>).</summary>
+public sealed record ApiTask(
+    ulong Id, string Name, string Creator, string SpecHash, uint Rounds, uint SettledRounds, bool Completed, string ModelHash,
+    string RewardPool, string Escrow, IReadOnlyList<string> Trainers, IReadOnlyList<string> Validators, string? Spec);
+
+/// <summary>One submitted update and, once settled, its verdict.</summary>
+public sealed record ApiUpdate(string Trainer, string Hash, ulong Samples, ulong? ConsensusPpm, bool? Accepted, string? Reward);
+
+/// <summary>One balance movement of a settled round (reward, slash, refund).</summary>
+public sealed record ApiMovement(string Account, string Kind, string Amount, string Reason);
+
+/// <summary>A round as the ledger records it (<c>GET /api/tasks/{id}/rounds/{r}</c>).</summary>
+public sealed record ApiRound(
+    ulong Task, uint Round, string Phase, string Seed, string ModelHash, string? NewModelHash,
+    IReadOnlyList<string> PickedTrainers, IReadOnlyList<string> PickedValidators, IReadOnlyList<ApiUpdate> Updates,
+    IReadOnlyList<string> Committed, IReadOnlyList<string> Revealed, IReadOnlyList<ApiMovement> Movements);
+
+/// <summary>
+/// One participant of a task, per role, over its settled rounds: updates accepted and rejected (trainers), rounds
+/// revealed and missed (validators), and the tokens earned and slashed (<c>GET /api/tasks/{id}/leaderboard</c>).
+/// </summary>
+public sealed record ApiLeaderboardEntry(string Address, string Role, int Accepted, int Rejected, int Revealed, int Missed, string Rewards, string Slashed);
+
+/// <summary>The JSON conventions of the HTTP API: snake_case names, nulls left out.</summary>
+public static class ApiJson
+{
+    public static JsonSerializerOptions Options { get; } = new(JsonSerializerDefaults.Web)
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+}

@@ -1,0 +1,98 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using Skein.Coordinator.Rounds;
+using Skein.Core;
+using Skein.Ledger;
+
+namespace Skein.Coordinator.Api;
+
+/// <summary>A client of a coordinator's JSON HTTP API; every blob it returns has been checked against its SHA-256.</summary>
+public sealed class CoordinatorApiClient(Uri apiUri) : IDisposable
+{
+    private readonly HttpClient _http = new() { BaseAddress = apiUri, Timeout = TimeSpan.FromMinutes(5) };
+
+    public Task<ApiStatus> GetStatusAsync(CancellationToken ct) => GetAsync<ApiStatus>("api/status", ct);
+
+    public Task<ApiTask> GetTaskAsync(ulong task, CancellationToken ct) => GetAsync<ApiTask>($"api/tasks/{task}", ct);
+
+    public Task<ApiRound> GetRoundAsync(ulong task, uint round, CancellationToken ct) => GetAsync<ApiRound>($"api/tasks/{task}/rounds/{round}", ct);
+
+    public async Task<IReadOnlyList<ApiLeaderboardEntry>> GetLeaderboardAsync(ulong task, CancellationToken ct) =>
+        await GetAsync<ApiLeaderboardEntry[]>($"api/tasks/{task}/leaderboard", ct);
+
+    /// <summary>Downloads a blob and refuses it unless its bytes hash to the name asked for.</summary>
+    public async Task<byte[]> GetBlobAsync(string sha256, CancellationToken ct)
+    {
+        var hex = sha256.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? sha256[2..] : sha256;
+        using var response = await _http.GetAsync($"api/blobs/{hex}", ct);
+        await EnsureAsync(response, $"blob {hex}", ct);
+        var bytes = await response.Content.ReadAsByteArrayAsync(ct);
+        var actual = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        return actual == hex ? bytes : throw new InvalidDataException($"blob {hex}: the coordinator sent bytes that hash to {actual}");
+    }
+
+    private async Task<T> GetAsync<T>(string path, CancellationToken ct)
+    {
+        using var response = await _http.GetAsync(path, ct);
+        await EnsureAsync(response, path, ct);
+        return await response.Content.ReadFromJsonAsync<T>(ApiJson.Options, ct) ?? throw new InvalidDataException($"{path}: empty answer");
+    }
+
+    private static async Task EnsureAsync(HttpResponseMessage response, string what, CancellationToken ct)
+    {
+        if (response.StatusCode != HttpStatusCode.OK)
+        {
+            var body = await response.Content.ReadAsStringAsync(ct);
+            throw new HttpRequestException($"{what}: the coordinator answered {(int)response.StatusCode} {body}", null, response.StatusCode);
+        }
+    }
+
+    public void Dispose() => _http.Dispose();
+}
+
+/// <summary>The outcome of recomputing one round: its aggregate's hash on the ledger, the one recomputed, and why they differ if they do.</summary>
+public sealed record RoundVerification(ulong Task, uint Round, bool Ok, int Accepted, string Expected, string Computed, string? Reason);
+
+/// <summary>
+/// Recomputes a settled round from public data only (the task spec, whose hash is on the ledger; the previous
+/// models; the accepted updates) and compares the aggregate's SHA-256 with the one the ledger records.
+/// </summary>
+public static class RoundVerifier
+{
+    public static async Task<RoundVerification> VerifyAsync(CoordinatorApiClient api, ulong taskId, uint round, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(api);
+        var task = await api.GetTaskAsync(taskId, ct);
+        var r = await api.GetRoundAsync(taskId, round, ct);
+        if (r.NewModelHash is null)
+        {
+            return new RoundVerification(taskId, round, false, 0, "", "", $"round {round} is {r.Phase}, not settled");
+        }
+        if (task.Spec is null)
+        {
+            return new RoundVerification(taskId, round, false, 0, r.NewModelHash, "", "the coordinator does not publish this task's spec");
+        }
+        var spec = TaskSpec.Parse(task.Spec, "spec");
+        if ("0x" + spec.Sha256() != task.SpecHash)
+        {
+            return new RoundVerification(taskId, round, false, 0, r.NewModelHash, "", $"the published spec hashes to 0x{spec.Sha256()}, the ledger records {task.SpecHash}");
+        }
+        var accepted = r.Updates.Where(u => u.Accepted == true).Select(u => (Hash32.Parse(u.Hash), u.Samples)).ToArray();
+        string computed;
+        if (accepted.Length == 0)
+        {
+            // Nothing accepted: the model stays as it was.
+            computed = r.ModelHash;
+        }
+        else
+        {
+            Hash32? previous = round > 1 ? Hash32.Parse((await api.GetRoundAsync(taskId, round - 1, ct)).ModelHash) : null;
+            var inputs = new RoundInputs(round, Hash32.Parse(r.Seed), Hash32.Parse(r.ModelHash), previous, accepted);
+            var bytes = await Rounds.Aggregation.ComputeAsync((hash, c) => api.GetBlobAsync(hash, c), spec, inputs, ct);
+            computed = "0x" + Convert.ToHexStringLower(SHA256.HashData(bytes));
+        }
+        var ok = string.Equals(computed, r.NewModelHash, StringComparison.OrdinalIgnoreCase);
+        return new RoundVerification(taskId, round, ok, accepted.Length, r.NewModelHash, computed, ok ? null : "the recomputed aggregate differs from the ledger's");
+    }
+}

@@ -1,0 +1,171 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Skein.Core;
+using Skein.Ledger;
+using Skein.Ledger.State;
+
+namespace Skein.Coordinator.Api;
+
+/// <summary>
+/// The read-only JSON HTTP API of a coordinator, for the CLI, dashboards and verifiers: status, tasks, rounds, the
+/// leaderboard, and blobs by hash (models and updates, so that anyone can recompute a round).
+/// </summary>
+public static class JsonApi
+{
+    public static IEndpointRouteBuilder MapSkeinApi(this IEndpointRouteBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.MapGet("/api/status", async (CoordinatorContext c, CancellationToken ct) =>
+        {
+            var s = await c.Ledger.GetStatusAsync(ct);
+            var tasks = await c.Ledger.ListTasksAsync(ct);
+            return Json(new ApiStatus(s.ChainId, s.Height, s.HeadHash.ToString(), s.StateRoot.ToString(), c.Key.Address.ToString(), tasks.Count));
+        });
+        app.MapGet("/api/tasks", async (CoordinatorContext c, CancellationToken ct) =>
+        {
+            var tasks = await c.Ledger.ListTasksAsync(ct);
+            return Json(tasks.Select(t => ToApi(c, t)).ToArray());
+        });
+        app.MapGet("/api/tasks/{id}", async (ulong id, CoordinatorContext c, CancellationToken ct) =>
+            await c.Ledger.GetTaskAsync(id, ct) is { } t ? Json(ToApi(c, t)) : NotFound($"task {id} does not exist"));
+        app.MapGet("/api/tasks/{id}/rounds/{round}", async (ulong id, uint round, CoordinatorContext c, CancellationToken ct) =>
+            await c.Ledger.GetRoundAsync(id, round, ct) is { } r ? Json(ToApi(r)) : NotFound($"task {id} has no round {round}"));
+        app.MapGet("/api/tasks/{id}/leaderboard", async (ulong id, CoordinatorContext c, CancellationToken ct) =>
+            await c.Ledger.GetTaskAsync(id, ct) is { } t ? Json(await LeaderboardAsync(c.Ledger, t, ct)) : NotFound($"task {id} does not exist"));
+        app.MapGet("/api/blobs/{sha256}", (string sha256, CoordinatorContext c, HttpContext http) =>
+        {
+            var hex = sha256.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? sha256[2..] : sha256;
+            if (hex.Length != 64 || !hex.All(char.IsAsciiHexDigitLower))
+            {
+                return Results.Problem($"sha256: must be 64 lowercase hex digits, got '{sha256}'", statusCode: StatusCodes.Status400BadRequest);
+            }
+            return c.Blobs.SizeOf(hex) is null
+                ? NotFound($"blob {hex} is not stored here")
+                : Results.Stream(body => CopyAsync(c, hex, body, http.RequestAborted), "application/octet-stream");
+        });
+        return app;
+    }
+
+    private static async Task CopyAsync(CoordinatorContext c, string hex, Stream body, CancellationToken ct)
+    {
+        await foreach (var chunk in c.Blobs.ReadAsync(hex, 0, 1 << 20, ct))
+        {
+            await body.WriteAsync(chunk, ct);
+        }
+    }
+
+    private static IResult Json<T>(T value) => Results.Json(value, ApiJson.Options);
+
+    private static IResult NotFound(string reason) => Results.Problem(reason, statusCode: StatusCodes.Status404NotFound);
+
+    private static ApiTask ToApi(CoordinatorContext c, TaskInfo t)
+    {
+        var hosted = c.Index.Task(t.Id);
+        var name = hosted is null ? "" : TaskSpec.Parse(hosted.SpecJson).Name;
+        return new ApiTask(t.Id, name, t.Creator.ToString(), t.SpecHash.ToString(), t.Rounds, t.SettledRounds, t.Completed, t.ModelHash.ToString(),
+            Tokens.Format(t.RewardPool), Tokens.Format(t.Escrow), t.Trainers.Select(a => a.ToString()).ToArray(), t.Validators.Select(a => a.ToString()).ToArray(),
+            hosted?.SpecJson);
+    }
+
+    public static ApiRound ToApi(RoundInfo r)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        var settled = r.Phase == RoundPhase.Settled;
+        var updates = r.Updates.Select((u, i) =>
+        {
+            var o = settled && i < r.Outcomes.Count ? r.Outcomes[i] : null;
+            return new ApiUpdate(u.Trainer.ToString(), u.UpdateHash.ToString(), u.Samples, o?.ConsensusScore, o?.Accepted, o is null ? null : Tokens.Format(o.Reward));
+        }).ToArray();
+        return new ApiRound(r.TaskId, r.Round, r.Phase.ToString().ToLowerInvariant(), r.Seed.ToString(), r.ModelHash.ToString(), settled ? r.NewModelHash.ToString() : null,
+            Strings(r.PickedTrainers), Strings(r.PickedValidators), updates, Strings(r.Committed), Strings(r.Revealed),
+            r.Movements.Select(m => new ApiMovement(m.Account.ToString(), m.Kind, Tokens.Format(m.Amount), m.Reason)).ToArray());
+    }
+
+    private static string[] Strings(IEnumerable<Address> addresses) => addresses.Select(a => a.ToString()).ToArray();
+
+    /// <summary>Per participant and role, totals over the task's settled rounds, best earners first.</summary>
+    public static async Task<IReadOnlyList<ApiLeaderboardEntry>> LeaderboardAsync(ILedger ledger, TaskInfo task, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(ledger);
+        ArgumentNullException.ThrowIfNull(task);
+        var rows = new Dictionary<(Address, string), Row>();
+        Row RowOf(Address a, string role) => rows.TryGetValue((a, role), out var row) ? row : rows[(a, role)] = new Row();
+        foreach (var a in task.Trainers)
+        {
+            RowOf(a, "trainer");
+        }
+        foreach (var a in task.Validators)
+        {
+            RowOf(a, "validator");
+        }
+        for (uint r = 1; r <= task.SettledRounds; r++)
+        {
+            if (await ledger.GetRoundAsync(task.Id, r, ct) is not { Phase: RoundPhase.Settled } round)
+            {
+                continue;
+            }
+            foreach (var o in round.Outcomes)
+            {
+                var row = RowOf(o.Trainer, "trainer");
+                if (o.Accepted)
+                {
+                    row.Accepted++;
+                }
+                else
+                {
+                    row.Rejected++;
+                }
+            }
+            foreach (var v in round.PickedValidators)
+            {
+                var row = RowOf(v, "validator");
+                if (round.Revealed.Contains(v))
+                {
+                    row.Revealed++;
+                }
+                else
+                {
+                    row.Missed++;
+                }
+            }
+            foreach (var m in round.Movements)
+            {
+                var parts = m.Kind.Split(' ');
+                if (parts.Length != 2 || parts[0] is not ("trainer" or "validator" or "delegator"))
+                {
+                    continue;
+                }
+                var row = RowOf(m.Account, parts[0]);
+                if (parts[1] == "reward")
+                {
+                    row.Rewards += m.Amount;
+                }
+                else if (parts[1] == "slash")
+                {
+                    row.Slashed += m.Amount;
+                }
+            }
+        }
+        return rows
+            .OrderByDescending(kv => kv.Value.Rewards).ThenBy(kv => kv.Key.Item2, StringComparer.Ordinal).ThenBy(kv => kv.Key.Item1.ToString(), StringComparer.Ordinal)
+            .Select(kv => new ApiLeaderboardEntry(kv.Key.Item1.ToString(), kv.Key.Item2, kv.Value.Accepted, kv.Value.Rejected, kv.Value.Revealed, kv.Value.Missed,
+                Tokens.Format(kv.Value.Rewards), Tokens.Format(kv.Value.Slashed)))
+            .ToArray();
+    }
+
+    private sealed class Row
+    {
+        public int Accepted { get; set; }
+
+        public int Rejected { get; set; }
+
+        public int Revealed { get; set; }
+
+        public int Missed { get; set; }
+
+        public UInt128 Rewards { get; set; }
+
+        public UInt128 Slashed { get; set; }
+    }
+}
