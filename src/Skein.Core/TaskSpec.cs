@@ -38,6 +38,16 @@ public sealed record TaskTrainingSpec
     public double LrAt(uint round) => Lr * Math.Pow(LrDecay, Math.Max(0, (double)round - 1));
 }
 
+/// <summary>How validators turn a round's updates into scores (0 to 1; below <c>reject_below</c> is a vote to reject).</summary>
+public sealed record TaskValidationSpec
+{
+    /// <summary>
+    /// <c>accuracy</c>: held-out accuracy of global + update. <c>cohort</c>: each update against the others of its
+    /// round, by the held-out loss of its share of the aggregate and by its norm (docs/incentives.md, "Scores").
+    /// </summary>
+    public string Score { get; init; } = "accuracy";
+}
+
 /// <summary>
 /// A training task as its creator writes it (JSON, snake_case): what to train, how to aggregate, how many rounds,
 /// who may take part, and what it pays. Its SHA-256 over the canonical JSON goes on the ledger.
@@ -53,6 +63,8 @@ public sealed record TaskSpec
     public TaskStrategySpec Strategy { get; init; } = new();
 
     public TaskTrainingSpec Training { get; init; } = new();
+
+    public TaskValidationSpec Validation { get; init; } = new();
 
     public uint Rounds { get; init; }
 
@@ -72,6 +84,8 @@ public sealed record TaskSpec
     public static IReadOnlyList<string> Models { get; } = ["logreg", "2nn", "cnn"];
 
     public static IReadOnlyList<string> Partitions { get; } = ["iid", "shards", "dirichlet"];
+
+    public static IReadOnlyList<string> ScoreRules { get; } = ["accuracy", "cohort"];
 
     public static JsonSerializerOptions JsonOptions { get; } = new()
     {
@@ -125,6 +139,10 @@ public sealed record TaskSpec
         if (Data.Alpha is { } a && !(a > 0 && double.IsFinite(a)))
         {
             e.Add(Invariant($"data.alpha: must be a finite number > 0, got {a}"));
+        }
+        if (!ScoreRules.Contains(Validation.Score))
+        {
+            e.Add($"validation.score: must be one of {string.Join(", ", ScoreRules)}; got '{Validation.Score}'");
         }
         if (string.IsNullOrWhiteSpace(Strategy.Name))
         {

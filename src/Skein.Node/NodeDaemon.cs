@@ -7,6 +7,7 @@ using Skein.Core;
 using Skein.Learning.Data;
 using Skein.Learning.Models;
 using Skein.Learning.Training;
+using Skein.Learning.Validation;
 using Skein.Ledger;
 using Skein.Ledger.Crypto;
 using Skein.Ledger.Transactions;
@@ -126,7 +127,7 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
                     await TrainAsync(connection, e, kind, spec, cancellationToken);
                     break;
                 case "committing" when e.PickedValidators.Contains(me) && _heldout is not null && !Done(e, "committed"):
-                    await CommitAsync(connection, e, kind, cancellationToken);
+                    await CommitAsync(connection, e, kind, spec, cancellationToken);
                     break;
                 case "revealing" when Done(e, "committed") && !Done(e, "revealed") && options.Behaviour != NodeBehaviour.NeverReveal:
                     await RevealAsync(connection, e, cancellationToken);
@@ -186,27 +187,24 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
         LogTrained(logger, e.TaskId, e.Round, result.Samples, result.MeanLoss);
         return layout.ToSafeTensors(delta);
     }
-    private async Task CommitAsync(CoordinatorConnection connection, RoundEvent e, ModelKind kind, CancellationToken cancellationToken)
+    private async Task CommitAsync(CoordinatorConnection connection, RoundEvent e, ModelKind kind, TaskSpec spec, CancellationToken cancellationToken)
     {
         var layout = ModelLayouts.For(kind);
         var global = layout.FromSafeTensors(SafeTensors.Parse(await connection.DownloadAsync(e.ModelSha256, cancellationToken)));
         using var model = TorchModel.Create(kind);
         using var heldout = new ClientData(_heldout!, Enumerable.Range(0, _heldout!.Count).ToArray());
-        var scores = new List<ulong>();
+        var deltas = new List<float[]>(e.UpdateSha256.Count);
         foreach (var updateHash in e.UpdateSha256)
         {
-            var delta = layout.FromSafeTensors(SafeTensors.Parse(await connection.DownloadAsync(updateHash, cancellationToken)));
-            TensorPrimitives.Add(delta, global, delta);
-            model.Load(delta);
-            var evaluation = Evaluator.Evaluate(model, heldout, cancellationToken: cancellationToken);
-            scores.Add((ulong)Math.Round(evaluation.Accuracy * 1_000_000));
+            deltas.Add(layout.FromSafeTensors(SafeTensors.Parse(await connection.DownloadAsync(updateHash, cancellationToken))));
         }
+        var scores = UpdateScorer.Score(spec.Validation.Score, model, heldout, global, deltas, cancellationToken);
         var salt = LoginProof.NewChallenge();
         // The salt and scores are written before the commitment is sent: a restarted node can still reveal.
         Mark(e, "committed", new Commitment([.. scores], salt.ToString()));
         var commitment = SignedTransaction.ScoreCommitment(e.TaskId, e.Round, key.Address, scores, salt);
         await connection.SendAsync((f, n) => new CommitScores { From = f, Nonce = n, TaskId = e.TaskId, Round = e.Round, Commitment = commitment }, cancellationToken);
-        LogCommitted(logger, e.TaskId, e.Round, scores.Count);
+        LogCommitted(logger, e.TaskId, e.Round, scores.Length);
     }
 
     private async Task RevealAsync(CoordinatorConnection connection, RoundEvent e, CancellationToken cancellationToken)

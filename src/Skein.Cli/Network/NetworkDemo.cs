@@ -1,0 +1,365 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Skein.Coordinator.Api;
+using Skein.Core;
+using Skein.Learning.Data;
+using Skein.Learning.Models;
+using Skein.Learning.Training;
+using Skein.Ledger;
+using Skein.Ledger.Crypto;
+using Skein.Ledger.State;
+using Skein.Ledger.Storage;
+
+namespace Skein.Cli.Network;
+
+/// <summary>What the networked demo runs: how many nodes of each kind, how many rounds, and the task's training settings.</summary>
+public sealed record NetworkDemoOptions
+{
+    public int Trainers { get; init; } = 10;
+
+    public int Validators { get; init; } = 3;
+
+    public uint Rounds { get; init; } = 80;
+
+    /// <summary>Held-out examples each validator keeps (taken from the training set, never trained on).</summary>
+    public int HeldOutPerValidator { get; init; } = 1000;
+
+    public double TargetAccuracy { get; init; } = 0.97;
+
+    public ulong Seed { get; init; } = 42;
+
+    /// <summary>Where the network's folders go; null: a fresh temporary folder, deleted at the end unless <see cref="Keep"/>.</summary>
+    public string? WorkDirectory { get; init; }
+
+    public bool Keep { get; init; }
+
+    public IReadOnlyList<string> Validate()
+    {
+        var e = new List<string>();
+        if (Trainers is < 3 or > 50)
+        {
+            e.Add($"--trainers must be between 3 and 50, got {Trainers}");
+        }
+        if (Validators is < 1 or > 10)
+        {
+            e.Add($"--validators must be between 1 and 10, got {Validators}");
+        }
+        if (Rounds is < 1 or > 10_000)
+        {
+            e.Add($"--rounds must be between 1 and 10000, got {Rounds}");
+        }
+        if (!(TargetAccuracy is > 0 and <= 1))
+        {
+            e.Add(string.Create(CultureInfo.InvariantCulture, $"--target must be in (0, 1], got {TargetAccuracy}"));
+        }
+        return e;
+    }
+
+    /// <summary>
+    /// The task: the 2NN on pathological shards (two label-sorted shards per honest trainer), FedAvgM with a
+    /// decaying client rate so that drift between two-label clients settles, and the cohort score rule so that
+    /// validators judge each update against its round rather than by its lone accuracy. docs/network.md has the runs
+    /// behind the choice.
+    /// </summary>
+    public string TaskJson() => string.Create(CultureInfo.InvariantCulture, $$"""
+        {
+          "name": "mnist-2nn-pathological-shards",
+          "model": "2nn",
+          "data": { "dataset": "mnist", "partition": "shards" },
+          "strategy": { "name": "fedavgm", "params": { "momentum": 0.9 } },
+          "training": { "epochs": 1, "batch_size": 50, "lr": 0.1, "lr_decay": 0.98 },
+          "validation": { "score": "cohort" },
+          "rounds": {{Rounds}},
+          "trainers_per_round": {{Trainers}},
+          "validators_per_round": {{Validators}},
+          "reward_pool": "{{Rounds * 10}}",
+          "min_stake": "10",
+          "reject_below": 0.5
+        }
+        """);
+}
+
+/// <summary>One settled round as the demo saw it: the new model's test accuracy and what the ledger decided.</summary>
+public sealed record NetworkRoundReport(int Round, double Accuracy, double Loss, double Seconds, int Accepted, int Rejected, int Revealed, string ModelSha256);
+
+/// <summary>A participant in the demo's leaderboard.</summary>
+public sealed record DemoLeaderboardEntry(string Name, string Address, string Role, bool Malicious, int Accepted, int Rejected, int Revealed, int Missed, string Rewards, string Slashed);
+
+/// <summary>
+/// <c>skein demo</c>: a whole network on loopback, one process per party: a coordinator, trainers holding
+/// pathological MNIST shards (one of them sending sign-flipped updates) and validators holding held-out data.
+/// It follows the rounds over the coordinator's JSON API, tests every new global model on the MNIST test set,
+/// recomputes every round as an outsider would (<c>skein verify</c>), and reads the leaderboard off the ledger.
+/// </summary>
+public sealed class NetworkDemo(NetworkDemoOptions options, MnistFiles mnist, TextWriter log) : IAsyncDisposable
+{
+    private const string PasswordVariable = "SKEIN_KEY_PASSWORD";
+    private readonly List<Process> _processes = [];
+    private readonly string _password = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+    private string _work = "";
+    private bool _ownsWork;
+    private CoordinatorApiClient? _api;
+
+    public string WorkDirectory => _work;
+
+    public Uri? ApiUri { get; private set; }
+
+    /// <summary>Names by address: "trainer-03", "validator-1", "coordinator".</summary>
+    public Dictionary<string, string> Names { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    public string MaliciousName => $"trainer-{options.Trainers:00}";
+
+    /// <summary>Writes keys, data and the task, and starts the coordinator and every node.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        _ownsWork = options.WorkDirectory is null;
+        _work = options.WorkDirectory ?? Directory.CreateTempSubdirectory("skein-demo-").FullName;
+        Directory.CreateDirectory(_work);
+        Directory.CreateDirectory(Path.Combine(_work, "logs"));
+        log.WriteLine($"network folder: {_work}");
+
+        var trainers = Enumerable.Range(1, options.Trainers).Select(i => $"trainer-{i:00}").ToArray();
+        var validators = Enumerable.Range(1, options.Validators).Select(i => $"validator-{i}").ToArray();
+        string[] everyone = ["coordinator", .. trainers, .. validators];
+        foreach (var name in everyone)
+        {
+            using var key = KeyOf(name);
+            Names[key.Address.ToString()] = name;
+            var file = Path.Combine(_work, "keys", name + ".json");
+            Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+            await File.WriteAllTextAsync(file, Skein.Ledger.Crypto.KeyFile.Encrypt(key, _password, KdfStrength.Light), cancellationToken);
+        }
+        var allocations = everyone.Select(n => { using var k = KeyOf(n); return new GenesisAllocation(k.Address, Tokens.Whole(n == "coordinator" ? 1_000_000UL : 1_000UL)); }).ToArray();
+        var genesisFile = Path.Combine(_work, "genesis.json");
+        await File.WriteAllTextAsync(genesisFile, GenesisJson.Serialize(new Genesis(4242, LedgerParams.Default, allocations, 0)), cancellationToken);
+        var taskFile = Path.Combine(_work, "task.json");
+        await File.WriteAllTextAsync(taskFile, options.TaskJson(), cancellationToken);
+
+        WriteData(trainers, validators);
+
+        var coordinator = Start("coordinator", ["coordinator", "--key-file", KeyFile("coordinator"), "--data-dir", Path.Combine(_work, "coordinator"),
+            "--genesis", genesisFile, "--task", taskFile, "--start-when-joined", $"{options.Trainers}:{options.Validators}",
+            "--training-seconds", "120", "--commit-seconds", "60", "--reveal-seconds", "60"]);
+        string? grpc = null;
+        for (var i = 0; i < 10 && (grpc is null || ApiUri is null); i++)
+        {
+            var line = await coordinator.StandardOutput.ReadLineAsync(cancellationToken)
+                ?? throw new InvalidOperationException($"the coordinator exited before listening; see {Path.Combine(_work, "logs", "coordinator.log")}");
+            if (line.StartsWith("listening ", StringComparison.Ordinal))
+            {
+                grpc = line[10..];
+            }
+            else if (line.StartsWith("api ", StringComparison.Ordinal))
+            {
+                ApiUri = new Uri(line[4..]);
+            }
+        }
+        _api = new CoordinatorApiClient(ApiUri ?? throw new InvalidOperationException("the coordinator printed no API address"));
+        log.WriteLine($"coordinator: gRPC {grpc}, API {ApiUri}");
+        foreach (var t in trainers)
+        {
+            Start(t, ["node", "--key-file", KeyFile(t), "--coordinator", grpc!, "--data", Path.Combine(_work, t), "--trainer-stake", "50",
+                "--behaviour", t == MaliciousName ? "sign-flip" : "honest"]);
+        }
+        foreach (var v in validators)
+        {
+            Start(v, ["node", "--key-file", KeyFile(v), "--coordinator", grpc!, "--data", Path.Combine(_work, v), "--validator-stake", "100"]);
+        }
+        log.WriteLine($"started {trainers.Length} trainers ({MaliciousName} sends sign-flipped updates) and {validators.Length} validators");
+    }
+
+    /// <summary>
+    /// Honest trainers get two label-sorted shards each of what the validators do not hold (McMahan et al.'s
+    /// pathological split); the malicious trainer gets two shards too, but its updates are lost anyway.
+    /// </summary>
+    private void WriteData(string[] trainers, string[] validators)
+    {
+        var images = IdxFile.Read(mnist.TrainImages);
+        var labels = IdxFile.Read(mnist.TrainLabels);
+        var order = Enumerable.Range(0, labels.Count).ToArray();
+        DeterministicRandom.Derive(options.Seed, "demo/order").Shuffle(order.AsSpan());
+        var heldOut = options.Validators * options.HeldOutPerValidator;
+        for (var v = 0; v < validators.Length; v++)
+        {
+            Write(Path.Combine(_work, validators[v]), "heldout", images, labels, order.AsSpan(v * options.HeldOutPerValidator, options.HeldOutPerValidator).ToArray());
+        }
+        var pool = order[heldOut..];
+        Array.Sort(pool);
+        var poolLabels = pool.Select(i => labels.Data[i]).ToArray();
+        var honest = trainers.Length - 1;
+        var shards = DataPartitioner.Shards(poolLabels, honest, 2, options.Seed);
+        for (var t = 0; t < honest; t++)
+        {
+            Write(Path.Combine(_work, trainers[t]), "train", images, labels, shards[t].Select(i => pool[i]).ToArray());
+        }
+        Write(Path.Combine(_work, trainers[^1]), "train", images, labels, shards[0].Select(i => pool[i]).ToArray());
+    }
+
+    private static void Write(string folder, string prefix, IdxArray images, IdxArray labels, int[] indices)
+    {
+        Directory.CreateDirectory(folder);
+        var size = images.ItemSize;
+        var pixels = new byte[indices.Length * size];
+        var tags = new byte[indices.Length];
+        for (var i = 0; i < indices.Length; i++)
+        {
+            images.Data.AsSpan(indices[i] * size, size).CopyTo(pixels.AsSpan(i * size));
+            tags[i] = labels.Data[indices[i]];
+        }
+        File.WriteAllBytes(Path.Combine(folder, $"{prefix}-images-idx3-ubyte"), IdxFile.Encode([indices.Length, 28, 28], pixels));
+        File.WriteAllBytes(Path.Combine(folder, $"{prefix}-labels-idx1-ubyte"), IdxFile.Encode([indices.Length], tags));
+    }
+
+    /// <summary>Yields each round once it is settled, with its model tested on the MNIST test set.</summary>
+    public async IAsyncEnumerable<NetworkRoundReport> FollowAsync(LabeledImages test, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var api = _api ?? throw new InvalidOperationException("start the network first");
+        using var model = TorchModel.Create(ModelKind.Mlp2NN);
+        using var testData = new ClientData(test, Enumerable.Range(0, test.Count).ToArray());
+        var layout = ModelLayouts.For(ModelKind.Mlp2NN);
+        var clock = Stopwatch.StartNew();
+        var last = TimeSpan.Zero;
+        uint seen = 0;
+        // Bounded: every round has deadlines (training 120 s, commits and reveals 60 s each), so a stuck network ends.
+        var deadline = Stopwatch.StartNew();
+        var limit = TimeSpan.FromSeconds(120 + (options.Rounds * 300.0));
+        while (seen < options.Rounds)
+        {
+            if (deadline.Elapsed > limit)
+            {
+                throw new TimeoutException($"the network settled {seen} of {options.Rounds} rounds in {limit.TotalSeconds:0} s");
+            }
+            CheckCoordinatorAlive();
+            var task = await api.GetTaskAsync(1, cancellationToken);
+            while (seen < task.SettledRounds)
+            {
+                seen++;
+                var round = await api.GetRoundAsync(1, seen, cancellationToken);
+                var bytes = await api.GetBlobAsync(round.NewModelHash!, cancellationToken);
+                model.Load(layout.FromSafeTensors(SafeTensors.Parse(bytes)));
+                var evaluation = Evaluator.Evaluate(model, testData, cancellationToken: cancellationToken);
+                var now = clock.Elapsed;
+                yield return new NetworkRoundReport((int)seen, Math.Round(evaluation.Accuracy, 6), Math.Round(evaluation.Loss, 6), Math.Round((now - last).TotalSeconds, 3),
+                    round.Updates.Count(u => u.Accepted == true), round.Updates.Count(u => u.Accepted == false), round.Revealed.Count, round.NewModelHash![2..]);
+                last = now;
+            }
+            if (seen < options.Rounds)
+            {
+                await Task.Delay(250, cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>Recomputes every settled round from the published data; "ok" only if all match the ledger.</summary>
+    public async Task<IReadOnlyList<RoundVerification>> VerifyAsync(CancellationToken cancellationToken)
+    {
+        var api = _api ?? throw new InvalidOperationException("start the network first");
+        var results = new List<RoundVerification>();
+        for (uint r = 1; r <= options.Rounds; r++)
+        {
+            results.Add(await RoundVerifier.VerifyAsync(api, 1, r, cancellationToken));
+        }
+        return results;
+    }
+
+    public async Task<IReadOnlyList<DemoLeaderboardEntry>> LeaderboardAsync(CancellationToken cancellationToken)
+    {
+        var api = _api ?? throw new InvalidOperationException("start the network first");
+        var board = await api.GetLeaderboardAsync(1, cancellationToken);
+        return board.Select(e =>
+        {
+            var name = Names.GetValueOrDefault(e.Address, e.Address);
+            return new DemoLeaderboardEntry(name, e.Address, e.Role, name == MaliciousName && e.Role == "trainer", e.Accepted, e.Rejected, e.Revealed, e.Missed, e.Rewards, e.Slashed);
+        }).ToArray();
+    }
+
+    private void CheckCoordinatorAlive()
+    {
+        if (_processes.Count > 0 && _processes[0].HasExited)
+        {
+            throw new InvalidOperationException($"the coordinator exited with code {_processes[0].ExitCode}; see {Path.Combine(_work, "logs", "coordinator.log")}");
+        }
+    }
+
+    /// <summary>Throwaway keys derived from the seed, so that a rerun shows the same addresses.</summary>
+    private LedgerKey KeyOf(string name) => LedgerKey.FromPrivateKey(SHA256.HashData(Encoding.UTF8.GetBytes($"skein-demo/{options.Seed}/{name}")));
+
+    private string KeyFile(string name) => Path.Combine(_work, "keys", name + ".json");
+
+    private Process Start(string name, string[] args)
+    {
+        var psi = SelfLaunch(args);
+        psi.RedirectStandardOutput = true;
+        psi.RedirectStandardError = true;
+        psi.UseShellExecute = false;
+        psi.Environment[PasswordVariable] = _password;
+        var p = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {name}");
+        _processes.Add(p);
+        var logFile = Path.Combine(_work, "logs", name + ".log");
+        _ = Task.Run(async () =>
+        {
+            await using var writer = new StreamWriter(logFile, append: true);
+            while (await p.StandardError.ReadLineAsync() is { } line)
+            {
+                await writer.WriteLineAsync(line);
+            }
+        });
+        return p;
+    }
+
+    /// <summary>Starts this same program: through the dotnet host when that is what runs us, else the app host directly.</summary>
+    public static ProcessStartInfo SelfLaunch(IEnumerable<string> args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var host = Environment.ProcessPath ?? "dotnet";
+        var psi = new ProcessStartInfo(host);
+        if (Path.GetFileNameWithoutExtension(host).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
+        {
+            psi.ArgumentList.Add(typeof(NetworkDemo).Assembly.Location);
+        }
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+        return psi;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _api?.Dispose();
+        foreach (var p in _processes)
+        {
+            try
+            {
+                if (!p.HasExited)
+                {
+                    p.Kill(entireProcessTree: true);
+                }
+                await p.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or TimeoutException)
+            {
+                // already gone, or stuck: nothing more to do from here
+            }
+            p.Dispose();
+        }
+        if (_ownsWork && !options.Keep)
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            try
+            {
+                Directory.Delete(_work, recursive: true);
+            }
+            catch (IOException)
+            {
+                log.WriteLine($"could not delete {_work}");
+            }
+        }
+    }
+
+    /// <summary>The JSON summary of a networked demo run (--json, --summary); field names are a public contract.</summary>
+    public static string SummaryJson(object summary) => JsonSerializer.Serialize(summary, RunSummary.JsonOptions);
+}
