@@ -31,12 +31,23 @@ public sealed class CliTests : IDisposable
     [InlineData("--target", "2", "--target must be in (0, 1]")]
     public async Task Out_of_range_values_name_the_option_and_the_rule(string option, string value, string message)
     {
-        foreach (var command in new[] { "simulate", "demo" })
-        {
-            var (code, _, err) = await Run(command, option, value, "--data-dir", _dir);
-            Assert.Equal(ExitCodes.InvalidOptions, code);
-            Assert.Contains(message, err, StringComparison.Ordinal);
-        }
+        var (code, _, err) = await Run("simulate", option, value, "--data-dir", _dir);
+        Assert.Equal(ExitCodes.InvalidOptions, code);
+        Assert.Contains(message, err, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "mnist")), "invalid options must fail before any download");
+    }
+
+    [Theory]
+    [InlineData("--trainers", "2", "--trainers must be between 3 and 50, got 2")]
+    [InlineData("--validators", "0", "--validators must be between 1 and 10, got 0")]
+    [InlineData("--rounds", "0", "--rounds must be between 1 and 10000, got 0")]
+    [InlineData("--rounds", "-4", "--rounds must be between 1 and 10000, got -4")]
+    [InlineData("--target", "1.5", "--target must be in (0, 1], got 1.5")]
+    public async Task Demo_options_are_checked_before_any_download_or_process(string option, string value, string message)
+    {
+        var (code, _, err) = await Run("demo", option, value, "--data-dir", _dir);
+        Assert.Equal(ExitCodes.InvalidOptions, code);
+        Assert.Contains(message, err, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Combine(_dir, "mnist")), "invalid options must fail before any download");
     }
 

@@ -98,11 +98,14 @@ public sealed class NetworkProcessTests : IDisposable
             """, ct);
         var coordinatorData = Path.Combine(_dir, "coordinator");
         var coordinator = Start("coordinator", "--key-file", KeyFileOf("coordinator"), "--data-dir", coordinatorData, "--genesis", genesisFile,
-            "--task", spec, "--start-when-joined", "4:2", "--exit-when-done", "--training-seconds", "60", "--commit-seconds", "30", "--reveal-seconds", "30");
+            "--task", spec, "--start-when-joined", "4:2", "--training-seconds", "60", "--commit-seconds", "30", "--reveal-seconds", "30");
         var line = await coordinator.StandardOutput.ReadLineAsync(ct);
         Assert.True(line?.StartsWith("listening ", StringComparison.Ordinal), $"coordinator said: {line}");
         var url = line![10..];
         Assert.StartsWith("http://127.0.0.1:", url, StringComparison.Ordinal);
+        var apiLine = await coordinator.StandardOutput.ReadLineAsync(ct);
+        Assert.True(apiLine?.StartsWith("api http://127.0.0.1:", StringComparison.Ordinal), $"coordinator said: {apiLine}");
+        var apiUrl = apiLine![4..];
 
         foreach (var t in trainers)
         {
@@ -117,8 +120,44 @@ public sealed class NetworkProcessTests : IDisposable
             Start("node", "--key-file", KeyFileOf(v), "--coordinator", url, "--data", data, "--validator-stake", "50");
         }
 
-        await coordinator.WaitForExitAsync(ct).WaitAsync(TimeSpan.FromSeconds(100), ct);
-        Assert.Equal(0, coordinator.ExitCode);
+        using (var api = new Skein.Coordinator.Api.CoordinatorApiClient(new Uri(apiUrl)))
+        {
+            for (var i = 0; i < 1000 && !(await api.GetTaskAsync(1, ct)).Completed; i++)
+            {
+                await Task.Delay(100, ct);
+            }
+            Assert.True((await api.GetTaskAsync(1, ct)).Completed, "the task did not complete within 100 s");
+        }
+
+        // An outsider recomputes both rounds from the published models and updates.
+        var (code, stdout) = await RunToEndAsync(ct, "verify", "--coordinator", apiUrl, "--task", "1", "--json");
+        Assert.Equal(0, code);
+        using (var doc = System.Text.Json.JsonDocument.Parse(stdout))
+        {
+            Assert.Equal("ok", doc.RootElement.GetProperty("verify").GetString());
+            Assert.Equal(2, doc.RootElement.GetProperty("rounds").GetArrayLength());
+            Assert.All(doc.RootElement.GetProperty("rounds").EnumerateArray(), r => Assert.Equal(3, r.GetProperty("accepted").GetInt32()));
+        }
+
+        // A coordinator that serves other bytes under an accepted update's name is caught.
+        await using (var peek = await EmbeddedLedger.OpenAsync(Path.Combine(coordinatorData, "ledger.db"), cancellationToken: ct))
+        {
+            var accepted = (await peek.GetRoundAsync(1, 2, ct))!.Outcomes.First(o => o.Accepted).UpdateHash.ToString()[2..];
+            var blob = Path.Combine(coordinatorData, "blobs", accepted[..2], accepted[2..]);
+            var bytes = await File.ReadAllBytesAsync(blob, ct);
+            bytes[^1] ^= 0x01;
+            File.SetAttributes(blob, FileAttributes.Normal);
+            await File.WriteAllBytesAsync(blob, bytes, ct);
+        }
+        (code, stdout) = await RunToEndAsync(ct, "verify", "--coordinator", apiUrl, "--task", "1", "--round", "2", "--json");
+        Assert.Equal(ExitCodes.VerificationFailed, code);
+        using (var doc = System.Text.Json.JsonDocument.Parse(stdout))
+        {
+            Assert.Equal("failed", doc.RootElement.GetProperty("verify").GetString());
+            Assert.Contains("hash", doc.RootElement.GetProperty("rounds")[0].GetProperty("reason").GetString(), StringComparison.Ordinal);
+        }
+        coordinator.Kill(entireProcessTree: true);
+        await coordinator.WaitForExitAsync(ct);
 
         var report = await EmbeddedLedger.VerifyAsync(Path.Combine(coordinatorData, "ledger.db"), ct);
         Assert.True(report.Ok, report.Reason);
@@ -135,6 +174,15 @@ public sealed class NetworkProcessTests : IDisposable
         }
         Assert.True(await ledger.GetBalanceAsync(Key("t1").Address, ct) > Tokens.Whole(980));
         Assert.True((await ledger.GetStakeAsync(Key("evil").Address, Skein.Ledger.Transactions.Role.Trainer, ct)).Self < Tokens.Whole(20));
+    }
+
+    /// <summary>Runs a short skein command to its end; its exit code and stdout.</summary>
+    private async Task<(int Code, string Stdout)> RunToEndAsync(CancellationToken ct, params string[] args)
+    {
+        var p = Start(args);
+        var stdout = await p.StandardOutput.ReadToEndAsync(ct);
+        await p.WaitForExitAsync(ct).WaitAsync(TimeSpan.FromSeconds(60), ct);
+        return (p.ExitCode, stdout);
     }
 
     private static int FreePort()

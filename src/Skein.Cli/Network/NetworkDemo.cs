@@ -22,7 +22,7 @@ public sealed record NetworkDemoOptions
 
     public int Validators { get; init; } = 3;
 
-    public uint Rounds { get; init; } = 80;
+    public uint Rounds { get; init; } = 120;
 
     /// <summary>Held-out examples each validator keeps (taken from the training set, never trained on).</summary>
     public int HeldOutPerValidator { get; init; } = 1000;

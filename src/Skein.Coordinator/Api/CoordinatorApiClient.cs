@@ -89,7 +89,16 @@ public static class RoundVerifier
         {
             Hash32? previous = round > 1 ? Hash32.Parse((await api.GetRoundAsync(taskId, round - 1, ct)).ModelHash) : null;
             var inputs = new RoundInputs(round, Hash32.Parse(r.Seed), Hash32.Parse(r.ModelHash), previous, accepted);
-            var bytes = await Rounds.Aggregation.ComputeAsync((hash, c) => api.GetBlobAsync(hash, c), spec, inputs, ct);
+            byte[] bytes;
+            try
+            {
+                bytes = await Rounds.Aggregation.ComputeAsync((hash, c) => api.GetBlobAsync(hash, c), spec, inputs, ct);
+            }
+            catch (Exception ex) when (ex is InvalidDataException or FormatException or ArgumentException)
+            {
+                // A blob that does not match its hash, or is not a valid update: the round cannot be confirmed.
+                return new RoundVerification(taskId, round, false, accepted.Length, r.NewModelHash, "", ex.Message);
+            }
             computed = "0x" + Convert.ToHexStringLower(SHA256.HashData(bytes));
         }
         var ok = string.Equals(computed, r.NewModelHash, StringComparison.OrdinalIgnoreCase);
