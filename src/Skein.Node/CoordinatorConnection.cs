@@ -90,9 +90,10 @@ public sealed class CoordinatorConnection : IDisposable
 
     /// <summary>
     /// Uploads an update for a round: declares its hash and size, sends what the coordinator does not have yet (all
-    /// of it, or the rest after an interruption), and returns the hash the coordinator stored.
+    /// of it, or the rest after an interruption), and returns the hash the coordinator stored. For fault drills,
+    /// <paramref name="stallAfterChunks"/> sends that many chunks and then hangs with the stream open.
     /// </summary>
-    public async Task<string> UploadAsync(ulong taskId, uint round, ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
+    public async Task<string> UploadAsync(ulong taskId, uint round, ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken, int? stallAfterChunks = null)
     {
         var sha = Convert.ToHexStringLower(SHA256.HashData(bytes.Span));
         var begin = await _client.BeginUploadAsync(new BeginUploadRequest { TaskId = taskId, Round = round, Sha256 = sha, Size = bytes.Length }, Auth, cancellationToken: cancellationToken);
@@ -110,6 +111,11 @@ public sealed class CoordinatorConnection : IDisposable
                 Offset = offset,
                 Data = UnsafeByteOperations.UnsafeWrap(bytes.Slice(offset, length)),
             }, cancellationToken);
+            if (--stallAfterChunks == 0)
+            {
+                await Console.Error.WriteLineAsync($"upload stalled after {offset + length} of {bytes.Length} bytes");
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
         }
         if (bytes.Length == begin.Offset)
         {

@@ -25,6 +25,9 @@ public enum NodeBehaviour
 
     /// <summary>A validator that commits scores but never reveals them.</summary>
     NeverReveal,
+
+    /// <summary>A trainer whose upload stops after its first chunk and hangs, like a dying link (for fault drills).</summary>
+    StallUpload,
 }
 
 /// <summary>Options of a node process.</summary>
@@ -156,7 +159,7 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
             await File.WriteAllBytesAsync(saved + ".tmp", update, cancellationToken);
             File.Move(saved + ".tmp", saved, overwrite: true);
         }
-        var hash = await connection.UploadAsync(e.TaskId, e.Round, update, cancellationToken);
+        var hash = await connection.UploadAsync(e.TaskId, e.Round, update, cancellationToken, stallAfterChunks: options.Behaviour == NodeBehaviour.StallUpload ? 1 : null);
         await connection.SendAsync((f, n) => new SubmitUpdate
         {
             From = f,

@@ -143,7 +143,7 @@ public sealed class NetworkProcessTests : IDisposable
         await using (var peek = await EmbeddedLedger.OpenAsync(Path.Combine(coordinatorData, "ledger.db"), cancellationToken: ct))
         {
             var accepted = (await peek.GetRoundAsync(1, 2, ct))!.Outcomes.First(o => o.Accepted).UpdateHash.ToString()[2..];
-            var blob = Path.Combine(coordinatorData, "blobs", accepted[..2], accepted[2..]);
+            var blob = Path.Combine(coordinatorData, "blobs", "blobs", accepted[..2], accepted[2..]);
             var bytes = await File.ReadAllBytesAsync(blob, ct);
             bytes[^1] ^= 0x01;
             File.SetAttributes(blob, FileAttributes.Normal);
@@ -202,6 +202,86 @@ public sealed class NetworkProcessTests : IDisposable
         using var cmd = db.CreateCommand();
         cmd.CommandText = "SELECT COUNT(*) FROM transactions WHERE type = 'SubmitUpdate'";
         return (long)cmd.ExecuteScalar()!;
+    }
+
+    /// <summary>Rows of one transaction type committed so far, read without disturbing the coordinator.</summary>
+    private static long Transactions(string ledgerPath, string type)
+    {
+        if (!File.Exists(ledgerPath))
+        {
+            return 0;
+        }
+        using var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={ledgerPath};Mode=ReadOnly;Pooling=False");
+        db.Open();
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = "SELECT COUNT(*) FROM transactions WHERE type = $type";
+        cmd.Parameters.AddWithValue("$type", type);
+        return (long)cmd.ExecuteScalar()!;
+    }
+
+    [Fact]
+    public async Task A_node_killed_mid_upload_is_left_out_of_the_round_and_rejoins_the_next()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        string[] trainers = ["t1", "t2", "flaky"];
+        var genesis = new Genesis(97, LedgerParams.Default,
+            new[] { "coordinator", "v1" }.Concat(trainers).Select(n => new GenesisAllocation(Key(n).Address, Tokens.Whole(1_000))).ToArray(), 0);
+        var genesisFile = Path.Combine(_dir, "genesis.json");
+        await File.WriteAllTextAsync(genesisFile, GenesisJson.Serialize(genesis), ct);
+        var spec = Path.Combine(_dir, "task.json");
+        // The CNN's update (6.6 MB) takes several 1 MiB chunks, so an upload can die in the middle.
+        await File.WriteAllTextAsync(spec, """
+            { "name": "flaky", "model": "cnn", "rounds": 2, "trainers_per_round": 3, "validators_per_round": 1,
+              "training": { "epochs": 1, "batch_size": 20, "lr": 0.05 }, "reward_pool": "30", "min_stake": "5", "reject_below": 0.05 }
+            """, ct);
+        var data = Path.Combine(_dir, "coordinator");
+        var coordinator = Start("coordinator", "--key-file", KeyFileOf("coordinator"), "--data-dir", data, "--genesis", genesisFile,
+            "--task", spec, "--start-when-joined", "3:1", "--exit-when-done", "--training-seconds", "12", "--commit-seconds", "60", "--reveal-seconds", "60");
+        var url = (await coordinator.StandardOutput.ReadLineAsync(ct))![10..];
+        foreach (var t in trainers)
+        {
+            SyntheticImages.WriteIdxFiles(Path.Combine(_dir, t), "train", 200, (ulong)t.Length);
+        }
+        SyntheticImages.WriteIdxFiles(Path.Combine(_dir, "v1"), "heldout", 300, 7);
+        string[] FlakyArgs(string behaviour) => ["node", "--key-file", KeyFileOf("flaky"), "--coordinator", url, "--data", Path.Combine(_dir, "flaky"), "--trainer-stake", "5", "--behaviour", behaviour];
+        var flaky = Start(FlakyArgs("stall-upload"));
+        foreach (var t in trainers.Where(t => t != "flaky"))
+        {
+            Start("node", "--key-file", KeyFileOf(t), "--coordinator", url, "--data", Path.Combine(_dir, t), "--trainer-stake", "5");
+        }
+        Start("node", "--key-file", KeyFileOf("v1"), "--coordinator", url, "--data", Path.Combine(_dir, "v1"), "--validator-stake", "5");
+
+        // Wait until the coordinator holds part of the flaky node's upload, then kill the node.
+        var uploads = Path.Combine(data, "blobs", "uploads");
+        long Partial() => Directory.Exists(uploads) ? Directory.GetFiles(uploads, "*.part").Select(f => new FileInfo(f).Length).DefaultIfEmpty(0).Max() : 0;
+        for (var i = 0; i < 600 && Partial() < 1 << 20; i++)
+        {
+            await Task.Delay(100, ct);
+        }
+        Assert.True(Partial() >= 1 << 20, "the flaky node never started its upload");
+        flaky.Kill(entireProcessTree: true);
+        await flaky.WaitForExitAsync(ct);
+
+        // Round 1 closes at its deadline without the flaky node; once round 2 is open, the node comes back.
+        var ledgerPath = Path.Combine(data, "ledger.db");
+        for (var i = 0; i < 600 && Transactions(ledgerPath, "OpenRound") < 2; i++)
+        {
+            await Task.Delay(100, ct);
+        }
+        Assert.Equal(2, Transactions(ledgerPath, "OpenRound"));
+        Start(FlakyArgs("honest"));
+
+        await coordinator.WaitForExitAsync(ct).WaitAsync(TimeSpan.FromSeconds(100), ct);
+        Assert.Equal(0, coordinator.ExitCode);
+        await using var ledger = await EmbeddedLedger.OpenAsync(ledgerPath, cancellationToken: ct);
+        var first = (await ledger.GetRoundAsync(1, 1, ct))!;
+        var expected = new[] { Key("t1").Address, Key("t2").Address }.OrderBy(a => a.ToString(), StringComparer.Ordinal).ToArray();
+        Assert.Equal(expected, first.Updates.Select(u => u.Trainer).OrderBy(a => a.ToString(), StringComparer.Ordinal).ToArray());
+        Assert.All(first.Outcomes, o => Assert.True(o.Accepted));
+        var second = (await ledger.GetRoundAsync(1, 2, ct))!;
+        Assert.Equal(3, second.Updates.Count);
+        Assert.True(second.Outcomes.Single(o => o.Trainer == Key("flaky").Address).Accepted, "the rejoined node's update was not accepted");
+        Assert.True((await ledger.GetTaskAsync(1, ct))!.Completed);
     }
 
     [Fact]

@@ -29,11 +29,21 @@ public sealed class CohortScoreTests
     [InlineData(4.0, 0.0)]
     [InlineData(2.5, 0.5)]
     [InlineData(1.9, 1.0)]
-    public void An_oversized_update_is_scored_down_by_its_norm_even_if_its_loss_looks_normal(double ratio, double expected)
+    public void A_harmful_and_oversized_update_is_scored_down_by_its_norm(double ratio, double expected)
     {
-        double[] losses = [0.25, 0.25, 0.25, 0.25, 0.25];
-        double[] norms = [1, 1, 1, 1, ratio];
-        Assert.Equal(expected, CohortScore.Compute(losses, norms)[4], 6);
+        // Median 0.25, MAD 0.0025·1.4826: the last share sits at z = 2.5, harmful but under the harm-alone bar.
+        double[] losses = [0.2475, 0.25, 0.2525, 0.25, 0.2475, 0.2525, 0.25 + (2.5 * 0.0025 * 1.4826)];
+        double[] norms = [1, 1, 1, 1, 1, 1, ratio];
+        Assert.Equal(expected, CohortScore.Compute(losses, norms)[6], 6);
+    }
+
+    [Fact]
+    public void A_large_update_that_helps_keeps_full_marks()
+    {
+        // Honest clients whose classes the global model neglects send the largest and most useful updates.
+        double[] losses = [0.2475, 0.25, 0.2525, 0.25, 0.2475, 0.2525, 0.20];
+        double[] norms = [1, 1, 1, 1, 1, 1, 10];
+        Assert.Equal(1, CohortScore.Compute(losses, norms)[6]);
     }
 
     [Fact]

@@ -114,7 +114,7 @@ public static class NetworkCommands
         var state = new Option<string?>("--state") { Description = "Where the node keeps its commitments (default: <data>/state)", HelpName = "folder" };
         var trainerStake = new Option<string>("--trainer-stake") { Description = "Tokens to stake as trainer", DefaultValueFactory = _ => "10" };
         var validatorStake = new Option<string>("--validator-stake") { Description = "Tokens to stake as validator", DefaultValueFactory = _ => "10" };
-        var behaviour = new Option<string>("--behaviour") { Description = "honest, sign-flip or never-reveal (for demos and tests)", DefaultValueFactory = _ => "honest" };
+        var behaviour = new Option<string>("--behaviour") { Description = "honest, sign-flip, never-reveal or stall-upload (for demos and fault drills)", DefaultValueFactory = _ => "honest" };
         foreach (var o in new Option[] { key, password, coordinator, data, state, trainerStake, validatorStake, behaviour })
         {
             command.Add(o);
@@ -128,7 +128,8 @@ public static class NetworkCommands
                 "honest" => NodeBehaviour.Honest,
                 "sign-flip" => NodeBehaviour.SignFlip,
                 "never-reveal" => NodeBehaviour.NeverReveal,
-                var other => throw new ArgumentException($"--behaviour: must be honest, sign-flip or never-reveal; got '{other}'"),
+                "stall-upload" => NodeBehaviour.StallUpload,
+                var other => throw new ArgumentException($"--behaviour: must be honest, sign-flip, never-reveal or stall-upload; got '{other}'"),
             };
             var folder = parse.GetValue(data)!;
             var options = new NodeOptions

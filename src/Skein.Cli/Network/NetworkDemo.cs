@@ -173,7 +173,7 @@ public sealed class NetworkDemo(NetworkDemoOptions options, MnistFiles mnist, Te
 
     /// <summary>
     /// Honest trainers get two label-sorted shards each of what the validators do not hold (McMahan et al.'s
-    /// pathological split); the malicious trainer gets two shards too, but its updates are lost anyway.
+    /// pathological split); the malicious trainer gets a random sample of the same size (its updates are lost anyway).
     /// </summary>
     private void WriteData(string[] trainers, string[] validators)
     {
@@ -195,7 +195,10 @@ public sealed class NetworkDemo(NetworkDemoOptions options, MnistFiles mnist, Te
         {
             Write(Path.Combine(_work, trainers[t]), "train", images, labels, shards[t].Select(i => pool[i]).ToArray());
         }
-        Write(Path.Combine(_work, trainers[^1]), "train", images, labels, shards[0].Select(i => pool[i]).ToArray());
+        // The attacker holds data of its own: a random sample as large as an honest trainer's.
+        var own = pool.ToArray();
+        DeterministicRandom.Derive(options.Seed, "demo/attacker").Shuffle(own.AsSpan());
+        Write(Path.Combine(_work, trainers[^1]), "train", images, labels, own[..shards[0].Length]);
     }
 
     private static void Write(string folder, string prefix, IdxArray images, IdxArray labels, int[] indices)

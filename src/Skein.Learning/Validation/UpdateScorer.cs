@@ -8,21 +8,25 @@ namespace Skein.Learning.Validation;
 /// The arithmetic of the <c>cohort</c> score rule, without a model. An update is judged against the other updates
 /// of its round, because on label-skewed data an honest client's model alone is bad on the classes it never saw
 /// (16% to 96% held-out accuracy on two-label MNIST shards), so no fixed accuracy bar separates it from an attacker.
-/// Two robust signals decide instead:
+/// The signal is the held-out loss of global + update/n (the update's share of a FedAvg step) as a robust z-score
+/// against the round's other shares (median and MAD; positive is worse):
 /// <list type="bullet">
-/// <item>the held-out loss of global + update/n (the update's share of a FedAvg step), as a robust z-score
-/// against the round's other shares (median and MAD); full marks up to z = 3, none from z = 6;</item>
-/// <item>the update's L2 norm over the round's median norm; full marks up to 2×, none from 3× (norm bounding,
-/// Sun et al. 2019, "Can you really backdoor federated learning?").</item>
+/// <item>harm alone: full marks up to z = 3, none from z = 6;</item>
+/// <item>harm with size: an update whose share is harmful (z from 1 to 2) and whose L2 norm is 2 to 3 times the
+/// round's median is scored down to 0 (norm bounding, Sun et al. 2019, "Can you really backdoor federated
+/// learning?"). Size alone is no fault: on two-label shards an honest client whose classes the global model
+/// neglects sends updates up to 10 times the median norm, and those are the ones that help most.</item>
 /// </list>
-/// The score is the product of the two, in [0, 1].
+/// The score is the product, in [0, 1].
 /// </summary>
 public static class CohortScore
 {
     public const double LossZFull = 3;
     public const double LossZZero = 6;
-    public const double NormRatioFull = 2;
-    public const double NormRatioZero = 3;
+    public const double HarmZFrom = 1;
+    public const double HarmZFull = 2;
+    public const double NormRatioFrom = 2;
+    public const double NormRatioFull = 3;
 
     /// <summary>Scores per update from the held-out losses of their shares and their norms.</summary>
     public static double[] Compute(ReadOnlySpan<double> shareLosses, ReadOnlySpan<double> norms)
@@ -47,7 +51,9 @@ public static class CohortScore
             }
             var z = n >= 3 ? (shareLosses[i] - lossMedian) / lossMad : 0;
             var ratio = normMedian > 0 ? norms[i] / normMedian : norms[i] > 0 ? double.PositiveInfinity : 1;
-            scores[i] = Ramp(z, LossZFull, LossZZero) * Ramp(ratio, NormRatioFull, NormRatioZero);
+            var harm = 1 - Ramp(z, HarmZFrom, HarmZFull);
+            var size = 1 - Ramp(ratio, NormRatioFrom, NormRatioFull);
+            scores[i] = Ramp(z, LossZFull, LossZZero) * (1 - (harm * size));
         }
         return scores;
     }
