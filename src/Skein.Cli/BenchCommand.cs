@@ -22,6 +22,7 @@ public static class BenchCommand
         bench.Add(BenchFlCommand.Build());
         bench.Add(BuildAggregate());
         bench.Add(BuildLedger());
+        bench.Add(BuildRound());
         return bench;
     }
 
@@ -102,6 +103,104 @@ public static class BenchCommand
         });
         return command;
     }
+
+    private static Command BuildRound()
+    {
+        var command = new Command("round", "Platform overhead per round (round wall time over the longest local training in it) for 10 and 100 nodes, and a 100 MB upload over gRPC beside a file copy");
+        var nodes = new Option<string>("--nodes") { Description = "Comma-separated trainer counts", DefaultValueFactory = _ => "10,100" };
+        var samples = new Option<int>("--samples") { Description = "Training examples per trainer (the 2NN, B=10)", DefaultValueFactory = _ => 3000 };
+        var epochs = new Option<int>("--epochs") { Description = "Local epochs per round", DefaultValueFactory = _ => 1 };
+        var rounds = new Option<int>("--rounds") { Description = "Rounds per run; the first (JIT, connections) is not reported", DefaultValueFactory = _ => 3 };
+        var uploadMb = new Option<int>("--upload-mb") { Description = "Size of the upload to time, in MB (0: skip)", DefaultValueFactory = _ => 100 };
+        var json = new Option<bool>("--json") { Description = "Print exactly one JSON object on stdout" };
+        foreach (var o in new Option[] { nodes, samples, epochs, rounds, uploadMb, json })
+        {
+            command.Add(o);
+        }
+        command.SetAction(async (parse, ct) =>
+        {
+            var errors = new List<string>();
+            if (!TryParseList(parse.GetValue(nodes)!, out var counts) || counts.Any(c => c is < 1 or > 1000))
+            {
+                errors.Add($"--nodes must be a comma-separated list of counts between 1 and 1000, got '{parse.GetValue(nodes)}'");
+            }
+            if (parse.GetValue(samples) < 10)
+            {
+                errors.Add($"--samples must be >= 10, got {parse.GetValue(samples)}");
+            }
+            if (parse.GetValue(epochs) < 1)
+            {
+                errors.Add($"--epochs must be >= 1, got {parse.GetValue(epochs)}");
+            }
+            if (parse.GetValue(rounds) < 2)
+            {
+                errors.Add($"--rounds must be >= 2 (the first is a warm-up), got {parse.GetValue(rounds)}");
+            }
+            if (parse.GetValue(uploadMb) is < 0 or > 4000)
+            {
+                errors.Add($"--upload-mb must be between 0 and 4000, got {parse.GetValue(uploadMb)}");
+            }
+            if (errors.Count > 0)
+            {
+                return SimulationSession.Fail(parse.InvocationConfiguration.Error, ExitCodes.InvalidOptions, errors);
+            }
+            var log = parse.InvocationConfiguration.Error;
+            var overhead = new List<Network.RoundOverhead>();
+            foreach (var n in counts)
+            {
+                var perNode = Math.Max(10, parse.GetValue(samples) * 10 / Math.Max(10, n));
+                await log.WriteLineAsync($"{n} nodes, {perNode} examples each ...");
+                overhead.AddRange(await Network.RoundBench.OverheadAsync(n, perNode, parse.GetValue(epochs), (uint)parse.GetValue(rounds), log, ct));
+            }
+            Network.UploadThroughput? upload = null;
+            if (parse.GetValue(uploadMb) > 0)
+            {
+                await log.WriteLineAsync($"uploading {parse.GetValue(uploadMb)} MB over gRPC ...");
+                upload = await Network.RoundBench.UploadAsync(parse.GetValue(uploadMb) * 1_000_000L, ct);
+            }
+            var summary = counts.Select(n => new
+            {
+                nodes = n,
+                median_ratio = Median(overhead.Where(o => o.Nodes == n).Select(o => o.Ratio)),
+                max_ratio = overhead.Where(o => o.Nodes == n).Max(o => o.Ratio),
+            }).ToArray();
+            if (parse.GetValue(json))
+            {
+                await parse.InvocationConfiguration.Output.WriteLineAsync(JsonSerializer.Serialize(new { rounds = overhead, summary, upload }, RunSummary.JsonOptions));
+                return ExitCodes.Ok;
+            }
+            var table = new Table().Border(TableBorder.Rounded).Title("[bold]Round overhead[/] (wall time over the longest local training)");
+            foreach (var h in RoundHeaders)
+            {
+                table.AddColumn(new TableColumn(h).RightAligned());
+            }
+            foreach (var o in overhead)
+            {
+                table.AddRow(I(o.Nodes), I(o.SamplesPerNode), I((int)o.Round), F(o.RoundSeconds), F(o.LongestTrainingSeconds), F(o.Ratio));
+            }
+            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(parse.InvocationConfiguration.Output) });
+            console.Write(table);
+            if (upload is not null)
+            {
+                console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"upload of {upload.Bytes / 1e6:0} MB: gRPC {upload.GrpcMBps:#,0} MB/s ({upload.GrpcSeconds:0.000} s), file copy {upload.CopyMBps:#,0} MB/s ({upload.CopySeconds:0.000} s), ratio {upload.Ratio:0.000}"));
+            }
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static readonly string[] RoundHeaders = ["nodes", "examples/node", "round", "round s", "longest training s", "ratio"];
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var v = values.Order().ToArray();
+        return v.Length == 0 ? double.NaN : v.Length % 2 == 1 ? v[v.Length / 2] : (v[(v.Length / 2) - 1] + v[v.Length / 2]) / 2;
+    }
+
+    private static string I(int v) => v.ToString(CultureInfo.InvariantCulture);
+
+    private static string F(double v) => v.ToString("0.000", CultureInfo.InvariantCulture);
 
     private static Command BuildLedger()
     {

@@ -29,7 +29,13 @@ public sealed class CoordinatorConnection : IDisposable
     {
         ArgumentNullException.ThrowIfNull(coordinator);
         _key = key ?? throw new ArgumentNullException(nameof(key));
-        _channel = GrpcChannel.ForAddress(coordinator, new GrpcChannelOptions { MaxReceiveMessageSize = 16 << 20, MaxSendMessageSize = 16 << 20 });
+        _channel = GrpcChannel.ForAddress(coordinator, new GrpcChannelOptions
+        {
+            MaxReceiveMessageSize = 16 << 20,
+            MaxSendMessageSize = 16 << 20,
+            // Large windows for model downloads (see the coordinator's Kestrel limits).
+            HttpHandler = new SocketsHttpHandler { InitialHttp2StreamWindowSize = 16 << 20, EnableMultipleHttp2Connections = true },
+        });
         _client = new Protocol.V1.Coordinator.CoordinatorClient(_channel);
     }
 

@@ -49,6 +49,9 @@ public sealed record NodeOptions
 
     /// <summary>Reconnection attempts after the coordinator goes away, with exponential backoff.</summary>
     public int MaxReconnects { get; init; } = 30;
+
+    /// <summary>Told after each local training (task, round, wall time), for benchmarks and dashboards.</summary>
+    public Action<ulong, uint, TimeSpan>? Trained { get; init; }
 }
 
 /// <summary>
@@ -188,6 +191,7 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
             TensorPrimitives.Multiply(delta, -4f, delta);
         }
         LogTrained(logger, e.TaskId, e.Round, result.Samples, result.MeanLoss);
+        options.Trained?.Invoke(e.TaskId, e.Round, result.Elapsed);
         return layout.ToSafeTensors(delta);
     }
     private async Task CommitAsync(CoordinatorConnection connection, RoundEvent e, ModelKind kind, TaskSpec spec, CancellationToken cancellationToken)

@@ -78,6 +78,10 @@ public sealed partial class CoordinatorHost : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Limits.MaxRequestBodySize = null;
+            // Updates are megabytes: HTTP/2's default windows (1 MB per connection, 768 KB per stream) would stall
+            // an upload on every round trip even on loopback.
+            k.Limits.Http2.InitialConnectionWindowSize = 32 << 20;
+            k.Limits.Http2.InitialStreamWindowSize = 16 << 20;
             k.Listen(IPAddress.Parse(options.Host), options.Port, listen =>
             {
                 listen.Protocols = options.CertificatePath is null ? HttpProtocols.Http2 : HttpProtocols.Http1AndHttp2;

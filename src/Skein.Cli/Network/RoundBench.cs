@@ -1,0 +1,218 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Logging.Abstractions;
+using Skein.Coordinator;
+using Skein.Coordinator.Hosting;
+using Skein.Learning.Data;
+using Skein.Ledger;
+using Skein.Ledger.Crypto;
+using Skein.Ledger.State;
+using Skein.Ledger.Transactions;
+using Skein.Node;
+
+namespace Skein.Cli.Network;
+
+/// <summary>One measured round: its wall time (opened to settled) beside the longest local training in it.</summary>
+public sealed record RoundOverhead(int Nodes, int SamplesPerNode, int Epochs, uint Round, double RoundSeconds, double LongestTrainingSeconds, double Ratio);
+
+/// <summary>A 100 MB upload over gRPC on loopback beside a same-run file copy of the same bytes.</summary>
+public sealed record UploadThroughput(long Bytes, double GrpcSeconds, double GrpcMBps, double CopySeconds, double CopyMBps, double Ratio);
+
+/// <summary>
+/// <c>skein bench round</c>: the platform's overhead per round and its upload throughput, with every party in
+/// this process but talking real gRPC over loopback through a real coordinator (ledger, blob store, engine).
+/// </summary>
+public static class RoundBench
+{
+    /// <summary>
+    /// Runs a task of <paramref name="rounds"/> rounds with <paramref name="nodes"/> trainers of the 2NN and three
+    /// validators, and reports every round after the first (which pays for JIT and connection set-up).
+    /// </summary>
+    public static async Task<IReadOnlyList<RoundOverhead>> OverheadAsync(int nodes, int samplesPerNode, int epochs, uint rounds, TextWriter log, CancellationToken ct)
+    {
+        var dir = Directory.CreateTempSubdirectory("skein-bench-round-").FullName;
+        try
+        {
+            string[] trainers = [.. Enumerable.Range(1, nodes).Select(i => $"t{i}")];
+            string[] validators = ["v1", "v2", "v3"];
+            var genesis = new Genesis(31337, LedgerParams.Default,
+                ((string[])["coordinator", .. trainers, .. validators]).Select(n => new GenesisAllocation(Key(n).Address, Tokens.Whole(1_000))).ToArray(), 0);
+            var options = new CoordinatorOptions { DataDirectory = Path.Combine(dir, "coordinator"), Timings = new RoundTimings(TimeSpan.FromMinutes(10), TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(2)) };
+            await using var host = await CoordinatorHost.StartAsync(options, Key("coordinator"), genesis, NullLoggerFactory.Instance, ct);
+            var spec = string.Create(CultureInfo.InvariantCulture, $$"""
+                { "name": "bench-round", "model": "2nn", "rounds": {{rounds}}, "trainers_per_round": {{nodes}}, "validators_per_round": 3,
+                  "training": { "epochs": {{epochs}}, "batch_size": 10, "lr": 0.05 }, "reward_pool": "100", "min_stake": "1", "reject_below": 0 }
+                """);
+            var taskId = await host.HostTaskAsync(spec, seed: 1, ct);
+            var trained = new ConcurrentDictionary<(uint Round, int Node), TimeSpan>();
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var daemons = new List<Task>();
+            for (var i = 0; i < trainers.Length; i++)
+            {
+                var data = Path.Combine(dir, trainers[i]);
+                SyntheticImages.WriteIdxFiles(data, "train", samplesPerNode, (ulong)i + 1);
+                var node = i;
+                daemons.Add(new NodeDaemon(new NodeOptions
+                {
+                    Coordinator = host.Uri,
+                    DataDirectory = data,
+                    StateDirectory = Path.Combine(data, "state"),
+                    TrainerStake = Tokens.Whole(5),
+                    Trained = (_, round, elapsed) => trained[(round, node)] = elapsed,
+                }, Key(trainers[i]), NullLogger.Instance).RunAsync(stop.Token));
+            }
+            for (var i = 0; i < validators.Length; i++)
+            {
+                var data = Path.Combine(dir, validators[i]);
+                SyntheticImages.WriteIdxFiles(data, "heldout", 500, 1000 + (ulong)i);
+                daemons.Add(new NodeDaemon(new NodeOptions
+                {
+                    Coordinator = host.Uri,
+                    DataDirectory = data,
+                    StateDirectory = Path.Combine(data, "state"),
+                    ValidatorStake = Tokens.Whole(5),
+                }, Key(validators[i]), NullLogger.Instance).RunAsync(stop.Token));
+            }
+            var ledger = host.Context.Ledger;
+            for (var i = 0; i < 1200; i++)
+            {
+                var t = (await ledger.GetTaskAsync(taskId, ct))!;
+                if (t.Trainers.Count == nodes && t.Validators.Count == validators.Length)
+                {
+                    break;
+                }
+                await Task.Delay(100, ct);
+            }
+            log.WriteLine($"{nodes} trainers and 3 validators joined; running {rounds} rounds");
+
+            // Poll the ledger (in memory) every 5 ms for when each round opens and settles.
+            var opened = new Dictionary<uint, TimeSpan>();
+            var settled = new Dictionary<uint, TimeSpan>();
+            var clock = Stopwatch.StartNew();
+            host.StartEngine(taskId);
+            var engine = host.Engines[^1];
+            for (var i = 0; i < 2_000_000 && settled.Count < rounds; i++)
+            {
+                if (engine.IsFaulted)
+                {
+                    await engine;
+                }
+                for (uint r = 1; r <= rounds; r++)
+                {
+                    if (!opened.ContainsKey(r) && await ledger.GetRoundAsync(taskId, r, ct) is { } info)
+                    {
+                        opened[r] = clock.Elapsed;
+                    }
+                    if (opened.TryGetValue(r, out var since) && !settled.ContainsKey(r) && await ledger.GetRoundAsync(taskId, r, ct) is { Phase: RoundPhase.Settled })
+                    {
+                        settled[r] = clock.Elapsed;
+                        log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  round {r}: {(settled[r] - since).TotalSeconds:0.000} s"));
+                    }
+                }
+                await Task.Delay(5, ct);
+            }
+            await stop.CancelAsync();
+            try
+            {
+                await Task.WhenAll(daemons).WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or TimeoutException or Grpc.Core.RpcException or InvalidOperationException)
+            {
+                // the daemons stop with the benchmark
+            }
+            var results = new List<RoundOverhead>();
+            for (uint r = 2; r <= rounds; r++)
+            {
+                var wall = (settled[r] - opened[r]).TotalSeconds;
+                var longest = trained.Where(kv => kv.Key.Round == r).Select(kv => kv.Value.TotalSeconds).DefaultIfEmpty(double.NaN).Max();
+                results.Add(new RoundOverhead(nodes, samplesPerNode, epochs, r, Math.Round(wall, 3), Math.Round(longest, 3), Math.Round(wall / longest, 3)));
+            }
+            return results;
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            TryDelete(dir);
+        }
+    }
+
+    /// <summary>
+    /// One trainer uploads <paramref name="bytes"/> random bytes as its update, and the time to the coordinator's
+    /// answer (all bytes on disk, SHA-256 checked) is set beside <see cref="File.Copy(string, string)"/> of the same
+    /// bytes. The blob is not a model, so the coordinator then refuses it as an update: its checks come after the
+    /// transfer this measures.
+    /// </summary>
+    public static async Task<UploadThroughput> UploadAsync(long bytes, CancellationToken ct)
+    {
+        var dir = Directory.CreateTempSubdirectory("skein-bench-upload-").FullName;
+        try
+        {
+            var genesis = new Genesis(31338, LedgerParams.Default,
+                UploadParties.Select(n => new GenesisAllocation(Key(n).Address, Tokens.Whole(1_000))).ToArray(), 0);
+            var options = new CoordinatorOptions { DataDirectory = Path.Combine(dir, "coordinator"), MaxUpdateBytes = bytes + (1 << 20), Timings = new RoundTimings(TimeSpan.FromMinutes(10), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1)) };
+            await using var host = await CoordinatorHost.StartAsync(options, Key("coordinator"), genesis, NullLoggerFactory.Instance, ct);
+            var taskId = await host.HostTaskAsync("""
+                { "name": "bench-upload", "model": "2nn", "rounds": 1, "trainers_per_round": 1, "validators_per_round": 1,
+                  "reward_pool": "10", "min_stake": "1", "reject_below": 0 }
+                """, seed: 1, ct);
+            using var uploaderKey = Key("uploader");
+            using var connection = new CoordinatorConnection(host.Uri, uploaderKey);
+            await connection.SignInAsync(ct);
+            await connection.SendAsync((f, n) => new Stake { From = f, Nonce = n, Role = Role.Trainer, Amount = Tokens.Whole(5) }, ct);
+            await connection.SendAsync((f, n) => new JoinTask { From = f, Nonce = n, TaskId = taskId, Role = Role.Trainer }, ct);
+            host.StartEngine(taskId);
+            for (var i = 0; i < 600 && await host.Context.Ledger.GetRoundAsync(taskId, 1, ct) is null; i++)
+            {
+                await Task.Delay(20, ct);
+            }
+
+            var payload = new byte[bytes];
+            new Random(7).NextBytes(payload);
+            var source = Path.Combine(dir, "update.bin");
+            await File.WriteAllBytesAsync(source, payload, ct);
+            // Warm the page cache and the connection, as a node that has been running would have them.
+            File.Copy(source, Path.Combine(dir, "warm.bin"));
+            var copyClock = Stopwatch.StartNew();
+            File.Copy(source, Path.Combine(dir, "copy.bin"));
+            copyClock.Stop();
+
+            var grpcClock = Stopwatch.StartNew();
+            try
+            {
+                await connection.UploadAsync(taskId, 1, payload, ct);
+            }
+            catch (Grpc.Core.RpcException ex) when (ex.StatusCode == Grpc.Core.StatusCode.InvalidArgument)
+            {
+                // Refused as an update after the transfer, as expected for random bytes.
+            }
+            grpcClock.Stop();
+            double Mbps(Stopwatch s) => bytes / 1e6 / s.Elapsed.TotalSeconds;
+            return new UploadThroughput(bytes, Math.Round(grpcClock.Elapsed.TotalSeconds, 3), Math.Round(Mbps(grpcClock), 1),
+                Math.Round(copyClock.Elapsed.TotalSeconds, 3), Math.Round(Mbps(copyClock), 1), Math.Round(Mbps(grpcClock) / Mbps(copyClock), 3));
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            TryDelete(dir);
+        }
+    }
+
+    private static readonly string[] UploadParties = ["coordinator", "uploader", "v1"];
+
+    private static LedgerKey Key(string name) => LedgerKey.FromPrivateKey(SHA256.HashData(Encoding.UTF8.GetBytes("skein-bench-round/" + name)));
+
+    private static void TryDelete(string dir)
+    {
+        try
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+        catch (IOException)
+        {
+            // a temporary folder; the OS cleans it eventually
+        }
+    }
+}
