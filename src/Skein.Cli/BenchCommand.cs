@@ -108,7 +108,7 @@ public static class BenchCommand
     {
         var command = new Command("round", "Platform overhead per round (round wall time over the longest local training in it) for 10 and 100 nodes, and a 100 MB upload over gRPC beside a file copy");
         var nodes = new Option<string>("--nodes") { Description = "Comma-separated trainer counts", DefaultValueFactory = _ => "10,100" };
-        var samples = new Option<int>("--samples") { Description = "Training examples per trainer (the 2NN, B=10)", DefaultValueFactory = _ => 3000 };
+        var samples = new Option<int>("--samples") { Description = "Training examples per trainer with 10 nodes (the 2NN, B=10; with n nodes each gets this x 10/n)", DefaultValueFactory = _ => 6000 };
         var epochs = new Option<int>("--epochs") { Description = "Local epochs per round", DefaultValueFactory = _ => 1 };
         var rounds = new Option<int>("--rounds") { Description = "Rounds per run; the first (JIT, connections) is not reported", DefaultValueFactory = _ => 3 };
         var uploadMb = new Option<int>("--upload-mb") { Description = "Size of the upload to time, in MB (0: skip)", DefaultValueFactory = _ => 100 };
@@ -183,7 +183,7 @@ public static class BenchCommand
             if (upload is not null)
             {
                 console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"upload of {upload.Bytes / 1e6:0} MB: gRPC {upload.GrpcMBps:#,0} MB/s ({upload.GrpcSeconds:0.000} s), file copy {upload.CopyMBps:#,0} MB/s ({upload.CopySeconds:0.000} s), ratio {upload.Ratio:0.000}"));
+                    $"upload of {upload.Bytes / 1e6:0} MB: gRPC {upload.GrpcMbPerSecond:#,0} MB/s ({upload.GrpcSeconds:0.000} s, flushed to disk); file copy flushed to disk {upload.DurableCopyMbPerSecond:#,0} MB/s (ratio {upload.Ratio:0.000}); file copy in the page cache {upload.CopyMbPerSecond:#,0} MB/s (ratio {upload.RatioToCopy:0.000})"));
             }
             return ExitCodes.Ok;
         });

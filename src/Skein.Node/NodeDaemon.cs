@@ -158,7 +158,8 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
         }
         else
         {
-            update = Train(await connection.DownloadAsync(e.ModelSha256, cancellationToken), e, kind, spec, cancellationToken);
+            var globalBytes = await connection.DownloadAsync(e.ModelSha256, cancellationToken);
+            update = await OffThePool(() => Train(globalBytes, e, kind, spec, cancellationToken), cancellationToken);
             await File.WriteAllBytesAsync(saved + ".tmp", update, cancellationToken);
             File.Move(saved + ".tmp", saved, overwrite: true);
         }
@@ -205,7 +206,7 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
         {
             deltas.Add(layout.FromSafeTensors(SafeTensors.Parse(await connection.DownloadAsync(updateHash, cancellationToken))));
         }
-        var scores = UpdateScorer.Score(spec.Validation.Score, model, heldout, global, deltas, cancellationToken);
+        var scores = await OffThePool(() => UpdateScorer.Score(spec.Validation.Score, model, heldout, global, deltas, cancellationToken), cancellationToken);
         var salt = LoginProof.NewChallenge();
         // The salt and scores are written before the commitment is sent: a restarted node can still reveal.
         Mark(e, "committed", new Commitment([.. scores], salt.ToString()));
@@ -220,6 +221,13 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
         await connection.SendAsync((f, n) => new RevealScores { From = f, Nonce = n, TaskId = e.TaskId, Round = e.Round, Scores = saved.Scores, Salt = Hash32.Parse(saved.Salt) }, cancellationToken);
         Mark(e, "revealed", null);
     }
+
+    /// <summary>
+    /// Runs seconds of CPU-bound training or scoring on a thread of its own, so that the pool threads stay free for
+    /// gRPC, which matters when many nodes share one process (tests, <c>skein bench round</c>).
+    /// </summary>
+    private static Task<T> OffThePool<T>(Func<T> work, CancellationToken cancellationToken) =>
+        Task.Factory.StartNew(work, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
     private bool Done(RoundEvent e, string step) => File.Exists(StatePath(e, step));
 

@@ -82,6 +82,7 @@ public sealed partial class CoordinatorHost : IAsyncDisposable
             // an upload on every round trip even on loopback.
             k.Limits.Http2.InitialConnectionWindowSize = 32 << 20;
             k.Limits.Http2.InitialStreamWindowSize = 16 << 20;
+            k.Limits.Http2.MaxFrameSize = 1 << 20;
             k.Listen(IPAddress.Parse(options.Host), options.Port, listen =>
             {
                 listen.Protocols = options.CertificatePath is null ? HttpProtocols.Http2 : HttpProtocols.Http1AndHttp2;
