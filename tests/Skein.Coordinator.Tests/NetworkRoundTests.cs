@@ -108,7 +108,7 @@ public sealed class NetworkRoundTests : IDisposable
 
             // Anyone can recompute the aggregate from the previous model and the accepted updates.
             var accepted = round.Updates.Where((u, i) => round.Outcomes[i].Accepted).ToArray();
-            var recomputed = await Rounds.Aggregation.ComputeAsync(host.Context.Blobs.ReadAllAsync, TaskSpec.Parse(spec), round, accepted, r > 1 ? (await host.Context.Ledger.GetRoundAsync(taskId, r - 1, ct))!.ModelHash : null, ct);
+            var recomputed = await RoundAggregation.ComputeAsync(host.Context.Blobs.ReadAllAsync, TaskSpec.Parse(spec), round, accepted, r > 1 ? (await host.Context.Ledger.GetRoundAsync(taskId, r - 1, ct))!.ModelHash : null, ct);
             Assert.Equal(round.NewModelHash.ToString()[2..], Hashing.Sha256Hex(recomputed));
         }
         Assert.True((await EmbeddedLedgerVerify(host)).Ok);

@@ -92,7 +92,7 @@ public static class RoundVerifier
             byte[] bytes;
             try
             {
-                bytes = await Rounds.Aggregation.ComputeAsync((hash, c) => api.GetBlobAsync(hash, c), spec, inputs, ct);
+                bytes = await RoundAggregation.ComputeAsync((hash, c) => api.GetBlobAsync(hash, c), spec, inputs, ct);
             }
             catch (Exception ex) when (ex is InvalidDataException or FormatException or ArgumentException)
             {

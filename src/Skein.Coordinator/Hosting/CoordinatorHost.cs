@@ -124,7 +124,7 @@ public sealed partial class CoordinatorHost : IAsyncDisposable
         {
             throw new FormatException($"task: model: unknown '{spec.Model}'");
         }
-        Rounds.Aggregation.CheckVerifiable(spec);
+        RoundAggregation.CheckVerifiable(spec);
         var layout = ModelLayouts.For(kind);
         var initial = await _context.Blobs.PutAsync(layout.ToSafeTensors(TorchModel.InitialParameters(layout, seed)), cancellationToken);
         var ledger = _context.Ledger;

@@ -136,7 +136,7 @@ public sealed partial class RoundEngine(CoordinatorContext coordinator, HostedTa
         ArgumentNullException.ThrowIfNull(round);
         ArgumentNullException.ThrowIfNull(accepted);
         var previous = round.Round > 1 ? (await coordinator.Ledger.GetRoundAsync(TaskId, round.Round - 1, cancellationToken))?.ModelHash : null;
-        var bytes = await Aggregation.ComputeAsync(coordinator.Blobs.ReadAllAsync, _spec, round, accepted, previous, cancellationToken);
+        var bytes = await RoundAggregation.ComputeAsync(coordinator.Blobs.ReadAllAsync, _spec, round, accepted, previous, cancellationToken);
         return Hash32.Parse(await coordinator.Blobs.PutAsync(bytes, cancellationToken));
     }
 
@@ -175,7 +175,7 @@ public sealed partial class RoundEngine(CoordinatorContext coordinator, HostedTa
 /// with server state (FedAvgM's momentum) rebuilds it from the last global step, the round's model against the
 /// previous round's, so nothing hidden enters. <c>skein verify</c> runs exactly this.
 /// </summary>
-public static class Aggregation
+public static class RoundAggregation
 {
     /// <summary>Reads a blob by its SHA-256 (hex): from the local store, or over the network for a verifier.</summary>
     public delegate Task<byte[]> BlobReader(string sha256, CancellationToken cancellationToken);
@@ -215,7 +215,9 @@ public static class Aggregation
         var layout = ModelLayouts.For(kind);
         var global = layout.FromSafeTensors(SafeTensors.Parse(await read(RoundEventFactory.Hex(inputs.ModelHash), cancellationToken)));
         var updates = new List<ClientUpdate>(inputs.Accepted.Count);
-        foreach (var (hash, samples) in inputs.Accepted)
+        // In the order of their hashes, not of their arrival: which trainer's upload lands first is a race, and a
+        // float sum depends on its order, so this makes a whole network run reproducible, not only each round.
+        foreach (var (hash, samples) in inputs.Accepted.OrderBy(a => RoundEventFactory.Hex(a.Update), StringComparer.Ordinal))
         {
             var delta = layout.FromSafeTensors(SafeTensors.Parse(await read(RoundEventFactory.Hex(hash), cancellationToken)));
             updates.Add(new ClientUpdate(delta, (long)samples));
@@ -235,5 +237,5 @@ public static class Aggregation
     }
 }
 
-/// <summary>What a round's aggregate depends on, all of it public: its number and seed, its model, the previous round's model, and the accepted updates with their sample counts in submission order.</summary>
+/// <summary>What a round's aggregate depends on, all of it public: its number and seed, its model, the previous round's model, and the accepted updates with their sample counts (aggregated in the order of their hashes).</summary>
 public sealed record RoundInputs(uint Round, Hash32 Seed, Hash32 ModelHash, Hash32? PreviousModelHash, IReadOnlyList<(Hash32 Update, ulong Samples)> Accepted);
