@@ -8,6 +8,8 @@ using Skein.Ledger.Crypto;
 using Skein.Ledger.Transactions;
 using Skein.Protocol.V1;
 
+using Skein.Core;
+
 namespace Skein.Node;
 
 /// <summary>An account as the coordinator reports it.</summary>
@@ -25,7 +27,8 @@ public sealed class CoordinatorConnection : IDisposable
     private readonly LedgerKey _key;
     private Metadata? _auth;
 
-    public CoordinatorConnection(Uri coordinator, LedgerKey key)
+    /// <summary>A connection to <paramref name="coordinator"/> for <paramref name="key"/>; with https, <paramref name="pinnedCertificate"/> (if any) is trusted instead of the system's roots.</summary>
+    public CoordinatorConnection(Uri coordinator, LedgerKey key, System.Security.Cryptography.X509Certificates.X509Certificate2? pinnedCertificate = null)
     {
         ArgumentNullException.ThrowIfNull(coordinator);
         _key = key ?? throw new ArgumentNullException(nameof(key));
@@ -34,7 +37,7 @@ public sealed class CoordinatorConnection : IDisposable
             MaxReceiveMessageSize = 16 << 20,
             MaxSendMessageSize = 16 << 20,
             // Large windows for model downloads (see the coordinator's Kestrel limits).
-            HttpHandler = new SocketsHttpHandler { InitialHttp2StreamWindowSize = 16 << 20, EnableMultipleHttp2Connections = true },
+            HttpHandler = CertificatePin.Handler(pinnedCertificate),
         });
         _client = new Protocol.V1.Coordinator.CoordinatorClient(_channel);
     }

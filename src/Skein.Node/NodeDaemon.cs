@@ -50,6 +50,9 @@ public sealed record NodeOptions
     /// <summary>Reconnection attempts after the coordinator goes away, with exponential backoff.</summary>
     public int MaxReconnects { get; init; } = 30;
 
+    /// <summary>With an https coordinator: its certificate, pinned (PEM or DER file).</summary>
+    public string? TlsPin { get; init; }
+
     /// <summary>Told after each local training (task, round, wall time), for benchmarks and dashboards.</summary>
     public Action<ulong, uint, TimeSpan>? Trained { get; init; }
 }
@@ -71,7 +74,7 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
         {
             try
             {
-                using var connection = new CoordinatorConnection(options.Coordinator, key);
+                using var connection = new CoordinatorConnection(options.Coordinator, key, options.TlsPin is null ? null : CertificatePin.Load(options.TlsPin));
                 await connection.SignInAsync(cancellationToken);
                 var info = await connection.Client.GetInfoAsync(new InfoRequest(), cancellationToken: cancellationToken);
                 await JoinAsync(connection, info, cancellationToken);

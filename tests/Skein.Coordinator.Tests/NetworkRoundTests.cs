@@ -131,6 +131,9 @@ public sealed class NetworkRoundTests : IDisposable
         Assert.Equal((2, 0, "0"), (t1Row.Accepted, t1Row.Rejected, t1Row.Slashed));
         var missing = await Assert.ThrowsAsync<HttpRequestException>(() => api.GetRoundAsync(taskId, 99, ct));
         Assert.Contains("has no round 99", missing.Message, StringComparison.Ordinal);
+        Assert.Contains("task 42 does not exist", (await Assert.ThrowsAsync<HttpRequestException>(() => api.GetTaskAsync(42, ct))).Message, StringComparison.Ordinal);
+        Assert.Contains("sha256: must be 64 lowercase hex digits", (await Assert.ThrowsAsync<HttpRequestException>(() => api.GetBlobAsync("ledger.db", ct))).Message, StringComparison.Ordinal);
+        Assert.Contains("is not stored here", (await Assert.ThrowsAsync<HttpRequestException>(() => api.GetBlobAsync(new string('0', 64), ct))).Message, StringComparison.Ordinal);
     }
 
     private static Task<Skein.Ledger.Storage.VerifyReport> EmbeddedLedgerVerify(CoordinatorHost host) =>

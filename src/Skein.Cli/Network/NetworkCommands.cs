@@ -32,8 +32,10 @@ public static class NetworkCommands
         var training = new Option<double>("--training-seconds") { Description = "Training phase deadline", DefaultValueFactory = _ => 300 };
         var committing = new Option<double>("--commit-seconds") { Description = "Commit phase deadline", DefaultValueFactory = _ => 60 };
         var revealing = new Option<double>("--reveal-seconds") { Description = "Reveal phase deadline", DefaultValueFactory = _ => 60 };
+        var tlsCert = new Option<string?>("--tls-cert") { Description = "Serve HTTPS with this certificate (PFX); nodes pin its public part with --tls-pin", HelpName = "file" };
+        var tlsPassword = new Option<string>("--tls-password-env") { Description = "Environment variable holding the PFX password", DefaultValueFactory = _ => "SKEIN_TLS_PASSWORD" };
         var maxUpdate = new Option<long>("--max-update-bytes") { Description = "Size limit of one update", DefaultValueFactory = _ => 256L << 20 };
-        foreach (var o in new Option[] { key, password, data, host, port, apiPort, genesis, tasks, startWhen, exitWhenDone, training, committing, revealing, maxUpdate })
+        foreach (var o in new Option[] { key, password, data, host, port, apiPort, genesis, tasks, startWhen, exitWhenDone, training, committing, revealing, maxUpdate, tlsCert, tlsPassword })
         {
             command.Add(o);
         }
@@ -49,6 +51,10 @@ public static class NetworkCommands
                 Host = parse.GetValue(host)!,
                 Port = parse.GetValue(port),
                 ApiPort = parse.GetValue(apiPort),
+                CertificatePath = parse.GetValue(tlsCert) is { } certFile
+                    ? File.Exists(certFile) ? certFile : throw new ArgumentException($"--tls-cert: '{certFile}' does not exist")
+                    : null,
+                CertificatePassword = Environment.GetEnvironmentVariable(parse.GetValue(tlsPassword)!),
                 MaxUpdateBytes = parse.GetValue(maxUpdate),
                 Timings = new RoundTimings(TimeSpan.FromSeconds(parse.GetValue(training)), TimeSpan.FromSeconds(parse.GetValue(committing)), TimeSpan.FromSeconds(parse.GetValue(revealing))),
             };
@@ -114,8 +120,9 @@ public static class NetworkCommands
         var state = new Option<string?>("--state") { Description = "Where the node keeps its commitments (default: <data>/state)", HelpName = "folder" };
         var trainerStake = new Option<string>("--trainer-stake") { Description = "Tokens to stake as trainer", DefaultValueFactory = _ => "10" };
         var validatorStake = new Option<string>("--validator-stake") { Description = "Tokens to stake as validator", DefaultValueFactory = _ => "10" };
+        var tlsPin = new Option<string?>("--tls-pin") { Description = "With an https coordinator: its certificate (PEM or DER) to trust", HelpName = "file" };
         var behaviour = new Option<string>("--behaviour") { Description = "honest, sign-flip, never-reveal or stall-upload (for demos and fault drills)", DefaultValueFactory = _ => "honest" };
-        foreach (var o in new Option[] { key, password, coordinator, data, state, trainerStake, validatorStake, behaviour })
+        foreach (var o in new Option[] { key, password, coordinator, data, state, trainerStake, validatorStake, behaviour, tlsPin })
         {
             command.Add(o);
         }
@@ -140,6 +147,7 @@ public static class NetworkCommands
                 TrainerStake = Tokens.Parse(parse.GetValue(trainerStake)!, "--trainer-stake"),
                 ValidatorStake = Tokens.Parse(parse.GetValue(validatorStake)!, "--validator-stake"),
                 Behaviour = b,
+                TlsPin = parse.GetValue(tlsPin),
             };
             await new NodeDaemon(options, nodeKey, loggers.CreateLogger("skein.node")).RunAsync(ct);
             return ExitCodes.Ok;
@@ -154,7 +162,8 @@ public static class NetworkCommands
         var task = new Option<ulong>("--task") { Description = "Task id", Required = true };
         var round = new Option<uint?>("--round") { Description = "Round to verify (default: every settled round)" };
         var json = new Option<bool>("--json") { Description = "Print exactly one JSON object on stdout" };
-        foreach (var o in new Option[] { coordinator, task, round, json })
+        var verifyPin = new Option<string?>("--tls-pin") { Description = "With an https coordinator: its certificate (PEM or DER) to trust", HelpName = "file" };
+        foreach (var o in new Option[] { coordinator, task, round, json, verifyPin })
         {
             command.Add(o);
         }
@@ -164,7 +173,7 @@ public static class NetworkCommands
             {
                 throw new ArgumentException($"--coordinator: must be an http(s) URL, got '{parse.GetValue(coordinator)}'");
             }
-            using var api = new CoordinatorApiClient(uri);
+            using var api = new CoordinatorApiClient(uri, parse.GetValue(verifyPin) is { } pin ? CertificatePin.Load(pin) : null);
             var id = parse.GetValue(task);
             ApiTask info;
             try

@@ -8,9 +8,9 @@ using Skein.Ledger;
 namespace Skein.Coordinator.Api;
 
 /// <summary>A client of a coordinator's JSON HTTP API; every blob it returns has been checked against its SHA-256.</summary>
-public sealed class CoordinatorApiClient(Uri apiUri) : IDisposable
+public sealed class CoordinatorApiClient(Uri apiUri, System.Security.Cryptography.X509Certificates.X509Certificate2? pinnedCertificate = null) : IDisposable
 {
-    private readonly HttpClient _http = new() { BaseAddress = apiUri, Timeout = TimeSpan.FromMinutes(5) };
+    private readonly HttpClient _http = new(CertificatePin.Handler(pinnedCertificate)) { BaseAddress = apiUri, Timeout = TimeSpan.FromMinutes(5) };
 
     public Task<ApiStatus> GetStatusAsync(CancellationToken ct) => GetAsync<ApiStatus>("api/status", ct);
 
