@@ -161,29 +161,15 @@ public static class DemoCommand
 
     private static async Task FollowAsync(IAnsiConsole console, NetworkDemo demo, LabeledImages test, NetworkDemoOptions options, List<NetworkRoundReport> reports, CancellationToken ct)
     {
-        if (!console.Profile.Capabilities.Interactive)
+        async IAsyncEnumerable<NetworkRoundReport> Recorded()
         {
             await foreach (var r in demo.FollowAsync(test, ct))
             {
                 reports.Add(r);
-                console.WriteLine(Line(r));
+                yield return r;
             }
-            return;
         }
-        await console.Progress()
-            .AutoClear(false)
-            .HideCompleted(false)
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
-            .StartAsync(async ctx =>
-            {
-                var bar = ctx.AddTask("waiting for the nodes to join", maxValue: options.Rounds);
-                await foreach (var r in demo.FollowAsync(test, ct))
-                {
-                    reports.Add(r);
-                    bar.Description = Markup.Escape(Line(r));
-                    bar.Value = r.Round;
-                }
-            });
+        await RoundProgress.ShowAsync(console, Recorded(), options.Rounds, "waiting for the nodes to join", r => r.Round, Line);
     }
 
     private static string Line(NetworkRoundReport r) => string.Create(CultureInfo.InvariantCulture,

@@ -14,30 +14,7 @@ public sealed class SimulationView(IAnsiConsole console, string title, Simulatio
         console.MarkupLine($"[bold]{Markup.Escape(title)}[/]");
         console.MarkupLine(Markup.Escape(Describe(options)));
 
-        if (!console.Profile.Capabilities.Interactive)
-        {
-            // Redirected output (CI, a pipe): one plain line per round instead of a redrawn bar.
-            await foreach (var r in runner.RunAsync(cancellationToken))
-            {
-                console.WriteLine(RoundLine(r));
-            }
-            return;
-        }
-
-        await console.Progress()
-            .AutoClear(false)
-            .HideCompleted(false)
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
-            .StartAsync(async ctx =>
-            {
-                var task = ctx.AddTask("round 0", maxValue: options.Rounds);
-                await foreach (var r in runner.RunAsync(cancellationToken))
-                {
-                    task.Description = Markup.Escape(RoundLine(r));
-                    task.Value = r.Round;
-                }
-                task.Value = task.MaxValue;
-            });
+        await RoundProgress.ShowAsync(console, runner.RunAsync(cancellationToken), options.Rounds, "round 0", r => r.Round, RoundLine);
     }
 
     public static string Describe(SimulationOptions o)
@@ -116,5 +93,42 @@ public sealed class SimulationView(IAnsiConsole console, string title, Simulatio
         const int width = 12;
         var filled = (int)Math.Round(Math.Clamp(fraction, 0, 1) * width);
         return "[green]" + new string('█', filled) + "[/][grey]" + new string('·', width - filled) + "[/]";
+    }
+}
+
+/// <summary>
+/// Live progress over a stream of rounds: a redrawn bar on a terminal, one plain line per round when the output
+/// is redirected (CI, a pipe, a log file).
+/// </summary>
+public static class RoundProgress
+{
+    public static async Task ShowAsync<T>(IAnsiConsole console, IAsyncEnumerable<T> rounds, double total, string waiting, Func<T, int> roundOf, Func<T, string> line)
+    {
+        ArgumentNullException.ThrowIfNull(console);
+        ArgumentNullException.ThrowIfNull(rounds);
+        ArgumentNullException.ThrowIfNull(roundOf);
+        ArgumentNullException.ThrowIfNull(line);
+        if (!console.Profile.Capabilities.Interactive)
+        {
+            await foreach (var r in rounds)
+            {
+                console.WriteLine(line(r));
+            }
+            return;
+        }
+        await console.Progress()
+            .AutoClear(false)
+            .HideCompleted(false)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .StartAsync(async ctx =>
+            {
+                var bar = ctx.AddTask(waiting, maxValue: total);
+                await foreach (var r in rounds)
+                {
+                    bar.Description = Markup.Escape(line(r));
+                    bar.Value = roundOf(r);
+                }
+                bar.Value = bar.MaxValue;
+            });
     }
 }

@@ -185,6 +185,17 @@ public sealed class NetworkProcessTests : IDisposable
         return (p.ExitCode, stdout);
     }
 
+    /// <summary>Writes a genesis funding every named party with 1,000 tokens, and the task spec; returns both paths.</summary>
+    private async Task<(string Genesis, string Spec)> WriteChainAsync(ulong chainId, IEnumerable<string> parties, string specJson, CancellationToken ct)
+    {
+        var genesis = new Genesis(chainId, LedgerParams.Default, parties.Select(n => new GenesisAllocation(Key(n).Address, Tokens.Whole(1_000))).ToArray(), 0);
+        var genesisFile = Path.Combine(_dir, "genesis.json");
+        await File.WriteAllTextAsync(genesisFile, GenesisJson.Serialize(genesis), ct);
+        var spec = Path.Combine(_dir, "task.json");
+        await File.WriteAllTextAsync(spec, specJson, ct);
+        return (genesisFile, spec);
+    }
+
     private static int FreePort()
     {
         var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
@@ -224,13 +235,8 @@ public sealed class NetworkProcessTests : IDisposable
     {
         var ct = TestContext.Current.CancellationToken;
         string[] trainers = ["t1", "t2", "flaky"];
-        var genesis = new Genesis(97, LedgerParams.Default,
-            new[] { "coordinator", "v1" }.Concat(trainers).Select(n => new GenesisAllocation(Key(n).Address, Tokens.Whole(1_000))).ToArray(), 0);
-        var genesisFile = Path.Combine(_dir, "genesis.json");
-        await File.WriteAllTextAsync(genesisFile, GenesisJson.Serialize(genesis), ct);
-        var spec = Path.Combine(_dir, "task.json");
         // The CNN's update (6.6 MB) takes several 1 MiB chunks, so an upload can die in the middle.
-        await File.WriteAllTextAsync(spec, """
+        var (genesisFile, spec) = await WriteChainAsync(97, ["coordinator", "v1", .. trainers], """
             { "name": "flaky", "model": "cnn", "rounds": 2, "trainers_per_round": 3, "validators_per_round": 1,
               "training": { "epochs": 1, "batch_size": 20, "lr": 0.05 }, "reward_pool": "30", "min_stake": "5", "reject_below": 0.05 }
             """, ct);
@@ -289,12 +295,7 @@ public sealed class NetworkProcessTests : IDisposable
     {
         var ct = TestContext.Current.CancellationToken;
         string[] trainers = ["t1", "t2", "slow"];
-        var genesis = new Genesis(98, LedgerParams.Default,
-            new[] { "coordinator", "v1" }.Concat(trainers).Select(n => new GenesisAllocation(Key(n).Address, Tokens.Whole(1_000))).ToArray(), 0);
-        var genesisFile = Path.Combine(_dir, "genesis.json");
-        await File.WriteAllTextAsync(genesisFile, GenesisJson.Serialize(genesis), ct);
-        var spec = Path.Combine(_dir, "task.json");
-        await File.WriteAllTextAsync(spec, """
+        var (genesisFile, spec) = await WriteChainAsync(98, ["coordinator", "v1", .. trainers], """
             { "name": "restart", "model": "cnn", "rounds": 1, "trainers_per_round": 3, "validators_per_round": 1,
               "training": { "epochs": 2, "batch_size": 10, "lr": 0.05 }, "reward_pool": "30", "min_stake": "5", "reject_below": 0.05 }
             """, ct);
