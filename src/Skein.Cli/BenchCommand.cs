@@ -176,7 +176,7 @@ public static class BenchCommand
             }
             foreach (var o in overhead)
             {
-                table.AddRow(I(o.Nodes), I(o.SamplesPerNode), I((int)o.Round), F(o.RoundSeconds), F(o.LongestTrainingSeconds), F(o.Ratio));
+                table.AddRow(I(o.Nodes), I(o.SamplesPerNode), I((int)o.Round), F(o.RoundSeconds), F(o.LongestTrainingSeconds), F(o.Ratio), F(o.TrainingPhaseSeconds), F(o.CommitPhaseSeconds), F(o.RevealAndSettleSeconds));
             }
             var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(parse.InvocationConfiguration.Output) });
             console.Write(table);
@@ -190,7 +190,7 @@ public static class BenchCommand
         return command;
     }
 
-    private static readonly string[] RoundHeaders = ["nodes", "examples/node", "round", "round s", "longest training s", "ratio"];
+    private static readonly string[] RoundHeaders = ["nodes", "examples/node", "round", "round s", "longest training s", "ratio", "training phase s", "commit phase s", "reveal+settle s"];
 
     private static double Median(IEnumerable<double> values)
     {

@@ -16,7 +16,9 @@ using Skein.Node;
 namespace Skein.Cli.Network;
 
 /// <summary>One measured round: its wall time (opened to settled) beside the longest local training in it.</summary>
-public sealed record RoundOverhead(int Nodes, int SamplesPerNode, int Epochs, uint Round, double RoundSeconds, double LongestTrainingSeconds, double Ratio);
+/// <remarks>The phases split the wall time: training (open until every update is in), commits (validators download and score, then commit) and reveals with settlement (reveal, aggregate, finalize).</remarks>
+public sealed record RoundOverhead(int Nodes, int SamplesPerNode, int Epochs, uint Round, double RoundSeconds, double LongestTrainingSeconds, double Ratio,
+    double TrainingPhaseSeconds, double CommitPhaseSeconds, double RevealAndSettleSeconds);
 
 /// <summary>A 100 MB upload over gRPC on loopback beside a same-run file copy of the same bytes.</summary>
 /// <remarks>
@@ -96,6 +98,8 @@ public static class RoundBench
             // Poll the ledger (in memory) every 5 ms for when each round opens and settles.
             var opened = new Dictionary<uint, TimeSpan>();
             var settled = new Dictionary<uint, TimeSpan>();
+            var committing = new Dictionary<uint, TimeSpan>();
+            var revealing = new Dictionary<uint, TimeSpan>();
             var clock = Stopwatch.StartNew();
             host.StartEngine(taskId);
             var engine = host.Engines[^1];
@@ -111,7 +115,16 @@ public static class RoundBench
                     {
                         opened[r] = clock.Elapsed;
                     }
-                    if (opened.TryGetValue(r, out var since) && !settled.ContainsKey(r) && await ledger.GetRoundAsync(taskId, r, ct) is { Phase: RoundPhase.Settled })
+                    var phase = opened.ContainsKey(r) && !settled.ContainsKey(r) ? (await ledger.GetRoundAsync(taskId, r, ct))?.Phase : null;
+                    if (phase is RoundPhase.Committing or RoundPhase.Revealing or RoundPhase.Settled)
+                    {
+                        committing.TryAdd(r, clock.Elapsed);
+                    }
+                    if (phase is RoundPhase.Revealing or RoundPhase.Settled)
+                    {
+                        revealing.TryAdd(r, clock.Elapsed);
+                    }
+                    if (opened.TryGetValue(r, out var since) && phase is RoundPhase.Settled)
                     {
                         settled[r] = clock.Elapsed;
                         log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  round {r}: {(settled[r] - since).TotalSeconds:0.000} s"));
@@ -133,7 +146,8 @@ public static class RoundBench
             {
                 var wall = (settled[r] - opened[r]).TotalSeconds;
                 var longest = trained.Where(kv => kv.Key.Round == r).Select(kv => kv.Value.TotalSeconds).DefaultIfEmpty(double.NaN).Max();
-                results.Add(new RoundOverhead(nodes, samplesPerNode, epochs, r, Math.Round(wall, 3), Math.Round(longest, 3), Math.Round(wall / longest, 3)));
+                results.Add(new RoundOverhead(nodes, samplesPerNode, epochs, r, Math.Round(wall, 3), Math.Round(longest, 3), Math.Round(wall / longest, 3),
+                    Math.Round((committing[r] - opened[r]).TotalSeconds, 3), Math.Round((revealing[r] - committing[r]).TotalSeconds, 3), Math.Round((settled[r] - revealing[r]).TotalSeconds, 3)));
             }
             return results;
         }
