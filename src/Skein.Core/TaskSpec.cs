@@ -78,6 +78,9 @@ public sealed record TaskSpec
     /// <summary>Minimum stake (tokens) to join in either role.</summary>
     public string MinStake { get; init; } = "0";
 
+    /// <summary>Largest update, in bytes, the coordinator accepts for this task; unset: the size of one update of the model.</summary>
+    public long? MaxUpdateBytes { get; init; }
+
     /// <summary>A validator score (test accuracy of the global model plus the update, 0 to 1) below this is a vote to reject.</summary>
     public double RejectBelow { get; init; } = 0.5;
 
@@ -139,6 +142,10 @@ public sealed record TaskSpec
         if (Data.Alpha is { } a && !(a > 0 && double.IsFinite(a)))
         {
             e.Add(Invariant($"data.alpha: must be a finite number > 0, got {a}"));
+        }
+        if (MaxUpdateBytes is < 1 or > 16L << 30)
+        {
+            e.Add($"max_update_bytes: must be between 1 and 17179869184, got {MaxUpdateBytes}");
         }
         if (!ScoreRules.Contains(Validation.Score))
         {

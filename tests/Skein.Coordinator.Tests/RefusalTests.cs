@@ -115,7 +115,7 @@ public sealed class RefusalTests : IAsyncLifetime
         var (picked, _) = await Trainers();
         var node = _nodes[picked];
         await Refused(() => node.Client.BeginUploadAsync(new BeginUploadRequest { TaskId = 1, Round = 1, Sha256 = new string('b', 64), Size = 1 << 20 }, node.Auth, cancellationToken: Ct).ResponseAsync,
-            StatusCode.InvalidArgument, "exceeds the task's limit of 65536 bytes");
+            StatusCode.InvalidArgument, $"exceeds the limit of {Layout.ToSafeTensors(new float[Layout.TotalCount]).Length + 4096} bytes per update of task 1 (one logreg update)");
 
         // Truncated: declare the whole update, send half of it.
         var bytes = Update(0.02f);

@@ -52,6 +52,7 @@ public sealed class TaskSpecTests
     [InlineData("\"lr\": 0.05", "\"lr\": 0", "training.lr: must be a finite number > 0")]
     [InlineData("\"lr\": 0.05", "\"lr\": 0.05, \"lr_decay\": 1.5", "training.lr_decay: must be in (0, 1], got 1.5")]
     [InlineData("\"name\": \"mnist-cnn\"", "\"name\": \"\"", "name: must be 1 to 100 characters")]
+    [InlineData("\"rounds\": 25", "\"rounds\": 25, \"max_update_bytes\": 0", "max_update_bytes: must be between 1 and 17179869184, got 0")]
     [InlineData("\"rounds\": 25", "\"rounds\": 25, \"validation\": { \"score\": \"vibes\" }", "validation.score: must be one of accuracy, cohort; got 'vibes'")]
     [InlineData("\"rounds\": 25", "\"rounds\": 25, \"colour\": \"red\"", "colour")]
     [InlineData("\"rounds\": 25", "\"rounds\": \"many\"", "rounds")]

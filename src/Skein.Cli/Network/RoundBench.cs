@@ -175,7 +175,7 @@ public static class RoundBench
             await using var host = await CoordinatorHost.StartAsync(options, Key("coordinator"), genesis, NullLoggerFactory.Instance, ct);
             var taskId = await host.HostTaskAsync("""
                 { "name": "bench-upload", "model": "2nn", "rounds": 1, "trainers_per_round": 1, "validators_per_round": 1,
-                  "reward_pool": "10", "min_stake": "1", "reject_below": 0 }
+                  "reward_pool": "10", "min_stake": "1", "reject_below": 0, "max_update_bytes": 4000000000 }
                 """, seed: 1, ct);
             using var uploaderKey = Key("uploader");
             using var connection = new CoordinatorConnection(host.Uri, uploaderKey);

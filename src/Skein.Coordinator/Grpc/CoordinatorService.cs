@@ -83,9 +83,10 @@ public sealed class CoordinatorService(CoordinatorContext coordinator) : Protoco
         {
             throw Refuse(StatusCode.PermissionDenied, $"from: {node} was not picked to train in round {request.Round} of task {request.TaskId}");
         }
-        if (request.Size > coordinator.Options.MaxUpdateBytes)
+        var (limit, source) = UpdateLimit(request.TaskId);
+        if (request.Size > limit)
         {
-            throw Refuse(StatusCode.InvalidArgument, $"size: {request.Size} bytes exceeds the task's limit of {coordinator.Options.MaxUpdateBytes} bytes per update");
+            throw Refuse(StatusCode.InvalidArgument, $"size: {request.Size} bytes exceeds the limit of {limit} bytes per update of task {request.TaskId} ({source})");
         }
         try
         {
@@ -266,6 +267,28 @@ public sealed class CoordinatorService(CoordinatorContext coordinator) : Protoco
         }
         return reply;
     }
+
+    /// <summary>
+    /// The size limit of one update of a task: its spec's <c>max_update_bytes</c>, else the size of one update of
+    /// its model (plus room for header metadata), and never more than the coordinator's own limit.
+    /// </summary>
+    private (long Limit, string Source) UpdateLimit(ulong taskId)
+    {
+        var hosted = coordinator.Index.Task(taskId) ?? throw Refuse(StatusCode.NotFound, $"task_id: this coordinator does not host task {taskId}");
+        var (limit, source) = Limits.GetOrAdd(hosted.SpecJson, json =>
+        {
+            var spec = TaskSpec.Parse(json);
+            if (spec.MaxUpdateBytes is { } own)
+            {
+                return (own, "the task's max_update_bytes");
+            }
+            var layout = ModelNames.TryParse(spec.Model, out var kind) ? ModelLayouts.For(kind) : null;
+            return layout is null ? (long.MaxValue, "") : (layout.ToSafeTensors(new float[layout.TotalCount]).Length + 4096L, $"one {spec.Model} update");
+        });
+        return limit <= coordinator.Options.MaxUpdateBytes ? (limit, source) : (coordinator.Options.MaxUpdateBytes, "the coordinator's --max-update-bytes");
+    }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, (long, string)> Limits = new(StringComparer.Ordinal);
 
     private async Task ValidateStoredUpdate(ulong taskId, string sha256, CancellationToken cancellationToken)
     {
