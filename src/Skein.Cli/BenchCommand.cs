@@ -23,6 +23,7 @@ public static class BenchCommand
         bench.Add(BuildAggregate());
         bench.Add(BuildLedger());
         bench.Add(BuildRound());
+        bench.Add(BuildUploadClient());
         return bench;
     }
 
@@ -110,7 +111,7 @@ public static class BenchCommand
         var nodes = new Option<string>("--nodes") { Description = "Comma-separated trainer counts", DefaultValueFactory = _ => "10,100" };
         var samples = new Option<int>("--samples") { Description = "Training examples per trainer with 10 nodes (the 2NN, B=10; with n nodes each gets this x 10/n)", DefaultValueFactory = _ => 6000 };
         var epochs = new Option<int>("--epochs") { Description = "Local epochs per round", DefaultValueFactory = _ => 1 };
-        var rounds = new Option<int>("--rounds") { Description = "Rounds per run; the first (JIT, connections) is not reported", DefaultValueFactory = _ => 3 };
+        var rounds = new Option<int>("--rounds") { Description = "Rounds per run; the first two (JIT, connections) are not reported", DefaultValueFactory = _ => 5 };
         var uploadMb = new Option<int>("--upload-mb") { Description = "Size of the upload to time, in MB (0: skip)", DefaultValueFactory = _ => 100 };
         var json = new Option<bool>("--json") { Description = "Print exactly one JSON object on stdout" };
         foreach (var o in new Option[] { nodes, samples, epochs, rounds, uploadMb, json })
@@ -132,9 +133,9 @@ public static class BenchCommand
             {
                 errors.Add($"--epochs must be >= 1, got {parse.GetValue(epochs)}");
             }
-            if (parse.GetValue(rounds) < 2)
+            if (parse.GetValue(rounds) <= Network.RoundBench.WarmUpRounds)
             {
-                errors.Add($"--rounds must be >= 2 (the first is a warm-up), got {parse.GetValue(rounds)}");
+                errors.Add($"--rounds must be >= {Network.RoundBench.WarmUpRounds + 1} (the first {Network.RoundBench.WarmUpRounds} are a warm-up), got {parse.GetValue(rounds)}");
             }
             if (parse.GetValue(uploadMb) is < 0 or > 4000)
             {
@@ -156,7 +157,7 @@ public static class BenchCommand
             if (parse.GetValue(uploadMb) > 0)
             {
                 await log.WriteLineAsync($"uploading {parse.GetValue(uploadMb)} MB over gRPC ...");
-                upload = await Network.RoundBench.UploadAsync(parse.GetValue(uploadMb) * 1_000_000L, ct);
+                upload = await Network.RoundBench.UploadAsync(parse.GetValue(uploadMb) * 1_000_000L, log, ct);
             }
             var summary = counts.Select(n => new
             {
@@ -185,6 +186,28 @@ public static class BenchCommand
                 console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"upload of {upload.Bytes / 1e6:0} MB: gRPC {upload.GrpcMbPerSecond:#,0} MB/s ({upload.GrpcSeconds:0.000} s, flushed to disk); file copy flushed to disk {upload.DurableCopyMbPerSecond:#,0} MB/s (ratio {upload.Ratio:0.000}); file copy in the page cache {upload.CopyMbPerSecond:#,0} MB/s (ratio {upload.RatioToCopy:0.000})"));
             }
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    /// <summary>The uploading process of <c>bench round</c>; not for direct use.</summary>
+    private static Command BuildUploadClient()
+    {
+        var command = new Command("upload-client", "The uploading process of 'bench round' (internal)") { Hidden = true };
+        var coordinator = new Option<string>("--coordinator") { Required = true };
+        var keyFile = new Option<string>("--key-file") { Required = true };
+        var task = new Option<ulong>("--task") { Required = true };
+        var file = new Option<string>("--file") { Required = true };
+        foreach (var o in new Option[] { coordinator, keyFile, task, file })
+        {
+            command.Add(o);
+        }
+        command.SetAction(async (parse, ct) =>
+        {
+            using var key = Skein.Ledger.Crypto.KeyFile.Decrypt(await File.ReadAllTextAsync(parse.GetValue(keyFile)!, ct), Environment.GetEnvironmentVariable("SKEIN_KEY_PASSWORD") ?? "", "uploader");
+            var seconds = await Network.RoundBench.UploadClientAsync(new Uri(parse.GetValue(coordinator)!), key, parse.GetValue(task), parse.GetValue(file)!, ct);
+            await parse.InvocationConfiguration.Output.WriteLineAsync(seconds.ToString("R", CultureInfo.InvariantCulture));
             return ExitCodes.Ok;
         });
         return command;

@@ -198,17 +198,16 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
         options.Trained?.Invoke(e.TaskId, e.Round, result.Elapsed);
         return layout.ToSafeTensors(delta);
     }
+
     private async Task CommitAsync(CoordinatorConnection connection, RoundEvent e, ModelKind kind, TaskSpec spec, CancellationToken cancellationToken)
     {
         var layout = ModelLayouts.For(kind);
         var global = layout.FromSafeTensors(SafeTensors.Parse(await connection.DownloadAsync(e.ModelSha256, cancellationToken)));
         using var model = TorchModel.Create(kind);
         using var heldout = new ClientData(_heldout!, Enumerable.Range(0, _heldout!.Count).ToArray());
-        var deltas = new List<float[]>(e.UpdateSha256.Count);
-        foreach (var updateHash in e.UpdateSha256)
-        {
-            deltas.Add(layout.FromSafeTensors(SafeTensors.Parse(await connection.DownloadAsync(updateHash, cancellationToken))));
-        }
+        // All of the round's updates at once: the downloads are independent, and the commit phase waits on the slowest validator.
+        var blobs = await Task.WhenAll(e.UpdateSha256.Select(h => connection.DownloadAsync(h, cancellationToken)));
+        var deltas = blobs.Select(b => layout.FromSafeTensors(SafeTensors.Parse(b))).ToList();
         var scores = await OffThePool(() => UpdateScorer.Score(spec.Validation.Score, model, heldout, global, deltas, cancellationToken), cancellationToken);
         var salt = LoginProof.NewChallenge();
         // The salt and scores are written before the commitment is sent: a restarted node can still reveal.
