@@ -162,7 +162,7 @@ public static class BenchCommand
             var summary = counts.Select(n => new
             {
                 nodes = n,
-                median_ratio = Median(overhead.Where(o => o.Nodes == n).Select(o => o.Ratio)),
+                median_ratio = Skein.Learning.Validation.CohortScore.Median(overhead.Where(o => o.Nodes == n).Select(o => o.Ratio).ToArray()),
                 max_ratio = overhead.Where(o => o.Nodes == n).Max(o => o.Ratio),
             }).ToArray();
             if (parse.GetValue(json))
@@ -214,12 +214,6 @@ public static class BenchCommand
     }
 
     private static readonly string[] RoundHeaders = ["nodes", "examples/node", "round", "round s", "longest training s", "ratio", "training phase s", "commit phase s", "reveal+settle s"];
-
-    private static double Median(IEnumerable<double> values)
-    {
-        var v = values.Order().ToArray();
-        return v.Length == 0 ? double.NaN : v.Length % 2 == 1 ? v[v.Length / 2] : (v[(v.Length / 2) - 1] + v[v.Length / 2]) / 2;
-    }
 
     private static string I(int v) => v.ToString(CultureInfo.InvariantCulture);
 
