@@ -83,7 +83,7 @@ public static class BenchCommand
             }
             if (parse.GetValue(json))
             {
-                await stdout.WriteLineAsync(JsonSerializer.Serialize(new { results, skipped }, RunSummary.JsonOptions));
+                await stdout.WriteLineAsync(JsonOutput.Serialize(new { results, skipped }));
                 return ExitCodes.Ok;
             }
             var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(stdout) });
@@ -167,7 +167,7 @@ public static class BenchCommand
             }).ToArray();
             if (parse.GetValue(json))
             {
-                await parse.InvocationConfiguration.Output.WriteLineAsync(JsonSerializer.Serialize(new { rounds = overhead, summary, upload }, RunSummary.JsonOptions));
+                await parse.InvocationConfiguration.Output.WriteLineAsync(JsonOutput.Serialize(new { rounds = overhead, summary, upload }));
                 return ExitCodes.Ok;
             }
             var table = new Table().Border(TableBorder.Rounded).Title("[bold]Round overhead[/] (wall time over the longest local training)");
@@ -268,7 +268,7 @@ public static class BenchCommand
                 };
                 if (parse.GetValue(json))
                 {
-                    await parse.InvocationConfiguration.Output.WriteLineAsync(JsonSerializer.Serialize(result, RunSummary.JsonOptions));
+                    await parse.InvocationConfiguration.Output.WriteLineAsync(JsonOutput.Serialize(result));
                 }
                 else
                 {
@@ -361,7 +361,7 @@ public static class BenchCommand
 
             if (parse.GetValue(json))
             {
-                await stdout.WriteLineAsync(JsonSerializer.Serialize(new { results }, RunSummary.JsonOptions));
+                await stdout.WriteLineAsync(JsonOutput.Serialize(new { results }));
                 return ExitCodes.Ok;
             }
             var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(stdout) });

@@ -31,7 +31,7 @@ public static class DataCommand
                 var output = parse.InvocationConfiguration.Output;
                 if (parse.GetValue(json))
                 {
-                    await output.WriteLineAsync(JsonSerializer.Serialize(new { verified = true, files = result }, RunSummary.JsonOptions));
+                    await output.WriteLineAsync(JsonOutput.Serialize(new { verified = true, files = result }));
                 }
                 else
                 {

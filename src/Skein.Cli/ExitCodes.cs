@@ -17,5 +17,11 @@ public static class ExitCodes
     /// <summary>A verification (ledger replay, round recomputation) found a mismatch.</summary>
     public const int VerificationFailed = 4;
 
+    /// <summary>A run of several failed (the others' results are still in the output, which names the failed one).</summary>
+    public const int RunFailed = 5;
+
+    /// <summary>A bug: an exception no rule anticipated (its message is printed; SKEIN_DEBUG=1 adds the stack trace).</summary>
+    public const int InternalError = 70;
+
     public const int Cancelled = 130;
 }

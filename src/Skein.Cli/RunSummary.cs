@@ -1,5 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
 using Skein.Learning.Models;
 using Skein.Simulation;
 
@@ -34,14 +32,11 @@ public sealed record RunSummary(
     int? TargetRound,
     double WallSeconds,
     double TrainSamplesPerSecond,
-    string ModelSha256)
+    string ModelSha256,
+    int? DivergedRound = null)
 {
-    public static JsonSerializerOptions JsonOptions { get; } = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        WriteIndented = true,
-        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-    };
+    /// <summary>True when the global model's test loss stopped being a finite number (see <see cref="DivergedRound"/>).</summary>
+    public bool Diverged => DivergedRound is not null;
 
     public static RunSummary From(SimulationReport report)
     {
@@ -69,8 +64,9 @@ public sealed record RunSummary(
             report.TargetRound,
             Math.Round(report.WallSeconds, 3),
             Math.Round(report.TrainSamplesPerSecond, 1),
-            report.FinalModelSha256);
+            report.FinalModelSha256,
+            report.DivergedRound);
     }
 
-    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+    public string ToJson() => JsonOutput.Serialize(this);
 }

@@ -59,6 +59,10 @@ public sealed class SimulationView(IAnsiConsole console, string title, Simulatio
         var grid = new Grid().AddColumn().AddColumn();
         grid.AddRow("[bold]final accuracy[/]", report.FinalAccuracy.ToString("0.0000", CultureInfo.InvariantCulture));
         grid.AddRow("final loss", report.FinalLoss.ToString("0.0000", CultureInfo.InvariantCulture));
+        if (report.DivergedRound is { } diverged)
+        {
+            grid.AddRow("[yellow]diverged[/]", $"the global loss stopped being finite at round {diverged.ToString(CultureInfo.InvariantCulture)} (null in --json)");
+        }
         if (report.Options.TargetAccuracy is { } target)
         {
             grid.AddRow($"first round at {target.ToString("0.####", CultureInfo.InvariantCulture)}", report.TargetRound?.ToString(CultureInfo.InvariantCulture) ?? "not reached");

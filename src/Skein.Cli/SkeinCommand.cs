@@ -25,9 +25,35 @@ public static class SkeinCommand
         return root;
     }
 
-    public static Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
+    public static Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default) =>
+        InvokeAsync(Build(), args, output, error, cancellationToken);
+
+    /// <summary>
+    /// Runs a command tree with Skein's last line of defence: an exception that no rule turned into a clear error
+    /// is a bug, reported in one line with exit code <see cref="ExitCodes.InternalError"/>, never as a stack trace
+    /// (System.CommandLine's default handler prints one); <c>SKEIN_DEBUG=1</c> adds the trace for a bug report.
+    /// </summary>
+    public static async Task<int> InvokeAsync(RootCommand root, string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
     {
-        var config = new InvocationConfiguration { Output = output, Error = error };
-        return Build().Parse(args).InvokeAsync(config, cancellationToken);
+        ArgumentNullException.ThrowIfNull(root);
+        ArgumentNullException.ThrowIfNull(error);
+        var config = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
+        try
+        {
+            return await root.Parse(args).InvokeAsync(config, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await error.WriteLineAsync("skein: cancelled");
+            return ExitCodes.Cancelled;
+        }
+        catch (Exception ex)
+        {
+            await error.WriteLineAsync($"skein: internal error: {ex.GetType().Name}: {ex.Message}");
+            await error.WriteLineAsync(Environment.GetEnvironmentVariable("SKEIN_DEBUG") is "1" or "true"
+                ? ex.ToString()
+                : "skein: this is a bug; please report it with the command line (SKEIN_DEBUG=1 prints the stack trace)");
+            return ExitCodes.InternalError;
+        }
     }
 }

@@ -25,4 +25,8 @@ public sealed record SimulationReport(
     double WallSeconds,
     double TrainSamplesPerSecond,
     int? TargetRound,
-    string FinalModelSha256);
+    string FinalModelSha256)
+{
+    /// <summary>The first round whose global test loss or accuracy was not a finite number: where the run diverged.</summary>
+    public int? DivergedRound => Rounds.FirstOrDefault(r => !double.IsFinite(r.Loss) || !double.IsFinite(r.Accuracy))?.Round;
+}

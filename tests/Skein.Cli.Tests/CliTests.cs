@@ -211,4 +211,64 @@ public sealed class CliTests : IDisposable
         Assert.Equal(ExitCodes.InvalidOptions, code);
         Assert.Contains("--n", err, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Bench_fl_matrix_with_a_diverging_run_prints_one_json_object_with_every_run()
+    {
+        // A server learning rate of 1e20 blows the global model up in its first round: its loss is NaN.
+        var config = Path.Combine(_dir, "diverge.json");
+        await File.WriteAllTextAsync(config, """
+            { "name": "diverge", "model": "2nn", "clients": 10, "fraction": 0.2, "batch_size": 50, "lr": 0.05, "max_rounds": 2,
+              "matrix": { "strategies": [ { "name": "fedavg" }, { "name": "fedavgm", "params": { "server_lr": 1e20 } }, { "name": "median" } ] } }
+            """, TestContext.Current.CancellationToken);
+        var summary = Path.Combine(_dir, "diverge-summary.json");
+        var (code, stdout, err) = await Run("bench", "fl", "--config", config, "--json", "--summary", summary, "--data-dir", _dir);
+        Assert.True(code == ExitCodes.Ok, err);
+        Assert.DoesNotContain("   at ", err, StringComparison.Ordinal);
+
+        using var doc = JsonDocument.Parse(stdout);
+        var runs = doc.RootElement.GetProperty("runs");
+        Assert.Equal(3, runs.GetArrayLength());
+        Assert.Equal(["ok", "diverged", "ok"], runs.EnumerateArray().Select(r => r.GetProperty("status").GetString()));
+        var diverged = runs[1];
+        Assert.Equal(1, diverged.GetProperty("diverged_round").GetInt32());
+        Assert.Equal(JsonValueKind.Null, diverged.GetProperty("rounds")[0].GetProperty("loss").ValueKind);
+        Assert.Equal(1, doc.RootElement.GetProperty("diverged_runs").GetInt32());
+        Assert.Equal(0, doc.RootElement.GetProperty("failed_runs").GetInt32());
+        foreach (var i in new[] { 0, 2 })
+        {
+            Assert.InRange(runs[i].GetProperty("final_accuracy").GetDouble(), 0.5, 1.0);
+            Assert.Equal(JsonValueKind.Null, runs[i].GetProperty("diverged_round").ValueKind);
+        }
+        using var written = JsonDocument.Parse(await File.ReadAllTextAsync(summary, TestContext.Current.CancellationToken));
+        Assert.Equal(3, written.RootElement.GetProperty("runs").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Simulate_json_of_a_diverging_run_is_valid_and_says_where_it_diverged()
+    {
+        var (code, stdout, err) = await Run("simulate", "--model", "2nn", "--clients", "10", "--fraction", "0.2", "--rounds", "2",
+            "--batch-size", "50", "--strategy", "fedavgm", "--strategy-param", "server_lr=1e20", "--json", "--data-dir", _dir);
+        Assert.True(code == ExitCodes.Ok, err);
+        using var doc = JsonDocument.Parse(stdout);
+        var root = doc.RootElement;
+        Assert.True(root.GetProperty("diverged").GetBoolean());
+        Assert.Equal(1, root.GetProperty("diverged_round").GetInt32());
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("final_loss").ValueKind);
+        Assert.Equal(2, root.GetProperty("rounds").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task An_unanticipated_exception_is_one_line_and_exit_code_70_not_a_stack_trace()
+    {
+        var root = new System.CommandLine.RootCommand();
+        root.SetAction((Func<System.CommandLine.ParseResult, int>)(_ => throw new InvalidOperationException("the disk vanished")));
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var code = await SkeinCommand.InvokeAsync(root, [], output, error, TestContext.Current.CancellationToken);
+        Assert.Equal(ExitCodes.InternalError, code);
+        Assert.Contains("skein: internal error: InvalidOperationException: the disk vanished", error.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", error.ToString(), StringComparison.Ordinal);
+        Assert.Equal("", output.ToString());
+    }
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using Skein.Core.Json;
 using Skein.Learning.Data;
 using Skein.Ledger;
 using Skein.Ledger.Crypto;
@@ -141,6 +142,6 @@ public static class CliJson
     private static JsonSerializerOptions Create()
     {
         var o = new JsonSerializerOptions(SignedTransaction.JsonOptions) { WriteIndented = true, UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Skip };
-        return o;
+        return o.WithNonFiniteAsNull();
     }
 }

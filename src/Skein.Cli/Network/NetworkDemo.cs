@@ -364,5 +364,5 @@ public sealed class NetworkDemo(NetworkDemoOptions options, MnistFiles mnist, Te
     }
 
     /// <summary>The JSON summary of a networked demo run (--json, --summary); field names are a public contract.</summary>
-    public static string SummaryJson(object summary) => JsonSerializer.Serialize(summary, RunSummary.JsonOptions);
+    public static string SummaryJson(object summary) => JsonOutput.Serialize(summary);
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Skein.Core.Json;
 
 namespace Skein.Coordinator.Api;
 
@@ -29,12 +30,12 @@ public sealed record ApiRound(
 /// </summary>
 public sealed record ApiLeaderboardEntry(string Address, string Role, int Accepted, int Rejected, int Revealed, int Missed, string Rewards, string Slashed);
 
-/// <summary>The JSON conventions of the HTTP API: snake_case names, nulls left out.</summary>
+/// <summary>The JSON conventions of the HTTP API: snake_case names, nulls left out, NaN and infinities as null.</summary>
 public static class ApiJson
 {
-    public static JsonSerializerOptions Options { get; } = new(JsonSerializerDefaults.Web)
+    public static JsonSerializerOptions Options { get; } = new JsonSerializerOptions(JsonSerializerDefaults.Web)
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
+    }.WithNonFiniteAsNull();
 }
