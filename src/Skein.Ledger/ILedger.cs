@@ -1,3 +1,4 @@
+using Skein.Ledger.Market;
 using Skein.Ledger.State;
 using Skein.Ledger.Transactions;
 
@@ -57,4 +58,21 @@ public interface ILedger : IAsyncDisposable
     Task<BlockInfo?> GetBlockAsync(ulong height, CancellationToken cancellationToken = default);
 
     Task<(SignedTransaction Transaction, TxReceipt Receipt)?> GetTransactionAsync(Hash32 id, CancellationToken cancellationToken = default);
+
+    /// <summary>The market's clock (market height: the blocks leases pay by) and rules.</summary>
+    Task<MarketStatus> GetMarketStatusAsync(CancellationToken cancellationToken = default);
+
+    Task<ProviderInfo?> GetProviderAsync(Address provider, CancellationToken cancellationToken = default);
+
+    Task<IReadOnlyList<ProviderInfo>> ListProvidersAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>A deployment with its groups, orders, bids and leases, its escrow settled to the head block.</summary>
+    Task<DeploymentInfo?> GetDeploymentAsync(DeploymentId id, CancellationToken cancellationToken = default);
+
+    Task<IReadOnlyList<DeploymentInfo>> ListDeploymentsAsync(DeploymentQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>Orders taking bids, for providers' bid engines.</summary>
+    Task<IReadOnlyList<OrderInfo>> ListOpenOrdersAsync(CancellationToken cancellationToken = default);
+
+    Task<IReadOnlyList<LeaseInfo>> ListLeasesAsync(LeaseQuery query, CancellationToken cancellationToken = default);
 }

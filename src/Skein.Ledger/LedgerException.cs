@@ -23,6 +23,23 @@ public enum LedgerError
     RevealMismatch,
     NotCommitted,
     CorruptStore,
+    WrongDenom,
+    UnknownProvider,
+    UnknownDeployment,
+    DeploymentExists,
+    DeploymentClosed,
+    UnknownOrder,
+    OrderNotOpen,
+    UnknownBid,
+    BidExists,
+    BidNotOpen,
+    BidAboveCeiling,
+    RequirementsNotMet,
+    UnknownLease,
+    LeaseNotActive,
+    NotOwner,
+    NotProvider,
+    DepositTooSmall,
 }
 
 /// <summary>A refusal by the ledger: a code and a message that names the field and the rule broken.</summary>

@@ -1,17 +1,22 @@
 using Skein.Ledger.Incentives;
+using Skein.Ledger.Market;
 
 namespace Skein.Ledger.State;
 
-/// <summary>The chain's fixed rules, set at genesis: incentive parameters and the unbonding period.</summary>
-public sealed record LedgerParams(IncentiveParams Incentives, ulong UnbondingBlocks)
+/// <summary>The chain's fixed rules, set at genesis: incentive parameters, the unbonding period and the market's rules (defaults when absent).</summary>
+public sealed record LedgerParams(IncentiveParams Incentives, ulong UnbondingBlocks, MarketParams? Market = null)
 {
+    /// <summary>The market's rules in force: <see cref="Market"/>, or <see cref="MarketParams.Default"/> when the genesis has none.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public MarketParams MarketRules => Market ?? MarketParams.Default;
+
     /// <summary>The largest score a validator may give (parts per million).</summary>
     public const ulong MaxScore = 1_000_000;
 
     public static LedgerParams Default { get; } = new(IncentiveParams.Default, 100);
 
     public string? Validate() =>
-        UnbondingBlocks is 0 or > 10_000_000 ? $"params.unbonding_blocks: must be in [1, 10000000], got {UnbondingBlocks}" : Incentives.Validate();
+        UnbondingBlocks is 0 or > 10_000_000 ? $"params.unbonding_blocks: must be in [1, 10000000], got {UnbondingBlocks}" : Incentives.Validate() ?? Market?.Validate();
 }
 
 /// <summary>One genesis allocation: an account and its starting balance.</summary>

@@ -1,3 +1,4 @@
+using Skein.Ledger.Market;
 using Skein.Ledger.Transactions;
 
 namespace Skein.Ledger.State;
@@ -128,6 +129,17 @@ public sealed class LedgerState
 
     public Hash32 LastBlockHash { get; set; } = Hash32.Zero;
 
+    /// <summary>The genesis time (Unix ms), from which the market counts its blocks.</summary>
+    public long GenesisTimestamp { get; init; }
+
+    /// <summary>The time of the block being applied (Unix ms, from its header).</summary>
+    public long BlockTimestamp { get; set; }
+
+    /// <summary>The block being applied in market blocks: whole block intervals since genesis (what leases pay by).</summary>
+    public ulong MarketHeight { get; set; }
+
+    public MarketState Market { get; } = new();
+
     public SortedDictionary<Address, Account> Accounts { get; } = [];
 
     public SortedDictionary<(Address Operator, Role Role), RoleStake> Stakes { get; } = [];
@@ -158,7 +170,7 @@ public sealed class LedgerState
         {
             throw new LedgerException(LedgerError.InvalidGenesis, error);
         }
-        var state = new LedgerState { ChainId = genesis.ChainId, Params = genesis.Params, GenesisSupply = genesis.Supply };
+        var state = new LedgerState { ChainId = genesis.ChainId, Params = genesis.Params, GenesisSupply = genesis.Supply, GenesisTimestamp = genesis.Timestamp, BlockTimestamp = genesis.Timestamp };
         foreach (var a in genesis.Allocations)
         {
             state.Account(a.Address).Balance = a.Balance;
@@ -189,7 +201,7 @@ public sealed class LedgerState
 
     public uint CommissionOf(Address operatorAddress) => Commissions.TryGetValue(operatorAddress, out var c) ? c : 0;
 
-    /// <summary>Every token, wherever it is: balances, stakes, delegations, escrows and unbonding.</summary>
+    /// <summary>Every token, wherever it is: balances, stakes, delegations, task escrows, unbonding, and the market's escrows, lease earnings and bid deposits.</summary>
     public UInt128 TotalHeld()
     {
         UInt128 total = 0;
@@ -213,7 +225,7 @@ public sealed class LedgerState
         {
             total += u.Amount;
         }
-        return total;
+        return total + Market.TotalHeld();
     }
 
     /// <summary>The supply invariant: everything held equals genesis + emitted - burned.</summary>

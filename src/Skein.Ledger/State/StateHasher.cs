@@ -9,7 +9,7 @@ namespace Skein.Ledger.State;
 /// The state root: SHA-256 over a canonical encoding of the whole state (every collection in sorted order,
 /// fixed-width big-endian integers, length-prefixed lists). Two nodes with the same state compute the same root.
 /// </summary>
-public static class StateHasher
+public static partial class StateHasher
 {
     public static Hash32 Root(LedgerState state)
     {
@@ -67,6 +67,11 @@ public static class StateHasher
         foreach (var task in state.Tasks.Values)
         {
             WriteTask(w, task);
+        }
+        // Chains without a market keep the roots they had before the market existed.
+        if (!state.Market.IsEmpty)
+        {
+            WriteMarket(w, state.Market);
         }
         return new Hash32(h.GetHashAndReset());
     }
@@ -175,6 +180,8 @@ public static class StateHasher
         }
 
         public void Hash(Hash32 h) => hash.AppendData(h.Bytes);
+
+        public void Bool(bool b) => U64(b ? 1UL : 0UL);
 
         public void Text(string s)
         {

@@ -2,12 +2,13 @@ using System.Buffers.Binary;
 using Skein.Core;
 using Skein.Ledger.Crypto;
 using Skein.Ledger.Incentives;
+using Skein.Ledger.Market;
 using Skein.Ledger.Transactions;
 
 namespace Skein.Ledger.State;
 
-/// <summary>The block a transaction is applied in: its height and the hash of the block before it.</summary>
-public readonly record struct BlockContext(ulong Height, Hash32 PreviousBlockHash);
+/// <summary>The block a transaction is applied in: its height, the hash of the block before it, and its time (Unix ms).</summary>
+public readonly record struct BlockContext(ulong Height, Hash32 PreviousBlockHash, long Timestamp = 0);
 
 /// <summary>
 /// The ledger's rules: applies one signed transaction to the state, or refuses it with a <see cref="LedgerException"/>
@@ -16,10 +17,24 @@ public readonly record struct BlockContext(ulong Height, Hash32 PreviousBlockHas
 /// </summary>
 public static class StateMachine
 {
-    /// <summary>Releases unbonded stake that has matured by the block's height; the first step of every block.</summary>
+    /// <summary>
+    /// The first step of every block: the block's time sets the market height; unbonded stake that has matured is
+    /// released; the market closes leases whose escrow ran dry and bids that timed out.
+    /// </summary>
     public static void BeginBlock(LedgerState state, BlockContext block)
     {
         ArgumentNullException.ThrowIfNull(state);
+        state.BlockTimestamp = Math.Max(state.BlockTimestamp, block.Timestamp);
+        state.MarketHeight = state.Params.MarketRules.MarketHeight(state.BlockTimestamp, state.GenesisTimestamp);
+        Release(state, block);
+        if (!state.Market.IsEmpty)
+        {
+            MarketRules.BeginBlock(state);
+        }
+    }
+
+    private static void Release(LedgerState state, BlockContext block)
+    {
         if (state.Unbondings.Count == 0)
         {
             return;
@@ -155,6 +170,10 @@ public static class StateMachine
                 break;
             case FinalizeRound f:
                 RoundRules.Finalize(state, f);
+                break;
+            case RegisterProvider or SignProviderAttributes or CreateDeployment or DepositDeployment or CloseDeployment
+                or OrderTransaction:
+                MarketRules.Apply(state, tx);
                 break;
             default:
                 throw new LedgerException(LedgerError.InvalidParameter, $"type: {tx.GetType().Name} is not a ledger transaction");

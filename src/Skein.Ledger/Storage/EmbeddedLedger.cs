@@ -1,3 +1,4 @@
+using Skein.Ledger.Market;
 using Skein.Ledger.State;
 using Skein.Ledger.Transactions;
 
@@ -26,6 +27,7 @@ public sealed class EmbeddedLedger : ILedger
     private LedgerState _state;
     private ulong _headHeight;
     private Hash32 _headHash;
+    private long _headTimestamp;
 
     private EmbeddedLedger(BlockStore store, Genesis genesis, LedgerState state, ulong headHeight, Hash32 headHash, TimeProvider time)
     {
@@ -34,8 +36,15 @@ public sealed class EmbeddedLedger : ILedger
         _state = state;
         _headHeight = headHeight;
         _headHash = headHash;
+        _headTimestamp = state.BlockTimestamp;
         _time = time;
     }
+
+    /// <summary>The time of the head block (Unix ms); the block producer makes an empty block when it is a block interval old.</summary>
+    public long HeadTimestamp => Volatile.Read(ref _headTimestamp);
+
+    /// <summary>Where the time comes from (a fake clock in tests).</summary>
+    public TimeProvider Time => _time;
 
     public ulong ChainId => _genesis.ChainId;
 
@@ -125,7 +134,7 @@ public sealed class EmbeddedLedger : ILedger
         try
         {
             var height = _headHeight + 1;
-            var context = new BlockContext(height, _headHash);
+            var context = new BlockContext(height, _headHash, NextTimestamp());
             _state.Height = height;
             _state.LastBlockHash = _headHash;
             StateMachine.BeginBlock(_state, context);
@@ -153,7 +162,7 @@ public sealed class EmbeddedLedger : ILedger
                 await ReloadAsync(cancellationToken);
                 return results;
             }
-            await SealAsync(height, included, ids, cancellationToken);
+            await SealAsync(context, included, ids, cancellationToken);
             return results;
         }
         finally
@@ -169,10 +178,11 @@ public sealed class EmbeddedLedger : ILedger
         try
         {
             var height = _headHeight + 1;
+            var context = new BlockContext(height, _headHash, NextTimestamp());
             _state.Height = height;
             _state.LastBlockHash = _headHash;
-            StateMachine.BeginBlock(_state, new BlockContext(height, _headHash));
-            await SealAsync(height, [], [], cancellationToken);
+            StateMachine.BeginBlock(_state, context);
+            await SealAsync(context, [], [], cancellationToken);
             return height;
         }
         finally
@@ -224,6 +234,24 @@ public sealed class EmbeddedLedger : ILedger
         return found is { } f ? (f.Tx, new TxReceipt(id, f.Height, f.Index)) : null;
     }
 
+    public Task<MarketStatus> GetMarketStatusAsync(CancellationToken cancellationToken = default) => Read(MarketQueries.Status, cancellationToken);
+
+    public Task<ProviderInfo?> GetProviderAsync(Address provider, CancellationToken cancellationToken = default) =>
+        Read(s => MarketQueries.Provider(s, provider), cancellationToken);
+
+    public Task<IReadOnlyList<ProviderInfo>> ListProvidersAsync(CancellationToken cancellationToken = default) => Read(MarketQueries.Providers, cancellationToken);
+
+    public Task<DeploymentInfo?> GetDeploymentAsync(DeploymentId id, CancellationToken cancellationToken = default) =>
+        Read(s => MarketQueries.Deployment(s, id), cancellationToken);
+
+    public Task<IReadOnlyList<DeploymentInfo>> ListDeploymentsAsync(DeploymentQuery query, CancellationToken cancellationToken = default) =>
+        Read(s => MarketQueries.Deployments(s, query), cancellationToken);
+
+    public Task<IReadOnlyList<OrderInfo>> ListOpenOrdersAsync(CancellationToken cancellationToken = default) => Read(MarketQueries.OpenOrders, cancellationToken);
+
+    public Task<IReadOnlyList<LeaseInfo>> ListLeasesAsync(LeaseQuery query, CancellationToken cancellationToken = default) =>
+        Read(s => MarketQueries.Leases(s, query), cancellationToken);
+
     public ValueTask DisposeAsync()
     {
         _store.Dispose();
@@ -231,9 +259,13 @@ public sealed class EmbeddedLedger : ILedger
         return ValueTask.CompletedTask;
     }
 
-    private async Task SealAsync(ulong height, List<SignedTransaction> included, List<Hash32> ids, CancellationToken cancellationToken)
+    /// <summary>A block's time: now, but never before the block it follows (clocks step back; the chain's time must not).</summary>
+    private long NextTimestamp() => Math.Max(_time.GetUtcNow().ToUnixTimeMilliseconds(), _headTimestamp);
+
+    private async Task SealAsync(BlockContext context, List<SignedTransaction> included, List<Hash32> ids, CancellationToken cancellationToken)
     {
-        var header = new BlockHeader(height, _headHash, _time.GetUtcNow().ToUnixTimeMilliseconds(), BlockHeader.ComputeTxRoot(ids), StateHasher.Root(_state), included.Count);
+        var height = context.Height;
+        var header = new BlockHeader(height, _headHash, context.Timestamp, BlockHeader.ComputeTxRoot(ids), StateHasher.Root(_state), included.Count);
         try
         {
             await _store.AppendAsync(new Block(header, included), ids, CancellationToken.None);
@@ -246,6 +278,7 @@ public sealed class EmbeddedLedger : ILedger
         }
         _headHeight = height;
         _headHash = header.Hash;
+        Volatile.Write(ref _headTimestamp, context.Timestamp);
     }
 
     private async Task ReloadAsync(CancellationToken cancellationToken)
@@ -254,6 +287,7 @@ public sealed class EmbeddedLedger : ILedger
         _state = state;
         _headHeight = head;
         _headHash = hash;
+        Volatile.Write(ref _headTimestamp, state.BlockTimestamp);
     }
 
     private async Task<T> Read<T>(Func<LedgerState, T> read, CancellationToken cancellationToken)
@@ -294,9 +328,13 @@ public sealed class EmbeddedLedger : ILedger
                 return (state, head, previous, Bad($"the header counts {header.TxCount} transactions, the store holds {txs.Count}"));
             }
             var ids = txs.Select(t => t.Tx.Digest(genesis.ChainId)).ToArray();
+            if (header.Height > 0 && header.Timestamp < state.BlockTimestamp)
+            {
+                return (state, head, previous, Bad($"timestamp {header.Timestamp} is before the previous block's {state.BlockTimestamp}"));
+            }
             if (header.Height > 0)
             {
-                var context = new BlockContext(header.Height, previous);
+                var context = new BlockContext(header.Height, previous, header.Timestamp);
                 state.Height = header.Height;
                 state.LastBlockHash = previous;
                 StateMachine.BeginBlock(state, context);

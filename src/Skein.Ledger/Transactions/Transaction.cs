@@ -31,6 +31,16 @@ public enum Role : byte
 [JsonDerivedType(typeof(CloseCommits), "close_commits")]
 [JsonDerivedType(typeof(RevealScores), "reveal_scores")]
 [JsonDerivedType(typeof(FinalizeRound), "finalize_round")]
+[JsonDerivedType(typeof(RegisterProvider), "register_provider")]
+[JsonDerivedType(typeof(SignProviderAttributes), "sign_provider_attributes")]
+[JsonDerivedType(typeof(CreateDeployment), "create_deployment")]
+[JsonDerivedType(typeof(DepositDeployment), "deposit_deployment")]
+[JsonDerivedType(typeof(CloseDeployment), "close_deployment")]
+[JsonDerivedType(typeof(CreateBid), "create_bid")]
+[JsonDerivedType(typeof(CloseBid), "close_bid")]
+[JsonDerivedType(typeof(CreateLease), "create_lease")]
+[JsonDerivedType(typeof(WithdrawLease), "withdraw_lease")]
+[JsonDerivedType(typeof(CloseLease), "close_lease")]
 public abstract record Transaction
 {
     public required Address From { get; init; }

@@ -1,3 +1,4 @@
+using Skein.Ledger.Market;
 using Skein.Ledger.State;
 using Skein.Ledger.Tests.Rules;
 using Skein.Ledger.Transactions;
@@ -12,6 +13,9 @@ public abstract class LedgerConformanceTests
 {
     /// <summary>A fresh ledger with <paramref name="genesis"/>.</summary>
     protected abstract Task<ILedger> CreateAsync(Genesis genesis);
+
+    /// <summary>Lets <paramref name="by"/> of ledger time pass and seals a block (an EVM backend: increase time, mine).</summary>
+    protected abstract Task AdvanceAsync(ILedger ledger, TimeSpan by);
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -136,15 +140,69 @@ public abstract class LedgerConformanceTests
         }
         Assert.Equal(status.GenesisSupply + status.Emitted - status.Burned, held);
     }
+    [Fact]
+    public async Task A_market_lease_is_paid_per_block_of_ledger_time_and_closing_refunds_the_rest()
+    {
+        var c = new TestChain("tenant", "provider");
+        await using var ledger = await CreateAsync(c.Genesis);
+        var rules = (await ledger.GetMarketStatusAsync(Ct)).Params;
+        var uact = rules.BaseUnitsPerDenomUnit;
+        await Send(ledger, c, "provider", (f, n) => new RegisterProvider
+        {
+            From = f, Nonce = n, HostUri = "http://127.0.0.1:9/", Attributes = """{"region":"eu"}""", Capacity = Market.MarketChain.CapacityJson,
+        });
+        var group = Market.MarketChain.Group(price: "1000", attributes: new Dictionary<string, string> { ["region"] = "eu" });
+        await Send(ledger, c, "tenant", (f, n) => new CreateDeployment
+        {
+            From = f, Nonce = n, Dseq = 11, ManifestHash = Market.MarketChain.Sample(11), Groups = GroupSpec.ToCanonicalJson([group]), Deposit = Tokens.Whole(1),
+        });
+        var open = Assert.Single(await ledger.ListOpenOrdersAsync(Ct));
+        Assert.Equal(new OrderId(c["tenant"], 11, 1, 1), open.Id);
+        await Send(ledger, c, "provider", (f, n) => new CreateBid { From = f, Nonce = n, Owner = c["tenant"], Dseq = 11, Gseq = 1, Oseq = 1, Price = 800 * uact });
+        await Send(ledger, c, "tenant", (f, n) => new CreateLease { From = f, Nonce = n, Owner = f, Dseq = 11, Gseq = 1, Oseq = 1, Provider = c["provider"] });
+        var started = (await ledger.GetMarketStatusAsync(Ct)).MarketHeight;
+        Assert.Empty(await ledger.ListOpenOrdersAsync(Ct));
+
+        await AdvanceAsync(ledger, TimeSpan.FromMilliseconds(rules.BlockIntervalMs * 5));
+        var now = (await ledger.GetMarketStatusAsync(Ct)).MarketHeight;
+        Assert.Equal(started + 5, now);
+        var lease = Assert.Single(await ledger.ListLeasesAsync(new LeaseQuery(Provider: c["provider"], ActiveOnly: true), Ct));
+        Assert.Equal(800 * uact * 5, lease.Paid);
+        var deployment = (await ledger.GetDeploymentAsync(new DeploymentId(c["tenant"], 11), Ct))!;
+        Assert.Equal(Tokens.Whole(1) - (800 * uact * 5), deployment.Escrow.Balance);
+        Assert.Equal(800 * uact, deployment.Escrow.RatePerBlock);
+
+        var providerBefore = await ledger.GetBalanceAsync(c["provider"], Ct);
+        await Send(ledger, c, "provider", (f, n) => new WithdrawLease { From = f, Nonce = n, Owner = c["tenant"], Dseq = 11, Gseq = 1, Oseq = 1 });
+        Assert.Equal(providerBefore + (800 * uact * 5), await ledger.GetBalanceAsync(c["provider"], Ct));
+        await Send(ledger, c, "tenant", (f, n) => new CloseDeployment { From = f, Nonce = n, Owner = f, Dseq = 11 });
+        Assert.Equal(Tokens.Whole(1_000) - (800 * uact * 5), await ledger.GetBalanceAsync(c["tenant"], Ct));
+        var provider = (await ledger.GetProviderAsync(c["provider"], Ct))!;
+        Assert.Equal("eu", provider.Attributes["region"]);
+        Assert.Single(await ledger.ListProvidersAsync(Ct));
+        Assert.Empty(await ledger.ListDeploymentsAsync(new DeploymentQuery(ActiveOnly: true), Ct));
+        var refused = await Refused(ledger, c, "provider", (f, n) => new CreateBid { From = f, Nonce = n, Owner = c["tenant"], Dseq = 11, Gseq = 1, Oseq = 1, Price = 1 });
+        Assert.Equal(LedgerError.DeploymentClosed, refused.Code);
+    }
 }
+
 
 /// <summary>The conformance suite on the embedded ledger (SQLite in a temporary folder).</summary>
 public sealed class EmbeddedLedgerConformanceTests : LedgerConformanceTests, IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("skein-conformance-").FullName;
 
+    private readonly Microsoft.Extensions.Time.Testing.FakeTimeProvider _time = new(DateTimeOffset.FromUnixTimeMilliseconds(1_800_000_000_000));
+
     protected override async Task<ILedger> CreateAsync(Genesis genesis) =>
-        await Skein.Ledger.Storage.EmbeddedLedger.OpenAsync(Path.Combine(_dir, $"{Guid.NewGuid():N}.db"), genesis, cancellationToken: TestContext.Current.CancellationToken);
+        await Skein.Ledger.Storage.EmbeddedLedger.OpenAsync(Path.Combine(_dir, $"{Guid.NewGuid():N}.db"), genesis with { Timestamp = _time.GetUtcNow().ToUnixTimeMilliseconds() },
+            _time, TestContext.Current.CancellationToken);
+
+    protected override async Task AdvanceAsync(ILedger ledger, TimeSpan by)
+    {
+        _time.Advance(by);
+        await ((Skein.Ledger.Storage.EmbeddedLedger)ledger).ProduceEmptyBlockAsync(TestContext.Current.CancellationToken);
+    }
 
     public void Dispose()
     {

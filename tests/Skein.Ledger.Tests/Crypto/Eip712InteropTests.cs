@@ -151,6 +151,7 @@ public sealed class Eip712InteropTests
     private static object ToAbi(object value) => value switch
     {
         Address a => a.ToString(),
+        string s => s,
         Hash32 h => h.Bytes.ToArray(),
         Role r => new BigInteger((byte)r),
         UInt128 u => (BigInteger)u,

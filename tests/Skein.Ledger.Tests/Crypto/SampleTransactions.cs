@@ -45,6 +45,16 @@ internal static class SampleTransactions
         new CloseCommits { From = from, Nonce = 13, TaskId = 42, Round = 3 },
         new RevealScores { From = from, Nonce = 14, TaskId = 42, Round = 3, Scores = [1_000_000, 0, 999_999, ulong.MaxValue], Salt = H(5) },
         new FinalizeRound { From = from, Nonce = 15, TaskId = 42, Round = 3, NewModelHash = H(6) },
+        new RegisterProvider { From = from, Nonce = 16, HostUri = "https://provider.example:8443/", Attributes = "{\"region\":\"eu\"}", Capacity = "{\"cpu_millis\":8000}" },
+        new SignProviderAttributes { From = from, Nonce = 17, Provider = Other, Attributes = "{\"tier\":\"audited\"}" },
+        new CreateDeployment { From = from, Nonce = 18, Dseq = 1_234_567, ManifestHash = H(7), Groups = "[{\"name\":\"train\"}]", Deposit = Tokens.Whole(5) + 9 },
+        new DepositDeployment { From = from, Nonce = 19, Owner = Other, Dseq = 1_234_567, Amount = Tokens.Whole(3) },
+        new CloseDeployment { From = from, Nonce = 20, Owner = Other, Dseq = 1_234_567 },
+        new CreateBid { From = from, Nonce = 21, Owner = Other, Dseq = 1_234_567, Gseq = 2, Oseq = 3, Price = 1_000_000_000_000_000 },
+        new CloseBid { From = from, Nonce = 22, Owner = Other, Dseq = 1_234_567, Gseq = 2, Oseq = 3 },
+        new CreateLease { From = from, Nonce = 23, Owner = Other, Dseq = 1_234_567, Gseq = 2, Oseq = 3, Provider = from },
+        new WithdrawLease { From = from, Nonce = 24, Owner = Other, Dseq = 1_234_567, Gseq = 2, Oseq = 3 },
+        new CloseLease { From = from, Nonce = 25, Owner = Other, Dseq = 1_234_567, Gseq = 2, Oseq = 3, Provider = from },
     ];
 
     public static TheoryData<int> Indexes()

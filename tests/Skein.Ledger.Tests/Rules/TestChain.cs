@@ -14,12 +14,17 @@ internal sealed class TestChain
     private readonly Dictionary<string, LedgerKey> _keys = [];
 
     public TestChain(params string[] names)
+        : this(LedgerParams.Default with { UnbondingBlocks = 3 }, names)
+    {
+    }
+
+    public TestChain(LedgerParams parameters, params string[] names)
     {
         foreach (var name in names)
         {
             _keys[name] = Key(name);
         }
-        Genesis = new Genesis(ChainId, LedgerParams.Default with { UnbondingBlocks = 3 },
+        Genesis = new Genesis(ChainId, parameters,
             _keys.Values.Select(k => new GenesisAllocation(k.Address, Tokens.Whole(1_000))).ToArray(), 0);
         State = LedgerState.FromGenesis(Genesis);
         Height = 1;
@@ -30,6 +35,9 @@ internal sealed class TestChain
     public LedgerState State { get; }
 
     public ulong Height { get; private set; }
+
+    /// <summary>The current block's time (Unix ms); <see cref="NextBlock"/> moves it one market block on by default.</summary>
+    public long Time { get; private set; }
 
     public static LedgerKey Key(string name) => LedgerKey.FromPrivateKey(SHA256.HashData(Encoding.UTF8.GetBytes("skein-test-" + name)));
 
@@ -43,11 +51,13 @@ internal sealed class TestChain
     /// <summary>Signs and applies in the current block.</summary>
     public void Do(string name, Func<Address, ulong, Transaction> build) => StateMachine.Apply(State, Sign(name, build), Context);
 
-    public BlockContext Context => new(Height, new Hash32(SHA256.HashData(BitConverter.GetBytes(Height))));
+    public BlockContext Context => new(Height, new Hash32(SHA256.HashData(BitConverter.GetBytes(Height))), Time);
 
-    public void NextBlock()
+    /// <summary>Starts the next block, <paramref name="advanceMs"/> later (default: one market block interval).</summary>
+    public void NextBlock(long? advanceMs = null)
     {
         Height++;
+        Time += advanceMs ?? (long)Genesis.Params.MarketRules.BlockIntervalMs;
         State.Height = Height;
         StateMachine.BeginBlock(State, Context);
     }
