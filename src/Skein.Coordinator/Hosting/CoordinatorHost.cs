@@ -19,6 +19,7 @@ using Skein.Ledger.Crypto;
 using Skein.Ledger.State;
 using Skein.Ledger.Storage;
 using Skein.Ledger.Transactions;
+using Skein.Market.Api;
 
 namespace Skein.Coordinator.Hosting;
 
@@ -34,6 +35,7 @@ public sealed partial class CoordinatorHost : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Task> _engines = [];
+    private BlockProducer? _blocks;
 
     private CoordinatorHost(WebApplication app, CoordinatorContext context, ILogger logger, Uri uri, Uri apiUri)
     {
@@ -103,12 +105,18 @@ public sealed partial class CoordinatorHost : IAsyncDisposable
         var app = builder.Build();
         app.MapGrpcService<CoordinatorService>();
         app.MapSkeinApi();
+        // The compute market lives on the same ledger: tokens staked for tasks and paid for leases are one currency.
+        app.MapMarketApi(ledger);
         await app.StartAsync(cancellationToken);
 
         // Kestrel reports its addresses in the order the endpoints were configured.
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
             .Select(a => new Uri(a.Replace("[::]", "127.0.0.1", StringComparison.Ordinal))).ToArray();
-        var host = new CoordinatorHost(app, context, loggers.CreateLogger("skein.coordinator"), addresses[0], addresses[1]);
+        var host = new CoordinatorHost(app, context, loggers.CreateLogger("skein.coordinator"), addresses[0], addresses[1])
+        {
+            // Leases are paid per block of ledger time, so the chain must move on even when nobody transacts.
+            _blocks = BlockProducer.Start(ledger),
+        };
         foreach (var hosted in index.Tasks())
         {
             host.StartEngine(hosted);
@@ -184,6 +192,10 @@ public sealed partial class CoordinatorHost : IAsyncDisposable
         catch (Exception ex) when (ex is OperationCanceledException or TimeoutException or InvalidOperationException or LedgerException)
         {
             // engines report their own failures
+        }
+        if (_blocks is not null)
+        {
+            await _blocks.DisposeAsync();
         }
         await _app.StopAsync();
         await _app.DisposeAsync();

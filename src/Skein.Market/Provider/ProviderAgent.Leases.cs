@@ -81,7 +81,14 @@ public sealed partial class ProviderAgent
             foreach (var w in _store.Workloads().Where(w => w.Stopped == 0 && !active.ContainsKey(w.LeaseId)))
             {
                 // The lease closed (by the tenant, for lack of funds, or by us): its services stop within the grace.
-                await _runtime.StopAsync(w.Id, _options.StopGrace, cancellationToken);
+                try
+                {
+                    await _runtime.StopAsync(w.Id, _options.StopGrace, cancellationToken);
+                }
+                catch (WorkloadNotFoundException)
+                {
+                    // It never started (an image the runtime cannot run): nothing to stop.
+                }
                 _store.MarkStopped(w.Id);
                 LogStopped(_logger, w.Id, w.Lease);
             }
@@ -118,7 +125,7 @@ public sealed partial class ProviderAgent
                 {
                     _store.AddWorkload(id, lease.Id, service.Name, i);
                     var status = await _runtime.StartAsync(Spec(id, lease, service), cancellationToken);
-                    LogStarted(_logger, id, status.State.ToString());
+                    LogStarted(_logger, id, status.State);
                     if (status.State == WorkloadState.Failed)
                     {
                         await GiveUpAsync(lease, $"service {service.Name} could not start: {status.Error}", cancellationToken);
@@ -126,7 +133,15 @@ public sealed partial class ProviderAgent
                     }
                     continue;
                 }
-                var current = await _runtime.GetStatusAsync(id, cancellationToken);
+                WorkloadStatus? current;
+                try
+                {
+                    current = await _runtime.GetStatusAsync(id, cancellationToken);
+                }
+                catch (WorkloadNotFoundException)
+                {
+                    current = null;
+                }
                 var failed = current is null || current.State == WorkloadState.Failed || (current.State == WorkloadState.Exited && current.ExitCode is not 0);
                 if (!failed)
                 {
@@ -139,7 +154,7 @@ public sealed partial class ProviderAgent
                 }
                 _store.CountRestart(id);
                 var restarted = current is null ? await _runtime.StartAsync(Spec(id, lease, service), cancellationToken) : await _runtime.RestartAsync(id, cancellationToken);
-                LogRestarted(_logger, id, restarted.State.ToString());
+                LogRestarted(_logger, id, restarted.State);
             }
         }
     }
@@ -173,7 +188,15 @@ public sealed partial class ProviderAgent
         var services = new List<ServiceView>();
         foreach (var w in _store.Workloads(id))
         {
-            var s = await _runtime.GetStatusAsync(w.Id, cancellationToken);
+            WorkloadStatus? s;
+            try
+            {
+                s = await _runtime.GetStatusAsync(w.Id, cancellationToken);
+            }
+            catch (WorkloadNotFoundException)
+            {
+                s = null;
+            }
             services.Add(new ServiceView(w.Service, (int)w.Instance, w.Id, (s?.State ?? WorkloadState.Unknown).ToString().ToLowerInvariant(), s?.Pid, s?.ExitCode, s?.StartedAt,
                 w.Restarts, s?.LimitNotes ?? [], s?.Error));
         }

@@ -16,11 +16,11 @@ public sealed partial class ProviderAgent
     [LoggerMessage(Level = LogLevel.Warning, Message = "poll failed: {Reason}")]
     private static partial void LogPollFailed(ILogger logger, string reason);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "no bid on {Order}: {Reason}")]
-    private static partial void LogDeclined(ILogger logger, OrderId order, string reason);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "no bid on {Order} ({Kind}): {Reason}")]
+    private static partial void LogDeclined(ILogger logger, OrderId order, NoBidKind kind, string? reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "bid {Price} {Denom}/block on {Order}")]
-    private static partial void LogBid(ILogger logger, OrderId order, string price, string denom);
+    [LoggerMessage(Level = LogLevel.Information, Message = "bid {Price} base units per block ({Denom} market) on {Order}")]
+    private static partial void LogBid(ILogger logger, OrderId order, UInt128 price, string denom);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "bid on {Order} refused: {Reason}")]
     private static partial void LogBidRefused(ILogger logger, OrderId order, string reason);
@@ -29,10 +29,10 @@ public sealed partial class ProviderAgent
     private static partial void LogManifest(ILogger logger, DeploymentId deployment, Hash32 hash);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "workload {Workload}: {State}")]
-    private static partial void LogStarted(ILogger logger, string workload, string state);
+    private static partial void LogStarted(ILogger logger, string workload, Skein.Market.Runtime.WorkloadState state);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "workload {Workload} failed; restarted: {State}")]
-    private static partial void LogRestarted(ILogger logger, string workload, string state);
+    private static partial void LogRestarted(ILogger logger, string workload, Skein.Market.Runtime.WorkloadState state);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "workload {Workload} stopped: lease {Lease} closed")]
     private static partial void LogStopped(ILogger logger, string workload, string lease);

@@ -81,7 +81,8 @@ public sealed partial class ProviderAgent : IDisposable
     public async Task AdoptAsync(CancellationToken cancellationToken)
     {
         var found = await _runtime.AdoptAsync(cancellationToken);
-        LogAdopted(_logger, found.Count(s => s.State == WorkloadState.Running), found.Count(s => s.State != WorkloadState.Running));
+        var running = found.Count(s => s.State == WorkloadState.Running);
+        LogAdopted(_logger, running, found.Count - running);
         await ReconcileLeasesAsync(cancellationToken);
     }
 
@@ -135,7 +136,7 @@ public sealed partial class ProviderAgent : IDisposable
             if (!decision.Bid || decision.Kind != NoBidKind.None)
             {
                 _declined[order.Id] = now;
-                LogDeclined(_logger, order.Id, decision.Reason ?? decision.Kind.ToString());
+                LogDeclined(_logger, order.Id, decision.Kind, decision.Reason);
                 continue;
             }
             try
@@ -145,7 +146,7 @@ public sealed partial class ProviderAgent : IDisposable
                     From = f, Nonce = n, Owner = order.Id.Owner, Dseq = order.Id.Dseq, Gseq = order.Id.Gseq, Oseq = order.Id.Oseq, Price = decision.Price!.Value,
                 }, cancellationToken);
                 BidsPlaced++;
-                LogBid(_logger, order.Id, rules.FromBaseUnits(decision.Price!.Value), rules.Denom);
+                LogBid(_logger, order.Id, decision.Price!.Value, rules.Denom);
             }
             catch (LedgerException ex)
             {
@@ -196,6 +197,9 @@ public sealed partial class ProviderAgent : IDisposable
         }
         return running;
     }
+
+    /// <summary>The market's rules (read once).</summary>
+    public async Task<MarketParams> StatusRulesAsync(CancellationToken cancellationToken) => _rules ??= (await _market.GetMarketStatusAsync(cancellationToken)).Params;
 
     /// <summary>Moves what every active lease has earned to the provider's balance.</summary>
     public async Task WithdrawAsync(CancellationToken cancellationToken)

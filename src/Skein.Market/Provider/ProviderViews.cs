@@ -26,5 +26,8 @@ public sealed record ServiceView(string Service, int Instance, string Workload, 
 public sealed record LeaseStatusView(string Lease, string State, bool ManifestReceived, IReadOnlyList<ServiceView> Services)
 {
     /// <summary>True when the lease is active and every instance of every service runs.</summary>
-    public bool Up => State == "active" && ManifestReceived && Services.Count > 0 && Services.All(s => s.State == "running");
+    public bool Running => State == "active" && ManifestReceived && Services.Count > 0 && Services.All(s => s.State == "running");
+
+    /// <summary>True when every service has been running for at least <paramref name="stableFor"/> (a crashing service is not up).</summary>
+    public bool UpAt(DateTimeOffset now, TimeSpan stableFor) => Running && Services.All(s => s.StartedAt is { } t && now - t >= stableFor);
 }
