@@ -4,8 +4,9 @@ namespace Skein.Market.Akash;
 
 /// <summary>What <c>skein deploy --akash-console</c> does: create the deployment, wait for bids, lease the cheapest per group, price it.</summary>
 /// <remarks>
-/// Expected endings (no bid, a lease refused) are results; a failing API otherwise throws <see cref="AkashApiException"/>,
-/// after the deployment is closed when <see cref="AkashDeployFlowOptions.CloseOnFailure"/> is set. Cancelling leaves
+/// Expected endings (no bid, a lease refused) are results; a failing or unreachable API otherwise throws
+/// (<see cref="AkashApiException"/>, <see cref="HttpRequestException"/>), after the deployment is closed when
+/// <see cref="AkashDeployFlowOptions.CloseOnFailure"/> is set. Cancelling leaves
 /// the deployment open: <see cref="AkashDeployStage.DeploymentCreated"/> has told the caller its dseq.
 /// </remarks>
 public sealed partial class AkashDeployFlow
@@ -37,7 +38,7 @@ public sealed partial class AkashDeployFlow
         {
             wait = await WaitForBidsAsync(dseq, AkashManifest.CountGroups(created.Manifest), ct);
         }
-        catch (AkashApiException) when (_options.CloseOnFailure)
+        catch (Exception e) when (_options.CloseOnFailure && IsInfrastructureFailure(e, ct))
         {
             await TryCloseAsync(dseq, ct);
             throw;
@@ -56,6 +57,12 @@ public sealed partial class AkashDeployFlow
         catch (AkashApiException e)
         {
             return await LeaseFailedAsync(dseq, e, ct);
+        }
+        catch (Exception e) when (_options.CloseOnFailure && IsInfrastructureFailure(e, ct))
+        {
+            // No answer at all: the lease may or may not exist; closing ends both cases without a running bill.
+            await TryCloseAsync(dseq, ct);
+            throw;
         }
 
         Report(AkashDeployStage.LeasesCreated, dseq, wait.Choice.OpenBids, wait.Elapsed);
@@ -102,12 +109,16 @@ public sealed partial class AkashDeployFlow
 
             return closed;
         }
-        catch (Exception e) when (e is AkashApiException or HttpRequestException)
+        catch (Exception e) when (IsInfrastructureFailure(e, ct))
         {
             // The close is a courtesy on the way out; the result says the deployment may still be open.
             return false;
         }
     }
+
+    /// <summary>The API failed or could not be reached (an HttpClient timeout included); not the caller cancelling.</summary>
+    private static bool IsInfrastructureFailure(Exception e, CancellationToken ct) =>
+        e is AkashApiException or HttpRequestException || (e is OperationCanceledException && !ct.IsCancellationRequested);
 
     private void Report(AkashDeployStage stage, string dseq, int openBids, TimeSpan elapsed) =>
         _options.Progress?.Report(new AkashDeployProgress(stage, dseq, openBids, elapsed));

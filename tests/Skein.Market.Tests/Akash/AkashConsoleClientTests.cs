@@ -173,6 +173,24 @@ public sealed class AkashConsoleClientTests : IAsyncLifetime
         Assert.Equal(new DateTimeOffset(2026, 5, 22, 8, 4, 12, TimeSpan.Zero), read.UpdatedAt);
     }
 
+    [Fact]
+    public async Task Fields_the_schemas_do_not_have_are_ignored()
+    {
+        // http-sdk's Bid carries resources.id and the chain's deployment info has groups; newer APIs may add more.
+        var bids = JsonNode.Parse(Fixtures.Read("bids-two-providers.json"))!;
+        bids["data"]![0]!["bid"]!["resources_offer"]![0]!["resources"]!["id"] = 1;
+        bids["data"]![0]!["bid"]!["price"]!["extra"] = "x";
+        bids["data"]![0]!["future_field"] = new JsonObject { ["nested"] = new JsonArray(1, 2) };
+        var deployment = JsonNode.Parse(Fixtures.Read("deployment-with-escrow.json"))!;
+        deployment["data"]!["groups"] = new JsonArray();
+        deployment["meta"] = "ignored";
+        _fake.Serve("GET", "/v1/bids", new FakeResponse(200, bids.ToJsonString()))
+            .Serve("GET", $"/v1/deployments/{Dseq}", new FakeResponse(200, deployment.ToJsonString()));
+
+        Assert.Equal(2, (await _client.GetBidsAsync(Dseq, Ct)).Count);
+        Assert.Single((await _client.GetDeploymentAsync(Dseq, Ct)).Leases);
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("0")]

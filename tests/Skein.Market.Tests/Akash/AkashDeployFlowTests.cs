@@ -174,6 +174,17 @@ public sealed class AkashDeployFlowTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_dropped_connection_while_leasing_closes_the_deployment_and_rethrows()
+    {
+        ServeOneGroup(FakeResponse.Fixture("bids-two-providers.json"));
+        _fake.Serve("POST", "/v1/leases", FakeResponse.DroppedConnection);
+
+        await Assert.ThrowsAsync<HttpRequestException>(() => Flow(new AkashDeployFlowOptions { MinimumBidWait = TimeSpan.Zero }).DeployAsync(Sdl, Ct));
+
+        Assert.Equal(("DELETE", $"/v1/deployments/{Dseq}"), (_fake.Requests[^1].Method, _fake.Requests[^1].Path));
+    }
+
+    [Fact]
     public async Task Polling_is_bounded_by_count_even_when_the_clock_never_moves()
     {
         ServeOneGroup(FakeResponse.Fixture("bids-empty.json"));

@@ -11,9 +11,11 @@ using Microsoft.Extensions.Logging;
 
 namespace Skein.Market.Tests.Akash;
 
-/// <summary>A response the fake sends: status, JSON body, optional Retry-After.</summary>
-internal sealed record FakeResponse(int Status, string Body, string? RetryAfter = null)
+/// <summary>A response the fake sends: status, JSON body, optional Retry-After; or a dropped connection.</summary>
+internal sealed record FakeResponse(int Status, string Body, string? RetryAfter = null, bool Abort = false)
 {
+    public static readonly FakeResponse DroppedConnection = new(0, "", Abort: true);
+
     public static FakeResponse Fixture(string name, int status = 200, string? retryAfter = null) => new(status, Fixtures.Read(name), retryAfter);
 }
 
@@ -90,6 +92,12 @@ internal sealed class FakeConsoleApi : IAsyncDisposable
         var response = key != ApiKey ? FakeResponse.Fixture("error-401.json", 401)
             : _failures.TryDequeue(out var failure) ? failure
             : Route(context.Request.Method, context.Request.Path.Value ?? "");
+        if (response.Abort)
+        {
+            context.Abort();
+            return;
+        }
+
         context.Response.StatusCode = response.Status;
         context.Response.ContentType = "application/json; charset=UTF-8";
         if (response.RetryAfter is { } retryAfter)
