@@ -3,25 +3,12 @@ using Skein.Market.Akash;
 
 namespace Skein.Market.Tests.Akash;
 
-public sealed class AkashConsoleClientTests : IAsyncLifetime
+public sealed class AkashConsoleClientTests : FakeConsoleTests
 {
     private const string Dseq = "1779436800123";
     private const string ProviderA = "akash18ga02jzaq8cw52anyhzkwta5wygufgu6zsz6xc";
     private const string ProviderB = "akash1aes6unpl3pwn920y8kmmm9mqmcdcl36zvjxjur";
     private const string Sdl = "version: \"2.0\"\nservices:\n  web:\n    image: ghcr.io/akash-network/hello-akash-world:2.1.0\n";
-    private readonly ManualClock _clock = new(AkashTestClient.Start);
-    private FakeConsoleApi _fake = null!;
-    private AkashConsoleClient _client = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        _fake = await FakeConsoleApi.StartAsync(TestContext.Current.CancellationToken);
-        _client = AkashTestClient.Create(_fake, _clock);
-    }
-
-    public async ValueTask DisposeAsync() => await _fake.DisposeAsync();
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private static void AssertJson(string expected, string actual) =>
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse(expected), JsonNode.Parse(actual)), $"expected {expected}\nactual   {actual}");
@@ -29,11 +16,11 @@ public sealed class AkashConsoleClientTests : IAsyncLifetime
     [Fact]
     public async Task Create_deployment_posts_sdl_and_deposit_in_dollars_wrapped_in_data_with_the_api_key()
     {
-        _fake.Serve("POST", "/v1/deployments", FakeResponse.Fixture("create-deployment.json", 201));
+        Fake.Serve("POST", "/v1/deployments", FakeResponse.Fixture("create-deployment.json", 201));
 
-        var created = await _client.CreateDeploymentAsync(Sdl, 5.5m, Ct);
+        var created = await Client.CreateDeploymentAsync(Sdl, 5.5m, Ct);
 
-        var request = Assert.Single(_fake.Requests);
+        var request = Assert.Single(Fake.Requests);
         Assert.Equal(("POST", "/v1/deployments", ""), (request.Method, request.Path, request.Query));
         Assert.Equal(FakeConsoleApi.ApiKey, request.ApiKey);
         Assert.StartsWith("application/json", request.ContentType, StringComparison.Ordinal);
@@ -47,21 +34,21 @@ public sealed class AkashConsoleClientTests : IAsyncLifetime
     [Fact]
     public async Task Create_deployment_without_a_deposit_leaves_the_field_out_for_managed_deposits()
     {
-        _fake.Serve("POST", "/v1/deployments", FakeResponse.Fixture("create-deployment.json", 201));
+        Fake.Serve("POST", "/v1/deployments", FakeResponse.Fixture("create-deployment.json", 201));
 
-        await _client.CreateDeploymentAsync(Sdl, null, Ct);
+        await Client.CreateDeploymentAsync(Sdl, null, Ct);
 
-        AssertJson($$$"""{"data":{"sdl":{{{JsonValue.Create(Sdl).ToJsonString()}}}}}""", Assert.Single(_fake.Requests).Body);
+        AssertJson($$$"""{"data":{"sdl":{{{JsonValue.Create(Sdl).ToJsonString()}}}}}""", Assert.Single(Fake.Requests).Body);
     }
 
     [Fact]
     public async Task Bids_are_listed_by_dseq_in_the_query_and_parsed_with_ids_prices_resources_and_escrow()
     {
-        _fake.Serve("GET", "/v1/bids", FakeResponse.Fixture("bids-two-providers.json"));
+        Fake.Serve("GET", "/v1/bids", FakeResponse.Fixture("bids-two-providers.json"));
 
-        var bids = await _client.GetBidsAsync(Dseq, Ct);
+        var bids = await Client.GetBidsAsync(Dseq, Ct);
 
-        var request = Assert.Single(_fake.Requests);
+        var request = Assert.Single(Fake.Requests);
         Assert.Equal(("GET", "/v1/bids", $"?dseq={Dseq}", ""), (request.Method, request.Path, request.Query, request.Body));
         Assert.Equal([ProviderA, ProviderB], bids.Select(b => b.Bid.Id.Provider));
         var bid = bids[1].Bid;
@@ -81,9 +68,9 @@ public sealed class AkashConsoleClientTests : IAsyncLifetime
     [Fact]
     public async Task Bids_name_the_gpu_model_from_the_bid_attributes()
     {
-        _fake.Serve("GET", "/v1/bids", FakeResponse.Fixture("bids-two-groups.json"));
+        Fake.Serve("GET", "/v1/bids", FakeResponse.Fixture("bids-two-groups.json"));
 
-        var bids = await _client.GetBidsAsync("1779437100456", Ct);
+        var bids = await Client.GetBidsAsync("1779437100456", Ct);
 
         Assert.Equal(["nvidia/h100"], bids.Single(b => b.Bid.Id.Gseq == 2 && b.Bid.State == "open" && b.Bid.Id.Provider == ProviderA).Bid.ResourcesOffer[0].Resources.GpuModels());
         Assert.Empty(bids.First(b => b.Bid.Id.Gseq == 1).Bid.ResourcesOffer[0].Resources.GpuModels());
@@ -92,12 +79,12 @@ public sealed class AkashConsoleClientTests : IAsyncLifetime
     [Fact]
     public async Task Create_lease_posts_the_manifest_and_chosen_bids_unwrapped_and_parses_the_deployment_with_lease_status()
     {
-        _fake.Serve("POST", "/v1/leases", FakeResponse.Fixture("lease-created.json"));
+        Fake.Serve("POST", "/v1/leases", FakeResponse.Fixture("lease-created.json"));
         var bid = new AkashBidId { Owner = "akash13265twfqejnma6cc93rw5dxk4cldyz2zyy8cdm", Dseq = Dseq, Gseq = 1, Oseq = 1, Provider = ProviderB, Bseq = 0 };
 
-        var details = await _client.CreateLeaseAsync("[{\"name\":\"dcloud\"}]", [bid], Ct);
+        var details = await Client.CreateLeaseAsync("[{\"name\":\"dcloud\"}]", [bid], Ct);
 
-        var request = Assert.Single(_fake.Requests);
+        var request = Assert.Single(Fake.Requests);
         Assert.Equal(("POST", "/v1/leases"), (request.Method, request.Path));
         AssertJson($$"""{"manifest":"[{\"name\":\"dcloud\"}]","leases":[{"dseq":"{{Dseq}}","gseq":1,"oseq":1,"provider":"{{ProviderB}}"}]}""", request.Body);
         Assert.Equal(("active", Dseq), (details.Deployment.State, details.Deployment.Id.Dseq));
@@ -111,11 +98,11 @@ public sealed class AkashConsoleClientTests : IAsyncLifetime
     [Fact]
     public async Task Deposit_posts_dseq_and_dollars_wrapped_in_data_and_returns_the_escrow()
     {
-        _fake.Serve("POST", "/v1/deposit-deployment", FakeResponse.Fixture("deposit-deployment.json"));
+        Fake.Serve("POST", "/v1/deposit-deployment", FakeResponse.Fixture("deposit-deployment.json"));
 
-        var details = await _client.DepositAsync(Dseq, 5m, Ct);
+        var details = await Client.DepositAsync(Dseq, 5m, Ct);
 
-        var request = Assert.Single(_fake.Requests);
+        var request = Assert.Single(Fake.Requests);
         Assert.Equal(("POST", "/v1/deposit-deployment"), (request.Method, request.Path));
         AssertJson($$$"""{"data":{"dseq":"{{{Dseq}}}","deposit":5}}""", request.Body);
         Assert.Equal(5_107_000m, details.EscrowAccount!.FundsIn("uact"));
@@ -126,11 +113,11 @@ public sealed class AkashConsoleClientTests : IAsyncLifetime
     [Fact]
     public async Task Get_deployment_reads_leases_escrow_balance_and_what_was_paid_out()
     {
-        _fake.Serve("GET", $"/v1/deployments/{Dseq}", FakeResponse.Fixture("deployment-with-escrow.json"));
+        Fake.Serve("GET", $"/v1/deployments/{Dseq}", FakeResponse.Fixture("deployment-with-escrow.json"));
 
-        var details = await _client.GetDeploymentAsync(Dseq, Ct);
+        var details = await Client.GetDeploymentAsync(Dseq, Ct);
 
-        Assert.Equal(("GET", $"/v1/deployments/{Dseq}", ""), (_fake.Requests[0].Method, _fake.Requests[0].Path, _fake.Requests[0].Body));
+        Assert.Equal(("GET", $"/v1/deployments/{Dseq}", ""), (Fake.Requests[0].Method, Fake.Requests[0].Path, Fake.Requests[0].Body));
         var escrow = details.EscrowAccount!;
         Assert.Equal(("deployment", "akash13265twfqejnma6cc93rw5dxk4cldyz2zyy8cdm/" + Dseq), (escrow.Id.Scope, escrow.Id.Xid));
         Assert.Equal(107_000m, escrow.FundsIn("uact"));
@@ -143,26 +130,26 @@ public sealed class AkashConsoleClientTests : IAsyncLifetime
     [Fact]
     public async Task Close_sends_delete_to_the_deployment()
     {
-        _fake.Serve("DELETE", $"/v1/deployments/{Dseq}", FakeResponse.Fixture("close-deployment.json"));
+        Fake.Serve("DELETE", $"/v1/deployments/{Dseq}", FakeResponse.Fixture("close-deployment.json"));
 
-        Assert.True(await _client.CloseDeploymentAsync(Dseq, Ct));
+        Assert.True(await Client.CloseDeploymentAsync(Dseq, Ct));
 
-        Assert.Equal(("DELETE", $"/v1/deployments/{Dseq}", ""), (_fake.Requests[0].Method, _fake.Requests[0].Path, _fake.Requests[0].Body));
+        Assert.Equal(("DELETE", $"/v1/deployments/{Dseq}", ""), (Fake.Requests[0].Method, Fake.Requests[0].Path, Fake.Requests[0].Body));
     }
 
     [Fact]
     public async Task Auto_top_up_settings_use_the_v2_routes_with_data_wrapped_bodies()
     {
         var setting = FakeResponse.Fixture("deployment-setting.json");
-        _fake.Serve("GET", $"/v2/deployment-settings/{Dseq}", setting)
+        Fake.Serve("GET", $"/v2/deployment-settings/{Dseq}", setting)
             .Serve("PATCH", $"/v2/deployment-settings/{Dseq}", setting)
             .Serve("POST", "/v2/deployment-settings", FakeResponse.Fixture("deployment-setting.json", 201));
 
-        var read = await _client.GetDeploymentSettingAsync(Dseq, Ct);
-        await _client.UpdateDeploymentSettingAsync(Dseq, autoTopUpEnabled: true, Ct);
-        await _client.CreateDeploymentSettingAsync(Dseq, autoTopUpEnabled: false, Ct);
+        var read = await Client.GetDeploymentSettingAsync(Dseq, Ct);
+        await Client.UpdateDeploymentSettingAsync(Dseq, autoTopUpEnabled: true, Ct);
+        await Client.CreateDeploymentSettingAsync(Dseq, autoTopUpEnabled: false, Ct);
 
-        var requests = _fake.Requests;
+        var requests = Fake.Requests;
         Assert.Equal(("GET", $"/v2/deployment-settings/{Dseq}", ""), (requests[0].Method, requests[0].Path, requests[0].Body));
         Assert.Equal(("PATCH", $"/v2/deployment-settings/{Dseq}"), (requests[1].Method, requests[1].Path));
         AssertJson("""{"data":{"autoTopUpEnabled":true}}""", requests[1].Body);
@@ -184,11 +171,11 @@ public sealed class AkashConsoleClientTests : IAsyncLifetime
         var deployment = JsonNode.Parse(Fixtures.Read("deployment-with-escrow.json"))!;
         deployment["data"]!["groups"] = new JsonArray();
         deployment["meta"] = "ignored";
-        _fake.Serve("GET", "/v1/bids", new FakeResponse(200, bids.ToJsonString()))
+        Fake.Serve("GET", "/v1/bids", new FakeResponse(200, bids.ToJsonString()))
             .Serve("GET", $"/v1/deployments/{Dseq}", new FakeResponse(200, deployment.ToJsonString()));
 
-        Assert.Equal(2, (await _client.GetBidsAsync(Dseq, Ct)).Count);
-        Assert.Single((await _client.GetDeploymentAsync(Dseq, Ct)).Leases);
+        Assert.Equal(2, (await Client.GetBidsAsync(Dseq, Ct)).Count);
+        Assert.Single((await Client.GetDeploymentAsync(Dseq, Ct)).Leases);
     }
 
     [Theory]
@@ -199,20 +186,20 @@ public sealed class AkashConsoleClientTests : IAsyncLifetime
     [InlineData("1 OR 1")]
     public async Task A_dseq_that_is_not_a_positive_integer_is_refused_before_any_request(string dseq)
     {
-        await Assert.ThrowsAsync<ArgumentException>(() => _client.GetDeploymentAsync(dseq, Ct));
-        await Assert.ThrowsAsync<ArgumentException>(() => _client.GetBidsAsync(dseq, Ct));
-        Assert.Empty(_fake.Requests);
+        await Assert.ThrowsAsync<ArgumentException>(() => Client.GetDeploymentAsync(dseq, Ct));
+        await Assert.ThrowsAsync<ArgumentException>(() => Client.GetBidsAsync(dseq, Ct));
+        Assert.Empty(Fake.Requests);
     }
 
     [Fact]
     public void The_api_key_never_appears_in_ToString()
     {
         var key = new AkashApiKey(FakeConsoleApi.ApiKey);
-        var options = new AkashConsoleOptions(key, _fake.BaseUrl);
+        var options = new AkashConsoleOptions(key, Fake.BaseUrl);
 
         Assert.DoesNotContain(FakeConsoleApi.ApiKey, key.ToString(), StringComparison.Ordinal);
         Assert.DoesNotContain(FakeConsoleApi.ApiKey, options.ToString(), StringComparison.Ordinal);
-        Assert.DoesNotContain(FakeConsoleApi.ApiKey, _client.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain(FakeConsoleApi.ApiKey, Client.ToString(), StringComparison.Ordinal);
         Assert.Throws<ArgumentException>(() => new AkashApiKey("ac.sk.production.abc\r\nx-evil: 1"));
     }
 

@@ -3,22 +3,9 @@ using Skein.Market.Akash;
 
 namespace Skein.Market.Tests.Akash;
 
-public sealed class AkashConsoleErrorTests : IAsyncLifetime
+public sealed class AkashConsoleErrorTests : FakeConsoleTests
 {
     private const string Dseq = "1779436800123";
-    private readonly ManualClock _clock = new(AkashTestClient.Start);
-    private FakeConsoleApi _fake = null!;
-    private AkashConsoleClient _client = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        _fake = await FakeConsoleApi.StartAsync(TestContext.Current.CancellationToken);
-        _client = AkashTestClient.Create(_fake, _clock);
-    }
-
-    public async ValueTask DisposeAsync() => await _fake.DisposeAsync();
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Theory]
     [InlineData("error-400-validation.json", 400, "BadRequestError", "Validation error", "validation_error", false)]
@@ -31,8 +18,8 @@ public sealed class AkashConsoleErrorTests : IAsyncLifetime
     public async Task Each_error_shape_maps_to_status_error_message_code_and_transience(
         string fixture, int status, string error, string message, string code, bool transient)
     {
-        var client = AkashTestClient.Create(_fake, _clock, maxRetries: 0);
-        _fake.Serve("POST", "/v1/deployments", FakeResponse.Fixture(fixture, status));
+        var client = AkashTestClient.Create(Fake, Clock, maxRetries: 0);
+        Fake.Serve("POST", "/v1/deployments", FakeResponse.Fixture(fixture, status));
 
         var e = await Assert.ThrowsAsync<AkashApiException>(() => client.CreateDeploymentAsync("version: \"2.0\"", 1m, Ct));
 
@@ -46,100 +33,100 @@ public sealed class AkashConsoleErrorTests : IAsyncLifetime
     public async Task A_wrong_api_key_gets_401_which_is_not_retried_and_not_in_the_message()
     {
         const string wrongKey = "ac.sk.production.0000000000000000000000000000000000000000000000000000000000000000";
-        var client = AkashTestClient.Create(_fake, _clock, apiKey: wrongKey);
+        var client = AkashTestClient.Create(Fake, Clock, apiKey: wrongKey);
 
         var e = await Assert.ThrowsAsync<AkashApiException>(() => client.GetDeploymentAsync(Dseq, Ct));
 
         Assert.Equal((HttpStatusCode.Unauthorized, false), (e.StatusCode, e.IsTransient));
-        Assert.Single(_fake.Requests);
-        Assert.Equal(wrongKey, _fake.Requests[0].ApiKey);
+        Assert.Single(Fake.Requests);
+        Assert.Equal(wrongKey, Fake.Requests[0].ApiKey);
         Assert.DoesNotContain(wrongKey, e.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task A_429_is_retried_after_the_seconds_Retry_After_asks_for_then_succeeds()
     {
-        _fake.Serve("POST", "/v1/deployments", FakeResponse.Fixture("create-deployment.json", 201))
+        Fake.Serve("POST", "/v1/deployments", FakeResponse.Fixture("create-deployment.json", 201))
             .FailNext(2, FakeResponse.Fixture("error-429.json", 429, retryAfter: "7"));
 
-        var created = await _client.CreateDeploymentAsync("version: \"2.0\"", 1m, Ct);
+        var created = await Client.CreateDeploymentAsync("version: \"2.0\"", 1m, Ct);
 
         Assert.Equal(Dseq, created.Dseq);
-        Assert.Equal(3, _fake.Requests.Count);
-        Assert.All(_fake.Requests, r => Assert.Equal(_fake.Requests[0].Body, r.Body));
-        Assert.Equal([TimeSpan.FromSeconds(7), TimeSpan.FromSeconds(7)], _clock.Delays);
+        Assert.Equal(3, Fake.Requests.Count);
+        Assert.All(Fake.Requests, r => Assert.Equal(Fake.Requests[0].Body, r.Body));
+        Assert.Equal([TimeSpan.FromSeconds(7), TimeSpan.FromSeconds(7)], Clock.Delays);
     }
 
     [Fact]
     public async Task A_429_is_retried_at_most_MaxRetries_times_then_thrown_as_transient()
     {
-        var client = AkashTestClient.Create(_fake, _clock, maxRetries: 3);
-        _fake.FailNext(50, FakeResponse.Fixture("error-429.json", 429, retryAfter: "2"));
+        var client = AkashTestClient.Create(Fake, Clock, maxRetries: 3);
+        Fake.FailNext(50, FakeResponse.Fixture("error-429.json", 429, retryAfter: "2"));
 
         var e = await Assert.ThrowsAsync<AkashApiException>(() => client.GetBidsAsync(Dseq, Ct));
 
-        Assert.Equal(4, _fake.Requests.Count);
-        Assert.Equal(3, _clock.Delays.Count);
+        Assert.Equal(4, Fake.Requests.Count);
+        Assert.Equal(3, Clock.Delays.Count);
         Assert.True(e.IsTransient);
         Assert.Equal(TimeSpan.FromSeconds(2), e.RetryAfter);
     }
 
     [Fact]
-    public async Task Retry_After_as_a_date_is_measured_on_the_injected_clock_and_capped()
+    public async Task Retry_After_as_a_date_is_measured_on_the_injectedClock_and_capped()
     {
         var date = AkashTestClient.Start.AddSeconds(12).ToString("R");
-        _fake.Serve("GET", "/v1/bids", FakeResponse.Fixture("bids-empty.json"))
+        Fake.Serve("GET", "/v1/bids", FakeResponse.Fixture("bids-empty.json"))
             .FailNext(1, FakeResponse.Fixture("error-429.json", 429, retryAfter: date))
             .FailNext(1, FakeResponse.Fixture("error-429.json", 429, retryAfter: "3600"));
 
-        Assert.Empty(await _client.GetBidsAsync(Dseq, Ct));
+        Assert.Empty(await Client.GetBidsAsync(Dseq, Ct));
 
-        Assert.Equal([TimeSpan.FromSeconds(12), TimeSpan.FromSeconds(30)], _clock.Delays);
+        Assert.Equal([TimeSpan.FromSeconds(12), TimeSpan.FromSeconds(30)], Clock.Delays);
     }
 
     [Fact]
     public async Task A_500_on_a_get_is_retried_with_doubling_waits_when_there_is_no_Retry_After()
     {
-        _fake.Serve("GET", $"/v1/deployments/{Dseq}", FakeResponse.Fixture("deployment-with-escrow.json"))
+        Fake.Serve("GET", $"/v1/deployments/{Dseq}", FakeResponse.Fixture("deployment-with-escrow.json"))
             .FailNext(2, FakeResponse.Fixture("error-500.json", 500));
 
-        await _client.GetDeploymentAsync(Dseq, Ct);
+        await Client.GetDeploymentAsync(Dseq, Ct);
 
-        Assert.Equal([TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2)], _clock.Delays);
+        Assert.Equal([TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2)], Clock.Delays);
     }
 
     [Fact]
     public async Task A_500_on_a_post_is_not_retried_because_the_transaction_may_have_gone_through()
     {
-        _fake.FailNext(1, FakeResponse.Fixture("error-500.json", 500));
+        Fake.FailNext(1, FakeResponse.Fixture("error-500.json", 500));
 
-        var e = await Assert.ThrowsAsync<AkashApiException>(() => _client.CreateDeploymentAsync("version: \"2.0\"", 1m, Ct));
+        var e = await Assert.ThrowsAsync<AkashApiException>(() => Client.CreateDeploymentAsync("version: \"2.0\"", 1m, Ct));
 
         Assert.True(e.IsTransient);
-        Assert.Single(_fake.Requests);
-        Assert.Empty(_clock.Delays);
+        Assert.Single(Fake.Requests);
+        Assert.Empty(Clock.Delays);
     }
 
     [Fact]
     public async Task A_400_is_thrown_at_once()
     {
-        _fake.FailNext(1, FakeResponse.Fixture("error-400-bid-not-open.json", 400));
+        Fake.FailNext(1, FakeResponse.Fixture("error-400-bid-not-open.json", 400));
 
-        var e = await Assert.ThrowsAsync<AkashApiException>(() => _client.GetBidsAsync(Dseq, Ct));
+        var e = await Assert.ThrowsAsync<AkashApiException>(() => Client.GetBidsAsync(Dseq, Ct));
 
         Assert.False(e.IsTransient);
-        Assert.Single(_fake.Requests);
+        Assert.Single(Fake.Requests);
     }
 
     [Fact]
     public async Task The_api_key_is_redacted_when_a_server_echoes_it_in_an_error()
     {
         var echo = $$"""{"error":"BadGatewayError {{FakeConsoleApi.ApiKey}}","message":"upstream refused x-api-key: {{FakeConsoleApi.ApiKey}}"}""";
-        _fake.FailNext(1, new FakeResponse(400, echo));
-        _fake.FailNext(1, new FakeResponse(502, $"<html>bad gateway for {FakeConsoleApi.ApiKey}</html>"));
+        Fake.FailNext(1, new FakeResponse(400, echo));
+        Fake.FailNext(1, new FakeResponse(502, $"<html>bad gateway for {FakeConsoleApi.ApiKey}</html>"));
 
-        var json = await Assert.ThrowsAsync<AkashApiException>(() => _client.CreateDeploymentAsync("version: \"2.0\"", 1m, Ct));
-        var html = await Assert.ThrowsAsync<AkashApiException>(() => _client.CreateDeploymentAsync("version: \"2.0\"", 1m, Ct));
+        var json = await Assert.ThrowsAsync<AkashApiException>(() => Client.CreateDeploymentAsync("version: \"2.0\"", 1m, Ct));
+        var html = await Assert.ThrowsAsync<AkashApiException>(() => Client.CreateDeploymentAsync("version: \"2.0\"", 1m, Ct));
 
         foreach (var e in new[] { json, html })
         {
@@ -156,9 +143,9 @@ public sealed class AkashConsoleErrorTests : IAsyncLifetime
     [Fact]
     public async Task A_success_without_data_is_an_invalid_response()
     {
-        _fake.Serve("GET", $"/v1/deployments/{Dseq}", new FakeResponse(200, """{"result":{}}"""));
+        Fake.Serve("GET", $"/v1/deployments/{Dseq}", new FakeResponse(200, """{"result":{}}"""));
 
-        var e = await Assert.ThrowsAsync<AkashApiException>(() => _client.GetDeploymentAsync(Dseq, Ct));
+        var e = await Assert.ThrowsAsync<AkashApiException>(() => Client.GetDeploymentAsync(Dseq, Ct));
 
         Assert.Equal(("InvalidResponse", false), (e.Error, e.IsTransient));
     }

@@ -3,27 +3,19 @@ using Skein.Market.Akash;
 
 namespace Skein.Market.Tests.Akash;
 
-public sealed class AkashDeployFlowTests : IAsyncLifetime
+public sealed class AkashDeployFlowTests : FakeConsoleTests
 {
     private const string Dseq = "1779436800123";
     private const string Dseq2 = "1779437100456";
     private const string ProviderA = "akash18ga02jzaq8cw52anyhzkwta5wygufgu6zsz6xc";
     private const string ProviderB = "akash1aes6unpl3pwn920y8kmmm9mqmcdcl36zvjxjur";
     private const string Sdl = "version: \"2.0\"\n";
-    private readonly ManualClock _clock = new(AkashTestClient.Start);
-    private FakeConsoleApi _fake = null!;
-
-    public async ValueTask InitializeAsync() => _fake = await FakeConsoleApi.StartAsync(TestContext.Current.CancellationToken);
-
-    public async ValueTask DisposeAsync() => await _fake.DisposeAsync();
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private AkashDeployFlow Flow(AkashDeployFlowOptions? options = null) =>
-        new(AkashTestClient.Create(_fake, _clock), (options ?? new AkashDeployFlowOptions()) with { TimeProvider = _clock, Delay = _clock.Delay });
+        new(AkashTestClient.Create(Fake, Clock), (options ?? new AkashDeployFlowOptions()) with { TimeProvider = Clock, Delay = Clock.Delay });
 
     private void ServeOneGroup(params FakeResponse[] bids) =>
-        _fake.Serve("POST", "/v1/deployments", FakeResponse.Fixture("create-deployment.json", 201))
+        Fake.Serve("POST", "/v1/deployments", FakeResponse.Fixture("create-deployment.json", 201))
             .Serve("GET", "/v1/bids", bids)
             .Serve("POST", "/v1/leases", FakeResponse.Fixture("lease-created.json"))
             .Serve("DELETE", $"/v1/deployments/{Dseq}", FakeResponse.Fixture("close-deployment.json"));
@@ -46,7 +38,7 @@ public sealed class AkashDeployFlowTests : IAsyncLifetime
         Assert.Contains(ProviderB, result.Message, StringComparison.Ordinal);
         Assert.False(result.DeploymentClosed);
 
-        var requests = _fake.Requests;
+        var requests = Fake.Requests;
         Assert.Equal("POST /v1/deployments", $"{requests[0].Method} {requests[0].Path}");
         Assert.All(requests.Skip(1).SkipLast(1), r => Assert.Equal(("GET", "/v1/bids", $"?dseq={Dseq}"), (r.Method, r.Path, r.Query)));
         var leaseRequest = requests[^1];
@@ -56,13 +48,13 @@ public sealed class AkashDeployFlowTests : IAsyncLifetime
         Assert.True(JsonNode.DeepEquals(
             JsonNode.Parse($$"""[{"dseq":"{{Dseq}}","gseq":1,"oseq":1,"provider":"{{ProviderB}}"}]"""), body["leases"]));
         // It kept polling for the minimum wait (30 s at 2 s a poll) before choosing.
-        Assert.Equal(TimeSpan.FromSeconds(30), _clock.Delays.Aggregate(TimeSpan.Zero, (a, b) => a + b));
+        Assert.Equal(TimeSpan.FromSeconds(30), Clock.Delays.Aggregate(TimeSpan.Zero, (a, b) => a + b));
     }
 
     [Fact]
     public async Task Takes_the_cheapest_open_bid_of_each_group_when_the_sdl_has_two()
     {
-        _fake.Serve("POST", "/v1/deployments", FakeResponse.Fixture("create-deployment-two-groups.json", 201))
+        Fake.Serve("POST", "/v1/deployments", FakeResponse.Fixture("create-deployment-two-groups.json", 201))
             .Serve("GET", "/v1/bids", FakeResponse.Fixture("bids-two-groups.json"))
             .Serve("POST", "/v1/leases", FakeResponse.Fixture("lease-created-two-groups.json"));
 
@@ -73,7 +65,7 @@ public sealed class AkashDeployFlowTests : IAsyncLifetime
         Assert.Equal(["nvidia/h100"], result.Leases[1].GpuModels);
         var total = Assert.Single(result.Totals());
         Assert.Equal(3_064_102.98m, Math.Round(total.PerHour, 2));
-        var leases = JsonNode.Parse(_fake.Requests[^1].Body)!["leases"]!.AsArray();
+        var leases = JsonNode.Parse(Fake.Requests[^1].Body)!["leases"]!.AsArray();
         Assert.Equal([ProviderB, ProviderA], leases.Select(l => l!["provider"]!.GetValue<string>()));
         Assert.All(leases, l => Assert.Equal(Dseq2, l!["dseq"]!.GetValue<string>()));
     }
@@ -86,7 +78,7 @@ public sealed class AkashDeployFlowTests : IAsyncLifetime
         var result = await Flow(new AkashDeployFlowOptions { Provider = ProviderA, MinimumBidWait = TimeSpan.Zero }).DeployAsync(Sdl, Ct);
 
         Assert.Equal(AkashDeployOutcome.Leased, result.Outcome);
-        Assert.Contains($"\"provider\":\"{ProviderA}\"", _fake.Requests[^1].Body, StringComparison.Ordinal);
+        Assert.Contains($"\"provider\":\"{ProviderA}\"", Fake.Requests[^1].Body, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -105,9 +97,9 @@ public sealed class AkashDeployFlowTests : IAsyncLifetime
         Assert.Contains("No bid arrived for group(s) 1", result.Message, StringComparison.Ordinal);
         Assert.Contains("within 10 s (6 polls)", result.Message, StringComparison.Ordinal);
         Assert.Contains("Akash's API does not say why", result.Message, StringComparison.Ordinal);
-        Assert.Equal(6, _fake.Requests.Count(r => r.Path == "/v1/bids"));
-        Assert.Equal(("DELETE", $"/v1/deployments/{Dseq}"), (_fake.Requests[^1].Method, _fake.Requests[^1].Path));
-        Assert.DoesNotContain(_fake.Requests, r => r.Path == "/v1/leases");
+        Assert.Equal(6, Fake.Requests.Count(r => r.Path == "/v1/bids"));
+        Assert.Equal(("DELETE", $"/v1/deployments/{Dseq}"), (Fake.Requests[^1].Method, Fake.Requests[^1].Path));
+        Assert.DoesNotContain(Fake.Requests, r => r.Path == "/v1/leases");
         Assert.Equal(AkashDeployStage.DeploymentCreated, progress[0].Stage);
         Assert.Equal(AkashDeployStage.DeploymentClosed, progress[^1].Stage);
     }
@@ -140,7 +132,7 @@ public sealed class AkashDeployFlowTests : IAsyncLifetime
     public async Task A_refused_lease_is_a_result_with_the_api_error_and_the_deployment_is_closed()
     {
         ServeOneGroup(FakeResponse.Fixture("bids-two-providers.json"));
-        _fake.Serve("POST", "/v1/leases", FakeResponse.Fixture("error-400-bid-not-open.json", 400));
+        Fake.Serve("POST", "/v1/leases", FakeResponse.Fixture("error-400-bid-not-open.json", 400));
 
         var result = await Flow(new AkashDeployFlowOptions { MinimumBidWait = TimeSpan.Zero }).DeployAsync(Sdl, Ct);
 
@@ -154,12 +146,12 @@ public sealed class AkashDeployFlowTests : IAsyncLifetime
     public async Task Auto_top_up_is_turned_on_through_v2_settings_after_the_lease_when_asked()
     {
         ServeOneGroup(FakeResponse.Fixture("bids-two-providers.json"));
-        _fake.Serve("PATCH", $"/v2/deployment-settings/{Dseq}", FakeResponse.Fixture("deployment-setting.json"));
+        Fake.Serve("PATCH", $"/v2/deployment-settings/{Dseq}", FakeResponse.Fixture("deployment-setting.json"));
 
         var result = await Flow(new AkashDeployFlowOptions { MinimumBidWait = TimeSpan.Zero, EnableAutoTopUp = true }).DeployAsync(Sdl, Ct);
 
         Assert.True(result.AutoTopUpEnabled);
-        Assert.Equal("""{"data":{"autoTopUpEnabled":true}}""", _fake.Requests[^1].Body);
+        Assert.Equal("""{"data":{"autoTopUpEnabled":true}}""", Fake.Requests[^1].Body);
     }
 
     [Fact]
@@ -170,32 +162,32 @@ public sealed class AkashDeployFlowTests : IAsyncLifetime
         var e = await Assert.ThrowsAsync<AkashApiException>(() => Flow().DeployAsync(Sdl, Ct));
 
         Assert.Equal(404, (int)e.StatusCode);
-        Assert.Equal("DELETE", _fake.Requests[^1].Method);
+        Assert.Equal("DELETE", Fake.Requests[^1].Method);
     }
 
     [Fact]
     public async Task A_dropped_connection_while_leasing_closes_the_deployment_and_rethrows()
     {
         ServeOneGroup(FakeResponse.Fixture("bids-two-providers.json"));
-        _fake.Serve("POST", "/v1/leases", FakeResponse.DroppedConnection);
+        Fake.Serve("POST", "/v1/leases", FakeResponse.DroppedConnection);
 
         await Assert.ThrowsAsync<HttpRequestException>(() => Flow(new AkashDeployFlowOptions { MinimumBidWait = TimeSpan.Zero }).DeployAsync(Sdl, Ct));
 
-        Assert.Equal(("DELETE", $"/v1/deployments/{Dseq}"), (_fake.Requests[^1].Method, _fake.Requests[^1].Path));
+        Assert.Equal(("DELETE", $"/v1/deployments/{Dseq}"), (Fake.Requests[^1].Method, Fake.Requests[^1].Path));
     }
 
     [Fact]
-    public async Task Polling_is_bounded_by_count_even_when_the_clock_never_moves()
+    public async Task Polling_is_bounded_by_count_even_when_theClock_never_moves()
     {
         ServeOneGroup(FakeResponse.Fixture("bids-empty.json"));
         var flow = new AkashDeployFlow(
-            AkashTestClient.Create(_fake, _clock),
-            new AkashDeployFlowOptions { BidTimeout = TimeSpan.FromSeconds(10), TimeProvider = _clock, Delay = (_, _) => Task.CompletedTask });
+            AkashTestClient.Create(Fake, Clock),
+            new AkashDeployFlowOptions { BidTimeout = TimeSpan.FromSeconds(10), TimeProvider = Clock, Delay = (_, _) => Task.CompletedTask });
 
         var result = await flow.DeployAsync(Sdl, Ct);
 
         Assert.Equal(AkashDeployOutcome.NoBids, result.Outcome);
-        Assert.Equal(6, _fake.Requests.Count(r => r.Path == "/v1/bids"));
+        Assert.Equal(6, Fake.Requests.Count(r => r.Path == "/v1/bids"));
     }
 
     [Fact]
