@@ -55,6 +55,9 @@ public sealed record NodeOptions
 
     /// <summary>Told after each local training (task, round, wall time), for benchmarks and dashboards.</summary>
     public Action<ulong, uint, TimeSpan>? Trained { get; init; }
+
+    /// <summary>Join only these tasks of the coordinator (null: all of them).</summary>
+    public IReadOnlySet<ulong>? Tasks { get; init; }
 }
 
 /// <summary>
@@ -78,7 +81,7 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
                 await connection.SignInAsync(cancellationToken);
                 var info = await connection.Client.GetInfoAsync(new InfoRequest(), cancellationToken: cancellationToken);
                 await JoinAsync(connection, info, cancellationToken);
-                await Task.WhenAll(info.Tasks.Select(t => FollowAsync(connection, t, cancellationToken)));
+                await Task.WhenAll(info.Tasks.Where(Wanted).Select(t => FollowAsync(connection, t, cancellationToken)));
                 return;
             }
             // Unauthenticated too: a restarted coordinator has forgotten every session, so sign in again.
@@ -105,8 +108,10 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
             var amount = options.ValidatorStake - account.ValidatorStake;
             await connection.SendAsync((f, n) => new Stake { From = f, Nonce = n, Role = Role.Validator, Amount = amount }, cancellationToken);
         }
-        foreach (var task in info.Tasks)
+        var joined = 0;
+        foreach (var task in info.Tasks.Where(Wanted))
         {
+            joined++;
             if (_train is not null && !account.TrainerOf.Contains(task.TaskId))
             {
                 await connection.SendAsync((f, n) => new JoinTask { From = f, Nonce = n, TaskId = task.TaskId, Role = Role.Trainer }, cancellationToken);
@@ -116,8 +121,10 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
                 await connection.SendAsync((f, n) => new JoinTask { From = f, Nonce = n, TaskId = task.TaskId, Role = Role.Validator }, cancellationToken);
             }
         }
-        LogJoined(logger, key.Address, info.Tasks.Count);
+        LogJoined(logger, key.Address, joined);
     }
+
+    private bool Wanted(TaskSummary task) => options.Tasks is not { } only || only.Contains(task.TaskId);
 
     private async Task FollowAsync(CoordinatorConnection connection, TaskSummary task, CancellationToken cancellationToken)
     {

@@ -122,7 +122,8 @@ public static class NetworkCommands
         var validatorStake = new Option<string>("--validator-stake") { Description = "Tokens to stake as validator", DefaultValueFactory = _ => "10" };
         var tlsPin = new Option<string?>("--tls-pin") { Description = "With an https coordinator: its certificate (PEM or DER) to trust", HelpName = "file" };
         var behaviour = new Option<string>("--behaviour") { Description = "honest, sign-flip, never-reveal or stall-upload (for demos and fault drills)", DefaultValueFactory = _ => "honest" };
-        foreach (var o in new Option[] { key, password, coordinator, data, state, trainerStake, validatorStake, behaviour, tlsPin })
+        var onlyTasks = new Option<ulong[]>("--task") { Description = "Join only this task (repeatable; default: every task of the coordinator)" };
+        foreach (var o in new Option[] { key, password, coordinator, data, state, trainerStake, validatorStake, behaviour, tlsPin, onlyTasks })
         {
             command.Add(o);
         }
@@ -148,6 +149,7 @@ public static class NetworkCommands
                 ValidatorStake = Tokens.Parse(parse.GetValue(validatorStake)!, "--validator-stake"),
                 Behaviour = b,
                 TlsPin = parse.GetValue(tlsPin),
+                Tasks = parse.GetValue(onlyTasks) is { Length: > 0 } ids ? ids.ToHashSet() : null,
             };
             await new NodeDaemon(options, nodeKey, loggers.CreateLogger("skein.node")).RunAsync(ct);
             return ExitCodes.Ok;
