@@ -53,9 +53,12 @@ public sealed class ProcessRuntimeTests : IDisposable
     }
 
     [Fact]
-    public async Task Workload_runs_detached_in_a_session_and_group_of_its_own()
+    public async Task Workload_runs_detached_in_a_session_and_group_of_its_own_with_no_pipe_to_the_provider()
     {
-        var status = await RunningAsync(Runtime(), Sh("sleep 120"));
+        // What a SIGKILLed provider could take with it: a shared session or group (hangup, group signals), or a pipe
+        // (SIGPIPE, blocked writes). None of them is there, so the workload outlives it.
+        var spec = Sh("sleep 120");
+        var status = await RunningAsync(Runtime(), spec);
 
         var stat = ProcInfo.Read(status.Pid!.Value)!;
         var mine = ProcInfo.Read(Environment.ProcessId)!;
@@ -63,6 +66,10 @@ public sealed class ProcessRuntimeTests : IDisposable
         Assert.Equal(stat.Pid, stat.ProcessGroup);
         Assert.NotEqual(mine.Session, stat.Session);
         Assert.NotEqual(Environment.ProcessId, stat.ParentPid);
+        var fd = $"/proc/{stat.Pid}/fd/";
+        Assert.Equal("/dev/null", new FileInfo(fd + "0").LinkTarget);
+        Assert.Equal(Path.Combine(_state.Directory, "workloads", spec.Id, "output.log"), new FileInfo(fd + "1").LinkTarget);
+        Assert.Equal(new FileInfo(fd + "1").LinkTarget, new FileInfo(fd + "2").LinkTarget);
     }
 
     [Fact]

@@ -72,6 +72,7 @@ public sealed class ProcessTestState : IDisposable
             foreach (var child in System.IO.Directory.EnumerateDirectories(CgroupParent))
             {
                 CgroupV2.KillAll(child);
+                Eventually.Until(() => CgroupV2.IsEmpty(child), $"cgroup {child} to empty").GetAwaiter().GetResult();
                 CgroupV2.TryRemove(child);
             }
 
