@@ -145,12 +145,13 @@ public sealed class ProcessRuntimeTests : IDisposable
     public async Task Workloads_see_only_their_own_env_not_the_providers()
     {
         Environment.SetEnvironmentVariable("SKEIN_TEST_PROVIDER_ONLY", "provider-secret");
-        var spec = Sh("echo \"provider=${SKEIN_TEST_PROVIDER_ONLY:-none} id=$SKEIN_WORKLOAD_ID gpus=[$CUDA_VISIBLE_DEVICES] mode=$MODE path=${PATH:+set}\"")
+        var spec = Sh("echo \"provider=${SKEIN_TEST_PROVIDER_ONLY:-none} id=$SKEIN_WORKLOAD_ID gpus=[$CUDA_VISIBLE_DEVICES] mode=$MODE path=${PATH:+set} home=$HOME pwd=$(pwd)\"")
             with { Env = new Dictionary<string, string> { ["MODE"] = "eval" } };
 
         var output = await OutputAsync(Runtime(), spec);
 
-        Assert.Equal($"provider=none id={spec.Id} gpus=[] mode=eval path=set", output);
+        var work = Path.Combine(_state.Directory, "workloads", spec.Id, "work");
+        Assert.Equal($"provider=none id={spec.Id} gpus=[] mode=eval path=set home={work} pwd={work}", output);
     }
 
     [Fact]
