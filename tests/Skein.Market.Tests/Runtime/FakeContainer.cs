@@ -69,6 +69,7 @@ public sealed class FakeContainer(string id, string name, JsonObject create, IRe
     public async Task StopAsync(int seconds)
     {
         Signals.ToGroup(Pid, Signals.SIGTERM);
+        Signals.ToProcess(Pid, Signals.SIGTERM);
         if (await Task.WhenAny(_ended, Task.Delay(TimeSpan.FromSeconds(seconds))) != _ended)
         {
             Kill();
@@ -81,7 +82,9 @@ public sealed class FakeContainer(string id, string name, JsonObject create, IRe
     {
         if (Running)
         {
+            // Until setsid(2) has run in the child there is no group of that id yet: signal the process itself too.
             Signals.ToGroup(Pid, Signals.SIGKILL);
+            Signals.ToProcess(Pid, Signals.SIGKILL);
         }
     }
 

@@ -29,11 +29,11 @@ public sealed class ProcessTestState : IDisposable
         .Add("test/sh", new ResolvedImage(["/bin/sh", "-c"], []))
         .Add("test/dotnet-sh", new ResolvedImage(["/bin/sh", "-c"], [], IsDotNet: true));
 
-    public ProcessRuntimeOptions Options(IReadOnlyList<int>? cpuPool = null, string? cgroupParent = null) => new()
+    public ProcessRuntimeOptions Options(IReadOnlyList<int>? cpuPool = null, string? cgroupParent = null, bool cgroups = true) => new()
     {
         StateDirectory = Directory,
         CgroupParent = cgroupParent ?? CgroupParent,
-        UseCgroups = (cgroupParent ?? CgroupParent) is not null,
+        UseCgroups = cgroups && (cgroupParent ?? CgroupParent) is not null,
         CpuPool = cpuPool,
     };
 
@@ -72,6 +72,7 @@ public sealed class ProcessTestState : IDisposable
             foreach (var child in System.IO.Directory.EnumerateDirectories(CgroupParent))
             {
                 CgroupV2.KillAll(child);
+                Eventually.Until(() => CgroupV2.IsEmpty(child), $"cgroup {child} to empty").GetAwaiter().GetResult();
                 CgroupV2.TryRemove(child);
             }
 

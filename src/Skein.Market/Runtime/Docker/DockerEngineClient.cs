@@ -119,8 +119,11 @@ internal sealed class DockerEngineClient : IDisposable
         }
     }
 
-    public WorkloadRuntimeException Unreachable(HttpRequestException e) =>
-        new($"no Docker engine answers at {SocketPath}: {e.InnerException?.Message ?? e.Message}", isTransient: true, e);
+    // A missing socket file surfaces as "Cannot assign requested address"; say what it means instead.
+    public WorkloadRuntimeException Unreachable(HttpRequestException e) => new(
+        $"no Docker engine answers at {SocketPath}: {(File.Exists(SocketPath) ? e.InnerException?.Message ?? e.Message : "the socket does not exist")}",
+        isTransient: true,
+        e);
 
     public void Dispose() => _http.Dispose();
 }

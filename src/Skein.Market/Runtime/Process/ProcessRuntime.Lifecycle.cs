@@ -120,7 +120,17 @@ public sealed partial class ProcessRuntime
             await Polling.UntilAsync(() => !Alive(), KillWait, _options.PollInterval, _time, cancellationToken);
         }
 
-        return Finish(row, fallback);
+        // Finish SIGKILLs what the workload left behind; signals land asynchronously, so wait until the tree is gone
+        // (and its cgroup empty: only then can it be removed) before calling the stop done.
+        row = Finish(row, fallback);
+        var cgroup = row.Cgroup;
+        await Polling.UntilAsync(
+            () => ProcInfo.SessionMembers(pid, start).Count == 0 && (cgroup is null || CgroupV2.IsEmpty(cgroup)),
+            KillWait,
+            _options.PollInterval,
+            _time,
+            cancellationToken);
+        return Refresh(row);
     }
 
     /// <summary>SIGKILL to everything the workload started: its cgroup, its session, and its process group.</summary>
@@ -171,7 +181,9 @@ public sealed partial class ProcessRuntime
             row = Save(row with { State = nameof(WorkloadState.Running), Pid = pid, PidStart = (long?)ProcInfo.Read(pid)?.StartTicks });
         }
 
-        return row.PidStart is { } start && ProcInfo.IsAlive((int)row.Pid!, (ulong)start) ? row : Finish(row, fallbackExitCode: null);
+        // The exit code is written when the workload ends, a moment before its wrapper exits: either means it has ended.
+        var alive = row.PidStart is { } start && ProcInfo.IsAlive((int)row.Pid!, (ulong)start);
+        return alive && !File.Exists(new WorkloadFolder(_options.StateDirectory, row.Id).ExitCodeFile) ? row : Finish(row, fallbackExitCode: null);
     }
 
     /// <summary>

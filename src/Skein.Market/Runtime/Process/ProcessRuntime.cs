@@ -124,7 +124,7 @@ public sealed partial class ProcessRuntime : IWorkloadRuntime, IDisposable
 
         var filter = new SecretFilter(spec.Env);
         var argv = image.CommandLine(spec);
-        var env = WorkloadLauncher.Environment(_options.InheritedEnvironment, spec, image, gpus);
+        var env = WorkloadLauncher.Environment(_options.InheritedEnvironment, spec, image, gpus, folder.Work);
         var psi = WorkloadLauncher.StartInfo(_setsid, _taskset, cores, folder, cgroup, argv, env);
         if (await LaunchAsync(psi, filter, cancellationToken) is { } launchError)
         {

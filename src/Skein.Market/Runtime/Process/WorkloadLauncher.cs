@@ -66,7 +66,7 @@ internal static class WorkloadLauncher
     }
 
     /// <summary>
-    /// The workload's environment: the few inherited variables, the spec's env, then what the runtime sets. The GC heap
+    /// The workload's environment: the few inherited variables, HOME (its work folder), the spec's env, then what the runtime sets. The GC heap
     /// limit is set for .NET workloads whenever memory is limited: the heap is not the whole process (runtime, JIT,
     /// native libraries such as libtorch and thread stacks live outside it), so it gets three quarters and the rest is
     /// headroom. Under an enforced memory.max .NET picks that same 75% by itself; set explicitly it also holds where the
@@ -76,7 +76,8 @@ internal static class WorkloadLauncher
         IReadOnlyList<string> inherited,
         WorkloadSpec spec,
         ResolvedImage image,
-        IReadOnlyList<int> gpus)
+        IReadOnlyList<int> gpus,
+        string home)
     {
         var env = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var name in inherited)
@@ -86,6 +87,8 @@ internal static class WorkloadLauncher
                 env[name] = value;
             }
         }
+
+        env["HOME"] = home;
 
         foreach (var (key, value) in spec.Env)
         {
