@@ -43,13 +43,16 @@ public static class SdlPricing
         return new SdlPriceReport(blockSeconds, groups, total);
     }
 
+    /// <summary>The same value without trailing zeros in its scale, so that JSON shows 1200000, not 1200000.000000.</summary>
+    private static decimal Trim(decimal value) => decimal.Parse(SdlUnits.Normalize(value), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture);
+
     private static SdlPriceLine Line(string name, string denom, decimal perBlock, decimal blockSeconds)
     {
         var perHour = decimal.Round(perBlock * 3600m / blockSeconds, 6);
         var perMonth = decimal.Round(perBlock * DaysPerMonth * 86400m / blockSeconds, 6);
         // uakt has no fixed dollar value (AKT is volatile), so only uact gets a dollar estimate.
-        decimal? usdHour = denom == "uact" ? decimal.Round(perHour / MicroPerToken, 4) : null;
-        decimal? usdMonth = denom == "uact" ? decimal.Round(perMonth / MicroPerToken, 2) : null;
-        return new SdlPriceLine(name, denom, perBlock, perHour, perMonth, usdHour, usdMonth);
+        decimal? usdHour = denom == "uact" ? Trim(decimal.Round(perHour / MicroPerToken, 4)) : null;
+        decimal? usdMonth = denom == "uact" ? Trim(decimal.Round(perMonth / MicroPerToken, 2)) : null;
+        return new SdlPriceLine(name, denom, Trim(perBlock), Trim(perHour), Trim(perMonth), usdHour, usdMonth);
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Skein.Market.Sdl;
+using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
 namespace Skein.Market.Templates;
@@ -100,7 +101,8 @@ public sealed partial class TemplateRenderer(string templatesRoot)
             return new TemplateRenderResult(null, errors);
         }
         var writer = new StringWriter();
-        stream.Save(writer, assignAnchors: false);
+        writer.WriteLine($"# Rendered from {Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(file)))} by `skein deploy render`.");
+        stream.Save(new Emitter(writer, new EmitterSettings().WithIndentedSequences()), assignAnchors: false);
         var yaml = DocumentEnd().Replace(writer.ToString(), "");
         var rendered = SdlDocument.Parse(yaml, Path.GetFileName(file));
         return rendered.Ok
