@@ -152,7 +152,8 @@ internal sealed partial class SdlParser
                 }
             }
         }
-        foreach (var name in _endpoints.Keys.Where(n => !used.Contains(n)))
+        // A service with errors is not read, so its uses are unknown: report unused endpoints only when all were read.
+        foreach (var name in _endpoints.Keys.Where(n => _servicesComplete && !used.Contains(n)))
         {
             _r.Error($"endpoints.{name}", "declared but never used (use it in a service's expose: to: [{global: true, ip: " + name + "}])");
         }
