@@ -56,7 +56,8 @@ internal sealed partial class SdlParser
         var stream = new YamlStream();
         try
         {
-            stream.Load(new StringReader(yaml));
+            // MergingParser applies YAML merge keys (`<<: *anchor`), which Akash's Go decoder (yaml.v3) honours too.
+            stream.Load(new MergingParser(new Parser(new StringReader(yaml))));
         }
         catch (YamlException ex)
         {

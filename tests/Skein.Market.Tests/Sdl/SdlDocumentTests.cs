@@ -73,4 +73,38 @@ public sealed class SdlDocumentTests
         Assert.Equal(["api", "cache", "web"], doc.Deployments.Select(d => d.Service));
         Assert.Equal(["api", "cache", "web"], doc.Services.Keys);
     }
+
+    [Fact]
+    public void Anchors_aliases_and_merge_keys_are_resolved_as_Akash_s_yaml_decoder_does()
+    {
+        var doc = SdlTestData.Parse("""
+            version: "2.0"
+            services:
+              web:
+                image: nginx:1.27
+                expose:
+                  - port: 80
+                    to:
+                      - global: true
+            profiles:
+              compute:
+                base: &base
+                  resources:
+                    cpu: {units: 1}
+                    memory: {size: 1Gi}
+                    storage: {size: 1Gi}
+                web:
+                  <<: *base
+              placement:
+                dcloud:
+                  pricing:
+                    web: &price {denom: uact, amount: 100}
+                    base: *price
+            deployment:
+              web:
+                dcloud: {profile: web, count: 1}
+            """);
+        Assert.Equal(1000ul, doc.ComputeProfiles["web"].CpuMillis);
+        Assert.Equal("100", doc.Placements["dcloud"].Pricing["base"].Amount);
+    }
 }
