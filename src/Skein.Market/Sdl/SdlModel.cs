@@ -20,7 +20,7 @@ public sealed record SdlService(
     SdlServiceParams? Params);
 
 /// <summary>The <c>params</c> of a service as written (storage mounts live in <see cref="SdlService.Storage"/>): log and event permissions, and a TEE type.</summary>
-public sealed record SdlServiceParams(bool HasStorage, IReadOnlyList<string>? PermissionsRead, string? Tee);
+public sealed record SdlServiceParams(IReadOnlyList<string>? PermissionsRead, string? Tee);
 
 /// <summary>A port a service exposes: container port, external port (<c>as</c>, 0 when unset), protocol, accepted hostnames and destinations.</summary>
 public sealed record SdlExpose(uint Port, uint As, string Proto, IReadOnlyList<string> Accept, IReadOnlyList<SdlExposeTo> To, SdlHttpOptions HttpOptions);

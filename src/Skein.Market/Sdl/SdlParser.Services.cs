@@ -263,10 +263,8 @@ internal sealed partial class SdlParser
             return (storage, null);
         }
         _r.OnlyKeys(map, path, "storage", "permissions", "tee");
-        var hasStorage = false;
         if (YamlReader.Get(map, "storage") is { } storageNode && _r.Map(storageNode, YamlReader.Join(path, "storage")) is { } volumes)
         {
-            hasStorage = true;
             var mounts = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var (name, value) in _r.Entries(volumes, YamlReader.Join(path, "storage")))
             {
@@ -322,7 +320,7 @@ internal sealed partial class SdlParser
                 _r.Error(YamlReader.Join(path, "tee"), $"tee must be cpu or cpu-gpu, got '{t}'");
             }
         }
-        return (storage, new SdlServiceParams(hasStorage, read, tee));
+        return (storage, new SdlServiceParams(read, tee));
     }
 
     private SdlCredentials? ParseCredentials(YamlNode node, string path)
