@@ -22,6 +22,11 @@ public static class SkeinCommand
         {
             root.Add(command);
         }
+        root.Add(Market.SdlCommands.Build());
+        // Temporary: `skein deploy` holds only `render` until the deploy flow attaches it to its own command.
+        var deploy = new System.CommandLine.Command("deploy", "Deploy a template: render it into an SDL (the market and Akash flows come next)");
+        deploy.Add(Market.DeployRenderCommand.Build());
+        root.Add(deploy);
         return root;
     }
 
