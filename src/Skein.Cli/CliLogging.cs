@@ -11,6 +11,8 @@ public static class CliLogging
     public static ILoggerFactory Create(bool verbose = false) => LoggerFactory.Create(builder =>
     {
         builder.SetMinimumLevel(verbose ? LogLevel.Debug : LogLevel.Information);
+        // ASP.NET Core logs every request at Information: a provider polled twice a second would bury what matters.
+        builder.AddFilter("Microsoft", verbose ? LogLevel.Information : LogLevel.Warning);
         builder.AddConsole(o =>
         {
             o.FormatterName = PlainFormatter.FormatterName;

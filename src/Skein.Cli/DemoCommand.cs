@@ -31,14 +31,15 @@ public sealed record DemoSummary(
     IReadOnlyList<DemoLeaderboardEntry> Leaderboard,
     string Verify,
     int VerifiedRounds,
-    string? WorkDir);
+    string? WorkDir,
+    DemoMarket? Market = null);
 
 /// <summary>`skein demo`: a whole Skein network on loopback, one process per party, training MNIST to 97%.</summary>
 public static class DemoCommand
 {
     public static Command Build()
     {
-        var command = new Command("demo", "Run a whole network on this machine: a coordinator, 10 trainers (one malicious) and 3 validators train MNIST, each in its own process");
+        var command = new Command("demo", "Run a whole network on this machine: a coordinator, 3 compute providers, and 10 trainers (one malicious) and 3 validators rented from them through the market, training MNIST");
         var defaults = new NetworkDemoOptions();
         var trainers = new Option<int>("--trainers") { Description = "Trainer nodes (the last one sends sign-flipped updates)", DefaultValueFactory = _ => defaults.Trainers };
         var validators = new Option<int>("--validators") { Description = "Validator nodes", DefaultValueFactory = _ => defaults.Validators };
@@ -46,9 +47,10 @@ public static class DemoCommand
         var target = new Option<double>("--target") { Description = "Test accuracy to report the first round of", DefaultValueFactory = _ => defaults.TargetAccuracy };
         var seed = new Option<ulong>("--seed") { Description = "Seed for the data split, the keys and the initial model", DefaultValueFactory = _ => defaults.Seed };
         var work = new Option<string?>("--work-dir") { Description = "Keep the network's folders (keys, ledger, blobs, logs) here instead of a temporary folder", HelpName = "folder" };
+        var direct = new Option<bool>("--no-market") { Description = "Start the nodes directly instead of renting them from the local providers (the baseline the market's cost is measured against)" };
         var data = new DataOptions();
         var output = new OutputOptions();
-        foreach (var o in new Option[] { trainers, validators, rounds, target, seed, work })
+        foreach (var o in new Option[] { trainers, validators, rounds, target, seed, work, direct })
         {
             command.Add(o);
         }
@@ -63,6 +65,7 @@ public static class DemoCommand
             Seed = parse.GetValue(seed),
             WorkDirectory = parse.GetValue(work),
             Keep = parse.GetValue(work) is not null,
+            RentThroughMarket = !parse.GetValue(direct),
         }, parse.GetValue(rounds), data, output, ct));
         return command;
     }
@@ -116,6 +119,7 @@ public static class DemoCommand
         IReadOnlyList<DemoLeaderboardEntry> board;
         IReadOnlyList<Coordinator.Api.RoundVerification> checks;
         string? keptWork;
+        DemoMarket? market;
         try
         {
             await using var demo = new NetworkDemo(options, files, new ConsoleLog(console));
@@ -124,6 +128,7 @@ public static class DemoCommand
             console.WriteLine($"verifying {options.Rounds} rounds from the published models and updates ...");
             checks = await demo.VerifyAsync(ct);
             board = await demo.LeaderboardAsync(ct);
+            market = await demo.SettleMarketAsync(ct);
             keptWork = options.Keep ? demo.WorkDirectory : null;
         }
         catch (TorchUnavailableException ex)
@@ -145,7 +150,7 @@ public static class DemoCommand
         var wall = clock.Elapsed.TotalSeconds;
         var summary = new DemoSummary("network", "2nn", "shards", "fedavgm", "cohort", options.Trainers, options.Validators, "sign_flip", options.Seed, reports,
             Math.Round(last.Accuracy, 6), Math.Round(last.Loss, 6), options.TargetAccuracy, reports.FirstOrDefault(r => r.Accuracy >= options.TargetAccuracy)?.Round,
-            Math.Round(wall, 3), Math.Round(reports.Average(r => r.Seconds), 3), last.ModelSha256, board, ok ? "ok" : "failed", checks.Count(c => c.Ok), keptWork);
+            Math.Round(wall, 3), Math.Round(reports.Average(r => r.Seconds), 3), last.ModelSha256, board, ok ? "ok" : "failed", checks.Count(c => c.Ok), keptWork, market);
         var text = NetworkDemo.SummaryJson(summary);
         if (summaryPath is not null)
         {
@@ -189,6 +194,22 @@ public static class DemoCommand
             table.AddRow(name, e.Role, trainer ? N(e.Accepted) : "", trainer ? N(e.Rejected) : "", trainer ? "" : N(e.Revealed), trainer ? "" : N(e.Missed), Short(e.Rewards), Short(e.Slashed));
         }
         console.Write(table);
+        if (s.Market is { } m)
+        {
+            var leases = new Table().Border(TableBorder.Rounded).Title($"[bold]Market[/] (leases paid per {m.BlockIntervalMs / 1000.0:0.#} s block, in {m.Denom})");
+            foreach (var column in new[] { "provider", "region", "price/core", "leases", "earned", "nodes" })
+            {
+                leases.AddColumn(column is "provider" or "region" or "nodes" ? new TableColumn(column) : new TableColumn(column).RightAligned());
+            }
+            foreach (var p in m.Providers)
+            {
+                leases.AddRow(Markup.Escape(p.Name) + (p.Audited ? " (audited)" : ""), p.Region, p.PricePerCore.ToString(CultureInfo.InvariantCulture), N(p.Leases), p.Earned,
+                    Markup.Escape(string.Join(", ", m.Leases.Where(l => l.Provider == p.Name).Select(l => l.Node))));
+            }
+            console.Write(leases);
+            console.MarkupLine(string.Create(CultureInfo.InvariantCulture,
+                $"nodes deployed through the market: median {m.DeployP50Seconds:0.0} s, slowest {m.DeployMaxSeconds:0.0} s from deployment to running; supply {(m.SupplyConserved ? "[green]conserved[/]" : "[red]NOT conserved[/]")}"));
+        }
         var grid = new Grid().AddColumn().AddColumn();
         grid.AddRow("[bold]final accuracy[/]", s.FinalAccuracy.ToString("0.0000", CultureInfo.InvariantCulture));
         grid.AddRow($"first round at {s.Target.ToString("0.####", CultureInfo.InvariantCulture)}", s.TargetRound?.ToString(CultureInfo.InvariantCulture) ?? "not reached");

@@ -20,6 +20,9 @@ public static class ExitCodes
     /// <summary>A run of several failed (the others' results are still in the output, which names the failed one).</summary>
     public const int RunFailed = 5;
 
+    /// <summary>A deployment got no acceptable bid; the output says why, per provider.</summary>
+    public const int NoBid = 6;
+
     /// <summary>A bug: an exception no rule anticipated (its message is printed; SKEIN_DEBUG=1 adds the stack trace).</summary>
     public const int InternalError = 70;
 

@@ -23,10 +23,9 @@ public static class SkeinCommand
             root.Add(command);
         }
         root.Add(Market.SdlCommands.Build());
-        // Temporary: `skein deploy` holds only `render` until the deploy flow attaches it to its own command.
-        var deploy = new System.CommandLine.Command("deploy", "Deploy a template: render it into an SDL (the market and Akash flows come next)");
-        deploy.Add(Market.DeployRenderCommand.Build());
-        root.Add(deploy);
+        root.Add(Market.DeployCommands.Build());
+        root.Add(Market.ProviderCommand.Build());
+        root.Add(Market.RunFromEnvCommand.Build());
         return root;
     }
 

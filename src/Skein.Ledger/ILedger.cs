@@ -5,7 +5,14 @@ using Skein.Ledger.Transactions;
 namespace Skein.Ledger;
 
 /// <summary>Where the chain is: its id, head block, state root and supply totals.</summary>
-public sealed record LedgerStatus(ulong ChainId, ulong Height, Hash32 HeadHash, Hash32 StateRoot, UInt128 GenesisSupply, UInt128 Emitted, UInt128 Burned, int PendingTransactions);
+public sealed record LedgerStatus(ulong ChainId, ulong Height, Hash32 HeadHash, Hash32 StateRoot, UInt128 GenesisSupply, UInt128 Emitted, UInt128 Burned, int PendingTransactions)
+{
+    /// <summary>Every token held anywhere (balances, stakes, escrows, lease earnings, deposits, unbonding); equals genesis + emitted - burned.</summary>
+    public UInt128 Held { get; init; }
+
+    /// <summary>The supply invariant, as anyone can check it from the status alone.</summary>
+    public bool SupplyConserved => Held == GenesisSupply + Emitted - Burned;
+}
 
 /// <summary>Where a transaction landed.</summary>
 public sealed record TxReceipt(Hash32 Id, ulong BlockHeight, int Index);

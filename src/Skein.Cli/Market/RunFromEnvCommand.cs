@@ -24,6 +24,8 @@ public static class RunFromEnvCommand
             {
                 return SimulationSession.Fail(parse.InvocationConfiguration.Error, ExitCodes.InvalidOptions, [ex.Message]);
             }
+            var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>().ToDictionary(e => (string)e.Key, e => (string?)e.Value ?? "", StringComparer.Ordinal);
+            await using var status = await StatusPage.StartAsync(env, ct);
             return await SkeinCommand.Build().Parse(args).InvokeAsync(new InvocationConfiguration
             {
                 Output = parse.InvocationConfiguration.Output,

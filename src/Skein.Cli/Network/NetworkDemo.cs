@@ -10,6 +10,7 @@ using Skein.Learning.Models;
 using Skein.Learning.Training;
 using Skein.Ledger;
 using Skein.Ledger.Crypto;
+using Skein.Ledger.Market;
 using Skein.Ledger.State;
 using Skein.Ledger.Storage;
 
@@ -35,6 +36,9 @@ public sealed record NetworkDemoOptions
     public string? WorkDirectory { get; init; }
 
     public bool Keep { get; init; }
+
+    /// <summary>Rent the nodes from local providers through the market (the default), or start them directly.</summary>
+    public bool RentThroughMarket { get; init; } = true;
 
     public IReadOnlyList<string> Validate()
     {
@@ -94,7 +98,7 @@ public sealed record DemoLeaderboardEntry(string Name, string Address, string Ro
 /// It follows the rounds over the coordinator's JSON API, tests every new global model on the MNIST test set,
 /// recomputes every round as an outsider would (<c>skein verify</c>), and reads the leaderboard off the ledger.
 /// </summary>
-public sealed class NetworkDemo(NetworkDemoOptions options, MnistFiles mnist, TextWriter log) : IAsyncDisposable
+public sealed partial class NetworkDemo(NetworkDemoOptions options, MnistFiles mnist, TextWriter log) : IAsyncDisposable
 {
     private const string PasswordVariable = "SKEIN_KEY_PASSWORD";
     private readonly List<Process> _processes = [];
@@ -123,7 +127,7 @@ public sealed class NetworkDemo(NetworkDemoOptions options, MnistFiles mnist, Te
 
         var trainers = Enumerable.Range(1, options.Trainers).Select(i => $"trainer-{i:00}").ToArray();
         var validators = Enumerable.Range(1, options.Validators).Select(i => $"validator-{i}").ToArray();
-        string[] everyone = ["coordinator", .. trainers, .. validators];
+        string[] everyone = ["coordinator", .. trainers, .. validators, .. (options.RentThroughMarket ? [.. DemoProviders.Select(p => p.Name), "auditor"] : Array.Empty<string>())];
         foreach (var name in everyone)
         {
             using var key = KeyOf(name);
@@ -134,7 +138,9 @@ public sealed class NetworkDemo(NetworkDemoOptions options, MnistFiles mnist, Te
         }
         var allocations = everyone.Select(n => { using var k = KeyOf(n); return new GenesisAllocation(k.Address, Tokens.Whole(n == "coordinator" ? 1_000_000UL : 1_000UL)); }).ToArray();
         var genesisFile = Path.Combine(_work, "genesis.json");
-        await File.WriteAllTextAsync(genesisFile, GenesisJson.Serialize(new Genesis(4242, LedgerParams.Default, allocations, 0)), cancellationToken);
+        // Leases pay per market block: one a second here, so that the demo's few minutes show payments.
+        var parameters = LedgerParams.Default with { Market = MarketParams.Default with { BlockIntervalMs = 1_000, MinDeposit = Tokens.One / 10, BidDeposit = Tokens.One / 100 } };
+        await File.WriteAllTextAsync(genesisFile, GenesisJson.Serialize(new Genesis(4242, parameters, allocations, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())), cancellationToken);
         var taskFile = Path.Combine(_work, "task.json");
         await File.WriteAllTextAsync(taskFile, options.TaskJson(), cancellationToken);
 
@@ -159,6 +165,12 @@ public sealed class NetworkDemo(NetworkDemoOptions options, MnistFiles mnist, Te
         }
         _api = new CoordinatorApiClient(ApiUri ?? throw new InvalidOperationException("the coordinator printed no API address"));
         log.WriteLine($"coordinator: gRPC {grpc}, API {ApiUri}");
+        if (options.RentThroughMarket)
+        {
+            await StartProvidersAsync(cancellationToken);
+            await RentNodesAsync(grpc!, trainers, validators, cancellationToken);
+            return;
+        }
         foreach (var t in trainers)
         {
             Start(t, ["node", "--key-file", KeyFile(t), "--coordinator", grpc!, "--data", Path.Combine(_work, t), "--trainer-stake", "50",
@@ -288,7 +300,7 @@ public sealed class NetworkDemo(NetworkDemoOptions options, MnistFiles mnist, Te
     }
 
     /// <summary>Throwaway keys derived from the seed, so that a rerun shows the same addresses.</summary>
-    private LedgerKey KeyOf(string name) => LedgerKey.FromPrivateKey(SHA256.HashData(Encoding.UTF8.GetBytes($"skein-demo/{options.Seed}/{name}")));
+    internal LedgerKey KeyOf(string name) => LedgerKey.FromPrivateKey(SHA256.HashData(Encoding.UTF8.GetBytes($"skein-demo/{options.Seed}/{name}")));
 
     private string KeyFile(string name) => Path.Combine(_work, "keys", name + ".json");
 
@@ -332,6 +344,16 @@ public sealed class NetworkDemo(NetworkDemoOptions options, MnistFiles mnist, Te
 
     public async ValueTask DisposeAsync()
     {
+        try
+        {
+            await StopMarketAsync();
+        }
+#pragma warning disable CA1031 // Whatever stopping the market ran into, the processes below must still be stopped.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            log.WriteLine($"market: stopping failed: {ex.Message}");
+        }
         _api?.Dispose();
         foreach (var p in _processes)
         {

@@ -5,7 +5,14 @@ using Skein.Core.Json;
 namespace Skein.Coordinator.Api;
 
 /// <summary>The chain and the coordinator at a glance (<c>GET /api/status</c>).</summary>
-public sealed record ApiStatus(ulong ChainId, ulong Height, string HeadHash, string StateRoot, string Coordinator, int Tasks);
+public sealed record ApiStatus(ulong ChainId, ulong Height, string HeadHash, string StateRoot, string Coordinator, int Tasks)
+{
+    /// <summary>Tokens at genesis, emitted, burned and held (all as exact decimal strings); held = genesis + emitted - burned.</summary>
+    public ApiSupply? Supply { get; init; }
+}
+
+/// <summary>The chain's supply figures; <see cref="Conserved"/> is the invariant anyone can check.</summary>
+public sealed record ApiSupply(string Genesis, string Emitted, string Burned, string Held, bool Conserved);
 
 /// <summary>A task as the ledger records it, with its spec when this coordinator hosts it (<c>GET /api/tasks/{id}</c>).</summary>
 public sealed record ApiTask(

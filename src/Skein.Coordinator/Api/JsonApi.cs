@@ -20,7 +20,10 @@ public static class JsonApi
         {
             var s = await c.Ledger.GetStatusAsync(ct);
             var tasks = await c.Ledger.ListTasksAsync(ct);
-            return Json(new ApiStatus(s.ChainId, s.Height, s.HeadHash.ToString(), s.StateRoot.ToString(), c.Key.Address.ToString(), tasks.Count));
+            return Json(new ApiStatus(s.ChainId, s.Height, s.HeadHash.ToString(), s.StateRoot.ToString(), c.Key.Address.ToString(), tasks.Count)
+            {
+                Supply = new ApiSupply(Tokens.Format(s.GenesisSupply), Tokens.Format(s.Emitted), Tokens.Format(s.Burned), Tokens.Format(s.Held), s.SupplyConserved),
+            });
         });
         app.MapGet("/api/tasks", async (CoordinatorContext c, CancellationToken ct) =>
         {

@@ -108,7 +108,7 @@ public sealed class EmbeddedLedger : ILedger
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            return new LedgerStatus(ChainId, _headHeight, _headHash, StateHasher.Root(_state), _state.GenesisSupply, _state.Emitted, _state.Burned, 0);
+            return new LedgerStatus(ChainId, _headHeight, _headHash, StateHasher.Root(_state), _state.GenesisSupply, _state.Emitted, _state.Burned, 0) { Held = _state.TotalHeld() };
         }
         finally
         {
