@@ -24,7 +24,76 @@ public static class BenchCommand
         bench.Add(BuildLedger());
         bench.Add(BuildRound());
         bench.Add(BuildUploadClient());
+        bench.Add(BuildMarket());
         return bench;
+    }
+
+    private static Command BuildMarket()
+    {
+        var command = new Command("market", "The market: deploy-to-running latency over sequential deployments on 3 local providers, and escrow settlement cost with many open leases");
+        var deployments = new Option<int>("--deployments") { Description = "Deployments to time (0: skip)", DefaultValueFactory = _ => 20 };
+        var leases = new Option<int>("--leases") { Description = "Open leases for the settlement measurement", DefaultValueFactory = _ => 10_000 };
+        var json = new Option<bool>("--json") { Description = "Print exactly one JSON object on stdout" };
+        foreach (var o in new Option[] { deployments, leases, json })
+        {
+            command.Add(o);
+        }
+        command.SetAction(async (parse, ct) =>
+        {
+            var stderr = parse.InvocationConfiguration.Error;
+            if (parse.GetValue(deployments) < 0 || parse.GetValue(leases) < 1)
+            {
+                return SimulationSession.Fail(stderr, ExitCodes.InvalidOptions, ["--deployments must be >= 0 and --leases >= 1"]);
+            }
+            await stderr.WriteLineAsync($"settling {parse.GetValue(leases):N0} open leases ...");
+            var settle = Skein.Ledger.Market.MarketBenchmark.Run(parse.GetValue(leases));
+            await stderr.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"  {settle.SettleMicrosecondsPerLease:0.00} us per lease (bare loop {settle.BaselineMicrosecondsPerLease:0.000} us), idle block {settle.IdleBlockMicroseconds:0.00} us, state root {settle.StateRootMilliseconds:0.0} ms"));
+            Skein.Market.Deploy.DeployBenchmarkResult? deploy = null;
+            if (parse.GetValue(deployments) > 0)
+            {
+                if (!OperatingSystem.IsLinux())
+                {
+                    return SimulationSession.Fail(stderr, ExitCodes.InvalidOptions, ["--deployments: the process runtime the providers use needs Linux; pass --deployments 0"]);
+                }
+                var templates = Skein.Market.Templates.TemplateRenderer.FindTemplatesRoot()
+                    ?? throw new InvalidOperationException("templates/ was not found above the program's folder");
+                await stderr.WriteLineAsync($"deploying the trainer template {parse.GetValue(deployments)} times on 3 providers ...");
+                deploy = await Skein.Market.Deploy.DeployBenchmark.RunAsync(parse.GetValue(deployments), new Skein.Market.Provider.SkeinImageResolver(Market.ProviderCommand.SelfImage()),
+                    templates, stderr, ct);
+            }
+            var result = new
+            {
+                deploy_p50_seconds = deploy?.P50Seconds,
+                deploy_p95_seconds = deploy?.P95Seconds,
+                settle_us_per_lease = Math.Round(settle.SettleMicrosecondsPerLease, 3),
+                deploy,
+                settlement = settle,
+                settle_ratio_to_bare_loop = Math.Round(settle.Ratio, 1),
+            };
+            if (parse.GetValue(json))
+            {
+                await parse.InvocationConfiguration.Output.WriteLineAsync(JsonOutput.Serialize(result));
+                return ExitCodes.Ok;
+            }
+            var table = new Table().Border(TableBorder.Rounded).Title("[bold]Market[/]");
+            table.AddColumn("measure");
+            table.AddColumn(new TableColumn("value").RightAligned());
+            table.AddColumn("target");
+            if (deploy is not null)
+            {
+                table.AddRow("deploy to running, median", deploy.P50Seconds.ToString("0.00 's'", CultureInfo.InvariantCulture), "<= 5 s");
+                table.AddRow("deploy to running, p95", deploy.P95Seconds.ToString("0.00 's'", CultureInfo.InvariantCulture), "");
+                table.AddRow("  of which: bids collected and leased (mean)", deploy.MeanLeasedSeconds.ToString("0.00 's'", CultureInfo.InvariantCulture), "");
+            }
+            table.AddRow($"settling one lease ({settle.Leases:N0} open)", settle.SettleMicrosecondsPerLease.ToString("0.00 'us'", CultureInfo.InvariantCulture), "<= 50 us");
+            table.AddRow("  bare loop over the same leases", settle.BaselineMicrosecondsPerLease.ToString("0.000 'us'", CultureInfo.InvariantCulture), "");
+            table.AddRow("a block with nothing due", settle.IdleBlockMicroseconds.ToString("0.00 'us'", CultureInfo.InvariantCulture), "");
+            table.AddRow("state root with those leases", settle.StateRootMilliseconds.ToString("0.0 'ms'", CultureInfo.InvariantCulture), "");
+            AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(parse.InvocationConfiguration.Output) }).Write(table);
+            return ExitCodes.Ok;
+        });
+        return command;
     }
 
     private static Command BuildAggregate()

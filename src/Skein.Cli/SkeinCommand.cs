@@ -46,8 +46,9 @@ public static class SkeinCommand
         {
             return await root.Parse(args).InvokeAsync(config, cancellationToken);
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException)
         {
+            // Ctrl-C or SIGTERM: System.CommandLine cancels the action's own token, not the one passed in here.
             await error.WriteLineAsync("skein: cancelled");
             return ExitCodes.Cancelled;
         }

@@ -39,7 +39,7 @@ internal static partial class MarketRules
             var order = OrderOf(market, bid.Order);
             if (order?.Bids.GetValueOrDefault(bid.Provider) is { Status: BidStatus.Open } open)
             {
-                CloseBidState(state, open, BidStatus.Closed);
+                CloseBidState(state, bid.Order, open, BidStatus.Closed);
             }
         }
     }
@@ -223,7 +223,7 @@ internal static partial class MarketRules
         {
             throw new LedgerException(LedgerError.BidNotOpen, $"bid: {b.From}'s bid on {OrderIdOf(deployment, group, order)} is {bid.Status.ToString().ToLowerInvariant()}; close its lease instead");
         }
-        CloseBidState(state, bid, BidStatus.Closed);
+        CloseBidState(state, OrderIdOf(deployment, group, order), bid, BidStatus.Closed);
     }
 
     private static void Lease(LedgerState state, CreateLease l)
@@ -245,10 +245,12 @@ internal static partial class MarketRules
                 $"provider: {l.Provider} has no open bid on order {OrderIdOf(deployment, group, order)}");
         }
         Settle(state, deployment);
+        var orderId = OrderIdOf(deployment, group, order);
+        Unexpire(state, orderId, bid);
         bid.Status = BidStatus.Active;
         foreach (var other in order.Bids.Values.Where(o => o.Status == BidStatus.Open && o.Provider != l.Provider))
         {
-            CloseBidState(state, other, BidStatus.Lost);
+            CloseBidState(state, orderId, other, BidStatus.Lost);
         }
         order.Status = OrderStatus.Active;
         order.Lease = new LeaseState { Provider = l.Provider, Price = bid.Price, StartedAt = state.MarketHeight };
@@ -296,7 +298,7 @@ internal static partial class MarketRules
         }
         Settle(state, deployment);
         var byProvider = c.From == lease.Provider && c.From != c.Owner;
-        EndLease(state, order, lease, LeaseStatus.Closed, byProvider ? "provider_closed" : "tenant_closed");
+        EndLease(state, OrderIdOf(deployment, group, order), order, lease, LeaseStatus.Closed, byProvider ? "provider_closed" : "tenant_closed");
         order.Status = OrderStatus.Closed;
         if (byProvider)
         {
@@ -334,13 +336,14 @@ internal static partial class MarketRules
         {
             foreach (var order in group.Orders)
             {
+                var orderId = OrderIdOf(deployment, group, order);
                 if (order.Lease is { Status: LeaseStatus.Active } lease)
                 {
-                    EndLease(state, order, lease, leaseStatus, reason);
+                    EndLease(state, orderId, order, lease, leaseStatus, reason);
                 }
                 foreach (var bid in order.Bids.Values.Where(b => b.Status == BidStatus.Open))
                 {
-                    CloseBidState(state, bid, BidStatus.Closed);
+                    CloseBidState(state, orderId, bid, BidStatus.Closed);
                 }
                 order.Status = OrderStatus.Closed;
             }
@@ -356,7 +359,7 @@ internal static partial class MarketRules
         Unindex(state, deployment);
     }
 
-    private static void EndLease(LedgerState state, OrderState order, LeaseState lease, LeaseStatus status, string reason)
+    private static void EndLease(LedgerState state, OrderId orderId, OrderState order, LeaseState lease, LeaseStatus status, string reason)
     {
         lease.Status = status;
         lease.ClosedAt = state.MarketHeight;
@@ -364,7 +367,7 @@ internal static partial class MarketRules
         PayOut(state, lease);
         if (order.Bids.TryGetValue(lease.Provider, out var bid))
         {
-            CloseBidState(state, bid, BidStatus.Closed);
+            CloseBidState(state, orderId, bid, BidStatus.Closed);
         }
     }
 
@@ -379,13 +382,23 @@ internal static partial class MarketRules
         lease.Accrued = 0;
     }
 
-    private static void CloseBidState(LedgerState state, BidState bid, BidStatus status)
+    private static void CloseBidState(LedgerState state, OrderId order, BidState bid, BidStatus status)
     {
+        Unexpire(state, order, bid);
         bid.Status = status;
         if (bid.DepositHeld > 0)
         {
             state.Account(bid.Provider).Balance += bid.DepositHeld;
             bid.DepositHeld = 0;
+        }
+    }
+
+    /// <summary>A bid that is no longer open leaves the timeout index, so that blocks never walk past it.</summary>
+    private static void Unexpire(LedgerState state, OrderId order, BidState bid)
+    {
+        if (bid.Status == BidStatus.Open)
+        {
+            state.Market.BidExpiry.Remove((bid.CreatedAt + state.Params.MarketRules.BidTimeoutBlocks, new LeaseId(order.Owner, order.Dseq, order.Gseq, order.Oseq, bid.Provider)));
         }
     }
 

@@ -124,6 +124,11 @@ public sealed class GroupState
 
     public required GroupSpec Spec { get; init; }
 
+    /// <summary>The spec's canonical JSON, kept because the state root hashes it at every block.</summary>
+    public string SpecJson => _specJson ??= GroupSpec.ToCanonicalJson([Spec]);
+
+    private string? _specJson;
+
     /// <summary>The most the tenant pays per block for the whole group: the sum of price x count over its resources, in base units.</summary>
     public required UInt128 CeilingPerBlock { get; init; }
 

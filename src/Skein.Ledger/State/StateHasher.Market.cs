@@ -54,7 +54,7 @@ public static partial class StateHasher
             foreach (var g in d.Groups)
             {
                 w.U64(g.Gseq);
-                w.Text(GroupSpec.ToCanonicalJson([g.Spec]));
+                w.Text(g.SpecJson);
                 w.U128(g.CeilingPerBlock);
                 w.U64((ulong)g.Orders.Count);
                 foreach (var o in g.Orders)
