@@ -20,32 +20,12 @@ namespace Skein.Cli.Tests;
 /// and the escrow rules hold to the base unit.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-public sealed class MarketProcessTests : IDisposable
+public sealed class MarketProcessTests() : SkeinProcesses("skein-market-procs-", "market-procs-")
 {
-    private const string Password = "market-password";
-    private readonly string _dir = Directory.CreateTempSubdirectory("skein-market-procs-").FullName;
-    private readonly List<Process> _processes = [];
-
-    public void Dispose()
+    /// <summary>Rented workloads outlive their providers by design: kill what is left from the runtimes' own records.</summary>
+    protected override void CleanUp()
     {
-        foreach (var p in _processes)
-        {
-            try
-            {
-                if (!p.HasExited)
-                {
-                    p.Kill(entireProcessTree: true);
-                }
-                p.WaitForExit(5_000);
-            }
-            catch (InvalidOperationException)
-            {
-                // already gone
-            }
-            p.Dispose();
-        }
-        // Rented workloads outlive their providers by design; kill what is left from the runtimes' own records.
-        foreach (var folder in Directory.Exists(Path.Combine(_dir, "providers")) ? Directory.GetDirectories(Path.Combine(_dir, "providers")) : [])
+        foreach (var folder in Directory.Exists(Path.Combine(Dir, "providers")) ? Directory.GetDirectories(Path.Combine(Dir, "providers")) : [])
         {
             var runtimeFolder = Path.Combine(folder, "runtime");
             if (!Directory.Exists(runtimeFolder))
@@ -58,62 +38,11 @@ public sealed class MarketProcessTests : IDisposable
                 runtime.RemoveAsync(w.Id, CancellationToken.None).GetAwaiter().GetResult();
             }
         }
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        for (var attempt = 0; ; attempt++)
-        {
-            try
-            {
-                Directory.Delete(_dir, recursive: true);
-                return;
-            }
-            catch (IOException) when (attempt < 10)
-            {
-                Thread.Sleep(200);
-            }
-        }
-    }
-
-    private static LedgerKey Key(string name) => LedgerKey.FromPrivateKey(SHA256.HashData(Encoding.UTF8.GetBytes("market-procs-" + name)));
-
-    private string KeyFileOf(string name)
-    {
-        var path = Path.Combine(_dir, "keys", name + ".json");
-        if (!File.Exists(path))
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            using var key = Key(name);
-            File.WriteAllText(path, KeyFile.Encrypt(key, Password, KdfStrength.Light));
-        }
-        return path;
-    }
-
-    private Process Start(params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "skein.dll"));
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-        psi.Environment["SKEIN_KEY_PASSWORD"] = Password;
-        var p = Process.Start(psi) ?? throw new InvalidOperationException("could not start skein");
-        _processes.Add(p);
-        var log = Path.Combine(_dir, $"{args[0]}-{_processes.Count}.log");
-        _ = Task.Run(async () => await File.WriteAllTextAsync(log, await p.StandardError.ReadToEndAsync()));
-        return p;
-    }
-
-    private async Task<(int Code, string Stdout)> RunToEndAsync(CancellationToken ct, params string[] args)
-    {
-        var p = Start(args);
-        var stdout = await p.StandardOutput.ReadToEndAsync(ct);
-        await p.WaitForExitAsync(ct).WaitAsync(TimeSpan.FromSeconds(120), ct);
-        return (p.ExitCode, stdout);
     }
 
     private async Task<(Process Process, Uri Uri)> StartProviderAsync(string name, decimal pricePerCore, CancellationToken ct)
     {
-        var p = Start("provider", "--key", KeyFileOf(name), "--market", _api!, "--state-dir", Path.Combine(_dir, "providers", name),
+        var p = Start("provider", "--key", KeyFileOf(name), "--market", _api!, "--state-dir", Path.Combine(Dir, "providers", name),
             "--cpu", "4", "--memory", "8Gi", "--storage", "100Gi", "--price-cpu", pricePerCore.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--price-memory", "0", "--price-storage", "0", "--poll-ms", "200", "--withdraw-every", "3600");
         for (var i = 0; i < 5; i++)
@@ -131,7 +60,7 @@ public sealed class MarketProcessTests : IDisposable
 
     private string WorkloadLog(string provider, string workload)
     {
-        var folder = Path.Combine(_dir, "providers", provider, "runtime", "workloads", workload);
+        var folder = Path.Combine(Dir, "providers", provider, "runtime", "workloads", workload);
         return string.Join(" | ", Directory.Exists(folder)
             ? Directory.GetFiles(folder).Where(f => !f.EndsWith("spec.json", StringComparison.Ordinal)).Select(f => $"{Path.GetFileName(f)}: {string.Concat(File.ReadAllText(f).TakeLast(600))}")
             : ["no folder"]);
@@ -165,29 +94,29 @@ public sealed class MarketProcessTests : IDisposable
         string[] parties = ["coordinator", "cheap", "dear", "trainer", "spent", "validator"];
         var genesis = new Genesis(707, LedgerParams.Default with { Market = rules },
             parties.Select(n => new GenesisAllocation(Key(n).Address, Tokens.Whole(1_000))).ToArray(), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-        var genesisFile = Path.Combine(_dir, "genesis.json");
+        var genesisFile = Path.Combine(Dir, "genesis.json");
         await File.WriteAllTextAsync(genesisFile, GenesisJson.Serialize(genesis), ct);
-        var spec = Path.Combine(_dir, "task.json");
+        var spec = Path.Combine(Dir, "task.json");
         await File.WriteAllTextAsync(spec, """
             { "name": "rented", "model": "logreg", "rounds": 400, "trainers_per_round": 2, "validators_per_round": 1,
               "training": { "epochs": 1, "batch_size": 20, "lr": 0.05 }, "reward_pool": "20", "min_stake": "5", "reject_below": 0.05 }
             """, ct);
-        var coordinator = Start("coordinator", "--key-file", KeyFileOf("coordinator"), "--data-dir", Path.Combine(_dir, "coordinator"), "--genesis", genesisFile,
+        var coordinator = Start("coordinator", "--key-file", KeyFileOf("coordinator"), "--data-dir", Path.Combine(Dir, "coordinator"), "--genesis", genesisFile,
             "--task", spec, "--start-when-joined", "1:1", "--training-seconds", "30", "--commit-seconds", "30", "--reveal-seconds", "30");
         var grpc = (await coordinator.StandardOutput.ReadLineAsync(ct))![10..];
         _api = (await coordinator.StandardOutput.ReadLineAsync(ct))![4..];
-        SyntheticImages.WriteIdxFiles(Path.Combine(_dir, "validator"), "heldout", 300, 5);
-        Start("node", "--key-file", KeyFileOf("validator"), "--coordinator", grpc, "--data", Path.Combine(_dir, "validator"), "--validator-stake", "5");
+        SyntheticImages.WriteIdxFiles(Path.Combine(Dir, "validator"), "heldout", 300, 5);
+        Start("node", "--key-file", KeyFileOf("validator"), "--coordinator", grpc, "--data", Path.Combine(Dir, "validator"), "--validator-stake", "5");
         var (cheapProcess, cheapUri) = await StartProviderAsync("cheap", 100, ct);
         await StartProviderAsync("dear", 300, ct);
 
         // The tenant deploys a trainer from the template; its node's data stays on its side of the lease.
-        SyntheticImages.WriteIdxFiles(Path.Combine(_dir, "trainer"), "train", 200, 11);
+        SyntheticImages.WriteIdxFiles(Path.Combine(Dir, "trainer"), "train", 200, 11);
         string[] Deploy(string who, string deposit) =>
         [
             "deploy", "skein-trainer", "--market", _api!, "--key", KeyFileOf(who), "--deposit", deposit, "--bid-timeout", "20", "--json",
             "--set", $"SKEIN_COORDINATOR={grpc}", "--set", "SKEIN_TASK=1", "--set", "SKEIN_STAKE=5", "--set", $"SKEIN_KEY_JSON={File.ReadAllText(KeyFileOf(who))}",
-            "--set", $"SKEIN_KEY_PASSWORD={Password}", "--set", $"SKEIN_DATA={Path.Combine(_dir, who)}", "--set", "SKEIN_STATUS_PORT=0", "--set", "cpu=1", "--set", "memory=1Gi",
+            "--set", $"SKEIN_KEY_PASSWORD={Password}", "--set", $"SKEIN_DATA={Path.Combine(Dir, who)}", "--set", "SKEIN_STATUS_PORT=0", "--set", "cpu=1", "--set", "memory=1Gi",
         ];
         var (code, stdout) = await RunToEndAsync(ct, Deploy("trainer", "1"));
         Assert.True(code == 0, stdout);
@@ -217,7 +146,7 @@ public sealed class MarketProcessTests : IDisposable
         if (after.State != "running")
         {
             await Task.Delay(500, ct);
-            var logs = string.Join("\n", Directory.GetFiles(_dir, "provider-*.log").Select(f => f + ": " + string.Concat(File.ReadAllText(f).TakeLast(3000))));
+            var logs = string.Join("\n", Directory.GetFiles(Dir, "provider-*.log").Select(f => f + ": " + string.Concat(File.ReadAllText(f).TakeLast(3000))));
             Assert.Fail($"after the restart: {after}; workload log: {WorkloadLog("cheap", after.Workload)}\n{logs}");
         }
         Assert.Equal(before.Pid, after.Pid);
@@ -229,7 +158,7 @@ public sealed class MarketProcessTests : IDisposable
         Assert.True(await SupplyConservedAsync(ct));
 
         // A lease whose escrow runs out closes with insufficient_funds, its workload stops, and the provider got exactly the deposit.
-        SyntheticImages.WriteIdxFiles(Path.Combine(_dir, "spent"), "train", 200, 12);
+        SyntheticImages.WriteIdxFiles(Path.Combine(Dir, "spent"), "train", 200, 12);
         (code, stdout) = await RunToEndAsync(ct, Deploy("spent", "4000uact"));
         Assert.True(code == 0, stdout);
         using var spentDoc = JsonDocument.Parse(stdout);

@@ -10,77 +10,8 @@ using Skein.Ledger.Storage;
 namespace Skein.Cli.Tests;
 
 /// <summary>The round protocol with every party in its own process, talking gRPC over loopback.</summary>
-public sealed class NetworkProcessTests : IDisposable
+public sealed class NetworkProcessTests() : SkeinProcesses("skein-procs-", "procs-")
 {
-    private const string Password = "node-password";
-    private readonly string _dir = Directory.CreateTempSubdirectory("skein-procs-").FullName;
-    private readonly List<Process> _processes = [];
-
-    public void Dispose()
-    {
-        foreach (var p in _processes)
-        {
-            try
-            {
-                if (!p.HasExited)
-                {
-                    p.Kill(entireProcessTree: true);
-                }
-                p.WaitForExit(5_000);
-            }
-            catch (InvalidOperationException)
-            {
-                // already gone
-            }
-            p.Dispose();
-        }
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        // Log writers finish just after their process exits: a few bounded retries.
-        for (var attempt = 0; ; attempt++)
-        {
-            try
-            {
-                Directory.Delete(_dir, recursive: true);
-                return;
-            }
-            catch (IOException) when (attempt < 10)
-            {
-                Thread.Sleep(200);
-            }
-        }
-    }
-
-    private static LedgerKey Key(string name) => LedgerKey.FromPrivateKey(SHA256.HashData(Encoding.UTF8.GetBytes("procs-" + name)));
-
-    private string KeyFileOf(string name)
-    {
-        var path = Path.Combine(_dir, "keys", name + ".json");
-        if (!File.Exists(path))
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            using var key = Key(name);
-            File.WriteAllText(path, KeyFile.Encrypt(key, Password, KdfStrength.Light));
-        }
-        return path;
-    }
-
-    private Process Start(params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "skein.dll"));
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-        psi.Environment["SKEIN_KEY_PASSWORD"] = Password;
-        var p = Process.Start(psi) ?? throw new InvalidOperationException("could not start skein");
-        _processes.Add(p);
-        // Drain stderr (into a log file per process) so a chatty process never blocks on a full pipe.
-        var log = Path.Combine(_dir, $"{args[0]}-{_processes.Count}.log");
-        _ = Task.Run(async () => await File.WriteAllTextAsync(log, await p.StandardError.ReadToEndAsync()));
-        return p;
-    }
-
     [Fact]
     public async Task A_coordinator_and_six_node_processes_run_two_rounds_end_to_end()
     {
@@ -89,14 +20,14 @@ public sealed class NetworkProcessTests : IDisposable
         string[] validators = ["v1", "v2"];
         var genesis = new Genesis(99, LedgerParams.Default,
             new[] { "coordinator" }.Concat(trainers).Concat(validators).Select(n => new GenesisAllocation(Key(n).Address, Tokens.Whole(1_000))).ToArray(), 0);
-        var genesisFile = Path.Combine(_dir, "genesis.json");
+        var genesisFile = Path.Combine(Dir, "genesis.json");
         await File.WriteAllTextAsync(genesisFile, GenesisJson.Serialize(genesis), ct);
-        var spec = Path.Combine(_dir, "task.json");
+        var spec = Path.Combine(Dir, "task.json");
         await File.WriteAllTextAsync(spec, """
             { "name": "procs", "model": "logreg", "rounds": 2, "trainers_per_round": 4, "validators_per_round": 2,
               "training": { "epochs": 1, "batch_size": 20, "lr": 0.05 }, "reward_pool": "100", "min_stake": "10", "reject_below": 0.2 }
             """, ct);
-        var coordinatorData = Path.Combine(_dir, "coordinator");
+        var coordinatorData = Path.Combine(Dir, "coordinator");
         var coordinator = Start("coordinator", "--key-file", KeyFileOf("coordinator"), "--data-dir", coordinatorData, "--genesis", genesisFile,
             "--task", spec, "--start-when-joined", "4:2", "--training-seconds", "60", "--commit-seconds", "30", "--reveal-seconds", "30");
         var line = await coordinator.StandardOutput.ReadLineAsync(ct);
@@ -109,13 +40,13 @@ public sealed class NetworkProcessTests : IDisposable
 
         foreach (var t in trainers)
         {
-            var data = Path.Combine(_dir, t);
+            var data = Path.Combine(Dir, t);
             SyntheticImages.WriteIdxFiles(data, "train", 200, (ulong)t.Length + (ulong)t[^1]);
             Start("node", "--key-file", KeyFileOf(t), "--coordinator", url, "--data", data, "--trainer-stake", "20", "--behaviour", t == "evil" ? "sign-flip" : "honest");
         }
         foreach (var v in validators)
         {
-            var data = Path.Combine(_dir, v);
+            var data = Path.Combine(Dir, v);
             SyntheticImages.WriteIdxFiles(data, "heldout", 300, 100 + (ulong)v[^1]);
             Start("node", "--key-file", KeyFileOf(v), "--coordinator", url, "--data", data, "--validator-stake", "50");
         }
@@ -176,22 +107,13 @@ public sealed class NetworkProcessTests : IDisposable
         Assert.True((await ledger.GetStakeAsync(Key("evil").Address, Skein.Ledger.Transactions.Role.Trainer, ct)).Self < Tokens.Whole(20));
     }
 
-    /// <summary>Runs a short skein command to its end; its exit code and stdout.</summary>
-    private async Task<(int Code, string Stdout)> RunToEndAsync(CancellationToken ct, params string[] args)
-    {
-        var p = Start(args);
-        var stdout = await p.StandardOutput.ReadToEndAsync(ct);
-        await p.WaitForExitAsync(ct).WaitAsync(TimeSpan.FromSeconds(60), ct);
-        return (p.ExitCode, stdout);
-    }
-
     /// <summary>Writes a genesis funding every named party with 1,000 tokens, and the task spec; returns both paths.</summary>
     private async Task<(string Genesis, string Spec)> WriteChainAsync(ulong chainId, IEnumerable<string> parties, string specJson, CancellationToken ct)
     {
         var genesis = new Genesis(chainId, LedgerParams.Default, parties.Select(n => new GenesisAllocation(Key(n).Address, Tokens.Whole(1_000))).ToArray(), 0);
-        var genesisFile = Path.Combine(_dir, "genesis.json");
+        var genesisFile = Path.Combine(Dir, "genesis.json");
         await File.WriteAllTextAsync(genesisFile, GenesisJson.Serialize(genesis), ct);
-        var spec = Path.Combine(_dir, "task.json");
+        var spec = Path.Combine(Dir, "task.json");
         await File.WriteAllTextAsync(spec, specJson, ct);
         return (genesisFile, spec);
     }
@@ -240,22 +162,22 @@ public sealed class NetworkProcessTests : IDisposable
             { "name": "flaky", "model": "cnn", "rounds": 2, "trainers_per_round": 3, "validators_per_round": 1,
               "training": { "epochs": 1, "batch_size": 20, "lr": 0.05 }, "reward_pool": "30", "min_stake": "5", "reject_below": 0.05 }
             """, ct);
-        var data = Path.Combine(_dir, "coordinator");
+        var data = Path.Combine(Dir, "coordinator");
         var coordinator = Start("coordinator", "--key-file", KeyFileOf("coordinator"), "--data-dir", data, "--genesis", genesisFile,
             "--task", spec, "--start-when-joined", "3:1", "--exit-when-done", "--training-seconds", "12", "--commit-seconds", "60", "--reveal-seconds", "60");
         var url = (await coordinator.StandardOutput.ReadLineAsync(ct))![10..];
         foreach (var t in trainers)
         {
-            SyntheticImages.WriteIdxFiles(Path.Combine(_dir, t), "train", 200, (ulong)t.Length);
+            SyntheticImages.WriteIdxFiles(Path.Combine(Dir, t), "train", 200, (ulong)t.Length);
         }
-        SyntheticImages.WriteIdxFiles(Path.Combine(_dir, "v1"), "heldout", 300, 7);
-        string[] FlakyArgs(string behaviour) => ["node", "--key-file", KeyFileOf("flaky"), "--coordinator", url, "--data", Path.Combine(_dir, "flaky"), "--trainer-stake", "5", "--behaviour", behaviour];
+        SyntheticImages.WriteIdxFiles(Path.Combine(Dir, "v1"), "heldout", 300, 7);
+        string[] FlakyArgs(string behaviour) => ["node", "--key-file", KeyFileOf("flaky"), "--coordinator", url, "--data", Path.Combine(Dir, "flaky"), "--trainer-stake", "5", "--behaviour", behaviour];
         var flaky = Start(FlakyArgs("stall-upload"));
         foreach (var t in trainers.Where(t => t != "flaky"))
         {
-            Start("node", "--key-file", KeyFileOf(t), "--coordinator", url, "--data", Path.Combine(_dir, t), "--trainer-stake", "5");
+            Start("node", "--key-file", KeyFileOf(t), "--coordinator", url, "--data", Path.Combine(Dir, t), "--trainer-stake", "5");
         }
-        Start("node", "--key-file", KeyFileOf("v1"), "--coordinator", url, "--data", Path.Combine(_dir, "v1"), "--validator-stake", "5");
+        Start("node", "--key-file", KeyFileOf("v1"), "--coordinator", url, "--data", Path.Combine(Dir, "v1"), "--validator-stake", "5");
 
         // Wait until the coordinator holds part of the flaky node's upload, then kill the node.
         var uploads = Path.Combine(data, "blobs", "uploads");
@@ -299,7 +221,7 @@ public sealed class NetworkProcessTests : IDisposable
             { "name": "restart", "model": "cnn", "rounds": 1, "trainers_per_round": 3, "validators_per_round": 1,
               "training": { "epochs": 2, "batch_size": 10, "lr": 0.05 }, "reward_pool": "30", "min_stake": "5", "reject_below": 0.05 }
             """, ct);
-        var data = Path.Combine(_dir, "coordinator");
+        var data = Path.Combine(Dir, "coordinator");
         var port = FreePort();
         string[] coordinatorArgs = ["coordinator", "--key-file", KeyFileOf("coordinator"), "--data-dir", data, "--genesis", genesisFile, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--task", spec, "--start-when-joined", "3:1", "--exit-when-done", "--training-seconds", "120", "--commit-seconds", "60", "--reveal-seconds", "60"];
@@ -307,13 +229,13 @@ public sealed class NetworkProcessTests : IDisposable
         var url = (await first.StandardOutput.ReadLineAsync(ct))![10..];
         foreach (var t in trainers)
         {
-            var folder = Path.Combine(_dir, t);
+            var folder = Path.Combine(Dir, t);
             // The slow trainer has fifteen times the data (seconds of CNN training), so the round is still open
             // when the others have submitted.
             SyntheticImages.WriteIdxFiles(folder, "train", t == "slow" ? 3_000 : 200, (ulong)t.Length);
             Start("node", "--key-file", KeyFileOf(t), "--coordinator", url, "--data", folder, "--trainer-stake", "5");
         }
-        var v = Path.Combine(_dir, "v1");
+        var v = Path.Combine(Dir, "v1");
         SyntheticImages.WriteIdxFiles(v, "heldout", 300, 7);
         Start("node", "--key-file", KeyFileOf("v1"), "--coordinator", url, "--data", v, "--validator-stake", "5");
 
@@ -336,12 +258,12 @@ public sealed class NetworkProcessTests : IDisposable
         }
         catch (TimeoutException)
         {
-            foreach (var p in _processes.Where(p => !p.HasExited))
+            foreach (var p in Processes.Where(p => !p.HasExited))
             {
                 p.Kill(entireProcessTree: true);
             }
             await Task.Delay(500, ct);
-            Assert.Fail(string.Join("\n", Directory.GetFiles(_dir, "*.log").Order().Select(f => $"== {Path.GetFileName(f)}\n{string.Join("\n", File.ReadLines(f).TakeLast(12))}")));
+            Assert.Fail(string.Join("\n", Directory.GetFiles(Dir, "*.log").Order().Select(f => $"== {Path.GetFileName(f)}\n{string.Join("\n", File.ReadLines(f).TakeLast(12))}")));
         }
         Assert.Equal(0, second.ExitCode);
 

@@ -144,140 +144,129 @@ public static partial class DeployCommands
 
     private static Argument<ulong> Dseq() => new("dseq") { Description = "The deployment's sequence number (see `skein deploy list`)" };
 
-    private static Command Status()
+    /// <summary>What a command about one of the key's deployments has once it started: the market, its rules, the key and the deployment's id.</summary>
+    private sealed record Session(ParseResult Parse, MarketCliOptions Options, Skein.Market.Api.MarketApiClient Market, MarketParams Rules, Skein.Ledger.Crypto.LedgerKey Key, DeploymentId Id)
     {
-        var command = new Command("status", "A deployment's escrow and leases, and each lease's services as its provider runs them");
+        public async Task<DeploymentInfo> DeploymentAsync(CancellationToken ct) =>
+            await Market.GetDeploymentAsync(Id, ct) ?? throw new ArgumentException($"dseq: {Key.Address} has no deployment {Id.Dseq}");
+
+        public async Task<Dictionary<Address, Uri>> ProviderUrisAsync(CancellationToken ct) =>
+            (await Market.ListProvidersAsync(ct)).ToDictionary(p => p.Owner, p => new Uri(p.HostUri));
+    }
+
+    /// <summary>A command about one deployment of the key (`status`, `logs`, `deposit`, `close`): the DSEQ argument, the market options, and a connected session.</summary>
+    private static Command DeploymentCommand(string name, string description, Action<Command>? extra, Func<Session, CancellationToken, Task<int>> body)
+    {
+        var command = new Command(name, description);
         var dseq = Dseq();
         var market = new MarketCliOptions();
         command.Add(dseq);
+        extra?.Invoke(command);
         market.AddTo(command);
         command.SetAction((parse, ct) => LedgerOptions.GuardAsync(parse, async () =>
         {
             using var client = await market.ConnectAsync(parse, ct);
             var rules = (await client.GetMarketStatusAsync(ct)).Params;
             using var key = market.Unlock(parse);
-            var d = await client.GetDeploymentAsync(new DeploymentId(key.Address, parse.GetValue(dseq)), ct)
-                ?? throw new ArgumentException($"dseq: {key.Address} has no deployment {parse.GetValue(dseq)}");
-            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-            var providers = new ProviderClient(http, client.ChainId);
-            var uris = (await client.ListProvidersAsync(ct)).ToDictionary(p => p.Owner, p => new Uri(p.HostUri));
-            var services = new List<object>();
-            foreach (var lease in d.Leases.Where(l => l.Status == LeaseStatus.Active))
-            {
-                try
-                {
-                    services.Add(await providers.LeaseStatusAsync(uris[lease.Id.Provider], lease.Id, ct));
-                }
-                catch (Exception ex) when (ex is HttpRequestException or ProviderRefusedException or TaskCanceledException)
-                {
-                    services.Add(new { lease = lease.Id.ToString(), error = $"provider did not answer: {ex.Message}" });
-                }
-            }
-            var row = Row(d, rules);
-            return await LedgerOptions.WriteAsync(parse, market.Ledger, new { deployment = row, services }, console =>
-            {
-                console.MarkupLine(string.Create(CultureInfo.InvariantCulture,
-                    $"deployment {row.Dseq}: {row.State}, escrow {row.Escrow.Amount} {row.Escrow.Denom}, {row.PricePerBlock.Amount} {row.PricePerBlock.Denom}/block, runway {(row.RunwayHours is { } h ? h.ToString("0.##", CultureInfo.InvariantCulture) + " h" : "-")}"));
-                foreach (var l in row.Leases)
-                {
-                    console.MarkupLine(Markup.Escape($"  lease {l.Lease}: {l.State}{(l.CloseReason is null ? "" : $" ({l.CloseReason})")}, paid {l.Paid.Amount} {l.Paid.Denom}"));
-                }
-                foreach (var s in services.OfType<Skein.Market.Provider.LeaseStatusView>().SelectMany(v => v.Services))
-                {
-                    console.MarkupLine(Markup.Escape($"    {s.Service}[{s.Instance}]: {s.State}{(s.Pid is { } pid ? $" (pid {pid})" : "")}{(s.Restarts > 0 ? $", {s.Restarts} restarts" : "")}"));
-                }
-            });
+            return await body(new Session(parse, market, client, rules, key, new DeploymentId(key.Address, parse.GetValue(dseq))), ct);
         }));
         return command;
     }
 
-    private static Command Logs()
+    private static Command Status() => DeploymentCommand("status", "A deployment's escrow and leases, and each lease's services as its provider runs them", null, async (session, ct) =>
     {
-        var command = new Command("logs", "The logs of a deployment's services, from their providers (only the owner may read them)");
-        var dseq = Dseq();
-        var follow = new Option<bool>("--follow", "-f") { Description = "Keep printing new lines until the services end or Ctrl-C" };
-        var market = new MarketCliOptions();
-        command.Add(dseq);
-        command.Add(follow);
-        market.AddTo(command);
-        command.SetAction((parse, ct) => LedgerOptions.GuardAsync(parse, async () =>
+        var d = await session.DeploymentAsync(ct);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        var providers = new ProviderClient(http, session.Market.ChainId);
+        var uris = await session.ProviderUrisAsync(ct);
+        var services = new List<object>();
+        foreach (var lease in d.Leases.Where(l => l.Status == LeaseStatus.Active))
         {
-            using var client = await market.ConnectAsync(parse, ct);
-            using var key = market.Unlock(parse);
-            var d = await client.GetDeploymentAsync(new DeploymentId(key.Address, parse.GetValue(dseq)), ct)
-                ?? throw new ArgumentException($"dseq: {key.Address} has no deployment {parse.GetValue(dseq)}");
-            var uris = (await client.ListProvidersAsync(ct)).ToDictionary(p => p.Owner, p => new Uri(p.HostUri));
-            using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
-            var providers = new ProviderClient(http, client.ChainId);
-            var leases = d.Leases.Where(l => l.Status == LeaseStatus.Active || !parse.GetValue(follow)).ToArray();
             try
             {
-                await Task.WhenAll(leases.Select(async lease =>
+                services.Add(await providers.LeaseStatusAsync(uris[lease.Id.Provider], lease.Id, ct));
+            }
+            catch (Exception ex) when (ex is HttpRequestException or ProviderRefusedException or TaskCanceledException)
+            {
+                services.Add(new { lease = lease.Id.ToString(), error = $"provider did not answer: {ex.Message}" });
+            }
+        }
+        var row = Row(d, session.Rules);
+        return await LedgerOptions.WriteAsync(session.Parse, session.Options.Ledger, new { deployment = row, services }, console =>
+        {
+            console.MarkupLine(string.Create(CultureInfo.InvariantCulture,
+                $"deployment {row.Dseq}: {row.State}, escrow {row.Escrow.Amount} {row.Escrow.Denom}, {row.PricePerBlock.Amount} {row.PricePerBlock.Denom}/block, runway {(row.RunwayHours is { } h ? h.ToString("0.##", CultureInfo.InvariantCulture) + " h" : "-")}"));
+            foreach (var l in row.Leases)
+            {
+                console.MarkupLine(Markup.Escape($"  lease {l.Lease}: {l.State}{(l.CloseReason is null ? "" : $" ({l.CloseReason})")}, paid {l.Paid.Amount} {l.Paid.Denom}"));
+            }
+            foreach (var s in services.OfType<Skein.Market.Provider.LeaseStatusView>().SelectMany(v => v.Services))
+            {
+                console.MarkupLine(Markup.Escape($"    {s.Service}[{s.Instance}]: {s.State}{(s.Pid is { } pid ? $" (pid {pid})" : "")}{(s.Restarts > 0 ? $", {s.Restarts} restarts" : "")}"));
+            }
+        });
+    });
+
+    private static Command Logs()
+    {
+        var followOption = new Option<bool>("--follow", "-f") { Description = "Keep printing new lines until the services end or Ctrl-C" };
+        return DeploymentCommand("logs", "The logs of a deployment's services, from their providers (only the owner may read them)", c => c.Add(followOption), (session, ct) => LogsAsync(session, session.Parse.GetValue(followOption), ct));
+    }
+
+    private static async Task<int> LogsAsync(Session session, bool follow, CancellationToken ct)
+    {
+        var d = await session.DeploymentAsync(ct);
+        var uris = await session.ProviderUrisAsync(ct);
+        using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+        var providers = new ProviderClient(http, session.Market.ChainId);
+        var leases = d.Leases.Where(l => l.Status == LeaseStatus.Active || !follow).ToArray();
+        try
+        {
+            await Task.WhenAll(leases.Select(async lease =>
+            {
+                await foreach (var line in providers.LogsAsync(uris[lease.Id.Provider], session.Key, lease.Id, follow, ct))
                 {
-                    await foreach (var line in providers.LogsAsync(uris[lease.Id.Provider], key, lease.Id, parse.GetValue(follow), ct))
-                    {
-                        await parse.InvocationConfiguration.Output.WriteLineAsync(line);
-                    }
-                }));
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                // Ctrl-C ends the follow
-            }
-            catch (ProviderRefusedException ex)
-            {
-                throw new ArgumentException($"logs: the provider refused: {ex.Message}", ex);
-            }
-            return ExitCodes.Ok;
-        }));
-        return command;
+                    await session.Parse.InvocationConfiguration.Output.WriteLineAsync(line);
+                }
+            }));
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Ctrl-C ends the follow
+        }
+        catch (ProviderRefusedException ex)
+        {
+            throw new ArgumentException($"logs: the provider refused: {ex.Message}", ex);
+        }
+        return ExitCodes.Ok;
     }
 
     private static Command Deposit()
     {
-        var command = new Command("deposit", "Top up a deployment's escrow (tokens, or denomination units like 5000000uact)");
-        var dseq = Dseq();
         var amount = new Argument<string>("amount") { Description = "Tokens (\"5\") or denomination units (\"5000000uact\")" };
-        var market = new MarketCliOptions();
-        command.Add(dseq);
-        command.Add(amount);
-        market.AddTo(command);
-        command.SetAction((parse, ct) => LedgerOptions.GuardAsync(parse, async () =>
-        {
-            using var client = await market.ConnectAsync(parse, ct);
-            var rules = (await client.GetMarketStatusAsync(ct)).Params;
-            using var key = market.Unlock(parse);
-            using var signer = new MarketSigner(client, key);
-            var units = Amount(parse.GetValue(amount)!, rules, "amount");
-            var id = new DeploymentId(key.Address, parse.GetValue(dseq));
-            await signer.SendAsync((f, n) => new DepositDeployment { From = f, Nonce = n, Owner = id.Owner, Dseq = id.Dseq, Amount = units }, ct);
-            var row = Row((await client.GetDeploymentAsync(id, ct))!, rules);
-            return await LedgerOptions.WriteAsync(parse, market.Ledger, new { dseq = row.Dseq, deposited = MarketApiMapping.Coin(rules, units), escrow = row.Escrow, runway_hours = row.RunwayHours },
-                console => console.MarkupLine(string.Create(CultureInfo.InvariantCulture,
-                    $"deposited {Tokens.Format(units)} {Tokens.Symbol}; escrow {row.Escrow.Amount} {row.Escrow.Denom}, runway {(row.RunwayHours is { } h ? h.ToString("0.##", CultureInfo.InvariantCulture) + " h" : "-")}")));
-        }));
-        return command;
+        return DeploymentCommand("deposit", "Top up a deployment's escrow (tokens, or denomination units like 5000000uact)", c => c.Add(amount),
+            (session, ct) => DepositAsync(session, session.Parse.GetValue(amount)!, ct));
     }
 
-    private static Command Close()
+    private static async Task<int> DepositAsync(Session session, string amount, CancellationToken ct)
     {
-        var command = new Command("close", "Close a deployment: its leases are paid to this block and stop, the rest of the escrow returns");
-        var dseq = Dseq();
-        var market = new MarketCliOptions();
-        command.Add(dseq);
-        market.AddTo(command);
-        command.SetAction((parse, ct) => LedgerOptions.GuardAsync(parse, async () =>
-        {
-            using var client = await market.ConnectAsync(parse, ct);
-            var rules = (await client.GetMarketStatusAsync(ct)).Params;
-            using var key = market.Unlock(parse);
-            using var signer = new MarketSigner(client, key);
-            var before = await client.GetBalanceAsync(key.Address, ct);
-            await signer.SendAsync((f, n) => new CloseDeployment { From = f, Nonce = n, Owner = f, Dseq = parse.GetValue(dseq) }, ct);
-            var refunded = await client.GetBalanceAsync(key.Address, ct) - before;
-            return await LedgerOptions.WriteAsync(parse, market.Ledger, new { dseq = MarketApiMapping.Dseq(parse.GetValue(dseq)), refunded = MarketApiMapping.Coin(rules, refunded) },
-                console => console.MarkupLine($"deployment {parse.GetValue(dseq)} closed; {Tokens.Format(refunded)} {Tokens.Symbol} returned"));
-        }));
-        return command;
+        using var signer = new MarketSigner(session.Market, session.Key);
+        var units = Amount(amount, session.Rules, "amount");
+        await signer.SendAsync((f, n) => new DepositDeployment { From = f, Nonce = n, Owner = session.Id.Owner, Dseq = session.Id.Dseq, Amount = units }, ct);
+        var row = Row(await session.DeploymentAsync(ct), session.Rules);
+        return await LedgerOptions.WriteAsync(session.Parse, session.Options.Ledger,
+            new { dseq = row.Dseq, deposited = MarketApiMapping.Coin(session.Rules, units), escrow = row.Escrow, runway_hours = row.RunwayHours },
+            console => console.MarkupLine(string.Create(CultureInfo.InvariantCulture,
+                $"deposited {Tokens.Format(units)} {Tokens.Symbol}; escrow {row.Escrow.Amount} {row.Escrow.Denom}, runway {(row.RunwayHours is { } h ? h.ToString("0.##", CultureInfo.InvariantCulture) + " h" : "-")}")));
     }
+
+    private static Command Close() => DeploymentCommand("close", "Close a deployment: its leases are paid to this block and stop, the rest of the escrow returns", null, async (session, ct) =>
+    {
+        using var signer = new MarketSigner(session.Market, session.Key);
+        var before = await session.Market.GetBalanceAsync(session.Key.Address, ct);
+        await signer.SendAsync((f, n) => new CloseDeployment { From = f, Nonce = n, Owner = f, Dseq = session.Id.Dseq }, ct);
+        var refunded = await session.Market.GetBalanceAsync(session.Key.Address, ct) - before;
+        return await LedgerOptions.WriteAsync(session.Parse, session.Options.Ledger, new { dseq = MarketApiMapping.Dseq(session.Id.Dseq), refunded = MarketApiMapping.Coin(session.Rules, refunded) },
+            console => console.MarkupLine($"deployment {session.Id.Dseq} closed; {Tokens.Format(refunded)} {Tokens.Symbol} returned"));
+    });
 }

@@ -1,12 +1,5 @@
 using System.Diagnostics;
-using System.Net;
 using System.Security.Cryptography;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Skein.Ledger;
 using Skein.Ledger.Crypto;
@@ -50,20 +43,15 @@ public static class DeployBenchmark
             DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
         var nodes = new List<ProviderNode>();
         var keys = new List<LedgerKey>();
-        WebApplication? app = null;
+        MarketApiHost? api = null;
         BlockProducer? blocks = null;
         EmbeddedLedger? ledger = null;
         try
         {
             ledger = await EmbeddedLedger.OpenAsync(Path.Combine(dir, "chain.db"), genesis, cancellationToken: cancellationToken);
             blocks = BlockProducer.Start(ledger);
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.Logging.ClearProviders();
-            builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-            app = builder.Build();
-            app.MapMarketApi(ledger);
-            await app.StartAsync(cancellationToken);
-            var marketUri = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/') + "/");
+            api = await MarketApiHost.StartAsync(ledger, cancellationToken);
+            var marketUri = api.Uri;
             for (var i = 0; i < providerNames.Length; i++)
             {
                 var key = Key(providerNames[i]);
@@ -152,10 +140,9 @@ public static class DeployBenchmark
                     }
                 }
             }
-            if (app is not null)
+            if (api is not null)
             {
-                await app.StopAsync(CancellationToken.None);
-                await app.DisposeAsync();
+                await api.DisposeAsync();
             }
             if (blocks is not null)
             {

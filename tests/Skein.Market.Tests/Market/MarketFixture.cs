@@ -1,13 +1,6 @@
-using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Skein.Ledger;
 using Skein.Ledger.Crypto;
@@ -35,7 +28,7 @@ internal sealed class MarketFixture : IAsyncDisposable
     private readonly Dictionary<ProviderHost, (ProviderStore Store, ProcessRuntime Runtime)> _owned = [];
     private readonly HashSet<string> _runtimeFolders = [];
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(30) };
-    private WebApplication? _app;
+    private MarketApiHost? _api;
     private BlockProducer? _blocks;
 
     private MarketFixture(string dir) => Directory = dir;
@@ -65,15 +58,8 @@ internal sealed class MarketFixture : IAsyncDisposable
             accounts.Select(a => new GenesisAllocation(Key(a).Address, Tokens.Whole(1_000))).ToArray(), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
         fixture.Ledger = await EmbeddedLedger.OpenAsync(Path.Combine(fixture.Directory, "chain.db"), genesis);
         fixture._blocks = BlockProducer.Start(fixture.Ledger);
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
-        app.MapMarketApi(fixture.Ledger);
-        await app.StartAsync();
-        fixture._app = app;
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        fixture.Market = await MarketApiClient.ConnectAsync(new Uri(address.TrimEnd('/') + "/"));
+        fixture._api = await MarketApiHost.StartAsync(fixture.Ledger);
+        fixture.Market = await MarketApiClient.ConnectAsync(fixture._api.Uri);
         fixture.Providers = new ProviderClient(fixture._http, ChainId);
         fixture.Rules = rules;
         return fixture;
@@ -194,10 +180,9 @@ internal sealed class MarketFixture : IAsyncDisposable
         {
             await _blocks.DisposeAsync();
         }
-        if (_app is not null)
+        if (_api is not null)
         {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
+            await _api.DisposeAsync();
         }
         Market?.Dispose();
         _http.Dispose();
