@@ -124,9 +124,21 @@ public static class DemoCommand
         {
             await using var demo = new NetworkDemo(options, files, new ConsoleLog(console));
             await demo.StartAsync(ct);
-            await FollowAsync(console, demo, mnist.Test, options, reports, ct);
-            console.WriteLine($"verifying {options.Rounds} rounds from the published models and updates ...");
-            checks = await demo.VerifyAsync(ct);
+            // Each round is verified as soon as it settles, while the network trains the next ones.
+            var verifications = System.Threading.Channels.Channel.CreateUnbounded<uint>();
+            var verifier = Task.Run(async () =>
+            {
+                var done = new List<Coordinator.Api.RoundVerification>();
+                await foreach (var r in verifications.Reader.ReadAllAsync(ct))
+                {
+                    done.Add(await demo.VerifyRoundAsync(r, ct));
+                }
+                return (IReadOnlyList<Coordinator.Api.RoundVerification>)done;
+            }, ct);
+            await FollowAsync(console, demo, mnist.Test, options, reports, r => verifications.Writer.TryWrite((uint)r), ct);
+            verifications.Writer.Complete();
+            console.WriteLine($"verified {options.Rounds} rounds from the published models and updates as they settled; finishing ...");
+            checks = await verifier;
             board = await demo.LeaderboardAsync(ct);
             market = await demo.SettleMarketAsync(ct);
             keptWork = options.Keep ? demo.WorkDirectory : null;
@@ -164,13 +176,15 @@ public static class DemoCommand
         return ok ? ExitCodes.Ok : ExitCodes.VerificationFailed;
     }
 
-    private static async Task FollowAsync(IAnsiConsole console, NetworkDemo demo, LabeledImages test, NetworkDemoOptions options, List<NetworkRoundReport> reports, CancellationToken ct)
+    private static async Task FollowAsync(IAnsiConsole console, NetworkDemo demo, LabeledImages test, NetworkDemoOptions options, List<NetworkRoundReport> reports,
+        Action<int> settled, CancellationToken ct)
     {
         async IAsyncEnumerable<NetworkRoundReport> Recorded()
         {
             await foreach (var r in demo.FollowAsync(test, ct))
             {
                 reports.Add(r);
+                settled(r.Round);
                 yield return r;
             }
         }

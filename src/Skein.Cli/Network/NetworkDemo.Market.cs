@@ -48,13 +48,14 @@ public sealed partial class NetworkDemo
     private async Task StartProvidersAsync(CancellationToken cancellationToken)
     {
         _market = await MarketApiClient.ConnectAsync(ApiUri!, cancellationToken: cancellationToken);
-        foreach (var p in DemoProviders)
-        {
-            var process = Start(p.Name, ["provider", "--key", KeyFile(p.Name), "--market", ApiUri!.ToString(), "--state-dir", Path.Combine(_work, "providers", p.Name),
+        // All three start at once; each then says where it listens.
+        var started = DemoProviders.Select(p => (Provider: p, Process: Start(p.Name, ["provider", "--key", KeyFile(p.Name), "--market", ApiUri!.ToString(), "--state-dir", Path.Combine(_work, "providers", p.Name),
                 "--cpu", p.Cores.ToString(CultureInfo.InvariantCulture), "--memory", "32Gi", "--storage", "400Gi",
                 "--price-cpu", p.PricePerCore.ToString(CultureInfo.InvariantCulture), "--price-memory", "0", "--price-storage", "0",
                 "--attribute", $"region={p.Region}", "--attribute", $"tier={(p.Audited ? "audited" : "community")}",
-                "--withdraw-every", "20", "--poll-ms", "500"]);
+                "--withdraw-every", "20", "--poll-ms", "500"]))).ToArray();
+        foreach (var (p, process) in started)
+        {
             Uri? uri = null;
             Address? address = null;
             for (var i = 0; i < 10 && uri is null; i++)

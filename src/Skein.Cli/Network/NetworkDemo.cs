@@ -271,14 +271,17 @@ public sealed partial class NetworkDemo(NetworkDemoOptions options, MnistFiles m
     /// <summary>Recomputes every settled round from the published data; "ok" only if all match the ledger.</summary>
     public async Task<IReadOnlyList<RoundVerification>> VerifyAsync(CancellationToken cancellationToken)
     {
-        var api = _api ?? throw new InvalidOperationException("start the network first");
         var results = new List<RoundVerification>();
         for (uint r = 1; r <= options.Rounds; r++)
         {
-            results.Add(await RoundVerifier.VerifyAsync(api, 1, r, cancellationToken));
+            results.Add(await VerifyRoundAsync(r, cancellationToken));
         }
         return results;
     }
+
+    /// <summary>Recomputes one settled round as an outsider would.</summary>
+    public Task<RoundVerification> VerifyRoundAsync(uint round, CancellationToken cancellationToken) =>
+        RoundVerifier.VerifyAsync(_api ?? throw new InvalidOperationException("start the network first"), 1, round, cancellationToken);
 
     public async Task<IReadOnlyList<DemoLeaderboardEntry>> LeaderboardAsync(CancellationToken cancellationToken)
     {
