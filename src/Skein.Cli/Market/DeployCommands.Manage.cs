@@ -200,9 +200,16 @@ public static partial class DeployCommands
             {
                 console.MarkupLine(Markup.Escape($"  lease {l.Lease}: {l.State}{(l.CloseReason is null ? "" : $" ({l.CloseReason})")}, paid {l.Paid.Amount} {l.Paid.Denom}"));
             }
-            foreach (var s in services.OfType<Skein.Market.Provider.LeaseStatusView>().SelectMany(v => v.Services))
+            foreach (var view in services.OfType<Skein.Market.Provider.LeaseStatusView>())
             {
-                console.MarkupLine(Markup.Escape($"    {s.Service}[{s.Instance}]: {s.State}{(s.Pid is { } pid ? $" (pid {pid})" : "")}{(s.Restarts > 0 ? $", {s.Restarts} restarts" : "")}"));
+                foreach (var s in view.Services)
+                {
+                    console.MarkupLine(Markup.Escape($"    {s.Service}[{s.Instance}]: {s.State}{(s.Pid is { } pid ? $" (pid {pid})" : "")}{(s.Restarts > 0 ? $", {s.Restarts} restarts" : "")}"));
+                }
+                foreach (var e in view.Events)
+                {
+                    console.MarkupLine(Markup.Escape($"    {e.At:HH:mm:ss} {e.Kind}: {e.Message}"));
+                }
             }
         });
     });

@@ -57,6 +57,10 @@ public sealed partial class ProviderAgent
         }
         _store.PutManifest(id, hash, json, _time.GetUtcNow().ToUnixTimeMilliseconds());
         LogManifest(_logger, id, hash);
+        foreach (var lease in mine)
+        {
+            Event(lease.Id, "manifest", $"manifest {hash} accepted");
+        }
         await ReconcileLeasesAsync(cancellationToken);
         var services = new List<ServiceView>();
         foreach (var lease in mine)
@@ -91,6 +95,7 @@ public sealed partial class ProviderAgent
                 }
                 _store.MarkStopped(w.Id);
                 LogStopped(_logger, w.Id, w.Lease);
+                Event(w.LeaseId, "stopped", $"{w.Service}[{w.Instance}] stopped: the lease closed");
             }
         }
         finally
@@ -126,6 +131,8 @@ public sealed partial class ProviderAgent
                     _store.AddWorkload(id, lease.Id, service.Name, i);
                     var status = await _runtime.StartAsync(Spec(id, lease, service), cancellationToken);
                     LogStarted(_logger, id, status.State);
+                    Event(lease.Id, status.State == WorkloadState.Failed ? "failed" : "started",
+                        status.State == WorkloadState.Failed ? $"{service.Name}[{i}] could not start: {status.Error}" : $"{service.Name}[{i}] started as pid {status.Pid}");
                     if (status.State == WorkloadState.Failed)
                     {
                         await GiveUpAsync(lease, $"service {service.Name} could not start: {status.Error}", cancellationToken);
@@ -155,6 +162,7 @@ public sealed partial class ProviderAgent
                 _store.CountRestart(id);
                 var restarted = current is null ? await _runtime.StartAsync(Spec(id, lease, service), cancellationToken) : await _runtime.RestartAsync(id, cancellationToken);
                 LogRestarted(_logger, id, restarted.State);
+                Event(lease.Id, "restarted", $"{service.Name}[{i}] {(current is null ? "was gone" : current.Error ?? $"exited with {current.ExitCode}")}; restarted as pid {restarted.Pid} ({stored.Restarts + 1} of {_options.MaxRestarts})");
             }
         }
     }
@@ -163,6 +171,7 @@ public sealed partial class ProviderAgent
     private async Task GiveUpAsync(LeaseInfo lease, string reason, CancellationToken cancellationToken)
     {
         LogGaveUp(_logger, lease.Id, reason);
+        Event(lease.Id, "closed", $"the provider closed the lease: {reason}");
         await _signer.SendAsync((f, n) => new CloseLease
         {
             From = f, Nonce = n, Owner = lease.Id.Owner, Dseq = lease.Id.Dseq, Gseq = lease.Id.Gseq, Oseq = lease.Id.Oseq, Provider = f,
@@ -201,7 +210,7 @@ public sealed partial class ProviderAgent
                 w.Restarts, s?.LimitNotes ?? [], s?.Error));
         }
         var state = lease is null ? "unknown" : Api.MarketApiMapping.State(lease.Status);
-        return new LeaseStatusView(id.ToString(), state, _store.Manifest(id.Deployment) is not null, services);
+        return new LeaseStatusView(id.ToString(), state, _store.Manifest(id.Deployment) is not null, services) { Events = _store.Events(id, 20) };
     }
 
     /// <summary>The logs of every workload of a lease, each line prefixed with its service and instance; with follow, until they end.</summary>
@@ -234,6 +243,8 @@ public sealed partial class ProviderAgent
             yield return line;
         }
     }
+
+    private void Event(LeaseId lease, string kind, string message) => _store.AddEvent(lease, _time.GetUtcNow().ToUnixTimeMilliseconds(), kind, message);
 
     /// <summary>The status page.</summary>
     public async Task<ProviderStatusView> StatusAsync(CancellationToken cancellationToken)

@@ -34,6 +34,8 @@ public sealed class ProviderStore : IDisposable
             CREATE TABLE IF NOT EXISTS workloads (id TEXT PRIMARY KEY, lease TEXT NOT NULL, service TEXT NOT NULL, instance INTEGER NOT NULL, restarts INTEGER NOT NULL DEFAULT 0,
                 stopped INTEGER NOT NULL DEFAULT 0);
             CREATE INDEX IF NOT EXISTS workloads_lease ON workloads(lease);
+            CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, lease TEXT NOT NULL, at_ms INTEGER NOT NULL, kind TEXT NOT NULL, message TEXT NOT NULL);
+            CREATE INDEX IF NOT EXISTS events_lease ON events(lease, seq);
             """);
     }
 
@@ -92,8 +94,33 @@ public sealed class ProviderStore : IDisposable
         }
     }
 
+    /// <summary>Records what happened to a lease (manifest in, workload started, restarted, stopped, given up), for its tenant.</summary>
+    public void AddEvent(LeaseId lease, long atMs, string kind, string message)
+    {
+        lock (_lock)
+        {
+            _db.Execute("INSERT INTO events (lease, at_ms, kind, message) VALUES (@lease, @at, @kind, @message)",
+                new { lease = lease.ToString(), at = atMs, kind, message });
+        }
+    }
+
+    /// <summary>The last <paramref name="limit"/> events of a lease, oldest first.</summary>
+    public IReadOnlyList<LeaseEvent> Events(LeaseId lease, int limit = 50)
+    {
+        lock (_lock)
+        {
+            return _db.Query<(long AtMs, string Kind, string Message)>(
+                    "SELECT at_ms, kind, message FROM (SELECT seq, at_ms, kind, message FROM events WHERE lease = @lease ORDER BY seq DESC LIMIT @limit) ORDER BY seq",
+                    new { lease = lease.ToString(), limit })
+                .Select(e => new LeaseEvent(DateTimeOffset.FromUnixTimeMilliseconds(e.AtMs), e.Kind, e.Message)).ToArray();
+        }
+    }
+
     public void Dispose() => _db.Dispose();
 }
+
+/// <summary>One thing that happened to a lease on its provider: when, what kind (manifest, started, restarted, stopped, closed), and how.</summary>
+public sealed record LeaseEvent(DateTimeOffset At, string Kind, string Message);
 
 /// <summary>A workload the provider started for a lease, as stored.</summary>
 public sealed record StoredWorkload(string Id, string Lease, string Service, long Instance, long Restarts, long Stopped)

@@ -25,6 +25,9 @@ public sealed record ServiceView(string Service, int Instance, string Workload, 
 /// <summary>A lease as its provider sees it (<c>GET /lease/.../status</c>): the ledger's state, whether the manifest came, and its services.</summary>
 public sealed record LeaseStatusView(string Lease, string State, bool ManifestReceived, IReadOnlyList<ServiceView> Services)
 {
+    /// <summary>The lease's last events on this provider, oldest first.</summary>
+    public IReadOnlyList<LeaseEvent> Events { get; init; } = [];
+
     /// <summary>True when the lease is active and every instance of every service runs.</summary>
     public bool Running => State == "active" && ManifestReceived && Services.Count > 0 && Services.All(s => s.State == "running");
 

@@ -42,6 +42,8 @@ public sealed class DeployFlowTests
         await signer.SendAsync((f, n) => new Skein.Ledger.Transactions.CloseDeployment { From = f, Nonce = n, Owner = f, Dseq = outcome.Deployment.Dseq }, Ct);
         Assert.True(await MarketFixture.EventuallyAsync(async () =>
             (await m.Providers.LeaseStatusAsync(cheap.Uri, lease.Lease, Ct)).Services.All(s => s.State == "exited")), "the workload did not stop after the lease closed");
+        var events = (await m.Providers.LeaseStatusAsync(cheap.Uri, lease.Lease, Ct)).Events.Select(e => e.Kind).ToArray();
+        Assert.Equal(["manifest", "started", "stopped"], events);
     }
 
     [Fact]
@@ -109,7 +111,7 @@ public sealed class DeployFlowTests
     public async Task A_service_that_keeps_failing_is_given_up_and_the_group_reopens()
     {
         await using var m = await MarketFixture.StartAsync(null, "tenant", "p");
-        await m.StartProviderAsync("p", cpuPrice: 300);
+        var p = await m.StartProviderAsync("p", cpuPrice: 300);
         var options = MarketFixture.Options() with { UpTimeout = TimeSpan.FromSeconds(1) };
         var outcome = await m.Flow("tenant").RunAsync(MarketFixture.Plan(MarketFixture.Group(), image: "test/crasher:1"), options, null, Ct);
         Assert.False(outcome.Ok);
@@ -117,6 +119,10 @@ public sealed class DeployFlowTests
             (await m.Ledger.GetDeploymentAsync(outcome.Deployment, Ct))!.Groups[0].Orders.Count == 2), "the provider did not give the lease up");
         var first = (await m.Ledger.GetDeploymentAsync(outcome.Deployment, Ct))!.Groups[0].Orders[0].Lease!;
         Assert.Equal("provider_closed", first.CloseReason);
+        var events = (await m.Providers.LeaseStatusAsync(p.Uri, first.Id, Ct)).Events;
+        Assert.Equal(5, events.Count(e => e.Kind == "restarted"));
+        Assert.Contains("exited with 3", events.First(e => e.Kind == "restarted").Message, StringComparison.Ordinal);
+        Assert.StartsWith("the provider closed the lease: service node failed 6 times", events.Single(e => e.Kind == "closed").Message, StringComparison.Ordinal);
     }
 
     [Fact]
