@@ -64,6 +64,11 @@ public sealed class ProcessTestState : IDisposable
             foreach (var folder in System.IO.Directory.EnumerateDirectories(workloads))
             {
                 KillAsync(Path.GetFileName(folder)).GetAwaiter().GetResult();
+                // The v1 limit folders of workloads killed behind the runtime's back.
+                foreach (var hierarchy in new[] { "/sys/fs/cgroup/memory/skein", "/sys/fs/cgroup/cpu/skein" })
+                {
+                    CgroupV2.TryRemove(Path.Combine(hierarchy, Path.GetFileName(folder)));
+                }
             }
         }
 

@@ -217,9 +217,9 @@ internal sealed class CgroupV2
         }
     }
 
-    private sealed record Mount(string MountPoint, string FsType, string[] SuperOptions);
+    internal sealed record Mount(string MountPoint, string FsType, string[] SuperOptions);
 
-    private static List<Mount> ReadMounts(string mountInfo)
+    internal static List<Mount> ReadMounts(string mountInfo)
     {
         try
         {

@@ -43,6 +43,10 @@ public sealed partial class ProcessRuntime
         {
             LogCgroupLeft(_log, id, cgroup);
         }
+        foreach (var left in CgroupV1.RemoveEmpty(row.LimitCgroupList))
+        {
+            LogCgroupLeft(_log, id, left);
+        }
 
         var folder = new WorkloadFolder(_options.StateDirectory, id);
         if (Directory.Exists(folder.Root))
@@ -163,6 +167,14 @@ public sealed partial class ProcessRuntime
             {
                 row = Save(row with { Cgroup = null });
             }
+            if (row.LimitCgroupList.Count > 0)
+            {
+                var left = CgroupV1.RemoveEmpty(row.LimitCgroupList);
+                if (left.Count < row.LimitCgroupList.Count)
+                {
+                    row = Save(row with { LimitCgroups = left.Count == 0 ? null : string.Join(':', left) });
+                }
+            }
 
             return row;
         }
@@ -205,6 +217,7 @@ public sealed partial class ProcessRuntime
         {
             cgroup = null;
         }
+        var limits = CgroupV1.RemoveEmpty(row.LimitCgroupList);
 
         _cores.Release(SlotPool.Parse(row.Cores));
         _gpus.Release(SlotPool.Parse(row.Gpus));
@@ -216,6 +229,7 @@ public sealed partial class ProcessRuntime
             ExitCode = code,
             StoppedAtMs = (folder.ExitTime() ?? _time.GetUtcNow()).ToUnixTimeMilliseconds(),
             Cgroup = cgroup,
+            LimitCgroups = limits.Count == 0 ? null : string.Join(':', limits),
             Error = error,
         });
         if (!failed && _log.IsEnabled(LogLevel.Information))

@@ -23,6 +23,7 @@ public sealed partial class ProcessRuntime : IWorkloadRuntime, IDisposable
     private readonly SlotPool _cores;
     private readonly SlotPool _gpus;
     private readonly Lazy<CgroupV2> _cgroup;
+    private readonly Lazy<CgroupV1> _v1;
     private readonly string? _setsid = ProcInfo.FindExecutable("setsid");
     private readonly string? _taskset = ProcInfo.FindExecutable("taskset");
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
@@ -40,6 +41,7 @@ public sealed partial class ProcessRuntime : IWorkloadRuntime, IDisposable
         _cores = new SlotPool(options.CpuPool ?? ProcInfo.AllowedCpus(), exclusive: false);
         _gpus = new SlotPool(options.GpuPool, exclusive: true);
         _cgroup = new(() => options.UseCgroups ? CgroupV2.Probe(options.CgroupParent) : CgroupV2.Disabled("cgroups are turned off in the runtime's options"));
+        _v1 = new(() => options.UseCgroups && options.UseCgroupV1Limits ? CgroupV1.Probe() : CgroupV1.Disabled("cgroup v1 limits are turned off in the runtime's options"));
 
         // Cores and GPUs of workloads that were running when the provider stopped stay theirs until they are seen to end.
         foreach (var row in _store.All().Where(r => r.IsLive))
@@ -63,12 +65,17 @@ public sealed partial class ProcessRuntime : IWorkloadRuntime, IDisposable
         var affinity = _taskset is null
             ? Capability.No("cpu affinity not enforced: taskset (util-linux) not found")
             : Capability.Yes($"taskset pins each workload to ceil(cpu/1000) of cores {cores}, least used first");
+        var v1 = _v1.Value;
         var memory = cg.Memory
             ? Capability.Yes($"memory.max in a cgroup per workload under {cg.Parent}")
-            : Capability.No($"memory limit not enforced: {cg.MissingReason("memory")}; .NET workloads still get DOTNET_GCHeapHardLimit");
+            : v1.MemoryParent is not null
+                ? Capability.Yes(v1.MemoryReason)
+                : Capability.No($"memory limit not enforced: {cg.MissingReason("memory")}; {v1.MemoryReason}; .NET workloads still get DOTNET_GCHeapHardLimit");
         var quota = cg.Cpu
             ? Capability.Yes($"cpu.max in a cgroup per workload under {cg.Parent}")
-            : Capability.No($"cpu quota not enforced: {cg.MissingReason("cpu")}");
+            : v1.CpuParent is not null
+                ? Capability.Yes(v1.CpuReason)
+                : Capability.No($"cpu quota not enforced: {cg.MissingReason("cpu")}; {v1.CpuReason}");
         var gpu = _gpus.Slots.Count > 0
             ? Capability.Yes($"CUDA_VISIBLE_DEVICES from GPUs {SlotPool.Format(_gpus.Slots)}, each to one workload (visibility, not isolation)")
             : Capability.No("no GPUs configured for this runtime");
@@ -113,19 +120,26 @@ public sealed partial class ProcessRuntime : IWorkloadRuntime, IDisposable
 
         var cores = spec.Resources.CpuMillis == 0 ? [] : _cores.TryAcquire(spec.Resources.WholeCores) ?? [];
         var cgroup = _cgroup.Value.Create(spec.Id, spec.Resources, out var cgroupError);
-        var notes = LimitNotes(spec, image, cores, cgroup, cgroupError);
+        var v1Problems = new List<string>();
+        var v2Memory = cgroup is not null && _cgroup.Value.Memory;
+        var v2Cpu = cgroup is not null && _cgroup.Value.Cpu;
+        var limits = _v1.Value.Create(spec.Id, spec.Resources, memory: !v2Memory, cpu: !v2Cpu, v1Problems);
+        var v1Memory = _v1.Value.MemoryParent is { } mp && limits.Any(l => l.StartsWith(mp, StringComparison.Ordinal));
+        var v1Cpu = _v1.Value.CpuParent is { } cp && limits.Any(l => l.StartsWith(cp, StringComparison.Ordinal));
+        var notes = LimitNotes(spec, image, cores, cgroup, cgroupError, v2Memory || v1Memory, v2Cpu || v1Cpu, v1Problems);
         var folder = new WorkloadFolder(_options.StateDirectory, spec.Id);
         folder.Prepare();
         folder.WriteSpec(spec);
         var row = new WorkloadRow(
             spec.Id, spec.Service, spec.Image, nameof(WorkloadState.Starting), null, null, _time.GetUtcNow().ToUnixTimeMilliseconds(), null, null,
-            SlotPool.Format(cores), SlotPool.Format(gpus), cgroup, string.Join('\n', notes), null, 0);
+            SlotPool.Format(cores), SlotPool.Format(gpus), cgroup, string.Join('\n', notes), null, 0, limits.Count == 0 ? null : string.Join(':', limits));
         _store.Put(row);
 
         var filter = new SecretFilter(spec.Env);
         var argv = image.CommandLine(spec);
         var env = WorkloadLauncher.Environment(_options.InheritedEnvironment, spec, image, gpus, folder.Work);
-        var psi = WorkloadLauncher.StartInfo(_setsid, _taskset, cores, folder, cgroup, argv, env);
+        var join = string.Join(':', new[] { cgroup }.Concat(limits).OfType<string>());
+        var psi = WorkloadLauncher.StartInfo(_setsid, _taskset, cores, folder, join.Length == 0 ? null : join, argv, env);
         if (await LaunchAsync(psi, filter, cancellationToken) is { } launchError)
         {
             return ToStatus(Fail(row, launchError));
@@ -184,9 +198,11 @@ public sealed partial class ProcessRuntime : IWorkloadRuntime, IDisposable
         }
     }
 
-    private List<string> LimitNotes(WorkloadSpec spec, ResolvedImage image, IReadOnlyList<int> cores, string? cgroup, string? cgroupError)
+    private List<string> LimitNotes(WorkloadSpec spec, ResolvedImage image, IReadOnlyList<int> cores, string? cgroup, string? cgroupError,
+        bool memoryLimited, bool cpuLimited, List<string> v1Problems)
     {
         var cg = _cgroup.Value;
+        var v1 = _v1.Value;
         var r = spec.Resources;
         var notes = new List<string>();
         if (r.CpuMillis > 0 && _taskset is null)
@@ -198,15 +214,15 @@ public sealed partial class ProcessRuntime : IWorkloadRuntime, IDisposable
             notes.Add($"cpu affinity: {r.WholeCores} cores asked, the pool has {cores.Count}");
         }
 
-        if (r.MemoryBytes > 0 && (cgroup is null || !cg.Memory))
+        if (r.MemoryBytes > 0 && !memoryLimited)
         {
-            notes.Add($"memory limit not enforced: {cgroupError ?? cg.MissingReason("memory")}"
+            notes.Add($"memory limit not enforced: {cgroupError ?? cg.MissingReason("memory")}; {(v1Problems.Count > 0 ? v1Problems[0] : v1.MemoryReason)}"
                 + (image.IsDotNet ? "; DOTNET_GCHeapHardLimit caps the .NET heap at 75% of it" : string.Empty));
         }
 
-        if (r.CpuMillis > 0 && (cgroup is null || !cg.Cpu))
+        if (r.CpuMillis > 0 && !cpuLimited)
         {
-            notes.Add($"cpu quota not enforced: {cgroupError ?? cg.MissingReason("cpu")}"
+            notes.Add($"cpu quota not enforced: {cgroupError ?? cg.MissingReason("cpu")}; {(v1Problems.Count > 0 ? v1Problems[^1] : v1.CpuReason)}"
                 + (cores.Count > 0 && _taskset is not null ? $"; pinned to cores {SlotPool.Format(cores)}" : string.Empty));
         }
 

@@ -18,6 +18,12 @@ public sealed class ProcessRuntimeOptions
     /// <summary>The cgroup v2 folder workload cgroups go under; null: "skein" at the root of the cgroup v2 mount.</summary>
     public string? CgroupParent { get; init; }
 
+    /// <summary>
+    /// Where the v2 hierarchy lacks the memory or cpu controller (bound to cgroup v1, as on hybrid hosts), enforce
+    /// those limits through the v1 hierarchies instead. Only with <see cref="UseCgroups"/>.
+    /// </summary>
+    public bool UseCgroupV1Limits { get; init; } = true;
+
     /// <summary>Variables passed from the provider's environment to every workload; nothing else of it is (it may hold the provider's own secrets).</summary>
     public IReadOnlyList<string> InheritedEnvironment { get; init; } = ["PATH", "LANG", "LC_ALL", "TZ", "DOTNET_ROOT"];
 

@@ -19,8 +19,12 @@ internal sealed record WorkloadRow(
     string? Cgroup,
     string Notes,
     string? Error,
-    long StopRequested)
+    long StopRequested,
+    string? LimitCgroups = null)
 {
+    /// <summary>The cgroup v1 folders that hold the workload's memory and cpu limits (where v2 lacks those controllers).</summary>
+    public IReadOnlyList<string> LimitCgroupList => string.IsNullOrEmpty(LimitCgroups) ? [] : LimitCgroups.Split(':');
+
     public WorkloadState WorkloadState => Enum.Parse<WorkloadState>(State);
 
     public IReadOnlyList<string> NoteList => Notes.Length == 0 ? [] : Notes.Split('\n');
@@ -37,7 +41,7 @@ internal sealed class ProcessStore : IDisposable
     private const string Columns = """
         id AS Id, service AS Service, image AS Image, state AS State, pid AS Pid, pid_start AS PidStart,
         started_at_ms AS StartedAtMs, stopped_at_ms AS StoppedAtMs, exit_code AS ExitCode, cores AS Cores, gpus AS Gpus,
-        cgroup AS Cgroup, notes AS Notes, error AS Error, stop_requested AS StopRequested
+        cgroup AS Cgroup, notes AS Notes, error AS Error, stop_requested AS StopRequested, limit_cgroups AS LimitCgroups
         """;
 
     private readonly SqliteConnection _db;
@@ -57,6 +61,11 @@ internal sealed class ProcessStore : IDisposable
                 cores TEXT NOT NULL, gpus TEXT NOT NULL, cgroup TEXT, notes TEXT NOT NULL, error TEXT,
                 stop_requested INTEGER NOT NULL DEFAULT 0);
             """);
+        // State written before the v1 limits existed has no column for them.
+        if (!_db.Query<string>("SELECT name FROM pragma_table_info('workloads')").Contains("limit_cgroups", StringComparer.Ordinal))
+        {
+            _db.Execute("ALTER TABLE workloads ADD COLUMN limit_cgroups TEXT");
+        }
     }
 
     public WorkloadRow? Get(string id)
@@ -80,13 +89,13 @@ internal sealed class ProcessStore : IDisposable
         lock (_gate)
         {
             _db.Execute("""
-                INSERT INTO workloads (id, service, image, state, pid, pid_start, started_at_ms, stopped_at_ms, exit_code, cores, gpus, cgroup, notes, error, stop_requested)
-                VALUES (@Id, @Service, @Image, @State, @Pid, @PidStart, @StartedAtMs, @StoppedAtMs, @ExitCode, @Cores, @Gpus, @Cgroup, @Notes, @Error, @StopRequested)
+                INSERT INTO workloads (id, service, image, state, pid, pid_start, started_at_ms, stopped_at_ms, exit_code, cores, gpus, cgroup, notes, error, stop_requested, limit_cgroups)
+                VALUES (@Id, @Service, @Image, @State, @Pid, @PidStart, @StartedAtMs, @StoppedAtMs, @ExitCode, @Cores, @Gpus, @Cgroup, @Notes, @Error, @StopRequested, @LimitCgroups)
                 ON CONFLICT(id) DO UPDATE SET service = excluded.service, image = excluded.image, state = excluded.state,
                     pid = excluded.pid, pid_start = excluded.pid_start, started_at_ms = excluded.started_at_ms,
                     stopped_at_ms = excluded.stopped_at_ms, exit_code = excluded.exit_code, cores = excluded.cores,
                     gpus = excluded.gpus, cgroup = excluded.cgroup, notes = excluded.notes, error = excluded.error,
-                    stop_requested = excluded.stop_requested
+                    stop_requested = excluded.stop_requested, limit_cgroups = excluded.limit_cgroups
                 """, row);
         }
     }

@@ -14,8 +14,9 @@ namespace Skein.Market.Runtime;
 internal static class WorkloadLauncher
 {
     /// <summary>
-    /// The wrapper, run by /bin/sh with $1 the folder, $2 the cgroup (or empty) and the workload's argv after them.
-    /// In order: stdio to the log (stdin from /dev/null); join the cgroup before anything else runs, so every
+    /// The wrapper, run by /bin/sh with $1 the folder, $2 the cgroups to join (colon-separated: the v2 one and the v1
+    /// limit folders; or empty) and the workload's argv after them.
+    /// In order: stdio to the log (stdin from /dev/null); join the cgroups before anything else runs, so every
     /// descendant is in it; publish the pid atomically; run the workload in the foreground. TERM, INT and HUP get a
     /// no-op trap: a trapped signal waits until the foreground command ends (POSIX), so a group-wide SIGTERM reaches
     /// the workload while the wrapper lives on to write its exit code, again atomically. Trapped (not ignored)
@@ -24,7 +25,7 @@ internal static class WorkloadLauncher
     public const string Wrapper = """
         dir=$1; cg=$2; shift 2
         exec </dev/null >>"$dir/output.log" 2>&1
-        if [ -n "$cg" ]; then echo $$ >"$cg/cgroup.procs" || echo "skein: could not join cgroup $cg"; fi
+        IFS=:; for c in $cg; do echo $$ >"$c/cgroup.procs" || echo "skein: could not join cgroup $c"; done; unset IFS
         echo $$ >"$dir/pid.tmp" && mv -f "$dir/pid.tmp" "$dir/pid"
         trap : TERM INT HUP
         "$@"
