@@ -93,13 +93,12 @@ public static class DemoCommand
         }
 
         MnistFiles files;
-        MnistDataset mnist;
         using (var loggers = CliLogging.Create())
         {
             try
             {
+                // Checked against the pinned SHA-256 here; the demo process itself never trains or tests a model.
                 files = await data.ResolveAsync(parse, loggers.CreateLogger("skein"), ct);
-                mnist = MnistDataset.Load(files);
             }
             catch (Exception ex) when (ex is DataUnavailableException or DataIntegrityException or IdxFormatException)
             {
@@ -135,7 +134,7 @@ public static class DemoCommand
                 }
                 return (IReadOnlyList<Coordinator.Api.RoundVerification>)done;
             }, ct);
-            await FollowAsync(console, demo, mnist.Test, options, reports, r => verifications.Writer.TryWrite((uint)r), ct);
+            await FollowAsync(console, demo, options, reports, r => verifications.Writer.TryWrite((uint)r), ct);
             verifications.Writer.Complete();
             console.WriteLine($"verified {options.Rounds} rounds from the published models and updates as they settled; finishing ...");
             checks = await verifier;
@@ -176,12 +175,12 @@ public static class DemoCommand
         return ok ? ExitCodes.Ok : ExitCodes.VerificationFailed;
     }
 
-    private static async Task FollowAsync(IAnsiConsole console, NetworkDemo demo, LabeledImages test, NetworkDemoOptions options, List<NetworkRoundReport> reports,
+    private static async Task FollowAsync(IAnsiConsole console, NetworkDemo demo, NetworkDemoOptions options, List<NetworkRoundReport> reports,
         Action<int> settled, CancellationToken ct)
     {
         async IAsyncEnumerable<NetworkRoundReport> Recorded()
         {
-            await foreach (var r in demo.FollowAsync(test, ct))
+            await foreach (var r in demo.FollowAsync(ct))
             {
                 reports.Add(r);
                 settled(r.Round);

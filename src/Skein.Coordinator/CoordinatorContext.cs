@@ -35,6 +35,13 @@ public sealed record CoordinatorOptions
     public string? CertificatePath { get; init; }
 
     public string? CertificatePassword { get; init; }
+
+    /// <summary>
+    /// A public test set (a folder with eval-images-idx3-ubyte and eval-labels-idx1-ubyte) on which the coordinator
+    /// tests each new global model, for the accuracy and loss curves of the API and the console. Validators still judge
+    /// updates on their own private data; this is only a public yardstick.
+    /// </summary>
+    public string? EvaluationData { get; init; }
 }
 
 /// <summary>Everything the coordinator's services share: the ledger, the blobs, the index, sessions, its key and the round events.</summary>

@@ -10,6 +10,12 @@ public sealed record LedgerStatus(ulong ChainId, ulong Height, Hash32 HeadHash, 
     /// <summary>Every token held anywhere (balances, stakes, escrows, lease earnings, deposits, unbonding); equals genesis + emitted - burned.</summary>
     public UInt128 Held { get; init; }
 
+    /// <summary>The head block's time (Unix ms).</summary>
+    public long Timestamp { get; init; }
+
+    /// <summary>Every token staked, own and delegated, in both roles.</summary>
+    public UInt128 Staked { get; init; }
+
     /// <summary>The supply invariant, as anyone can check it from the status alone.</summary>
     public bool SupplyConserved => Held == GenesisSupply + Emitted - Burned;
 }
@@ -31,7 +37,20 @@ public sealed record RoundInfo(ulong TaskId, uint Round, RoundPhase Phase, Hash3
 {
     /// <summary>The revealed scores, per validator, one per update in submission order.</summary>
     public IReadOnlyDictionary<Address, IReadOnlyList<ulong>> Scores { get; init; } = new Dictionary<Address, IReadOnlyList<ulong>>();
+
+    /// <summary>When the round opened, its training closed, its commits closed and it settled (Unix ms of those blocks; 0: not yet).</summary>
+    public IReadOnlyList<long> PhaseTimes { get; init; } = [0, 0, 0, 0];
 }
+
+/// <summary>A delegation: who staked behind whom, in which role, how much.</summary>
+public sealed record DelegationInfo(Address Delegator, Address Operator, Role Role, UInt128 Amount);
+
+/// <summary>Stake on its way back to a balance, released at a block height.</summary>
+public sealed record UnbondingInfo(UInt128 Amount, ulong ReleaseHeight);
+
+/// <summary>An account at a glance: balance, nonce, its stakes by role (with what is delegated to it), its delegations to others, and its unbonding.</summary>
+public sealed record AccountInfo(Address Address, UInt128 Balance, ulong Nonce, IReadOnlyList<StakeInfo> Stakes, IReadOnlyList<DelegationInfo> DelegationsOut,
+    IReadOnlyList<UnbondingInfo> Unbonding);
 
 /// <summary>A block header with its hash.</summary>
 public sealed record BlockInfo(ulong Height, Hash32 Hash, Hash32 PreviousHash, long Timestamp, Hash32 TxRoot, Hash32 StateRoot, int TxCount, IReadOnlyList<Hash32> TransactionIds);
@@ -56,11 +75,17 @@ public interface ILedger : IAsyncDisposable
 
     Task<StakeInfo> GetStakeAsync(Address operatorAddress, Role role, CancellationToken cancellationToken = default);
 
+    /// <summary>Balance, nonce, stakes in both roles, delegations out and unbonding of one account.</summary>
+    Task<AccountInfo> GetAccountAsync(Address account, CancellationToken cancellationToken = default);
+
     Task<TaskInfo?> GetTaskAsync(ulong taskId, CancellationToken cancellationToken = default);
 
     Task<IReadOnlyList<TaskInfo>> ListTasksAsync(CancellationToken cancellationToken = default);
 
     Task<RoundInfo?> GetRoundAsync(ulong taskId, uint round, CancellationToken cancellationToken = default);
+
+    /// <summary>Rounds <paramref name="from"/> to <paramref name="to"/> of a task (those that exist), in one read.</summary>
+    Task<IReadOnlyList<RoundInfo>> GetRoundsAsync(ulong taskId, uint from, uint to, CancellationToken cancellationToken = default);
 
     Task<BlockInfo?> GetBlockAsync(ulong height, CancellationToken cancellationToken = default);
 

@@ -35,7 +35,8 @@ public static class NetworkCommands
         var tlsCert = new Option<string?>("--tls-cert") { Description = "Serve HTTPS with this certificate (PFX); nodes pin its public part with --tls-pin", HelpName = "file" };
         var tlsPassword = new Option<string>("--tls-password-env") { Description = "Environment variable holding the PFX password", DefaultValueFactory = _ => "SKEIN_TLS_PASSWORD" };
         var maxUpdate = new Option<long>("--max-update-bytes") { Description = "Size limit of one update", DefaultValueFactory = _ => 256L << 20 };
-        foreach (var o in new Option[] { key, password, data, host, port, apiPort, genesis, tasks, startWhen, exitWhenDone, training, committing, revealing, maxUpdate, tlsCert, tlsPassword })
+        var evalData = new Option<string?>("--eval-data") { Description = "A public test set (eval-images-idx3-ubyte, eval-labels-idx1-ubyte) to test each new global model on, for the accuracy curves", HelpName = "folder" };
+        foreach (var o in new Option[] { key, password, data, host, port, apiPort, genesis, tasks, startWhen, exitWhenDone, training, committing, revealing, maxUpdate, tlsCert, tlsPassword, evalData })
         {
             command.Add(o);
         }
@@ -56,6 +57,9 @@ public static class NetworkCommands
                     : null,
                 CertificatePassword = Environment.GetEnvironmentVariable(parse.GetValue(tlsPassword)!),
                 MaxUpdateBytes = parse.GetValue(maxUpdate),
+                EvaluationData = parse.GetValue(evalData) is { } ev
+                    ? Directory.Exists(ev) ? ev : throw new ArgumentException($"--eval-data: folder '{ev}' does not exist")
+                    : null,
                 Timings = new RoundTimings(TimeSpan.FromSeconds(parse.GetValue(training)), TimeSpan.FromSeconds(parse.GetValue(committing)), TimeSpan.FromSeconds(parse.GetValue(revealing))),
             };
             await using var coordinator = await CoordinatorHost.StartAsync(options, ledgerKey, g, loggers, ct);

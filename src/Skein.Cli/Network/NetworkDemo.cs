@@ -6,7 +6,6 @@ using System.Text.Json;
 using Skein.Coordinator.Api;
 using Skein.Core;
 using Skein.Learning.Data;
-using Skein.Learning.Models;
 using Skein.Learning.Training;
 using Skein.Ledger;
 using Skein.Ledger.Crypto;
@@ -145,10 +144,15 @@ public sealed partial class NetworkDemo(NetworkDemoOptions options, MnistFiles m
         await File.WriteAllTextAsync(taskFile, options.TaskJson(), cancellationToken);
 
         WriteData(trainers, validators);
+        // The coordinator tests each new global model on MNIST's public test set: the curve of the demo and the console.
+        var evalFolder = Path.Combine(_work, "coordinator-eval");
+        var testImages = IdxFile.Read(mnist.TestImages);
+        var testLabels = IdxFile.Read(mnist.TestLabels);
+        Write(evalFolder, "eval", testImages, testLabels, Enumerable.Range(0, testLabels.Count).ToArray());
 
         var coordinator = Start("coordinator", ["coordinator", "--key-file", KeyFile("coordinator"), "--data-dir", Path.Combine(_work, "coordinator"),
             "--genesis", genesisFile, "--task", taskFile, "--start-when-joined", $"{options.Trainers}:{options.Validators}",
-            "--training-seconds", "120", "--commit-seconds", "60", "--reveal-seconds", "60"]);
+            "--training-seconds", "120", "--commit-seconds", "60", "--reveal-seconds", "60", "--eval-data", evalFolder]);
         string? grpc = null;
         for (var i = 0; i < 10 && (grpc is null || ApiUri is null); i++)
         {
@@ -228,19 +232,15 @@ public sealed partial class NetworkDemo(NetworkDemoOptions options, MnistFiles m
         File.WriteAllBytes(Path.Combine(folder, $"{prefix}-labels-idx1-ubyte"), IdxFile.Encode([indices.Length], tags));
     }
 
-    /// <summary>Yields each round once it is settled, with its model tested on the MNIST test set.</summary>
-    public async IAsyncEnumerable<NetworkRoundReport> FollowAsync(LabeledImages test, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>Yields each round once it is settled and the coordinator has tested its model on the MNIST test set.</summary>
+    public async IAsyncEnumerable<NetworkRoundReport> FollowAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var api = _api ?? throw new InvalidOperationException("start the network first");
-        using var model = TorchModel.Create(ModelKind.Mlp2NN);
-        using var testData = new ClientData(test, Enumerable.Range(0, test.Count).ToArray());
-        var layout = ModelLayouts.For(ModelKind.Mlp2NN);
-        var clock = Stopwatch.StartNew();
-        var last = TimeSpan.Zero;
         uint seen = 0;
         // Bounded: every round has deadlines (training 120 s, commits and reveals 60 s each), so a stuck network ends.
         var deadline = Stopwatch.StartNew();
         var limit = TimeSpan.FromSeconds(120 + (options.Rounds * 300.0));
+        long previous = 0;
         while (seen < options.Rounds)
         {
             if (deadline.Elapsed > limit)
@@ -248,18 +248,19 @@ public sealed partial class NetworkDemo(NetworkDemoOptions options, MnistFiles m
                 throw new TimeoutException($"the network settled {seen} of {options.Rounds} rounds in {limit.TotalSeconds:0} s");
             }
             CheckCoordinatorAlive();
-            var task = await api.GetTaskAsync(1, cancellationToken);
-            while (seen < task.SettledRounds)
+            var summaries = await api.GetRoundSummariesAsync(1, cancellationToken);
+            foreach (var r in summaries.Where(r => r.Round > seen && r.Phase == "settled" && r.Accuracy is not null).OrderBy(r => r.Round))
             {
-                seen++;
-                var round = await api.GetRoundAsync(1, seen, cancellationToken);
-                var bytes = await api.GetBlobAsync(round.NewModelHash!, cancellationToken);
-                model.Load(layout.FromSafeTensors(SafeTensors.Parse(bytes)));
-                var evaluation = Evaluator.Evaluate(model, testData, cancellationToken: cancellationToken);
-                var now = clock.Elapsed;
-                yield return new NetworkRoundReport((int)seen, Math.Round(evaluation.Accuracy, 6), Math.Round(evaluation.Loss, 6), Math.Round((now - last).TotalSeconds, 3),
-                    round.Updates.Count(u => u.Accepted == true), round.Updates.Count(u => u.Accepted == false), round.Revealed.Count, round.NewModelHash![2..]);
-                last = now;
+                if (r.Round != seen + 1)
+                {
+                    break;
+                }
+                seen = r.Round;
+                var settled = r.PhaseTimes[3];
+                var started = previous == 0 ? r.PhaseTimes[0] : previous;
+                previous = settled;
+                yield return new NetworkRoundReport((int)r.Round, Math.Round(r.Accuracy!.Value, 6), Math.Round(r.Loss ?? double.NaN, 6),
+                    Math.Round((settled - started) / 1000.0, 3), r.Accepted, r.Rejected, r.Revealed, r.NewModelHash![2..]);
             }
             if (seen < options.Rounds)
             {

@@ -9,7 +9,37 @@ public sealed record ApiStatus(ulong ChainId, ulong Height, string HeadHash, str
 {
     /// <summary>Tokens at genesis, emitted, burned and held (all as exact decimal strings); held = genesis + emitted - burned.</summary>
     public ApiSupply? Supply { get; init; }
+
+    /// <summary>The head block's time (Unix ms).</summary>
+    public long Time { get; init; }
+
+    /// <summary>Tokens staked in both roles, own and delegated.</summary>
+    public string? Staked { get; init; }
 }
+
+/// <summary>
+/// One round of a task at a glance (<c>GET /api/tasks/{id}/rounds</c>): its phase, counts, new model, when each phase
+/// began (Unix ms of the blocks), the median consensus score of its updates (ppm), and the new model's accuracy and
+/// loss on the coordinator's public test set where it has one.
+/// </summary>
+public sealed record ApiRoundSummary(uint Round, string Phase, int PickedTrainers, int Updates, int Accepted, int Rejected, int PickedValidators, int Committed,
+    int Revealed, string? NewModelHash, IReadOnlyList<long> PhaseTimes, ulong? MedianConsensus, double? Accuracy, double? Loss, string Reward);
+
+/// <summary>An account (<c>GET /api/accounts/{address}</c>): balance, stakes, delegations, unbonding, and every update, score, reward and slash it had.</summary>
+public sealed record ApiAccount(string Address, string Balance, ulong Nonce, IReadOnlyList<ApiStake> Stakes, IReadOnlyList<ApiDelegation> DelegationsOut,
+    IReadOnlyList<ApiUnbonding> Unbonding, IReadOnlyList<ApiAccountEvent> History);
+
+/// <summary>A stake in one role: own, delegated, the commission, and who delegated.</summary>
+public sealed record ApiStake(string Role, string Self, string Delegated, uint CommissionBps, IReadOnlyList<ApiDelegation> DelegationsIn);
+
+/// <summary>A delegation between two accounts in a role.</summary>
+public sealed record ApiDelegation(string Delegator, string Operator, string Role, string Amount);
+
+/// <summary>Stake on its way back, released at a height.</summary>
+public sealed record ApiUnbonding(string Amount, ulong ReleaseHeight);
+
+/// <summary>Something that happened to an account in a round: an update (with its verdict), a reveal or a missed one, a reward, a slash.</summary>
+public sealed record ApiAccountEvent(ulong Task, uint Round, string Kind, string? Amount, string Detail);
 
 /// <summary>The chain's supply figures; <see cref="Conserved"/> is the invariant anyone can check.</summary>
 public sealed record ApiSupply(string Genesis, string Emitted, string Burned, string Held, bool Conserved);

@@ -21,6 +21,16 @@ public sealed class CoordinatorApiClient(Uri apiUri, System.Security.Cryptograph
     public async Task<IReadOnlyList<ApiLeaderboardEntry>> GetLeaderboardAsync(ulong task, CancellationToken ct) =>
         await GetAsync<ApiLeaderboardEntry[]>($"api/tasks/{task}/leaderboard", ct);
 
+    public async Task<IReadOnlyList<ApiTask>> GetTasksAsync(CancellationToken ct) => await GetAsync<ApiTask[]>("api/tasks", ct);
+
+    /// <summary>Every round of a task at a glance, with the coordinator's test metrics.</summary>
+    public async Task<IReadOnlyList<ApiRoundSummary>> GetRoundSummariesAsync(ulong task, CancellationToken ct) =>
+        await GetAsync<ApiRoundSummary[]>($"api/tasks/{task}/rounds", ct);
+
+    public Task<ApiAccount> GetAccountAsync(string address, CancellationToken ct) => GetAsync<ApiAccount>($"api/accounts/{address}", ct);
+
+    public Uri BaseAddress => _http.BaseAddress!;
+
     /// <summary>Downloads a blob and refuses it unless its bytes hash to the name asked for.</summary>
     public async Task<byte[]> GetBlobAsync(string sha256, CancellationToken ct)
     {

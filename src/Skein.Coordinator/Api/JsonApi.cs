@@ -23,6 +23,8 @@ public static class JsonApi
             return Json(new ApiStatus(s.ChainId, s.Height, s.HeadHash.ToString(), s.StateRoot.ToString(), c.Key.Address.ToString(), tasks.Count)
             {
                 Supply = new ApiSupply(Tokens.Format(s.GenesisSupply), Tokens.Format(s.Emitted), Tokens.Format(s.Burned), Tokens.Format(s.Held), s.SupplyConserved),
+                Time = s.Timestamp,
+                Staked = Tokens.Format(s.Staked),
             });
         });
         app.MapGet("/api/tasks", async (CoordinatorContext c, CancellationToken ct) =>
@@ -34,6 +36,12 @@ public static class JsonApi
             await c.Ledger.GetTaskAsync(id, ct) is { } t ? Json(ToApi(c, t)) : NotFound($"task {id} does not exist"));
         app.MapGet("/api/tasks/{id}/rounds/{round}", async (ulong id, uint round, CoordinatorContext c, CancellationToken ct) =>
             await c.Ledger.GetRoundAsync(id, round, ct) is { } r ? Json(ToApi(r)) : NotFound($"task {id} has no round {round}"));
+        app.MapGet("/api/tasks/{id}/rounds", async (ulong id, CoordinatorContext c, CancellationToken ct) =>
+            await c.Ledger.GetTaskAsync(id, ct) is { } t ? Json(await RoundSummariesAsync(c, t, ct)) : NotFound($"task {id} does not exist"));
+        app.MapGet("/api/accounts/{address}", async (string address, CoordinatorContext c, CancellationToken ct) =>
+            Address.TryParse(address, out var a, out _)
+                ? Json(await AccountAsync(c.Ledger, a, ct))
+                : Results.Problem($"address: '{address}' is not a 0x address", statusCode: StatusCodes.Status400BadRequest));
         app.MapGet("/api/tasks/{id}/leaderboard", async (ulong id, CoordinatorContext c, CancellationToken ct) =>
             await c.Ledger.GetTaskAsync(id, ct) is { } t ? Json(await LeaderboardAsync(c.Ledger, t, ct)) : NotFound($"task {id} does not exist"));
         app.MapGet("/api/blobs/{sha256}", (string sha256, CoordinatorContext c, HttpContext http) =>
@@ -86,6 +94,69 @@ public static class JsonApi
     }
 
     private static string[] Strings(IEnumerable<Address> addresses) => addresses.Select(a => a.ToString()).ToArray();
+
+    /// <summary>Every round of a task in one answer, with the coordinator's test metrics where it has them.</summary>
+    public static async Task<IReadOnlyList<ApiRoundSummary>> RoundSummariesAsync(CoordinatorContext c, TaskInfo t, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(c);
+        ArgumentNullException.ThrowIfNull(t);
+        var metrics = c.Index.Metrics(t.Id);
+        var rounds = await c.Ledger.GetRoundsAsync(t.Id, 1, uint.MaxValue, ct);
+        return rounds.Select(r =>
+        {
+            var settled = r.Phase == RoundPhase.Settled;
+            var consensus = r.Outcomes.Select(o => o.ConsensusScore).Order().ToArray();
+            var m = metrics.TryGetValue(r.Round, out var mm) ? mm : ((double, double)?)null;
+            return new ApiRoundSummary(r.Round, r.Phase.ToString().ToLowerInvariant(), r.PickedTrainers.Count, r.Updates.Count, r.Outcomes.Count(o => o.Accepted),
+                r.Outcomes.Count(o => !o.Accepted), r.PickedValidators.Count, r.Committed.Count, r.Revealed.Count, settled ? r.NewModelHash.ToString() : null,
+                r.PhaseTimes, consensus.Length == 0 ? null : consensus[consensus.Length / 2], m?.Item1, m?.Item2, Tokens.Format(r.Reward));
+        }).ToArray();
+    }
+
+    /// <summary>An account with its history across every task's rounds, newest first.</summary>
+    public static async Task<ApiAccount> AccountAsync(ILedger ledger, Address a, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(ledger);
+        var info = await ledger.GetAccountAsync(a, ct);
+        var history = new List<ApiAccountEvent>();
+        foreach (var task in await ledger.ListTasksAsync(ct))
+        {
+            if (!task.Trainers.Contains(a) && !task.Validators.Contains(a) && task.Creator != a)
+            {
+                continue;
+            }
+            foreach (var r in await ledger.GetRoundsAsync(task.Id, 1, uint.MaxValue, ct))
+            {
+                for (var i = 0; i < r.Updates.Count; i++)
+                {
+                    var u = r.Updates[i];
+                    if (u.Trainer != a)
+                    {
+                        continue;
+                    }
+                    var o = i < r.Outcomes.Count ? r.Outcomes[i] : null;
+                    history.Add(new ApiAccountEvent(task.Id, r.Round, o is null ? "update" : o.Accepted ? "update accepted" : "update rejected", null,
+                        $"{u.UpdateHash} ({u.Samples} samples{(o is null ? "" : $", consensus {o.ConsensusScore / 10_000.0:0.##}%")})"));
+                }
+                if (r.PickedValidators.Contains(a) && r.Phase == RoundPhase.Settled)
+                {
+                    history.Add(new ApiAccountEvent(task.Id, r.Round, r.Revealed.Contains(a) ? "scores revealed" : "scores missed", null,
+                        r.Scores.TryGetValue(a, out var scores) ? $"{scores.Count} score(s)" : "no reveal"));
+                }
+                foreach (var m in r.Movements.Where(m => m.Account == a))
+                {
+                    history.Add(new ApiAccountEvent(task.Id, r.Round, m.Kind, Tokens.Format(m.Amount), m.Reason));
+                }
+            }
+        }
+        history.Reverse();
+        return new ApiAccount(a.ToString(), Tokens.Format(info.Balance), info.Nonce,
+            info.Stakes.Select(s => new ApiStake(s.Role.ToString().ToLowerInvariant(), Tokens.Format(s.Self), Tokens.Format(s.Delegated), s.CommissionBps,
+                s.Delegations.Select(d => new ApiDelegation(d.Delegator.ToString(), a.ToString(), s.Role.ToString().ToLowerInvariant(), Tokens.Format(d.Amount))).ToArray())).ToArray(),
+            info.DelegationsOut.Select(d => new ApiDelegation(d.Delegator.ToString(), d.Operator.ToString(), d.Role.ToString().ToLowerInvariant(), Tokens.Format(d.Amount))).ToArray(),
+            info.Unbonding.Select(u => new ApiUnbonding(Tokens.Format(u.Amount), u.ReleaseHeight)).ToArray(),
+            history);
+    }
 
     /// <summary>Per participant and role, totals over the task's settled rounds, best earners first.</summary>
     public static async Task<IReadOnlyList<ApiLeaderboardEntry>> LeaderboardAsync(ILedger ledger, TaskInfo task, CancellationToken ct)

@@ -36,6 +36,7 @@ public sealed partial class CoordinatorHost : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Task> _engines = [];
     private BlockProducer? _blocks;
+    private Task? _evaluator;
 
     private CoordinatorHost(WebApplication app, CoordinatorContext context, ILogger logger, Uri uri, Uri apiUri)
     {
@@ -121,6 +122,12 @@ public sealed partial class CoordinatorHost : IAsyncDisposable
         {
             host.StartEngine(hosted);
         }
+        if (options.EvaluationData is { } evalFolder)
+        {
+            var evaluator = new ModelEvaluator(context, ModelEvaluator.Load(evalFolder), loggers.CreateLogger("skein.evaluator"));
+            // Not an engine: the evaluator never completes on its own, and --exit-when-done waits for the engines.
+            host._evaluator = Task.Run(() => evaluator.RunAsync(host._stopping.Token), CancellationToken.None);
+        }
         return host;
     }
 
@@ -192,6 +199,10 @@ public sealed partial class CoordinatorHost : IAsyncDisposable
         catch (Exception ex) when (ex is OperationCanceledException or TimeoutException or InvalidOperationException or LedgerException)
         {
             // engines report their own failures
+        }
+        if (_evaluator is not null)
+        {
+            await _evaluator.WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
         if (_blocks is not null)
         {

@@ -30,7 +30,29 @@ public sealed class CoordinatorIndex : IDisposable
                 upload_id TEXT PRIMARY KEY, task_id INTEGER NOT NULL, round INTEGER NOT NULL, trainer TEXT NOT NULL,
                 sha256 TEXT NOT NULL, size INTEGER NOT NULL, state TEXT NOT NULL, reason TEXT);
             CREATE INDEX IF NOT EXISTS uploads_round ON uploads(task_id, round, trainer);
+            CREATE TABLE IF NOT EXISTS metrics (task_id INTEGER NOT NULL, round INTEGER NOT NULL, accuracy REAL NOT NULL, loss REAL NOT NULL,
+                PRIMARY KEY (task_id, round));
             """);
+    }
+
+    /// <summary>Records the test accuracy and loss of a round's new global model (see <c>--eval-data</c>).</summary>
+    public void PutMetric(ulong taskId, uint round, double accuracy, double loss)
+    {
+        lock (_gate)
+        {
+            _db.Execute("INSERT OR REPLACE INTO metrics (task_id, round, accuracy, loss) VALUES (@task, @round, @accuracy, @loss)",
+                new { task = (long)taskId, round = (long)round, accuracy, loss = double.IsFinite(loss) ? loss : double.MaxValue });
+        }
+    }
+
+    /// <summary>Every evaluated round of a task: round -> (accuracy, loss).</summary>
+    public IReadOnlyDictionary<uint, (double Accuracy, double Loss)> Metrics(ulong taskId)
+    {
+        lock (_gate)
+        {
+            return _db.Query<(long Round, double Accuracy, double Loss)>("SELECT round, accuracy, loss FROM metrics WHERE task_id = @task", new { task = (long)taskId })
+                .ToDictionary(m => (uint)m.Round, m => (m.Accuracy, m.Loss == double.MaxValue ? double.NaN : m.Loss));
+        }
     }
 
     public void AddTask(HostedTask task)

@@ -70,6 +70,12 @@ public sealed class RoundState
     public List<UpdateOutcome> Outcomes { get; } = [];
 
     public List<LedgerMovement> Movements { get; } = [];
+
+    /// <summary>
+    /// When each phase began, from the times of the blocks that opened and closed them (Unix ms): opened, training
+    /// closed, commits closed, settled. Derived from block headers, which are hashed, so they are not part of the state root.
+    /// </summary>
+    public long[] PhaseTimes { get; } = new long[4];
 }
 
 /// <summary>A task on the ledger: its spec hash, escrowed pool, rules, members and rounds.</summary>

@@ -37,6 +37,7 @@ internal static class RoundRules
             PickedTrainers = [.. StateMachine.Pick(trainers, task.TrainersPerRound, seed, "pick/trainers").Order()],
             PickedValidators = [.. StateMachine.Pick(validators, task.ValidatorsPerRound, seed, "pick/validators").Order()],
         };
+        task.RoundStates[o.Round].PhaseTimes[0] = state.BlockTimestamp;
         task.ModelHash = o.ModelHash;
     }
 
@@ -68,6 +69,7 @@ internal static class RoundRules
         Coordinator(task, t.From);
         var (_, round) = Round(state, t, from, to == RoundPhase.Committing ? "closing training" : "closing commits");
         round.Phase = to;
+        round.PhaseTimes[to == RoundPhase.Committing ? 1 : 2] = state.BlockTimestamp;
     }
 
     public static void Commit(LedgerState state, CommitScores c)
@@ -170,6 +172,7 @@ internal static class RoundRules
         round.Reward = reward;
         round.NewModelHash = f.NewModelHash;
         round.Phase = RoundPhase.Settled;
+        round.PhaseTimes[3] = state.BlockTimestamp;
         task.ModelHash = f.NewModelHash;
         task.SettledRounds++;
         state.SettledRounds++;

@@ -108,7 +108,12 @@ public sealed class EmbeddedLedger : ILedger
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            return new LedgerStatus(ChainId, _headHeight, _headHash, StateHasher.Root(_state), _state.GenesisSupply, _state.Emitted, _state.Burned, 0) { Held = _state.TotalHeld() };
+            return new LedgerStatus(ChainId, _headHeight, _headHash, StateHasher.Root(_state), _state.GenesisSupply, _state.Emitted, _state.Burned, 0)
+            {
+                Held = _state.TotalHeld(),
+                Timestamp = _headTimestamp,
+                Staked = _state.Stakes.Values.Aggregate(UInt128.Zero, (sum, s) => sum + s.Total),
+            };
         }
         finally
         {
@@ -201,6 +206,19 @@ public sealed class EmbeddedLedger : ILedger
         return new StakeInfo(operatorAddress, role, stake.Self, stake.Delegated, s.CommissionOf(operatorAddress), s.DelegationsTo(operatorAddress, role));
     }, cancellationToken);
 
+    public Task<AccountInfo> GetAccountAsync(Address account, CancellationToken cancellationToken = default) => Read(s =>
+    {
+        var stakes = new[] { Role.Trainer, Role.Validator }.Select(role =>
+        {
+            var stake = s.StakeOf(account, role);
+            return new StakeInfo(account, role, stake.Self, stake.Delegated, s.CommissionOf(account), s.DelegationsTo(account, role));
+        }).ToArray();
+        var delegations = s.Delegations.Where(d => d.Key.Delegator == account && d.Value > 0)
+            .Select(d => new DelegationInfo(d.Key.Delegator, d.Key.Operator, d.Key.Role, d.Value)).ToArray();
+        var unbonding = s.Unbondings.Where(u => u.Owner == account).Select(u => new UnbondingInfo(u.Amount, u.ReleaseHeight)).ToArray();
+        return new AccountInfo(account, s.BalanceOf(account), s.NonceOf(account), stakes, delegations, unbonding);
+    }, cancellationToken);
+
     public Task<TaskInfo?> GetTaskAsync(ulong taskId, CancellationToken cancellationToken = default) =>
         Read(s => s.Tasks.TryGetValue(taskId, out var t) ? ToInfo(t) : null, cancellationToken);
 
@@ -208,13 +226,20 @@ public sealed class EmbeddedLedger : ILedger
         Read<IReadOnlyList<TaskInfo>>(s => s.Tasks.Values.Select(ToInfo).ToArray(), cancellationToken);
 
     public Task<RoundInfo?> GetRoundAsync(ulong taskId, uint round, CancellationToken cancellationToken = default) => Read(s =>
-        s.Tasks.TryGetValue(taskId, out var t) && t.RoundStates.TryGetValue(round, out var r)
-            ? new RoundInfo(taskId, round, r.Phase, r.Seed, r.ModelHash, r.NewModelHash, r.Reward, r.PickedTrainers, r.PickedValidators, [.. r.Updates],
-                [.. r.Commitments.Keys], [.. r.Reveals.Keys], [.. r.Outcomes], [.. r.Movements])
-            {
-                Scores = r.Reveals.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<ulong>)[.. kv.Value]),
-            }
-            : null, cancellationToken);
+        s.Tasks.TryGetValue(taskId, out var t) && t.RoundStates.TryGetValue(round, out var r) ? ToInfo(taskId, r) : null, cancellationToken);
+
+    public Task<IReadOnlyList<RoundInfo>> GetRoundsAsync(ulong taskId, uint from, uint to, CancellationToken cancellationToken = default) =>
+        Read<IReadOnlyList<RoundInfo>>(s => s.Tasks.TryGetValue(taskId, out var t)
+            ? t.RoundStates.Where(kv => kv.Key >= from && kv.Key <= to).Select(kv => ToInfo(taskId, kv.Value)).ToArray()
+            : [], cancellationToken);
+
+    private static RoundInfo ToInfo(ulong taskId, RoundState r) =>
+        new(taskId, r.Round, r.Phase, r.Seed, r.ModelHash, r.NewModelHash, r.Reward, r.PickedTrainers, r.PickedValidators, [.. r.Updates],
+            [.. r.Commitments.Keys], [.. r.Reveals.Keys], [.. r.Outcomes], [.. r.Movements])
+        {
+            Scores = r.Reveals.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<ulong>)[.. kv.Value]),
+            PhaseTimes = [.. r.PhaseTimes],
+        };
 
     public async Task<BlockInfo?> GetBlockAsync(ulong height, CancellationToken cancellationToken = default)
     {
