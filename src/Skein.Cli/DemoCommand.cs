@@ -32,7 +32,8 @@ public sealed record DemoSummary(
     string Verify,
     int VerifiedRounds,
     string? WorkDir,
-    DemoMarket? Market = null);
+    DemoMarket? Market = null,
+    string? ConsoleUrl = null);
 
 /// <summary>`skein demo`: a whole Skein network on loopback, one process per party, training MNIST to 97%.</summary>
 public static class DemoCommand
@@ -48,9 +49,11 @@ public static class DemoCommand
         var seed = new Option<ulong>("--seed") { Description = "Seed for the data split, the keys and the initial model", DefaultValueFactory = _ => defaults.Seed };
         var work = new Option<string?>("--work-dir") { Description = "Keep the network's folders (keys, ledger, blobs, logs) here instead of a temporary folder", HelpName = "folder" };
         var direct = new Option<bool>("--no-market") { Description = "Start the nodes directly instead of renting them from the local providers (the baseline the market's cost is measured against)" };
+        var hold = new Option<bool>("--hold") { Description = "Keep the network and the console up after the last round, until Ctrl+C" };
+        var consolePort = new Option<int>("--console-port") { Description = $"Port of the web console (0: any free port; -1: no console)", DefaultValueFactory = _ => ConsoleCommand.DefaultPort };
         var data = new DataOptions();
         var output = new OutputOptions();
-        foreach (var o in new Option[] { trainers, validators, rounds, target, seed, work, direct })
+        foreach (var o in new Option[] { trainers, validators, rounds, target, seed, work, direct, hold, consolePort })
         {
             command.Add(o);
         }
@@ -66,11 +69,14 @@ public static class DemoCommand
             WorkDirectory = parse.GetValue(work),
             Keep = parse.GetValue(work) is not null,
             RentThroughMarket = !parse.GetValue(direct),
-        }, parse.GetValue(rounds), data, output, ct));
+        }, parse.GetValue(rounds), new DemoConsole(parse.GetValue(consolePort), parse.GetValue(hold)), data, output, ct));
         return command;
     }
 
-    private static async Task<int> RunAsync(ParseResult parse, NetworkDemoOptions options, int roundsAsGiven, DataOptions data, OutputOptions output, CancellationToken ct)
+    /// <summary>Where the demo serves its console (-1: none) and whether it stays up after the last round.</summary>
+    private sealed record DemoConsole(int Port, bool Hold);
+
+    private static async Task<int> RunAsync(ParseResult parse, NetworkDemoOptions options, int roundsAsGiven, DemoConsole web, DataOptions data, OutputOptions output, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
         var stdout = parse.InvocationConfiguration.Output;
@@ -86,6 +92,10 @@ public static class DemoCommand
         if (summaryPath is not null && Path.GetDirectoryName(Path.GetFullPath(summaryPath)) is { } dir && !Directory.Exists(dir))
         {
             errors.Add($"--summary: folder '{dir}' does not exist");
+        }
+        if (web.Port is < -1 or > 65535)
+        {
+            errors.Add($"--console-port: must be -1 (no console), 0 (any free port) or a port up to 65535, got {web.Port}");
         }
         if (errors.Count > 0)
         {
@@ -115,14 +125,16 @@ public static class DemoCommand
         console.WriteLine($"model 2nn, pathological shards (2 label-sorted shards per trainer), {options.Trainers} trainers (1 malicious: sign-flipped x4), {options.Validators} validators, {options.Rounds} rounds, strategy fedavgm, cohort scores");
 
         var reports = new List<NetworkRoundReport>();
-        IReadOnlyList<DemoLeaderboardEntry> board;
-        IReadOnlyList<Coordinator.Api.RoundVerification> checks;
-        string? keptWork;
-        DemoMarket? market;
         try
         {
             await using var demo = new NetworkDemo(options, files, new ConsoleLog(console));
             await demo.StartAsync(ct);
+            using var loggers = CliLogging.Create();
+            await using var site = web.Port < 0 ? null : await StartConsoleAsync(demo.ApiUri!, web.Port, loggers, ct);
+            if (site is not null)
+            {
+                console.MarkupLine($"[bold]console[/] {Markup.Escape(site.Uri.ToString())}  (open it to watch the run live{(web.Hold ? "; it stays up after the last round" : "; --hold keeps it up after the last round")})");
+            }
             // Each round is verified as soon as it settles, while the network trains the next ones.
             var verifications = System.Threading.Channels.Channel.CreateUnbounded<uint>();
             var verifier = Task.Run(async () =>
@@ -137,10 +149,37 @@ public static class DemoCommand
             await FollowAsync(console, demo, options, reports, r => verifications.Writer.TryWrite((uint)r), ct);
             verifications.Writer.Complete();
             console.WriteLine($"verified {options.Rounds} rounds from the published models and updates as they settled; finishing ...");
-            checks = await verifier;
-            board = await demo.LeaderboardAsync(ct);
-            market = await demo.SettleMarketAsync(ct);
-            keptWork = options.Keep ? demo.WorkDirectory : null;
+            var checks = await verifier;
+            var board = await demo.LeaderboardAsync(ct);
+            var market = await demo.SettleMarketAsync(ct);
+            var keptWork = options.Keep ? demo.WorkDirectory : null;
+
+            var last = reports[^1];
+            var ok = checks.Count > 0 && checks.All(c => c.Ok);
+            var wall = clock.Elapsed.TotalSeconds;
+            var summary = new DemoSummary("network", "2nn", "shards", "fedavgm", "cohort", options.Trainers, options.Validators, "sign_flip", options.Seed, reports,
+                Math.Round(last.Accuracy, 6), Math.Round(last.Loss, 6), options.TargetAccuracy, reports.FirstOrDefault(r => r.Accuracy >= options.TargetAccuracy)?.Round,
+                Math.Round(wall, 3), Math.Round(reports.Average(r => r.Seconds), 3), last.ModelSha256, board, ok ? "ok" : "failed", checks.Count(c => c.Ok), keptWork, market,
+                site?.Uri.ToString());
+            var text = NetworkDemo.SummaryJson(summary);
+            if (summaryPath is not null)
+            {
+                await File.WriteAllTextAsync(summaryPath, text + "\n", ct);
+            }
+            Render(console, summary, checks, summaryPath);
+            if (json)
+            {
+                await stdout.WriteLineAsync(text);
+                await stdout.FlushAsync(ct);
+            }
+            if (web.Hold)
+            {
+                console.MarkupLine(site is null
+                    ? "holding: the network stays up until Ctrl+C"
+                    : $"holding: the network and the console ({Markup.Escape(site.Uri.ToString())}) stay up until Ctrl+C");
+                await HoldAsync(ct);
+            }
+            return ok ? ExitCodes.Ok : ExitCodes.VerificationFailed;
         }
         catch (TorchUnavailableException ex)
         {
@@ -155,24 +194,32 @@ public static class DemoCommand
         {
             return SimulationSession.Fail(stderr, ExitCodes.DataUnavailable, [$"the network failed: {ex.Message}"]);
         }
+    }
 
-        var last = reports[^1];
-        var ok = checks.Count > 0 && checks.All(c => c.Ok);
-        var wall = clock.Elapsed.TotalSeconds;
-        var summary = new DemoSummary("network", "2nn", "shards", "fedavgm", "cohort", options.Trainers, options.Validators, "sign_flip", options.Seed, reports,
-            Math.Round(last.Accuracy, 6), Math.Round(last.Loss, 6), options.TargetAccuracy, reports.FirstOrDefault(r => r.Accuracy >= options.TargetAccuracy)?.Round,
-            Math.Round(wall, 3), Math.Round(reports.Average(r => r.Seconds), 3), last.ModelSha256, board, ok ? "ok" : "failed", checks.Count(c => c.Ok), keptWork, market);
-        var text = NetworkDemo.SummaryJson(summary);
-        if (summaryPath is not null)
+    /// <summary>Until Ctrl+C, which here is the normal way out and not a failure.</summary>
+    private static async Task HoldAsync(CancellationToken ct)
+    {
+        try
         {
-            await File.WriteAllTextAsync(summaryPath, text + "\n", ct);
+            await Task.Delay(Timeout.Infinite, ct);
         }
-        Render(console, summary, checks, summaryPath);
-        if (json)
+        catch (OperationCanceledException)
         {
-            await stdout.WriteLineAsync(text);
         }
-        return ok ? ExitCodes.Ok : ExitCodes.VerificationFailed;
+    }
+
+    /// <summary>The console on the asked port, or on any free one when that port is taken (a second demo, another service).</summary>
+    private static async Task<Skein.Console.Hosting.ConsoleHost> StartConsoleAsync(Uri api, int port, ILoggerFactory loggers, CancellationToken ct)
+    {
+        var options = new Skein.Console.ConsoleOptions { Coordinator = api, Port = port, ReadOnly = true };
+        try
+        {
+            return await Skein.Console.Hosting.ConsoleHost.StartAsync(options, null, loggers, ct);
+        }
+        catch (IOException) when (port != 0)
+        {
+            return await Skein.Console.Hosting.ConsoleHost.StartAsync(options with { Port = 0 }, null, loggers, ct);
+        }
     }
 
     private static async Task FollowAsync(IAnsiConsole console, NetworkDemo demo, NetworkDemoOptions options, List<NetworkRoundReport> reports,

@@ -66,7 +66,7 @@ public sealed class LedgerOptions
         {
             return fromEnv;
         }
-        if (Console.IsInputRedirected)
+        if (System.Console.IsInputRedirected)
         {
             throw new ArgumentException($"--password-env: set {variable} to the password of key '{keyName}' (no terminal to prompt on)");
         }

@@ -15,6 +15,9 @@ public sealed record ApiStatus(ulong ChainId, ulong Height, string HeadHash, str
 
     /// <summary>Tokens staked in both roles, own and delegated.</summary>
     public string? Staked { get; init; }
+
+    /// <summary>Nodes that called this coordinator within the last two minutes.</summary>
+    public int NodesOnline { get; init; }
 }
 
 /// <summary>
@@ -59,13 +62,24 @@ public sealed record ApiMovement(string Account, string Kind, string Amount, str
 public sealed record ApiRound(
     ulong Task, uint Round, string Phase, string Seed, string ModelHash, string? NewModelHash,
     IReadOnlyList<string> PickedTrainers, IReadOnlyList<string> PickedValidators, IReadOnlyList<ApiUpdate> Updates,
-    IReadOnlyList<string> Committed, IReadOnlyList<string> Revealed, IReadOnlyList<ApiMovement> Movements);
+    IReadOnlyList<string> Committed, IReadOnlyList<string> Revealed, IReadOnlyList<ApiMovement> Movements)
+{
+    /// <summary>Each revealing validator's scores (ppm), one per update in submission order.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<ulong>>? Scores { get; init; }
+
+    /// <summary>When the round opened, its training closed, its commits closed and it settled (Unix ms; 0: not yet).</summary>
+    public IReadOnlyList<long>? PhaseTimes { get; init; }
+}
 
 /// <summary>
 /// One participant of a task, per role, over its settled rounds: updates accepted and rejected (trainers), rounds
 /// revealed and missed (validators), and the tokens earned and slashed (<c>GET /api/tasks/{id}/leaderboard</c>).
 /// </summary>
-public sealed record ApiLeaderboardEntry(string Address, string Role, int Accepted, int Rejected, int Revealed, int Missed, string Rewards, string Slashed);
+public sealed record ApiLeaderboardEntry(string Address, string Role, int Accepted, int Rejected, int Revealed, int Missed, string Rewards, string Slashed)
+{
+    /// <summary>A validator's agreement with consensus: one million minus the mean distance of its scores from the settled consensus (ppm).</summary>
+    public ulong? AgreementPpm { get; init; }
+}
 
 /// <summary>The JSON conventions of the HTTP API: snake_case names, nulls left out, NaN and infinities as null.</summary>
 public static class ApiJson

@@ -25,6 +25,7 @@ public static class JsonApi
                 Supply = new ApiSupply(Tokens.Format(s.GenesisSupply), Tokens.Format(s.Emitted), Tokens.Format(s.Burned), Tokens.Format(s.Held), s.SupplyConserved),
                 Time = s.Timestamp,
                 Staked = Tokens.Format(s.Staked),
+                NodesOnline = c.Sessions.Online(TimeSpan.FromMinutes(2)),
             });
         });
         app.MapGet("/api/tasks", async (CoordinatorContext c, CancellationToken ct) =>
@@ -90,7 +91,11 @@ public static class JsonApi
         }).ToArray();
         return new ApiRound(r.TaskId, r.Round, r.Phase.ToString().ToLowerInvariant(), r.Seed.ToString(), r.ModelHash.ToString(), settled ? r.NewModelHash.ToString() : null,
             Strings(r.PickedTrainers), Strings(r.PickedValidators), updates, Strings(r.Committed), Strings(r.Revealed),
-            r.Movements.Select(m => new ApiMovement(m.Account.ToString(), m.Kind, Tokens.Format(m.Amount), m.Reason)).ToArray());
+            r.Movements.Select(m => new ApiMovement(m.Account.ToString(), m.Kind, Tokens.Format(m.Amount), m.Reason)).ToArray())
+        {
+            Scores = r.Scores.ToDictionary(kv => kv.Key.ToString(), kv => kv.Value),
+            PhaseTimes = r.PhaseTimes,
+        };
     }
 
     private static string[] Strings(IEnumerable<Address> addresses) => addresses.Select(a => a.ToString()).ToArray();
@@ -197,6 +202,15 @@ public static class JsonApi
                 if (round.Revealed.Contains(v))
                 {
                     row.Revealed++;
+                    if (round.Scores.TryGetValue(v, out var scores))
+                    {
+                        // How far this validator's scores sit from the consensus the round settled on.
+                        for (var i = 0; i < scores.Count && i < round.Outcomes.Count; i++)
+                        {
+                            row.Deviation += (ulong)Math.Abs((long)scores[i] - (long)round.Outcomes[i].ConsensusScore);
+                            row.Scored++;
+                        }
+                    }
                 }
                 else
                 {
@@ -224,12 +238,19 @@ public static class JsonApi
         return rows
             .OrderByDescending(kv => kv.Value.Rewards).ThenBy(kv => kv.Key.Item2, StringComparer.Ordinal).ThenBy(kv => kv.Key.Item1.ToString(), StringComparer.Ordinal)
             .Select(kv => new ApiLeaderboardEntry(kv.Key.Item1.ToString(), kv.Key.Item2, kv.Value.Accepted, kv.Value.Rejected, kv.Value.Revealed, kv.Value.Missed,
-                Tokens.Format(kv.Value.Rewards), Tokens.Format(kv.Value.Slashed)))
+                Tokens.Format(kv.Value.Rewards), Tokens.Format(kv.Value.Slashed))
+            {
+                AgreementPpm = kv.Value.Scored == 0 ? null : 1_000_000 - Math.Min(1_000_000, kv.Value.Deviation / (ulong)kv.Value.Scored),
+            })
             .ToArray();
     }
 
     private sealed class Row
     {
+        public ulong Deviation { get; set; }
+
+        public int Scored { get; set; }
+
         public int Accepted { get; set; }
 
         public int Rejected { get; set; }

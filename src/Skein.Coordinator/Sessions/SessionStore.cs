@@ -19,6 +19,7 @@ public sealed class SessionStore(ulong chainId, TimeProvider time, TimeSpan? cha
     private readonly ConcurrentDictionary<string, (Address Node, DateTimeOffset Expires)> _sessions = new(StringComparer.Ordinal);
     private readonly TimeSpan _challengeLifetime = challengeLifetime ?? TimeSpan.FromMinutes(1);
     private readonly TimeSpan _sessionLifetime = sessionLifetime ?? TimeSpan.FromHours(12);
+    private readonly ConcurrentDictionary<Address, DateTimeOffset> _lastSeen = new();
 
     public ulong ChainId => chainId;
 
@@ -68,7 +69,15 @@ public sealed class SessionStore(ulong chainId, TimeProvider time, TimeSpan? cha
         {
             throw new SessionException("authorization: unknown or expired session; sign in again");
         }
+        _lastSeen[session.Node] = time.GetUtcNow();
         return session.Node;
+    }
+
+    /// <summary>Nodes that called with a valid session within the window (a node asks for work every few seconds while it runs).</summary>
+    public int Online(TimeSpan window)
+    {
+        var since = time.GetUtcNow() - window;
+        return _lastSeen.Count(kv => kv.Value >= since);
     }
 
     private void Prune()

@@ -1,0 +1,143 @@
+using Skein.Core;
+using Skein.Ledger;
+using Skein.Ledger.Crypto;
+using Skein.Ledger.Transactions;
+using Skein.Market;
+
+namespace Skein.Console.Data;
+
+/// <summary>The outcome of an action: whether the ledger took it, and what to tell the person (its refusal, word for word).</summary>
+public sealed record ActionResult(bool Ok, string Message);
+
+/// <summary>
+/// What the console does with its key (the one it was started with; its password never leaves the terminal): stake,
+/// unstake, delegate, create tasks, deploy nodes. Without a key, or read-only, it does nothing and pages show no action.
+/// </summary>
+public sealed class ConsoleActions(ConsoleData data, LedgerKey? key) : IDisposable
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private MarketSigner? _signer;
+
+    public bool CanAct => key is not null && !data.Options.ReadOnly;
+
+    public Address? Address => key?.Address;
+
+    internal LedgerKey Key => CanAct ? key! : throw new InvalidOperationException("this console has no key, or is read-only");
+
+    public async Task<ActionResult> SendAsync(Func<Address, ulong, Transaction> build, string done, CancellationToken ct)
+    {
+        if (!CanAct)
+        {
+            return new ActionResult(false, "this console is read-only");
+        }
+        try
+        {
+            var signer = await SignerAsync(ct);
+            var receipt = await signer.SendAsync(build, ct);
+            return new ActionResult(true, $"{done} (block {receipt.BlockHeight})");
+        }
+        catch (LedgerException ex)
+        {
+            return new ActionResult(false, ex.Message);
+        }
+        catch (HttpRequestException ex)
+        {
+            return new ActionResult(false, $"the ledger did not answer: {ex.Message}");
+        }
+    }
+
+    public Task<ActionResult> StakeAsync(Role role, string amount, bool unstake, CancellationToken ct) => Parse(amount, out var units, out var error)
+        ? SendAsync((f, n) => unstake ? new Unstake { From = f, Nonce = n, Role = role, Amount = units } : new Stake { From = f, Nonce = n, Role = role, Amount = units },
+            $"{(unstake ? "unstaked" : "staked")} {amount} as {role.ToString().ToLowerInvariant()}", ct)
+        : Task.FromResult(error);
+
+    public Task<ActionResult> DelegateAsync(string operatorText, Role role, string amount, bool undelegate, CancellationToken ct)
+    {
+        if (!Skein.Ledger.Address.TryParse(operatorText, out var op, out var why))
+        {
+            return Task.FromResult(new ActionResult(false, $"operator: {why}"));
+        }
+        return Parse(amount, out var units, out var error)
+            ? SendAsync((f, n) => undelegate
+                    ? new UndelegateStake { From = f, Nonce = n, Operator = op, Role = role, Amount = units }
+                    : new DelegateStake { From = f, Nonce = n, Operator = op, Role = role, Amount = units },
+                $"{(undelegate ? "undelegated" : "delegated")} {amount} to {op} as {role.ToString().ToLowerInvariant()}", ct)
+            : Task.FromResult(error);
+    }
+
+    /// <summary>Publishes a task from its spec: the same checks and field-named errors as `skein task create`.</summary>
+    public async Task<(ActionResult Result, IReadOnlyList<string> Errors, string? SpecHash)> CreateTaskAsync(TaskSpec spec, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var errors = spec.Validate();
+        if (errors.Count > 0)
+        {
+            return (new ActionResult(false, "the spec has errors"), errors, null);
+        }
+        UInt128 pool, minStake;
+        try
+        {
+            pool = Tokens.Parse(spec.RewardPool, "reward_pool");
+            minStake = Tokens.Parse(spec.MinStake, "min_stake");
+        }
+        catch (FormatException ex)
+        {
+            return (new ActionResult(false, "the spec has errors"), [ex.Message], null);
+        }
+        var hash = spec.Sha256();
+        var result = await SendAsync((f, n) => new CreateTask
+        {
+            From = f,
+            Nonce = n,
+            SpecHash = Hash32.Parse(hash),
+            RewardPool = pool,
+            Rounds = spec.Rounds,
+            MinStake = minStake,
+            TrainersPerRound = spec.TrainersPerRound,
+            ValidatorsPerRound = spec.ValidatorsPerRound,
+            RejectBelow = (uint)Math.Round(spec.RejectBelow * 1_000_000),
+        }, $"task '{spec.Name}' created with spec hash 0x{hash}; {spec.RewardPool} {Tokens.Symbol} escrowed", ct);
+        return (result, [], hash);
+    }
+
+    internal async Task<MarketSigner> SignerAsync(CancellationToken ct)
+    {
+        await _gate.WaitAsync(ct);
+        try
+        {
+            return _signer ??= new MarketSigner(await data.MarketAsync(ct), Key);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private static bool Parse(string amount, out UInt128 units, out ActionResult error)
+    {
+        try
+        {
+            units = Tokens.Parse(amount, "amount");
+            error = new ActionResult(true, "");
+            return units > 0 || Fail(out error, "amount: must be > 0");
+        }
+        catch (FormatException ex)
+        {
+            units = 0;
+            error = new ActionResult(false, ex.Message);
+            return false;
+        }
+    }
+
+    private static bool Fail(out ActionResult error, string message)
+    {
+        error = new ActionResult(false, message);
+        return false;
+    }
+
+    public void Dispose()
+    {
+        _signer?.Dispose();
+        _gate.Dispose();
+    }
+}
