@@ -128,13 +128,20 @@ public static class DemoCommand
         try
         {
             await using var demo = new NetworkDemo(options, files, new ConsoleLog(console));
-            await demo.StartAsync(ct);
             using var loggers = CliLogging.Create();
-            await using var site = web.Port < 0 ? null : await StartConsoleAsync(demo.ApiUri!, web.Port, loggers, ct);
-            if (site is not null)
+            Skein.Console.Hosting.ConsoleHost? site = null;
+            demo.CoordinatorStarted = async (api, token) =>
             {
+                if (web.Port < 0)
+                {
+                    return;
+                }
+                var labels = demo.Names.ToDictionary(kv => kv.Key, kv => kv.Value == demo.MaliciousName ? kv.Value + " (malicious)" : kv.Value, StringComparer.OrdinalIgnoreCase);
+                site = await StartConsoleAsync(api, web.Port, labels, loggers, token);
                 console.MarkupLine($"[bold]console[/] {Markup.Escape(site.Uri.ToString())}  (open it to watch the run live{(web.Hold ? "; it stays up after the last round" : "; --hold keeps it up after the last round")})");
-            }
+            };
+            await using var siteOwner = new AsyncDisposer(() => site);
+            await demo.StartAsync(ct);
             // Each round is verified as soon as it settles, while the network trains the next ones.
             var verifications = System.Threading.Channels.Channel.CreateUnbounded<uint>();
             var verifier = Task.Run(async () =>
@@ -196,6 +203,12 @@ public static class DemoCommand
         }
     }
 
+    /// <summary>Disposes what a callback may have created, once the scope ends (the console is started from inside the demo's start).</summary>
+    private sealed class AsyncDisposer(Func<IAsyncDisposable?> target) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync() => target() is { } t ? t.DisposeAsync() : ValueTask.CompletedTask;
+    }
+
     /// <summary>Until Ctrl+C, which here is the normal way out and not a failure.</summary>
     private static async Task HoldAsync(CancellationToken ct)
     {
@@ -209,9 +222,9 @@ public static class DemoCommand
     }
 
     /// <summary>The console on the asked port, or on any free one when that port is taken (a second demo, another service).</summary>
-    private static async Task<Skein.Console.Hosting.ConsoleHost> StartConsoleAsync(Uri api, int port, ILoggerFactory loggers, CancellationToken ct)
+    private static async Task<Skein.Console.Hosting.ConsoleHost> StartConsoleAsync(Uri api, int port, IReadOnlyDictionary<string, string> labels, ILoggerFactory loggers, CancellationToken ct)
     {
-        var options = new Skein.Console.ConsoleOptions { Coordinator = api, Port = port, ReadOnly = true };
+        var options = new Skein.Console.ConsoleOptions { Coordinator = api, Port = port, ReadOnly = true, Labels = labels };
         try
         {
             return await Skein.Console.Hosting.ConsoleHost.StartAsync(options, null, loggers, ct);

@@ -24,6 +24,15 @@ public sealed record ConsoleOptions
     /// <summary>The folder of the deploy templates; by default the repository's templates/.</summary>
     public string? TemplatesRoot { get; init; }
 
+    /// <summary>
+    /// Set when the console runs inside a coordinator (<c>skein coordinator --console</c>): a created task is hosted by
+    /// it (initial model stored, rounds run) instead of only being recorded on the ledger. Returns the task's id.
+    /// </summary>
+    public Func<string, CancellationToken, Task<ulong>>? HostTask { get; init; }
+
+    /// <summary>Names to show next to addresses (e.g. the demo's "trainer-03"), by address.</summary>
+    public IReadOnlyDictionary<string, string>? Labels { get; init; }
+
     /// <summary>Verify settled rounds in the background, so every round shows its status (off for benchmarks).</summary>
     public bool VerifyRounds { get; init; } = true;
 }

@@ -35,8 +35,10 @@ public static class NetworkCommands
         var tlsCert = new Option<string?>("--tls-cert") { Description = "Serve HTTPS with this certificate (PFX); nodes pin its public part with --tls-pin", HelpName = "file" };
         var tlsPassword = new Option<string>("--tls-password-env") { Description = "Environment variable holding the PFX password", DefaultValueFactory = _ => "SKEIN_TLS_PASSWORD" };
         var maxUpdate = new Option<long>("--max-update-bytes") { Description = "Size limit of one update", DefaultValueFactory = _ => 256L << 20 };
+        var console = new Option<bool>("--console") { Description = "Also serve Skein Console (read-only, but it can create tasks this coordinator hosts)" };
+        var consolePort = new Option<int>("--console-port") { Description = "The console's port (0: any free port)", DefaultValueFactory = _ => ConsoleCommand.DefaultPort };
         var evalData = new Option<string?>("--eval-data") { Description = "A public test set (eval-images-idx3-ubyte, eval-labels-idx1-ubyte) to test each new global model on, for the accuracy curves", HelpName = "folder" };
-        foreach (var o in new Option[] { key, password, data, host, port, apiPort, genesis, tasks, startWhen, exitWhenDone, training, committing, revealing, maxUpdate, tlsCert, tlsPassword, evalData })
+        foreach (var o in new Option[] { key, password, data, host, port, apiPort, genesis, tasks, startWhen, exitWhenDone, training, committing, revealing, maxUpdate, tlsCert, tlsPassword, evalData, console, consolePort })
         {
             command.Add(o);
         }
@@ -77,6 +79,19 @@ public static class NetworkCommands
             // Machine-readable, for scripts and tests: the one line on stdout.
             await parse.InvocationConfiguration.Output.WriteLineAsync($"listening {coordinator.Uri}");
             await parse.InvocationConfiguration.Output.WriteLineAsync($"api {coordinator.ApiUri}");
+            await using var site = parse.GetValue(console)
+                ? await Skein.Console.Hosting.ConsoleHost.StartAsync(new Skein.Console.ConsoleOptions
+                {
+                    Coordinator = coordinator.ApiUri,
+                    Host = options.Host,
+                    Port = parse.GetValue(consolePort),
+                    HostTask = (json, token) => HostFromConsoleAsync(coordinator, json, token),
+                }, null, loggers, ct)
+                : null;
+            if (site is not null)
+            {
+                await parse.InvocationConfiguration.Output.WriteLineAsync($"console {site.Uri}");
+            }
             await parse.InvocationConfiguration.Output.FlushAsync(ct);
 
             if (parse.GetValue(startWhen) is { } when)
@@ -112,6 +127,33 @@ public static class NetworkCommands
             return ExitCodes.Ok;
         }));
         return command;
+    }
+
+    /// <summary>
+    /// Hosts a task created in the console and starts its rounds once as many nodes have joined as a round picks, so
+    /// that round 1 does not open to an empty network.
+    /// </summary>
+    private static async Task<ulong> HostFromConsoleAsync(CoordinatorHost coordinator, string json, CancellationToken ct)
+    {
+        var spec = TaskSpec.Parse(json, "task");
+        // The initial model's seed comes from the spec, so anyone can rebuild round 1's starting point from it.
+        var seed = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(Convert.FromHexString(spec.Sha256()));
+        var id = await coordinator.HostTaskAsync(json, seed, ct);
+        _ = Task.Run(async () =>
+        {
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(coordinator.Stopping);
+            while (!stop.IsCancellationRequested)
+            {
+                var t = await coordinator.Context.Ledger.GetTaskAsync(id, stop.Token);
+                if (t is not null && t.Trainers.Count >= spec.TrainersPerRound && t.Validators.Count >= spec.ValidatorsPerRound)
+                {
+                    coordinator.StartEngine(id);
+                    return;
+                }
+                await Task.Delay(500, stop.Token);
+            }
+        }, CancellationToken.None);
+        return id;
     }
 
     public static Command Node()

@@ -110,6 +110,9 @@ public sealed partial class NetworkDemo(NetworkDemoOptions options, MnistFiles m
 
     public Uri? ApiUri { get; private set; }
 
+    /// <summary>Called once the coordinator answers, before the nodes are rented: the demo starts its console here.</summary>
+    public Func<Uri, CancellationToken, Task>? CoordinatorStarted { get; set; }
+
     /// <summary>Names by address: "trainer-03", "validator-1", "coordinator".</summary>
     public Dictionary<string, string> Names { get; } = new(StringComparer.OrdinalIgnoreCase);
 
@@ -169,6 +172,10 @@ public sealed partial class NetworkDemo(NetworkDemoOptions options, MnistFiles m
         }
         _api = new CoordinatorApiClient(ApiUri ?? throw new InvalidOperationException("the coordinator printed no API address"));
         log.WriteLine($"coordinator: gRPC {grpc}, API {ApiUri}");
+        if (CoordinatorStarted is { } started)
+        {
+            await started(ApiUri, cancellationToken);
+        }
         if (options.RentThroughMarket)
         {
             await StartProvidersAsync(cancellationToken);

@@ -13,7 +13,7 @@
       if (!data.round) { return; }
       var series = [data.round, data.accuracy, data.loss, data.consensus];
       var width = Math.max(320, el.clientWidth || 800);
-      el.setAttribute("data-drawn", String(data.round.length));
+      el.setAttribute("data-drawn", String(data.accuracy.filter(function (a) { return a != null; }).length));
       var existing = charts[el.id];
       if (existing) {
         if (existing.root.parentNode !== el) { el.appendChild(existing.root); }

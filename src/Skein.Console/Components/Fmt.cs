@@ -10,6 +10,9 @@ public static class Fmt
     /// <summary>0x1234…abcd: enough to tell addresses apart on a page, the whole one in its title.</summary>
     public static string Short(string? hex) => hex is null ? "" : hex.Length <= 14 ? hex : $"{hex[..6]}…{hex[^4..]}";
 
+    /// <summary>A task's name from its spec, or "task N" when this coordinator has only its hash.</summary>
+    public static string TaskName(Skein.Coordinator.Api.ApiTask task) => string.IsNullOrEmpty(task?.Name) ? $"task {task?.Id}" : task.Name;
+
     public static string Percent(double? fraction) => fraction is { } f && double.IsFinite(f) ? (f * 100).ToString("0.00", Inv) + "%" : "–";
 
     public static string Ppm(ulong? ppm) => ppm is { } p ? (p / 10_000.0).ToString("0.00", Inv) + "%" : "–";

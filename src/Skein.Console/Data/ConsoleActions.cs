@@ -20,6 +20,9 @@ public sealed class ConsoleActions(ConsoleData data, LedgerKey? key) : IDisposab
 
     public bool CanAct => key is not null && !data.Options.ReadOnly;
 
+    /// <summary>Tasks can be created with the console's key, or hosted by the coordinator the console runs in.</summary>
+    public bool CanCreateTasks => !data.Options.ReadOnly && (key is not null || data.Options.HostTask is not null);
+
     public Address? Address => key?.Address;
 
     internal LedgerKey Key => CanAct ? key! : throw new InvalidOperationException("this console has no key, or is read-only");
@@ -65,39 +68,49 @@ public sealed class ConsoleActions(ConsoleData data, LedgerKey? key) : IDisposab
             : Task.FromResult(error);
     }
 
-    /// <summary>Publishes a task from its spec: the same checks and field-named errors as `skein task create`.</summary>
-    public async Task<(ActionResult Result, IReadOnlyList<string> Errors, string? SpecHash)> CreateTaskAsync(TaskSpec spec, CancellationToken ct)
+    /// <summary>
+    /// Publishes a task from a checked spec: hosted by the coordinator the console runs in (which escrows the pool and
+    /// runs the rounds), or recorded on the ledger with the console's key (which escrows the pool from its balance).
+    /// </summary>
+    public async Task<(ActionResult Result, ulong? TaskId)> CreateTaskAsync(TaskSpec spec, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        var errors = spec.Validate();
-        if (errors.Count > 0)
+        if (!CanCreateTasks)
         {
-            return (new ActionResult(false, "the spec has errors"), errors, null);
-        }
-        UInt128 pool, minStake;
-        try
-        {
-            pool = Tokens.Parse(spec.RewardPool, "reward_pool");
-            minStake = Tokens.Parse(spec.MinStake, "min_stake");
-        }
-        catch (FormatException ex)
-        {
-            return (new ActionResult(false, "the spec has errors"), [ex.Message], null);
+            return (new ActionResult(false, "this console is read-only"), null);
         }
         var hash = spec.Sha256();
+        var json = System.Text.Json.JsonSerializer.Serialize(spec, TaskSpec.JsonOptions);
+        if (data.Options.HostTask is { } host)
+        {
+            try
+            {
+                var id = await host(json, ct);
+                return (new ActionResult(true, $"task {id} '{spec.Name}' created and hosted by this coordinator (spec 0x{hash}); its rounds start as nodes join"), id);
+            }
+            catch (Exception ex) when (ex is LedgerException or FormatException or ArgumentException)
+            {
+                return (new ActionResult(false, ex.Message), null);
+            }
+        }
         var result = await SendAsync((f, n) => new CreateTask
         {
             From = f,
             Nonce = n,
             SpecHash = Hash32.Parse(hash),
-            RewardPool = pool,
+            RewardPool = Tokens.Parse(spec.RewardPool, "reward_pool"),
             Rounds = spec.Rounds,
-            MinStake = minStake,
+            MinStake = Tokens.Parse(spec.MinStake, "min_stake"),
             TrainersPerRound = spec.TrainersPerRound,
             ValidatorsPerRound = spec.ValidatorsPerRound,
             RejectBelow = (uint)Math.Round(spec.RejectBelow * 1_000_000),
-        }, $"task '{spec.Name}' created with spec hash 0x{hash}; {spec.RewardPool} {Tokens.Symbol} escrowed", ct);
-        return (result, [], hash);
+        }, $"task '{spec.Name}' recorded on the ledger with spec hash 0x{hash}; {spec.RewardPool} {Tokens.Symbol} escrowed", ct);
+        if (!result.Ok)
+        {
+            return (result, null);
+        }
+        var created = (await data.RefreshTasksAsync(ct)).LastOrDefault(t => t.SpecHash == "0x" + hash && t.Creator == Key.Address.ToString());
+        return (result with { Message = created is null ? result.Message : $"task {created.Id}: {result.Message}" }, created?.Id);
     }
 
     internal async Task<MarketSigner> SignerAsync(CancellationToken ct)

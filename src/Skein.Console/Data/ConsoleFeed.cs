@@ -9,7 +9,7 @@ namespace Skein.Console.Data;
 /// </summary>
 public sealed partial class ConsoleFeed(ConsoleData data, ConsoleEvents events, ILogger logger)
 {
-    private readonly Dictionary<ulong, (uint Settled, string Phase)> _seen = [];
+    private readonly Dictionary<ulong, (uint Settled, string Phase, int Tested)> _seen = [];
     private ulong _height;
 
     public async Task RunAsync(CancellationToken cancellationToken)
@@ -54,9 +54,11 @@ public sealed partial class ConsoleFeed(ConsoleData data, ConsoleEvents events, 
         {
             var rounds = await data.RoundsAsync(task.Id, cancellationToken);
             var latest = rounds.Count == 0 ? (0u, "") : (rounds[^1].Round, rounds[^1].Phase);
-            if (!_seen.TryGetValue(task.Id, out var before) || before != (task.SettledRounds, latest.Item2))
+            // A model's test accuracy lands a little after its round settles: that is news for the curve too.
+            var seen = (task.SettledRounds, latest.Item2, rounds.Count(r => r.Accuracy is not null));
+            if (!_seen.TryGetValue(task.Id, out var before) || before != seen)
             {
-                _seen[task.Id] = (task.SettledRounds, latest.Item2);
+                _seen[task.Id] = seen;
                 events.Publish(new ConsoleEvent("round", task.Id, latest.Item1, status.Height));
             }
         }

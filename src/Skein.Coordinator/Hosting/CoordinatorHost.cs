@@ -55,6 +55,9 @@ public sealed partial class CoordinatorHost : IAsyncDisposable
 
     public CoordinatorContext Context => _context;
 
+    /// <summary>Cancelled when the coordinator stops: background work of its own (engines, evaluator) ends with it.</summary>
+    public CancellationToken Stopping => _stopping.Token;
+
     /// <summary>The running engines; each completes when its task does.</summary>
     public IReadOnlyList<Task> Engines => _engines;
 
