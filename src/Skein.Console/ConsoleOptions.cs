@@ -1,3 +1,5 @@
+using Skein.Ledger.Crypto;
+
 namespace Skein.Console;
 
 /// <summary>What a console shows and where it listens: the coordinator's and the market's APIs, its own address, and whether it may act.</summary>
@@ -35,4 +37,7 @@ public sealed record ConsoleOptions
 
     /// <summary>Verify settled rounds in the background, so every round shows its status (off for benchmarks).</summary>
     public bool VerifyRounds { get; init; } = true;
+
+    /// <summary>How hard the key files the console makes for deployed nodes are to unlock: the standard scrypt cost; tests use a light one.</summary>
+    internal KdfStrength NodeKeyStrength { get; init; } = KdfStrength.Standard;
 }

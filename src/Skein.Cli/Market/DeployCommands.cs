@@ -132,21 +132,7 @@ public static partial class DeployCommands
     }
 
     /// <summary>Tokens ("5") or denomination units ("5000000uact") as base units.</summary>
-    public static UInt128 Amount(string text, MarketParams rules, string option)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        ArgumentNullException.ThrowIfNull(rules);
-        try
-        {
-            return text.EndsWith(rules.Denom, StringComparison.Ordinal)
-                ? rules.ToBaseUnits(new DecCoin(rules.Denom, text[..^rules.Denom.Length]), option)
-                : Tokens.Parse(text, option);
-        }
-        catch (LedgerException ex)
-        {
-            throw new ArgumentException(ex.Message, ex);
-        }
-    }
+    public static UInt128 Amount(string text, MarketParams rules, string option) => MarketAmount.Parse(text, rules, option);
 
     private static Dictionary<string, string> ParseSets(IEnumerable<string> items)
     {

@@ -27,6 +27,13 @@ public sealed class ConsoleActions(ConsoleData data, LedgerKey? key) : IDisposab
 
     internal LedgerKey Key => CanAct ? key! : throw new InvalidOperationException("this console has no key, or is read-only");
 
+    /// <summary>
+    /// The console's key when it owns <paramref name="owner"/>'s deployments, to sign a request for their logs. Reading
+    /// logs is not an action (it changes nothing, and the proof is good for that one request), so a read-only console
+    /// with a key may read its own deployments' logs too.
+    /// </summary>
+    internal LedgerKey? TenantKey(Skein.Ledger.Address owner) => key is { } k && k.Address == owner ? k : null;
+
     public async Task<ActionResult> SendAsync(Func<Address, ulong, Transaction> build, string done, CancellationToken ct)
     {
         if (!CanAct)

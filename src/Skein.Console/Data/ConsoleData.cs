@@ -12,7 +12,7 @@ namespace Skein.Console.Data;
 /// round never changes, so a task's rounds, leaderboard and round details are fetched once per new round, and a page
 /// of a task with a thousand rounds costs no more than one with ten.
 /// </summary>
-public sealed class ConsoleData(ConsoleOptions options) : IDisposable
+public sealed partial class ConsoleData(ConsoleOptions options) : IDisposable
 {
     private readonly CoordinatorApiClient _api = new(options.Coordinator);
     private readonly SemaphoreSlim _marketGate = new(1, 1);
@@ -170,5 +170,6 @@ public sealed class ConsoleData(ConsoleOptions options) : IDisposable
         _api.Dispose();
         _market?.Dispose();
         _marketGate.Dispose();
+        _providerHttp.Dispose();
     }
 }

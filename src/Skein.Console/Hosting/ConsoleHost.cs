@@ -47,6 +47,9 @@ public sealed class ConsoleHost : IAsyncDisposable
         builder.Services.AddSingleton<ConsoleEvents>();
         builder.Services.AddSingleton(sp => new ConsoleActions(sp.GetRequiredService<ConsoleData>(), key));
         builder.Services.AddSingleton(sp => new ConsoleFeed(sp.GetRequiredService<ConsoleData>(), sp.GetRequiredService<ConsoleEvents>(), loggers.CreateLogger("skein.console")));
+        // Deploy jobs run in the background for the deploy form; the container disposes them (stopping their top-ups) with the console.
+        builder.Services.AddSingleton(sp => new DeployJobs(sp.GetRequiredService<ConsoleData>(), sp.GetRequiredService<ConsoleActions>(), sp.GetRequiredService<ConsoleEvents>(),
+            TimeProvider.System, loggers.CreateLogger("skein.console.deploy")));
         builder.Services.AddRazorComponents();
         // Form tokens need keys only for the console's lifetime; nothing is written to the user's home folder.
         builder.Services.AddDataProtection().UseEphemeralDataProtectionProvider();

@@ -1,18 +1,17 @@
-using Deque.AxeCore.Playwright;
 using Microsoft.Playwright;
 using Skein.Ledger;
 using Skein.Ledger.Transactions;
 
-namespace Skein.Console.Browser.Tests;
+namespace Skein.Console.Tests;
 
 /// <summary>The console in a real browser over a real network: pages, live updates, forms, read-only mode and accessibility.</summary>
-public sealed class ConsolePageTests(ConsoleNetwork net) : IClassFixture<ConsoleNetwork>
+public sealed class ConsolePageTests(TrainingNetwork net) : IClassFixture<TrainingNetwork>
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static string Evil => ConsoleNetwork.Key("evil").Address.ToString();
+    private static string Evil => TrainingNetwork.Key("evil").Address.ToString();
 
-    private static string User => ConsoleNetwork.Key("user").Address.ToString();
+    private static string User => TrainingNetwork.Key("user").Address.ToString();
 
     private void RequireBrowser()
     {
@@ -154,12 +153,12 @@ public sealed class ConsolePageTests(ConsoleNetwork net) : IClassFixture<Console
         await page.ClickAsync("#stake-form button[value=stake]");
         Assert.Contains("balance", (await page.InnerTextAsync("#result")).ToLowerInvariant());
 
-        var before = (await net.Coordinator.Context.Ledger.GetAccountAsync(ConsoleNetwork.Key("user").Address, Ct)).Stakes.FirstOrDefault(s => s.Role == Role.Validator)?.Self ?? 0;
+        var before = (await net.Coordinator.Context.Ledger.GetAccountAsync(TrainingNetwork.Key("user").Address, Ct)).Stakes.FirstOrDefault(s => s.Role == Role.Validator)?.Self ?? 0;
         await page.SelectOptionAsync("#stake-role", "validator");
         await page.FillAsync("#stake-amount", "5");
         await page.ClickAsync("#stake-form button[value=stake]");
         Assert.Contains("staked 5 as validator", await page.InnerTextAsync("#result"));
-        var after = (await net.Coordinator.Context.Ledger.GetAccountAsync(ConsoleNetwork.Key("user").Address, Ct)).Stakes.Single(s => s.Role == Role.Validator).Self;
+        var after = (await net.Coordinator.Context.Ledger.GetAccountAsync(TrainingNetwork.Key("user").Address, Ct)).Stakes.Single(s => s.Role == Role.Validator).Self;
         Assert.Equal(before + Tokens.Whole(5), after);
     }
 
@@ -183,7 +182,7 @@ public sealed class ConsolePageTests(ConsoleNetwork net) : IClassFixture<Console
         // A crafted post (with a valid form token from this console) signs nothing.
         await page.GotoAsync(baseUrl + $"tasks/{net.Task1}");
         var token = await page.Locator("input[name=__RequestVerificationToken]").First.GetAttributeAsync("value");
-        var stakeBefore = (await net.Coordinator.Context.Ledger.GetAccountAsync(ConsoleNetwork.Key("user").Address, Ct)).Stakes.Sum(s => (decimal)s.Self);
+        var stakeBefore = (await net.Coordinator.Context.Ledger.GetAccountAsync(TrainingNetwork.Key("user").Address, Ct)).Stakes.Sum(s => (decimal)s.Self);
         var response = await page.APIRequest.PostAsync(baseUrl + "stake", new APIRequestContextOptions
         {
             Form = page.APIRequest.CreateFormData()
@@ -191,7 +190,7 @@ public sealed class ConsolePageTests(ConsoleNetwork net) : IClassFixture<Console
                 .Append("StakeModel.Role", "trainer").Append("StakeModel.Amount", "1").Append("StakeModel.Intent", "stake"),
         });
         Assert.DoesNotContain("staked 1", await response.TextAsync());
-        var stakeAfter = (await net.Coordinator.Context.Ledger.GetAccountAsync(ConsoleNetwork.Key("user").Address, Ct)).Stakes.Sum(s => (decimal)s.Self);
+        var stakeAfter = (await net.Coordinator.Context.Ledger.GetAccountAsync(TrainingNetwork.Key("user").Address, Ct)).Stakes.Sum(s => (decimal)s.Self);
         Assert.Equal(stakeBefore, stakeAfter);
     }
 
@@ -200,14 +199,14 @@ public sealed class ConsolePageTests(ConsoleNetwork net) : IClassFixture<Console
     {
         var ct = Ct;
         using var http = new HttpClient();
-        var before = (await net.Coordinator.Context.Ledger.GetAccountAsync(ConsoleNetwork.Key("user").Address, ct)).Stakes.Sum(s => (decimal)s.Self);
+        var before = (await net.Coordinator.Context.Ledger.GetAccountAsync(TrainingNetwork.Key("user").Address, ct)).Stakes.Sum(s => (decimal)s.Self);
         using var form = new FormUrlEncodedContent(new Dictionary<string, string>
         {
             ["_handler"] = "stake", ["StakeModel.Role"] = "trainer", ["StakeModel.Amount"] = "1", ["StakeModel.Intent"] = "stake",
         });
         using var response = await http.PostAsync(new Uri(net.Acting.Uri, "stake"), form, ct);
         Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
-        var after = (await net.Coordinator.Context.Ledger.GetAccountAsync(ConsoleNetwork.Key("user").Address, ct)).Stakes.Sum(s => (decimal)s.Self);
+        var after = (await net.Coordinator.Context.Ledger.GetAccountAsync(TrainingNetwork.Key("user").Address, ct)).Stakes.Sum(s => (decimal)s.Self);
         Assert.Equal(before, after);
     }
 
@@ -219,13 +218,7 @@ public sealed class ConsolePageTests(ConsoleNetwork net) : IClassFixture<Console
         await ShotAsync(page, name);
     }
 
-    private static async Task AxeAsync(IPage page)
-    {
-        var result = await page.RunAxe();
-        var bad = result.Violations.Where(v => v.Impact is "serious" or "critical").Select(v => $"{v.Id} ({v.Impact}): {v.Help} e.g. {v.Nodes.FirstOrDefault()?.Html}").ToArray();
-        Assert.True(bad.Length == 0, $"{page.Url}: {string.Join("\n", bad)}");
-    }
+    private static Task AxeAsync(IPage page) => BrowserSetup.AxeAsync(page);
 
-    private async Task ShotAsync(IPage page, string name) =>
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(net.Screenshots, name + ".png"), FullPage = true });
+    private static Task ShotAsync(IPage page, string name) => BrowserSetup.ShotAsync(page, name);
 }

@@ -1,6 +1,8 @@
 using System.Diagnostics;
+using Deque.AxeCore.Playwright;
+using Microsoft.Playwright;
 
-namespace Skein.Console.Browser.Tests;
+namespace Skein.Console.Tests;
 
 /// <summary>
 /// Finds Debian's chromium (or installs it with apt when the tests run as root, as on CI), since Playwright's own
@@ -58,6 +60,33 @@ internal static class BrowserSetup
             ? (installed, null)
             : (null, "apt-get could not install chromium: " + string.Join(" | ", log.TakeLast(3)));
     }
+
+    /// <summary>A headless chromium, or why there is none.</summary>
+    public static async Task<(IPlaywright? Playwright, IBrowser? Browser, string? Why)> LaunchAsync(CancellationToken ct)
+    {
+        var (chromium, why) = await FindOrInstallAsync(ct);
+        if (chromium is null)
+        {
+            return (null, null, why);
+        }
+        var playwright = await Microsoft.Playwright.Playwright.CreateAsync();
+        var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = chromium, Headless = true, Args = Args });
+        return (playwright, browser, null);
+    }
+
+    /// <summary>Fails on any serious or critical axe-core violation in the page.</summary>
+    public static async Task AxeAsync(IPage page)
+    {
+        var result = await page.RunAxe();
+        var bad = result.Violations.Where(v => v.Impact is "serious" or "critical").Select(v => $"{v.Id} ({v.Impact}): {v.Help} e.g. {v.Nodes.FirstOrDefault()?.Html}").ToArray();
+        Assert.True(bad.Length == 0, $"{page.Url}: {string.Join("\n", bad)}");
+    }
+
+    /// <summary>Where the tests' screenshots go (a test artifact next to the test binaries).</summary>
+    public static string Screenshots { get; } = System.IO.Directory.CreateDirectory(Path.Combine(AppContext.BaseDirectory, "screenshots")).FullName;
+
+    public static Task ShotAsync(IPage page, string name) =>
+        page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Screenshots, name + ".png"), FullPage = true });
 
     private static string? Find() => Candidates.FirstOrDefault(File.Exists);
 

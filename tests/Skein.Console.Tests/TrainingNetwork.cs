@@ -11,15 +11,15 @@ using Skein.Ledger.Crypto;
 using Skein.Ledger.State;
 using Skein.Node;
 
-namespace Skein.Console.Browser.Tests;
+namespace Skein.Console.Tests;
 
 /// <summary>
-/// A real network for the browser tests: a coordinator that tests each model on a public set, four trainers (one
+/// A real training network for the browser tests: a coordinator that tests each model on a public set, four trainers (one
 /// sends sign-flipped updates), three validators (one never reveals), two tasks (the first runs at once; the second
 /// waits for <see cref="StartLiveTaskAsync"/> so a test can watch its curve grow), a console that acts with a funded
 /// key, a read-only one, and a headless chromium.
 /// </summary>
-public sealed class ConsoleNetwork : IAsyncLifetime
+public sealed class TrainingNetwork : IAsyncLifetime
 {
     public const string TaskSpecJson = """
         { "name": "browser-logreg", "model": "logreg", "rounds": 3, "trainers_per_round": 4, "validators_per_round": 3,
@@ -51,9 +51,6 @@ public sealed class ConsoleNetwork : IAsyncLifetime
 
     public ulong LiveTask { get; private set; }
 
-    /// <summary>Where screenshots go: the test run's artifacts.</summary>
-    public string Screenshots { get; } = Path.Combine(AppContext.BaseDirectory, "screenshots");
-
     public static LedgerKey Key(string name) => LedgerKey.FromPrivateKey(SHA256.HashData(Encoding.UTF8.GetBytes("console-browser-" + name)));
 
     public static IReadOnlyDictionary<string, string> Labels { get; } =
@@ -62,7 +59,6 @@ public sealed class ConsoleNetwork : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         var ct = TestContext.Current.CancellationToken;
-        Directory.CreateDirectory(Screenshots);
         var names = new[] { "coordinator", "user" }.Concat(Trainers).Concat(Validators);
         var genesis = new Genesis(91, LedgerParams.Default, names.Select(n => new GenesisAllocation(Key(n).Address, Tokens.Whole(n == "coordinator" ? 10_000UL : 1_000UL))).ToArray(),
             DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
@@ -105,14 +101,7 @@ public sealed class ConsoleNetwork : IAsyncLifetime
         ReadOnly = await ConsoleHost.StartAsync(new ConsoleOptions { Coordinator = Coordinator.ApiUri, Labels = Labels, ReadOnly = true, Poll = TimeSpan.FromMilliseconds(200) },
             Key("user"), NullLoggerFactory.Instance, ct);
 
-        var (chromium, why) = await BrowserSetup.FindOrInstallAsync(ct);
-        if (chromium is null)
-        {
-            NoBrowser = why;
-            return;
-        }
-        _playwright = await Playwright.CreateAsync();
-        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = chromium, Headless = true, Args = BrowserSetup.Args });
+        (_playwright, Browser, NoBrowser) = await BrowserSetup.LaunchAsync(ct);
     }
 
     private Task Node(string name, string data, bool trainer) => new NodeDaemon(new NodeOptions
