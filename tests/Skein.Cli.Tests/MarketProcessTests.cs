@@ -91,7 +91,8 @@ public sealed class MarketProcessTests() : SkeinProcesses("skein-market-procs-",
         var ct = TestContext.Current.CancellationToken;
         var rules = MarketParams.Default with { BlockIntervalMs = 250, MinDeposit = 1_000_000_000_000UL * 1_000, BidDeposit = 1_000_000_000_000UL * 500 };
         var uact = rules.BaseUnitsPerDenomUnit;
-        string[] parties = ["coordinator", "cheap", "dear", "trainer", "spent", "validator"];
+        // Tenants rent with one key and their nodes train with another, so that task rewards never blur the escrow arithmetic.
+        string[] parties = ["coordinator", "cheap", "dear", "trainer", "trainer-node", "spent", "spent-node", "validator"];
         var genesis = new Genesis(707, LedgerParams.Default with { Market = rules },
             parties.Select(n => new GenesisAllocation(Key(n).Address, Tokens.Whole(1_000))).ToArray(), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
         var genesisFile = Path.Combine(Dir, "genesis.json");
@@ -115,7 +116,7 @@ public sealed class MarketProcessTests() : SkeinProcesses("skein-market-procs-",
         string[] Deploy(string who, string deposit) =>
         [
             "deploy", "skein-trainer", "--market", _api!, "--key", KeyFileOf(who), "--deposit", deposit, "--bid-timeout", "20", "--json",
-            "--set", $"SKEIN_COORDINATOR={grpc}", "--set", "SKEIN_TASK=1", "--set", "SKEIN_STAKE=5", "--set", $"SKEIN_KEY_JSON={File.ReadAllText(KeyFileOf(who))}",
+            "--set", $"SKEIN_COORDINATOR={grpc}", "--set", "SKEIN_TASK=1", "--set", "SKEIN_STAKE=5", "--set", $"SKEIN_KEY_JSON={File.ReadAllText(KeyFileOf(who + "-node"))}",
             "--set", $"SKEIN_KEY_PASSWORD={Password}", "--set", $"SKEIN_DATA={Path.Combine(Dir, who)}", "--set", "SKEIN_STATUS_PORT=0", "--set", "cpu=1", "--set", "memory=1Gi",
         ];
         var (code, stdout) = await RunToEndAsync(ct, Deploy("trainer", "1"));
@@ -125,14 +126,14 @@ public sealed class MarketProcessTests() : SkeinProcesses("skein-market-procs-",
         var lease = deployed.RootElement.GetProperty("leases")[0];
         Assert.Equal(Key("cheap").Address.ToString(), lease.GetProperty("provider").GetString());
         Assert.Equal("100", lease.GetProperty("price_per_block").GetProperty("amount").GetString());
-        Assert.Equal(Key("trainer").Address.ToString(), deployed.RootElement.GetProperty("nodes")[0].GetString());
+        Assert.Equal(Key("trainer-node").Address.ToString(), deployed.RootElement.GetProperty("nodes")[0].GetString());
         var leaseId = LeaseId.Parse(lease.GetProperty("lease").GetString()!);
         Assert.True(await SupplyConservedAsync(ct));
 
         using var market = await MarketApiClient.ConnectAsync(new Uri(_api), cancellationToken: ct);
         using var coordinatorApi = new Skein.Coordinator.Api.CoordinatorApiClient(new Uri(_api));
         Assert.True(await EventuallyAsync(async () => (await coordinatorApi.GetTaskAsync(1, ct)).SettledRounds >= 1, 600), "round 1 did not settle with the rented trainer");
-        Assert.Contains(Key("trainer").Address.ToString(), (await coordinatorApi.GetRoundAsync(1, 1, ct)).Updates.Select(u => u.Trainer));
+        Assert.Contains(Key("trainer-node").Address.ToString(), (await coordinatorApi.GetRoundAsync(1, 1, ct)).Updates.Select(u => u.Trainer));
 
         // The provider is SIGKILLed; its workload runs on, and the restarted provider adopts it.
         using var http = new HttpClient();
@@ -154,7 +155,7 @@ public sealed class MarketProcessTests() : SkeinProcesses("skein-market-procs-",
         // The adopted node goes on training: two more rounds settle with its updates.
         var settled = (await coordinatorApi.GetTaskAsync(1, ct)).SettledRounds;
         Assert.True(await EventuallyAsync(async () => (await coordinatorApi.GetTaskAsync(1, ct)).SettledRounds >= settled + 2, 600), "no round settled after the provider restart");
-        Assert.Contains(Key("trainer").Address.ToString(), (await coordinatorApi.GetRoundAsync(1, settled + 2, ct)).Updates.Select(u => u.Trainer));
+        Assert.Contains(Key("trainer-node").Address.ToString(), (await coordinatorApi.GetRoundAsync(1, settled + 2, ct)).Updates.Select(u => u.Trainer));
         Assert.True(await SupplyConservedAsync(ct));
 
         // A lease whose escrow runs out closes with insufficient_funds, its workload stops, and the provider got exactly the deposit.
