@@ -25,6 +25,7 @@ public static class BenchCommand
         bench.Add(BuildRound());
         bench.Add(BuildUploadClient());
         bench.Add(BuildMarket());
+        bench.Add(BenchConsoleCommand.Build());
         return bench;
     }
 

@@ -53,7 +53,12 @@ public sealed partial class ConsoleData(ConsoleOptions options) : IDisposable
 
     public async Task<IReadOnlyList<ApiLeaderboardEntry>> LeaderboardAsync(ulong id, CancellationToken ct) => (await ViewAsync(id, ct)).Leaderboard;
 
-    /// <summary>A task's rounds and leaderboard, refetched at most once per block (the chain cannot have changed in between).</summary>
+    /// <summary>
+    /// A task's rounds and leaderboard, brought up to date at most once per block. Only the rounds that can still
+    /// change are fetched: a settled round is final on the ledger, and only its test metric may still arrive (the
+    /// coordinator tests each new model after its round settles; the task's <c>metrics_through</c> says how far it got).
+    /// So a new block costs one or two rounds, not the task's whole history.
+    /// </summary>
     private async Task<TaskView> ViewAsync(ulong id, CancellationToken ct)
     {
         var height = (await StatusAsync(ct)).Height;
@@ -62,13 +67,31 @@ public sealed partial class ConsoleData(ConsoleOptions options) : IDisposable
             return view;
         }
         var task = await TaskAsync(id, ct);
-        var settled = task?.SettledRounds ?? 0;
-        var rounds = await _api.GetRoundSummariesAsync(id, ct);
+        var cached = view?.Rounds ?? [];
+        var from = FirstChangeable(cached, task?.MetricsThrough ?? 0);
+        var fresh = await _api.GetRoundSummariesAsync(id, from, ct);
+        // A coordinator that predates ?from= answers with every round.
+        IReadOnlyList<ApiRoundSummary> rounds = fresh.Count > 0 && fresh[0].Round < from ? fresh : [.. cached.Take((int)from - 1), .. fresh];
+        var settled = (uint)rounds.Count(r => r.Phase == "settled");
         // The leaderboard counts settled rounds only: it changes when a round settles, not at every block.
         var board = view is not null && view.Settled == settled ? view.Leaderboard : await _api.GetLeaderboardAsync(id, ct);
         view = new TaskView(height, settled, rounds, board);
         _tasks[id] = view;
         return view;
+    }
+
+    /// <summary>The first round whose summary may differ from <paramref name="cached"/>: not settled yet, or settled without the metric the coordinator now has.</summary>
+    internal static uint FirstChangeable(IReadOnlyList<ApiRoundSummary> cached, uint metricsThrough)
+    {
+        for (var i = 0; i < cached.Count; i++)
+        {
+            var r = cached[i];
+            if (r.Round != i + 1 || r.Phase != "settled" || (r.Accuracy is null && r.Round <= metricsThrough))
+            {
+                return (uint)i + 1;
+            }
+        }
+        return (uint)cached.Count + 1;
     }
 
     /// <summary>A round with its updates, scores and payouts; a settled one is kept for good.</summary>

@@ -50,7 +50,14 @@ public sealed record ApiSupply(string Genesis, string Emitted, string Burned, st
 /// <summary>A task as the ledger records it, with its spec when this coordinator hosts it (<c>GET /api/tasks/{id}</c>).</summary>
 public sealed record ApiTask(
     ulong Id, string Name, string Creator, string SpecHash, uint Rounds, uint SettledRounds, bool Completed, string ModelHash,
-    string RewardPool, string Escrow, IReadOnlyList<string> Trainers, IReadOnlyList<string> Validators, string? Spec);
+    string RewardPool, string Escrow, IReadOnlyList<string> Trainers, IReadOnlyList<string> Validators, string? Spec)
+{
+    /// <summary>
+    /// The newest round whose model the coordinator has tested (accuracy and loss in the round summaries), 0 if none:
+    /// metrics arrive after a round settles, so a client caching settled rounds knows which to fetch again.
+    /// </summary>
+    public uint MetricsThrough { get; init; }
+}
 
 /// <summary>One submitted update and, once settled, its verdict.</summary>
 public sealed record ApiUpdate(string Trainer, string Hash, ulong Samples, ulong? ConsensusPpm, bool? Accepted, string? Reward);

@@ -27,6 +27,10 @@ public sealed class CoordinatorApiClient(Uri apiUri, System.Security.Cryptograph
     public async Task<IReadOnlyList<ApiRoundSummary>> GetRoundSummariesAsync(ulong task, CancellationToken ct) =>
         await GetAsync<ApiRoundSummary[]>($"api/tasks/{task}/rounds", ct);
 
+    /// <summary>The rounds of a task from <paramref name="from"/> on (a coordinator that predates <c>?from=</c> sends them all).</summary>
+    public async Task<IReadOnlyList<ApiRoundSummary>> GetRoundSummariesAsync(ulong task, uint from, CancellationToken ct) =>
+        await GetAsync<ApiRoundSummary[]>($"api/tasks/{task}/rounds?from={from}", ct);
+
     public Task<ApiAccount> GetAccountAsync(string address, CancellationToken ct) => GetAsync<ApiAccount>($"api/accounts/{address}", ct);
 
     public Uri BaseAddress => _http.BaseAddress!;

@@ -37,8 +37,9 @@ public static class JsonApi
             await c.Ledger.GetTaskAsync(id, ct) is { } t ? Json(ToApi(c, t)) : NotFound($"task {id} does not exist"));
         app.MapGet("/api/tasks/{id}/rounds/{round}", async (ulong id, uint round, CoordinatorContext c, CancellationToken ct) =>
             await c.Ledger.GetRoundAsync(id, round, ct) is { } r ? Json(ToApi(r)) : NotFound($"task {id} has no round {round}"));
-        app.MapGet("/api/tasks/{id}/rounds", async (ulong id, CoordinatorContext c, CancellationToken ct) =>
-            await c.Ledger.GetTaskAsync(id, ct) is { } t ? Json(await RoundSummariesAsync(c, t, ct)) : NotFound($"task {id} does not exist"));
+        // ?from=r: only rounds r and later; settled rounds never change, so a client that has them asks for the rest.
+        app.MapGet("/api/tasks/{id}/rounds", async (ulong id, uint? from, CoordinatorContext c, CancellationToken ct) =>
+            await c.Ledger.GetTaskAsync(id, ct) is { } t ? Json(await RoundSummariesAsync(c, t, from ?? 1, ct)) : NotFound($"task {id} does not exist"));
         app.MapGet("/api/accounts/{address}", async (string address, CoordinatorContext c, CancellationToken ct) =>
             Address.TryParse(address, out var a, out _)
                 ? Json(await AccountAsync(c.Ledger, a, ct))
@@ -77,7 +78,10 @@ public static class JsonApi
         var name = hosted is null ? "" : TaskSpec.Parse(hosted.SpecJson).Name;
         return new ApiTask(t.Id, name, t.Creator.ToString(), t.SpecHash.ToString(), t.Rounds, t.SettledRounds, t.Completed, t.ModelHash.ToString(),
             Tokens.Format(t.RewardPool), Tokens.Format(t.Escrow), t.Trainers.Select(a => a.ToString()).ToArray(), t.Validators.Select(a => a.ToString()).ToArray(),
-            hosted?.SpecJson);
+            hosted?.SpecJson)
+        {
+            MetricsThrough = hosted is null ? 0 : c.Index.LastMetricRound(t.Id),
+        };
     }
 
     public static ApiRound ToApi(RoundInfo r)
@@ -101,12 +105,16 @@ public static class JsonApi
     private static string[] Strings(IEnumerable<Address> addresses) => addresses.Select(a => a.ToString()).ToArray();
 
     /// <summary>Every round of a task in one answer, with the coordinator's test metrics where it has them.</summary>
-    public static async Task<IReadOnlyList<ApiRoundSummary>> RoundSummariesAsync(CoordinatorContext c, TaskInfo t, CancellationToken ct)
+    public static Task<IReadOnlyList<ApiRoundSummary>> RoundSummariesAsync(CoordinatorContext c, TaskInfo t, CancellationToken ct) => RoundSummariesAsync(c, t, 1, ct);
+
+    /// <summary>The rounds of a task from <paramref name="from"/> on, with the coordinator's test metrics where it has them.</summary>
+    public static async Task<IReadOnlyList<ApiRoundSummary>> RoundSummariesAsync(CoordinatorContext c, TaskInfo t, uint from, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(c);
         ArgumentNullException.ThrowIfNull(t);
-        var metrics = c.Index.Metrics(t.Id);
-        var rounds = await c.Ledger.GetRoundsAsync(t.Id, 1, uint.MaxValue, ct);
+        from = Math.Max(from, 1);
+        var metrics = c.Index.Metrics(t.Id, from);
+        var rounds = await c.Ledger.GetRoundsAsync(t.Id, from, uint.MaxValue, ct);
         return rounds.Select(r =>
         {
             var settled = r.Phase == RoundPhase.Settled;

@@ -45,13 +45,23 @@ public sealed class CoordinatorIndex : IDisposable
         }
     }
 
-    /// <summary>Every evaluated round of a task: round -> (accuracy, loss).</summary>
-    public IReadOnlyDictionary<uint, (double Accuracy, double Loss)> Metrics(ulong taskId)
+    /// <summary>Every evaluated round of a task from <paramref name="fromRound"/> on: round -> (accuracy, loss).</summary>
+    public IReadOnlyDictionary<uint, (double Accuracy, double Loss)> Metrics(ulong taskId, uint fromRound = 1)
     {
         lock (_gate)
         {
-            return _db.Query<(long Round, double Accuracy, double Loss)>("SELECT round, accuracy, loss FROM metrics WHERE task_id = @task", new { task = (long)taskId })
+            return _db.Query<(long Round, double Accuracy, double Loss)>("SELECT round, accuracy, loss FROM metrics WHERE task_id = @task AND round >= @from",
+                    new { task = (long)taskId, from = (long)fromRound })
                 .ToDictionary(m => (uint)m.Round, m => (m.Accuracy, m.Loss == double.MaxValue ? double.NaN : m.Loss));
+        }
+    }
+
+    /// <summary>The newest round of a task with a metric (0: none yet).</summary>
+    public uint LastMetricRound(ulong taskId)
+    {
+        lock (_gate)
+        {
+            return (uint)_db.ExecuteScalar<long>("SELECT COALESCE(MAX(round), 0) FROM metrics WHERE task_id = @task", new { task = (long)taskId });
         }
     }
 

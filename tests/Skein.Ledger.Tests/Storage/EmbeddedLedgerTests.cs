@@ -132,6 +132,29 @@ public sealed class EmbeddedLedgerTests : IDisposable
     }
 
     [Fact]
+    public async Task The_status_names_the_state_root_of_the_head_block_through_blocks_refusals_and_empty_blocks()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var c = new TestChain("alice", "bob");
+        await using var ledger = await EmbeddedLedger.OpenAsync(DbPath, c.Genesis, cancellationToken: ct);
+        async Task HeadRootIsTheStatusRoot()
+        {
+            var status = await ledger.GetStatusAsync(ct);
+            Assert.Equal((await ledger.GetBlockAsync(status.Height, ct))!.StateRoot, status.StateRoot);
+            Assert.Equal((await EmbeddedLedger.VerifyAsync(DbPath, ct)).HeadStateRoot, status.StateRoot);
+        }
+
+        await HeadRootIsTheStatusRoot();
+        await Transfers(ledger, c, 2, 3);
+        await HeadRootIsTheStatusRoot();
+        var replayed = c.KeyOf("alice").SignTransaction(new Transfer { From = c["alice"], Nonce = 0, To = c["bob"], Amount = Tokens.Whole(1) }, TestChain.ChainId);
+        Assert.NotNull((await ledger.SubmitBatchAsync([replayed], ct))[0].Refusal);
+        await HeadRootIsTheStatusRoot();
+        await ledger.ProduceEmptyBlockAsync(ct);
+        await HeadRootIsTheStatusRoot();
+    }
+
+    [Fact]
     public async Task Another_genesis_for_an_existing_chain_is_refused()
     {
         var c = new TestChain("alice", "bob");
