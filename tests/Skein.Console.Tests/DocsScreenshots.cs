@@ -5,7 +5,8 @@ namespace Skein.Console.Tests;
 /// <summary>
 /// Refreshes the screenshots in docs/console from a running console, typically a demo's:
 /// <c>./skein demo --hold</c>, then <c>SKEIN_DOCS_SCREENSHOTS_URL=http://127.0.0.1:5180/ dotnet test tests/Skein.Console.Tests --filter-method *Docs*</c>.
-/// Skipped unless that variable is set.
+/// Skipped unless that variable is set. The demo's console is read-only, so the forms (create-task, stake, deploy-form,
+/// deploy-job) are copied from the screenshots <see cref="ConsolePageTests"/> and <see cref="DeployBrowserTests"/> save.
 /// </summary>
 public sealed class DocsScreenshots
 {
@@ -32,9 +33,11 @@ public sealed class DocsScreenshots
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
         var baseUrl = url.EndsWith('/') ? url : url + "/";
         var pages = new List<(string Name, string Path)> { ("overview", ""), ("task", "tasks/1"), ("round", "tasks/1/rounds/2"), ("leaderboard", "tasks/1/leaderboard"),
-            ("market", "market"), ("deploy", "deploy"), ("create-task", "tasks/new"), ("stake", "stake") };
+            ("market", "market"), ("deploy", "deploy") };
         await page.GotoAsync(baseUrl + "tasks/1/leaderboard");
-        if (await page.Locator("#board tbody tr a.addr").First.GetAttributeAsync("href") is { } account)
+        // The account worth showing is the one the validators caught (the demo labels it), else the leaderboard's first.
+        var caught = page.Locator("#board tbody tr").Filter(new LocatorFilterOptions { Has = page.Locator(".tag.bad") }).Locator("a.addr");
+        if (await (await caught.CountAsync() > 0 ? caught : page.Locator("#board tbody tr a.addr")).First.GetAttributeAsync("href") is { } account)
         {
             pages.Add(("account", account));
         }
@@ -44,7 +47,7 @@ public sealed class DocsScreenshots
             if (response is { Ok: true })
             {
                 await page.WaitForTimeoutAsync(500);
-                await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(docs, name + ".png"), FullPage = name is not ("task" or "round" or "account") });
+                await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(docs, name + ".png"), FullPage = name is not ("task" or "account") });
             }
         }
     }
