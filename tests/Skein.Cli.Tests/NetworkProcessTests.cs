@@ -163,8 +163,10 @@ public sealed class NetworkProcessTests() : SkeinProcesses("skein-procs-", "proc
               "training": { "epochs": 1, "batch_size": 20, "lr": 0.05 }, "reward_pool": "30", "min_stake": "5", "reject_below": 0.05 }
             """, ct);
         var data = Path.Combine(Dir, "coordinator");
+        // Round 1 waits out its whole deadline (the flaky node never finishes), round 2 closes once all three have uploaded:
+        // the deadline must leave a restarted CNN node time to start, train and upload on a loaded 2-core machine.
         var coordinator = Start("coordinator", "--key-file", KeyFileOf("coordinator"), "--data-dir", data, "--genesis", genesisFile,
-            "--task", spec, "--start-when-joined", "3:1", "--exit-when-done", "--training-seconds", "12", "--commit-seconds", "60", "--reveal-seconds", "60");
+            "--task", spec, "--start-when-joined", "3:1", "--exit-when-done", "--training-seconds", "25", "--commit-seconds", "60", "--reveal-seconds", "60");
         var url = (await coordinator.StandardOutput.ReadLineAsync(ct))![10..];
         foreach (var t in trainers)
         {
