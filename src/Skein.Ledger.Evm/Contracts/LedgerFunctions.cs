@@ -1,0 +1,135 @@
+using System.Numerics;
+using Nethereum.ABI.FunctionEncoding.Attributes;
+using Nethereum.Contracts;
+
+namespace Skein.Ledger.Evm.Contracts;
+
+// The relayed entry points of SkeinLedger.sol: each carries the signed transaction's fields and its signature.
+
+[Function("relayTransfer")]
+internal sealed class RelayTransfer : FunctionMessage
+{
+    [Parameter("address", "from", 1)] public string From { get; set; } = "";
+    [Parameter("uint64", "nonce", 2)] public ulong TxNonce { get; set; }
+    [Parameter("address", "to", 3)] public string To { get; set; } = "";
+    [Parameter("uint256", "amount", 4)] public BigInteger Amount { get; set; }
+    [Parameter("bytes", "signature", 5)] public byte[] Signature { get; set; } = [];
+}
+
+[Function("relayStake")]
+internal sealed class RelayStake : FunctionMessage
+{
+    [Parameter("address", "from", 1)] public string From { get; set; } = "";
+    [Parameter("uint64", "nonce", 2)] public ulong TxNonce { get; set; }
+    [Parameter("uint8", "role", 3)] public byte Role { get; set; }
+    [Parameter("uint256", "amount", 4)] public BigInteger Amount { get; set; }
+    [Parameter("bytes", "signature", 5)] public byte[] Signature { get; set; } = [];
+}
+
+[Function("relayUnstake")]
+internal sealed class RelayUnstake : FunctionMessage
+{
+    [Parameter("address", "from", 1)] public string From { get; set; } = "";
+    [Parameter("uint64", "nonce", 2)] public ulong TxNonce { get; set; }
+    [Parameter("uint8", "role", 3)] public byte Role { get; set; }
+    [Parameter("uint256", "amount", 4)] public BigInteger Amount { get; set; }
+    [Parameter("bytes", "signature", 5)] public byte[] Signature { get; set; } = [];
+}
+
+[Function("relayDelegate")]
+internal sealed class RelayDelegate : FunctionMessage
+{
+    [Parameter("address", "from", 1)] public string From { get; set; } = "";
+    [Parameter("uint64", "nonce", 2)] public ulong TxNonce { get; set; }
+    [Parameter("address", "operator", 3)] public string Operator { get; set; } = "";
+    [Parameter("uint8", "role", 4)] public byte Role { get; set; }
+    [Parameter("uint256", "amount", 5)] public BigInteger Amount { get; set; }
+    [Parameter("bytes", "signature", 6)] public byte[] Signature { get; set; } = [];
+}
+
+[Function("relayUndelegate")]
+internal sealed class RelayUndelegate : FunctionMessage
+{
+    [Parameter("address", "from", 1)] public string From { get; set; } = "";
+    [Parameter("uint64", "nonce", 2)] public ulong TxNonce { get; set; }
+    [Parameter("address", "operator", 3)] public string Operator { get; set; } = "";
+    [Parameter("uint8", "role", 4)] public byte Role { get; set; }
+    [Parameter("uint256", "amount", 5)] public BigInteger Amount { get; set; }
+    [Parameter("bytes", "signature", 6)] public byte[] Signature { get; set; } = [];
+}
+
+[Function("relaySetCommission")]
+internal sealed class RelaySetCommission : FunctionMessage
+{
+    [Parameter("address", "from", 1)] public string From { get; set; } = "";
+    [Parameter("uint64", "nonce", 2)] public ulong TxNonce { get; set; }
+    [Parameter("uint16", "bps", 3)] public ushort Bps { get; set; }
+    [Parameter("bytes", "signature", 4)] public byte[] Signature { get; set; } = [];
+}
+
+[Function("nonces", "uint64")]
+internal sealed class NoncesQuery : FunctionMessage
+{
+    [Parameter("address", "", 1)] public string Account { get; set; } = "";
+}
+
+[Function("balanceOf", "uint256")]
+internal sealed class BalanceOfQuery : FunctionMessage
+{
+    [Parameter("address", "account", 1)] public string Account { get; set; } = "";
+}
+
+[Function("totalSupply", "uint256")]
+internal sealed class TotalSupplyQuery : FunctionMessage;
+
+[Function("commissionBps", "uint16")]
+internal sealed class CommissionQuery : FunctionMessage
+{
+    [Parameter("address", "", 1)] public string Account { get; set; } = "";
+}
+
+[Function("stakeOf")]
+internal sealed class StakeOfQuery : FunctionMessage
+{
+    [Parameter("address", "operator", 1)] public string Operator { get; set; } = "";
+    [Parameter("uint8", "role", 2)] public byte Role { get; set; }
+}
+
+[FunctionOutput]
+internal sealed class StakeOfOutput : IFunctionOutputDTO
+{
+    [Parameter("uint256", "self", 1)] public BigInteger Self { get; set; }
+    [Parameter("uint256", "delegated", 2)] public BigInteger Delegated { get; set; }
+}
+
+[Function("delegations", "uint256")]
+internal sealed class DelegationQuery : FunctionMessage
+{
+    [Parameter("address", "", 1)] public string Delegator { get; set; } = "";
+    [Parameter("address", "", 2)] public string Operator { get; set; } = "";
+    [Parameter("uint8", "", 3)] public byte Role { get; set; }
+}
+
+[Function("unbondingsOf")]
+internal sealed class UnbondingsQuery : FunctionMessage
+{
+    [Parameter("address", "account", 1)] public string Account { get; set; } = "";
+}
+
+[FunctionOutput]
+internal sealed class UnbondingsOutput : IFunctionOutputDTO
+{
+    [Parameter("tuple[]", "", 1)] public List<UnbondingTuple> Items { get; set; } = [];
+}
+
+internal sealed class UnbondingTuple
+{
+    [Parameter("uint256", "amount", 1)] public BigInteger Amount { get; set; }
+    [Parameter("uint64", "releaseBlock", 2)] public ulong ReleaseBlock { get; set; }
+}
+
+[Function("held", "uint256")]
+internal sealed class HeldQuery : FunctionMessage;
+
+[Function("staked", "uint256")]
+internal sealed class StakedQuery : FunctionMessage;

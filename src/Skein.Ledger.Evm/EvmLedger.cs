@@ -1,0 +1,244 @@
+using System.Numerics;
+using Nethereum.ABI.FunctionEncoding;
+using Nethereum.Contracts;
+using Nethereum.Hex.HexTypes;
+using Nethereum.RPC.Eth.DTOs;
+using Nethereum.Web3;
+using Account = Nethereum.Web3.Accounts.Account;
+using Skein.Ledger.Evm.Contracts;
+using Skein.Ledger.Market;
+using Skein.Ledger.State;
+using Skein.Ledger.Transactions;
+using Transaction = Skein.Ledger.Transactions.Transaction;
+
+namespace Skein.Ledger.Evm;
+
+/// <summary>
+/// The ledger on an EVM chain: <c>SkeinLedger.sol</c> holds the state and applies the rules; this class relays the
+/// participants' signed transactions (paying the gas with its own key), decodes the contract's refusals into the
+/// embedded ledger's <see cref="LedgerException"/>s, and reads the state through calls.
+/// </summary>
+/// <remarks>
+/// Built so far: the token, transfers and stake (own, delegated, unbonding, commission). Tasks, rounds and the market
+/// are not on this backend yet; their methods say so.
+/// </remarks>
+public sealed class EvmLedger : ILedger
+{
+    private const string Pending = "is not on the EVM backend yet (tasks, rounds and the market come next)";
+
+    private readonly Web3 _web3;
+    private readonly SemaphoreSlim _relay = new(1, 1);
+
+    private EvmLedger(Web3 web3, string contract, ulong chainId)
+    {
+        _web3 = web3;
+        ContractAddress = contract;
+        ChainId = chainId;
+    }
+
+    public ulong ChainId { get; }
+
+    /// <summary>Where SkeinLedger.sol lives on the chain.</summary>
+    public string ContractAddress { get; }
+
+    /// <summary>Deploys SkeinLedger.sol with <paramref name="genesis"/>'s allocations and unbonding period, paying gas with <paramref name="relayerKey"/>.</summary>
+    public static async Task<EvmLedger> DeployAsync(Uri rpc, string relayerKey, Genesis genesis, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(rpc);
+        ArgumentNullException.ThrowIfNull(genesis);
+        if (genesis.Validate() is { } invalid)
+        {
+            throw new LedgerException(LedgerError.InvalidGenesis, invalid);
+        }
+        var web3 = await ConnectAsync(rpc, relayerKey, genesis.ChainId, cancellationToken);
+        var artifact = ContractArtifact.Load("SkeinLedger");
+        var accounts = genesis.Allocations.Select(a => a.Address.ToString()).ToArray();
+        var amounts = genesis.Allocations.Select(a => (BigInteger)a.Balance).ToArray();
+        var deployer = web3.TransactionManager.Account.Address;
+        var gas = await web3.Eth.DeployContract.EstimateGasAsync(artifact.Abi, artifact.Bytecode, deployer, accounts, amounts, genesis.Params.UnbondingBlocks);
+        var receipt = await web3.Eth.DeployContract.SendRequestAndWaitForReceiptAsync(artifact.Abi, artifact.Bytecode, deployer, gas, cancellationToken,
+            accounts, amounts, genesis.Params.UnbondingBlocks);
+        if (receipt.Status?.Value != 1 || receipt.ContractAddress is null)
+        {
+            throw new InvalidOperationException($"deploying SkeinLedger failed in transaction {receipt.TransactionHash}");
+        }
+        return new EvmLedger(web3, receipt.ContractAddress, genesis.ChainId);
+    }
+
+    /// <summary>Uses a SkeinLedger.sol already deployed at <paramref name="contract"/>.</summary>
+    public static async Task<EvmLedger> AttachAsync(Uri rpc, string relayerKey, string contract, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(rpc);
+        var probe = new Web3(rpc.ToString());
+        var chainId = (ulong)(await probe.Eth.ChainId.SendRequestAsync()).Value;
+        var web3 = await ConnectAsync(rpc, relayerKey, chainId, cancellationToken);
+        var code = await web3.Eth.GetCode.SendRequestAsync(contract);
+        if (code is null or "0x")
+        {
+            throw new InvalidOperationException($"no contract at {contract} on chain {chainId} ({rpc})");
+        }
+        return new EvmLedger(web3, contract, chainId);
+    }
+
+    private static async Task<Web3> ConnectAsync(Uri rpc, string relayerKey, ulong chainId, CancellationToken cancellationToken)
+    {
+        var account = new Account(relayerKey, new BigInteger(chainId));
+        var web3 = new Web3(account, rpc.ToString());
+        var actual = (ulong)(await web3.Eth.ChainId.SendRequestAsync()).Value;
+        cancellationToken.ThrowIfCancellationRequested();
+        if (actual != chainId)
+        {
+            throw new LedgerException(LedgerError.WrongChain, $"chain_id: the ledger is chain {chainId}, the node at {rpc} serves chain {actual}");
+        }
+        return web3;
+    }
+
+    public async Task<TxReceipt> SubmitAsync(SignedTransaction transaction, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        var tx = transaction.Tx;
+        if (transaction.ChainId is { } claimed && claimed != ChainId)
+        {
+            throw new LedgerException(LedgerError.WrongChain, $"chain_id: the transaction is for chain {claimed}, this ledger is chain {ChainId}");
+        }
+        var signature = transaction.Signature;
+        await _relay.WaitAsync(cancellationToken);
+        try
+        {
+            var receipt = tx switch
+            {
+                Transfer t => await SendAsync(new RelayTransfer { From = t.From.ToString(), TxNonce = t.Nonce, To = t.To.ToString(), Amount = t.Amount, Signature = signature }, tx, cancellationToken),
+                Stake s => await SendAsync(new RelayStake { From = s.From.ToString(), TxNonce = s.Nonce, Role = (byte)s.Role, Amount = s.Amount, Signature = signature }, tx, cancellationToken),
+                Unstake u => await SendAsync(new RelayUnstake { From = u.From.ToString(), TxNonce = u.Nonce, Role = (byte)u.Role, Amount = u.Amount, Signature = signature }, tx, cancellationToken),
+                DelegateStake d => await SendAsync(new RelayDelegate
+                {
+                    From = d.From.ToString(), TxNonce = d.Nonce, Operator = d.Operator.ToString(), Role = (byte)d.Role, Amount = d.Amount, Signature = signature,
+                }, tx, cancellationToken),
+                UndelegateStake d => await SendAsync(new RelayUndelegate
+                {
+                    From = d.From.ToString(), TxNonce = d.Nonce, Operator = d.Operator.ToString(), Role = (byte)d.Role, Amount = d.Amount, Signature = signature,
+                }, tx, cancellationToken),
+                SetCommission c => await SendAsync(new RelaySetCommission { From = c.From.ToString(), TxNonce = c.Nonce, Bps = checked((ushort)c.CommissionBps), Signature = signature }, tx, cancellationToken),
+                _ => throw new LedgerException(LedgerError.InvalidParameter, $"type: {tx.TypeName} {Pending}"),
+            };
+            return new TxReceipt(tx.Digest(ChainId), (ulong)receipt.BlockNumber.Value, (int)receipt.TransactionIndex.Value);
+        }
+        finally
+        {
+            _relay.Release();
+        }
+    }
+
+    private async Task<TransactionReceipt> SendAsync<TMessage>(TMessage message, Transaction tx, CancellationToken cancellationToken)
+        where TMessage : FunctionMessage, new()
+    {
+        var handler = _web3.Eth.GetContractTransactionHandler<TMessage>();
+        try
+        {
+            // Estimating runs the transaction against the head state: a refusal reverts here, with its reason, and costs no gas.
+            message.Gas = await handler.EstimateGasAsync(ContractAddress, message);
+            var receipt = await handler.SendRequestAndWaitForReceiptAsync(ContractAddress, message, cancellationToken);
+            if (receipt.Status?.Value != 1)
+            {
+                throw new LedgerException(LedgerError.InvalidParameter, $"{tx.TypeName}: reverted on chain in transaction {receipt.TransactionHash}");
+            }
+            return receipt;
+        }
+        catch (SmartContractCustomErrorRevertException revert)
+        {
+            throw EvmRefusals.Decode(revert, tx, ChainId);
+        }
+    }
+
+    public async Task<LedgerStatus> GetStatusAsync(CancellationToken cancellationToken = default)
+    {
+        var block = await _web3.Eth.Blocks.GetBlockWithTransactionsHashesByNumber.SendRequestAsync(BlockParameter.CreateLatest());
+        var at = new BlockParameter(block.Number);
+        var supply = await QueryAsync<TotalSupplyQuery, BigInteger>(new TotalSupplyQuery(), at);
+        var staked = await QueryAsync<StakedQuery, BigInteger>(new StakedQuery(), at);
+        cancellationToken.ThrowIfCancellationRequested();
+        return new LedgerStatus(ChainId, (ulong)block.Number.Value, Hash32.Parse(block.BlockHash), Hash32.Parse(block.StateRoot), (UInt128)supply, 0, 0, 0)
+        {
+            // Every token is an ERC-20 token of the contract, so what is held anywhere is its total supply.
+            Held = (UInt128)supply,
+            Timestamp = (long)block.Timestamp.Value * 1000,
+            Staked = (UInt128)staked,
+        };
+    }
+
+    public async Task<ulong> GetNonceAsync(Address account, CancellationToken cancellationToken = default) =>
+        await QueryAsync<NoncesQuery, ulong>(new NoncesQuery { Account = account.ToString() });
+
+    public async Task<UInt128> GetBalanceAsync(Address account, CancellationToken cancellationToken = default) =>
+        (UInt128)await QueryAsync<BalanceOfQuery, BigInteger>(new BalanceOfQuery { Account = account.ToString() });
+
+    public async Task<StakeInfo> GetStakeAsync(Address operatorAddress, Role role, CancellationToken cancellationToken = default)
+    {
+        var stake = await _web3.Eth.GetContractQueryHandler<StakeOfQuery>()
+            .QueryDeserializingToObjectAsync<StakeOfOutput>(new StakeOfQuery { Operator = operatorAddress.ToString(), Role = (byte)role }, ContractAddress);
+        var commission = await QueryAsync<CommissionQuery, ushort>(new CommissionQuery { Account = operatorAddress.ToString() });
+        // The contract keeps delegations in a mapping, which cannot be listed; the list comes with the event index.
+        return new StakeInfo(operatorAddress, role, (UInt128)stake.Self, (UInt128)stake.Delegated, commission, []);
+    }
+
+    /// <summary>What <paramref name="delegator"/> delegated to <paramref name="operatorAddress"/> in <paramref name="role"/>.</summary>
+    public async Task<UInt128> GetDelegationAsync(Address delegator, Address operatorAddress, Role role, CancellationToken cancellationToken = default) =>
+        (UInt128)await QueryAsync<DelegationQuery, BigInteger>(new DelegationQuery { Delegator = delegator.ToString(), Operator = operatorAddress.ToString(), Role = (byte)role });
+
+    public async Task<AccountInfo> GetAccountAsync(Address account, CancellationToken cancellationToken = default)
+    {
+        var balance = await GetBalanceAsync(account, cancellationToken);
+        var nonce = await GetNonceAsync(account, cancellationToken);
+        var stakes = new[] { await GetStakeAsync(account, Role.Trainer, cancellationToken), await GetStakeAsync(account, Role.Validator, cancellationToken) };
+        var unbonding = await _web3.Eth.GetContractQueryHandler<UnbondingsQuery>()
+            .QueryDeserializingToObjectAsync<UnbondingsOutput>(new UnbondingsQuery { Account = account.ToString() }, ContractAddress);
+        var head = (ulong)(await _web3.Eth.Blocks.GetBlockNumber.SendRequestAsync()).Value;
+        // Matured unbondings already count in the balance (balanceOf adds them), as the embedded ledger releases them.
+        var pending = unbonding.Items.Where(u => u.ReleaseBlock > head).Select(u => new UnbondingInfo((UInt128)u.Amount, u.ReleaseBlock)).ToArray();
+        return new AccountInfo(account, balance, nonce, stakes.Where(s => s.Self > 0 || s.Delegated > 0).ToArray(), [], pending);
+    }
+
+    private Task<TOut> QueryAsync<TQuery, TOut>(TQuery query, BlockParameter? at = null)
+        where TQuery : FunctionMessage, new() =>
+        _web3.Eth.GetContractQueryHandler<TQuery>().QueryAsync<TOut>(ContractAddress, query, at);
+
+    public Task<TaskInfo?> GetTaskAsync(ulong taskId, CancellationToken cancellationToken = default) => throw new NotSupportedException($"tasks {Pending}");
+
+    public Task<IReadOnlyList<TaskInfo>> ListTasksAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException($"tasks {Pending}");
+
+    public Task<RoundInfo?> GetRoundAsync(ulong taskId, uint round, CancellationToken cancellationToken = default) => throw new NotSupportedException($"rounds {Pending}");
+
+    public Task<IReadOnlyList<RoundInfo>> GetRoundsAsync(ulong taskId, uint from, uint to, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException($"rounds {Pending}");
+
+    public async Task<BlockInfo?> GetBlockAsync(ulong height, CancellationToken cancellationToken = default)
+    {
+        var block = await _web3.Eth.Blocks.GetBlockWithTransactionsHashesByNumber.SendRequestAsync(new HexBigInteger(height));
+        return block is null ? null : new BlockInfo((ulong)block.Number.Value, Hash32.Parse(block.BlockHash), Hash32.Parse(block.ParentHash), (long)block.Timestamp.Value * 1000,
+            Hash32.Parse(block.TransactionsRoot), Hash32.Parse(block.StateRoot), block.TransactionHashes.Length, block.TransactionHashes.Select(h => Hash32.Parse(h)).ToArray());
+    }
+
+    public Task<(SignedTransaction Transaction, TxReceipt Receipt)?> GetTransactionAsync(Hash32 id, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException($"looking a transaction up by its digest {Pending}");
+
+    public Task<MarketStatus> GetMarketStatusAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException($"the market {Pending}");
+
+    public Task<ProviderInfo?> GetProviderAsync(Address provider, CancellationToken cancellationToken = default) => throw new NotSupportedException($"the market {Pending}");
+
+    public Task<IReadOnlyList<ProviderInfo>> ListProvidersAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException($"the market {Pending}");
+
+    public Task<DeploymentInfo?> GetDeploymentAsync(DeploymentId id, CancellationToken cancellationToken = default) => throw new NotSupportedException($"the market {Pending}");
+
+    public Task<IReadOnlyList<DeploymentInfo>> ListDeploymentsAsync(DeploymentQuery query, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException($"the market {Pending}");
+
+    public Task<IReadOnlyList<OrderInfo>> ListOpenOrdersAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException($"the market {Pending}");
+
+    public Task<IReadOnlyList<LeaseInfo>> ListLeasesAsync(LeaseQuery query, CancellationToken cancellationToken = default) => throw new NotSupportedException($"the market {Pending}");
+
+    public ValueTask DisposeAsync()
+    {
+        _relay.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}
