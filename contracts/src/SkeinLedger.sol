@@ -18,6 +18,21 @@ contract SkeinLedger is ERC20 {
         uint256 delegated;
     }
 
+    struct TaskData {
+        address creator;
+        bytes32 specHash;
+        uint256 rewardPool;
+        uint256 escrow;
+        uint32 rounds;
+        uint32 settledRounds;
+        bool completed;
+        uint256 minStake;
+        uint32 trainersPerRound;
+        uint32 validatorsPerRound;
+        uint32 rejectBelow;
+        bytes32 modelHash;
+    }
+
     struct Unbonding {
         uint256 amount;
         uint64 releaseBlock;
@@ -29,6 +44,10 @@ contract SkeinLedger is ERC20 {
     bytes32 private constant UNSTAKE_TYPEHASH = keccak256("Unstake(address from,uint64 nonce,uint8 role,uint256 amount)");
     bytes32 private constant DELEGATE_TYPEHASH = keccak256("Delegate(address from,uint64 nonce,address operator,uint8 role,uint256 amount)");
     bytes32 private constant UNDELEGATE_TYPEHASH = keccak256("Undelegate(address from,uint64 nonce,address operator,uint8 role,uint256 amount)");
+    bytes32 private constant CREATE_TASK_TYPEHASH = keccak256(
+        "CreateTask(address from,uint64 nonce,bytes32 specHash,uint256 rewardPool,uint32 rounds,uint256 minStake,uint32 trainersPerRound,uint32 validatorsPerRound,uint32 rejectBelow)");
+    bytes32 private constant JOIN_TASK_TYPEHASH = keccak256("JoinTask(address from,uint64 nonce,uint64 taskId,uint8 role)");
+    uint32 private constant MAX_SCORE = 1_000_000;
     bytes32 private constant COMMISSION_TYPEHASH = keccak256("SetCommission(address from,uint64 nonce,uint16 commissionBps)");
 
     /// @notice Blocks between an unstake or undelegation and the tokens' return to the balance.
@@ -41,6 +60,10 @@ contract SkeinLedger is ERC20 {
     mapping(address => Unbonding[]) private _unbondings;
     /// @notice Tokens held by this contract for stakes and unbondings, so that the supply stays accounted for.
     uint256 public held;
+    uint64 public nextTaskId = 1;
+    mapping(uint64 => TaskData) private _tasks;
+    mapping(uint64 => mapping(Role => address[])) private _members;
+    mapping(uint64 => mapping(Role => mapping(address => bool))) private _isMember;
     /// @notice Every token staked, own and delegated, in both roles.
     uint256 public staked;
 
@@ -55,6 +78,8 @@ contract SkeinLedger is ERC20 {
     error InsufficientBalance(address account, uint256 needed, uint256 available);
     error InsufficientStake(address account, uint256 needed, uint256 available);
     error InvalidParameter(string field, string rule);
+    error UnknownTask(uint64 taskId);
+    error TaskCompleted(uint64 taskId, uint32 rounds);
 
     /// @param accounts Genesis allocations: who holds tokens at the start.
     /// @param amounts Their balances, in base units.
@@ -147,6 +172,60 @@ contract SkeinLedger is ERC20 {
         _accept(from, nonce, keccak256(abi.encode(COMMISSION_TYPEHASH, from, nonce, bps)), signature);
         if (bps > 10_000) revert InvalidParameter("commission_bps", "must be <= 10000");
         commissionBps[from] = bps;
+    }
+
+    /// @notice Creates a task whose reward pool is escrowed from the creator's balance.
+    function relayCreateTask(
+        address from, uint64 nonce, bytes32 specHash, uint256 rewardPool, uint32 rounds, uint256 minStake,
+        uint32 trainersPerRound, uint32 validatorsPerRound, uint32 rejectBelow, bytes calldata signature
+    ) external {
+        _accept(from, nonce, keccak256(abi.encode(CREATE_TASK_TYPEHASH, from, nonce, specHash, rewardPool, rounds, minStake,
+            trainersPerRound, validatorsPerRound, rejectBelow)), signature);
+        if (rounds == 0 || rounds > 100_000) revert InvalidParameter("rounds", "must be in [1, 100000]");
+        if (trainersPerRound == 0 || trainersPerRound > 10_000) revert InvalidParameter("trainers_per_round", "must be in [1, 10000]");
+        if (validatorsPerRound == 0 || validatorsPerRound > 1_000) revert InvalidParameter("validators_per_round", "must be in [1, 1000]");
+        if (rejectBelow > MAX_SCORE) revert InvalidParameter("reject_below", "must be <= 1000000");
+        if (specHash == bytes32(0)) revert InvalidParameter("spec_hash", "must be the SHA-256 of the task spec, not zero");
+        if (rewardPool == 0) revert InvalidAmount("reward_pool");
+        _debit(from, rewardPool);
+        _hold(from, rewardPool);
+        uint64 id = nextTaskId++;
+        TaskData storage t = _tasks[id];
+        t.creator = from;
+        t.specHash = specHash;
+        t.rewardPool = rewardPool;
+        t.escrow = rewardPool;
+        t.rounds = rounds;
+        t.minStake = minStake;
+        t.trainersPerRound = trainersPerRound;
+        t.validatorsPerRound = validatorsPerRound;
+        t.rejectBelow = rejectBelow;
+    }
+
+    /// @notice Joins a task in a role; the sender's stake in that role (own and delegated) must meet the task's minimum.
+    function relayJoinTask(address from, uint64 nonce, uint64 taskId, Role role, bytes calldata signature) external {
+        _accept(from, nonce, keccak256(abi.encode(JOIN_TASK_TYPEHASH, from, nonce, taskId, uint8(role))), signature);
+        _role(role);
+        TaskData storage t = _openTask(taskId);
+        StakeEntry storage s = _stakes[from][role];
+        uint256 total = s.self + s.delegated;
+        if (total < t.minStake) revert InsufficientStake(from, t.minStake, total);
+        if (!_isMember[taskId][role][from]) {
+            _isMember[taskId][role][from] = true;
+            _members[taskId][role].push(from);
+        }
+    }
+
+    /// @notice A task with its members (in joining order; the embedded ledger lists them sorted).
+    function taskOf(uint64 taskId) external view returns (TaskData memory task, address[] memory trainers, address[] memory validators) {
+        if (taskId == 0 || taskId >= nextTaskId) revert UnknownTask(taskId);
+        return (_tasks[taskId], _members[taskId][Role.Trainer], _members[taskId][Role.Validator]);
+    }
+
+    function _openTask(uint64 taskId) private view returns (TaskData storage t) {
+        if (taskId == 0 || taskId >= nextTaskId) revert UnknownTask(taskId);
+        t = _tasks[taskId];
+        if (t.completed) revert TaskCompleted(taskId, t.rounds);
     }
 
     // ---- the plain ERC-20 entry points move only what the caller owns, as any token does ----

@@ -119,6 +119,12 @@ public sealed class EvmLedger : ILedger
                     From = d.From.ToString(), TxNonce = d.Nonce, Operator = d.Operator.ToString(), Role = (byte)d.Role, Amount = d.Amount, Signature = signature,
                 }, tx, cancellationToken),
                 SetCommission c => await SendAsync(new RelaySetCommission { From = c.From.ToString(), TxNonce = c.Nonce, Bps = checked((ushort)c.CommissionBps), Signature = signature }, tx, cancellationToken),
+                CreateTask c => await SendAsync(new RelayCreateTask
+                {
+                    From = c.From.ToString(), TxNonce = c.Nonce, SpecHash = c.SpecHash.Bytes.ToArray(), RewardPool = c.RewardPool, Rounds = c.Rounds, MinStake = c.MinStake,
+                    TrainersPerRound = c.TrainersPerRound, ValidatorsPerRound = c.ValidatorsPerRound, RejectBelow = c.RejectBelow, Signature = signature,
+                }, tx, cancellationToken),
+                JoinTask j => await SendAsync(new RelayJoinTask { From = j.From.ToString(), TxNonce = j.Nonce, TaskId = j.TaskId, Role = (byte)j.Role, Signature = signature }, tx, cancellationToken),
                 _ => throw new LedgerException(LedgerError.InvalidParameter, $"type: {tx.TypeName} {Pending}"),
             };
             return new TxReceipt(tx.Digest(ChainId), (ulong)receipt.BlockNumber.Value, (int)receipt.TransactionIndex.Value);
@@ -202,9 +208,32 @@ public sealed class EvmLedger : ILedger
         where TQuery : FunctionMessage, new() =>
         _web3.Eth.GetContractQueryHandler<TQuery>().QueryAsync<TOut>(ContractAddress, query, at);
 
-    public Task<TaskInfo?> GetTaskAsync(ulong taskId, CancellationToken cancellationToken = default) => throw new NotSupportedException($"tasks {Pending}");
+    public async Task<TaskInfo?> GetTaskAsync(ulong taskId, CancellationToken cancellationToken = default)
+    {
+        var next = await QueryAsync<NextTaskIdQuery, ulong>(new NextTaskIdQuery());
+        if (taskId == 0 || taskId >= next)
+        {
+            return null;
+        }
+        var o = await _web3.Eth.GetContractQueryHandler<TaskOfQuery>().QueryDeserializingToObjectAsync<TaskOfOutput>(new TaskOfQuery { TaskId = taskId }, ContractAddress);
+        cancellationToken.ThrowIfCancellationRequested();
+        var t = o.Task;
+        // The contract lists members in joining order; the embedded ledger sorts them.
+        static Address[] Sorted(IEnumerable<string> members) => members.Select(m => Address.Parse(m)).Order().ToArray();
+        return new TaskInfo(taskId, Address.Parse(t.Creator), new Hash32(t.SpecHash), (UInt128)t.RewardPool, (UInt128)t.Escrow, t.Rounds, t.SettledRounds, t.Completed,
+            (UInt128)t.MinStake, t.TrainersPerRound, t.ValidatorsPerRound, t.RejectBelow, new Hash32(t.ModelHash), Sorted(o.Trainers), Sorted(o.Validators));
+    }
 
-    public Task<IReadOnlyList<TaskInfo>> ListTasksAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException($"tasks {Pending}");
+    public async Task<IReadOnlyList<TaskInfo>> ListTasksAsync(CancellationToken cancellationToken = default)
+    {
+        var next = await QueryAsync<NextTaskIdQuery, ulong>(new NextTaskIdQuery());
+        var tasks = new List<TaskInfo>();
+        for (var id = 1UL; id < next; id++)
+        {
+            tasks.Add((await GetTaskAsync(id, cancellationToken))!);
+        }
+        return tasks;
+    }
 
     public Task<RoundInfo?> GetRoundAsync(ulong taskId, uint round, CancellationToken cancellationToken = default) => throw new NotSupportedException($"rounds {Pending}");
 

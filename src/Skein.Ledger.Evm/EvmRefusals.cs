@@ -30,7 +30,7 @@ internal static class EvmRefusals
         if (revert.IsCustomErrorFor<InsufficientBalanceError>())
         {
             var e = revert.DecodeError<InsufficientBalanceError>();
-            var purpose = tx switch { Stake => "stake", DelegateStake => "delegation", _ => "transfer" };
+            var purpose = tx switch { Stake => "stake", DelegateStake => "delegation", CreateTask => "the reward pool escrow", _ => "transfer" };
             return new LedgerException(LedgerError.InsufficientBalance,
                 $"balance: {tx.From} has {Tokens.Format(Units(e.Available))} {Tokens.Symbol}, {purpose} needs {Tokens.Format(Units(e.Needed))}");
         }
@@ -41,15 +41,32 @@ internal static class EvmRefusals
             {
                 Unstake u => $"amount: {Tokens.Format(u.Amount)} exceeds {u.From}'s own {u.Role} stake of {Tokens.Format(Units(e.Available))}",
                 UndelegateStake d => $"amount: {Tokens.Format(d.Amount)} exceeds the {Tokens.Format(Units(e.Available))} {d.From} delegated to {d.Operator} as {d.Role}",
+                JoinTask j => $"stake: task {j.TaskId} requires a {j.Role} stake of {Tokens.Format(Units(e.Needed))}; {j.From} has {Tokens.Format(Units(e.Available))}",
                 _ => $"stake: {tx.From} has {Tokens.Format(Units(e.Available))}, needs {Tokens.Format(Units(e.Needed))}",
             });
         }
         if (revert.IsCustomErrorFor<InvalidParameterError>())
         {
             var e = revert.DecodeError<InvalidParameterError>();
-            return new LedgerException(LedgerError.InvalidParameter, e.Field == "commission_bps" && tx is SetCommission c
-                ? $"commission_bps: must be <= 10000, got {c.CommissionBps}"
-                : $"{e.Field}: {e.Rule}");
+            // The embedded ledger names the value it refused; the contract names the field, the transaction has the value.
+            return new LedgerException(LedgerError.InvalidParameter, (e.Field, tx) switch
+            {
+                ("commission_bps", SetCommission c) => $"commission_bps: {e.Rule}, got {c.CommissionBps}",
+                ("rounds", CreateTask c) => $"rounds: {e.Rule}, got {c.Rounds}",
+                ("trainers_per_round", CreateTask c) => $"trainers_per_round: {e.Rule}, got {c.TrainersPerRound}",
+                ("validators_per_round", CreateTask c) => $"validators_per_round: {e.Rule}, got {c.ValidatorsPerRound}",
+                ("reject_below", CreateTask c) => $"reject_below: {e.Rule}, got {c.RejectBelow}",
+                _ => $"{e.Field}: {e.Rule}",
+            });
+        }
+        if (revert.IsCustomErrorFor<UnknownTaskError>())
+        {
+            return new LedgerException(LedgerError.UnknownTask, $"task_id: no task {revert.DecodeError<UnknownTaskError>().TaskId} on this ledger");
+        }
+        if (revert.IsCustomErrorFor<TaskCompletedError>())
+        {
+            var e = revert.DecodeError<TaskCompletedError>();
+            return new LedgerException(LedgerError.TaskCompleted, $"task_id: task {e.TaskId} has completed all {e.Rounds} rounds");
         }
         return new LedgerException(LedgerError.InvalidParameter, $"{tx.TypeName}: the contract refused it ({revert.ExceptionEncodedData})");
     }

@@ -32,7 +32,23 @@ public sealed class DifferentialTests(AnvilChain chain) : IClassFixture<AnvilCha
         var random = new Random(seed);
         var accepted = 0;
         var refused = new Dictionary<LedgerError, int>();
-        for (var step = 0; step < 40; step++)
+        // A prelude that gives the random steps stakes and a task to work with.
+        SignedTransaction[] prelude =
+        [
+            AnvilChain.Key("ana").SignTransaction(new Stake { From = AnvilChain.Key("ana").Address, Nonce = 0, Role = Role.Trainer, Amount = Tokens.Whole(10) }, AnvilChain.ChainId),
+            AnvilChain.Key("ben").SignTransaction(new Stake { From = AnvilChain.Key("ben").Address, Nonce = 0, Role = Role.Validator, Amount = Tokens.Whole(10) }, AnvilChain.ChainId),
+            AnvilChain.Key("cai").SignTransaction(new CreateTask
+            {
+                From = AnvilChain.Key("cai").Address, Nonce = 0, SpecHash = new Hash32(RandomBytes(random, 32)), RewardPool = Tokens.Whole(20), Rounds = 5,
+                MinStake = Tokens.Whole(5), TrainersPerRound = 2, ValidatorsPerRound = 1, RejectBelow = 500_000,
+            }, AnvilChain.ChainId),
+        ];
+        foreach (var tx in prelude)
+        {
+            await embedded.SubmitAsync(tx, ct);
+            await evm.SubmitAsync(tx, ct);
+        }
+        for (var step = 0; step < 60; step++)
         {
             var who = Names[random.Next(Names.Length)];
             var from = AnvilChain.Key(who).Address;
@@ -46,8 +62,16 @@ public sealed class DifferentialTests(AnvilChain chain) : IClassFixture<AnvilCha
             var role = random.Next(2) == 0 ? Role.Trainer : Role.Validator;
             // Amounts from zero to more than anyone holds, mostly affordable.
             UInt128 amount = random.Next(10) switch { 0 => 0, 1 => Tokens.Whole(500), _ => Tokens.Whole((ulong)random.Next(1, 40)) + (ulong)random.Next(1_000) };
-            Transaction tx = random.Next(6) switch
+            Transaction tx = random.Next(8) switch
             {
+                6 => new CreateTask
+                {
+                    From = from, Nonce = nonce, SpecHash = random.Next(6) == 0 ? Hash32.Zero : new Hash32(RandomBytes(random, 32)), RewardPool = amount,
+                    Rounds = random.Next(6) switch { 0 => 0, 1 => 200_000, _ => (uint)random.Next(1, 50) }, MinStake = Tokens.Whole((ulong)random.Next(0, 4)),
+                    TrainersPerRound = random.Next(8) == 0 ? 0 : 2u, ValidatorsPerRound = random.Next(8) == 0 ? 2_000u : 1u,
+                    RejectBelow = random.Next(8) == 0 ? 2_000_000u : 500_000u,
+                },
+                7 => new JoinTask { From = from, Nonce = nonce, TaskId = random.Next(4) == 0 ? (ulong)random.Next(0, 4) : 1, Role = role },
                 0 => new Transfer { From = from, Nonce = nonce, To = other, Amount = amount },
                 1 => new Stake { From = from, Nonce = nonce, Role = role, Amount = amount },
                 2 => new Unstake { From = from, Nonce = nonce, Role = role, Amount = amount },
@@ -88,13 +112,32 @@ public sealed class DifferentialTests(AnvilChain chain) : IClassFixture<AnvilCha
                 }
             }
         }
+        var tasksA = await embedded.ListTasksAsync(ct);
+        var tasksB = await evm.ListTasksAsync(ct);
+        Assert.Equal(tasksA.Count, tasksB.Count);
+        // These seeds create tasks and join them (fixed seeds: the sequences are the same on every run).
+        Assert.NotEmpty(tasksA);
+        Assert.Contains(tasksA, t => t.Trainers.Count + t.Validators.Count > 0);
+        foreach (var (x, y) in tasksA.Zip(tasksB))
+        {
+            Assert.Equal(x with { Trainers = [], Validators = [] }, y with { Trainers = [], Validators = [] });
+            Assert.Equal(x.Trainers, y.Trainers);
+            Assert.Equal(x.Validators, y.Validators);
+        }
         var sa = await embedded.GetStatusAsync(ct);
         var sb = await evm.GetStatusAsync(ct);
         Assert.Equal((sa.GenesisSupply, sa.Staked), (sb.GenesisSupply, sb.Staked));
         Assert.True(sb.SupplyConserved);
         // The sequence must exercise both sides of the rules to mean anything.
-        Assert.True(accepted >= 10, $"only {accepted} of 40 accepted");
+        Assert.True(accepted >= 10, $"only {accepted} of 60 accepted");
         Assert.True(refused.Count >= 3, $"refusals of too few kinds: {string.Join(", ", refused.Keys)}");
+    }
+
+    private static byte[] RandomBytes(Random random, int count)
+    {
+        var bytes = new byte[count];
+        random.NextBytes(bytes);
+        return bytes;
     }
 
     private static async Task<(LedgerError Code, string Message)?> OutcomeAsync(ILedger ledger, SignedTransaction tx, CancellationToken ct)

@@ -48,3 +48,16 @@ internal sealed class InvalidParameterError
     [Parameter("string", "field", 1)] public string Field { get; set; } = "";
     [Parameter("string", "rule", 2)] public string Rule { get; set; } = "";
 }
+
+[Error("UnknownTask")]
+internal sealed class UnknownTaskError
+{
+    [Parameter("uint64", "taskId", 1)] public ulong TaskId { get; set; }
+}
+
+[Error("TaskCompleted")]
+internal sealed class TaskCompletedError
+{
+    [Parameter("uint64", "taskId", 1)] public ulong TaskId { get; set; }
+    [Parameter("uint32", "rounds", 2)] public uint Rounds { get; set; }
+}

@@ -133,3 +133,61 @@ internal sealed class HeldQuery : FunctionMessage;
 
 [Function("staked", "uint256")]
 internal sealed class StakedQuery : FunctionMessage;
+
+[Function("relayCreateTask")]
+internal sealed class RelayCreateTask : FunctionMessage
+{
+    [Parameter("address", "from", 1)] public string From { get; set; } = "";
+    [Parameter("uint64", "nonce", 2)] public ulong TxNonce { get; set; }
+    [Parameter("bytes32", "specHash", 3)] public byte[] SpecHash { get; set; } = [];
+    [Parameter("uint256", "rewardPool", 4)] public BigInteger RewardPool { get; set; }
+    [Parameter("uint32", "rounds", 5)] public uint Rounds { get; set; }
+    [Parameter("uint256", "minStake", 6)] public BigInteger MinStake { get; set; }
+    [Parameter("uint32", "trainersPerRound", 7)] public uint TrainersPerRound { get; set; }
+    [Parameter("uint32", "validatorsPerRound", 8)] public uint ValidatorsPerRound { get; set; }
+    [Parameter("uint32", "rejectBelow", 9)] public uint RejectBelow { get; set; }
+    [Parameter("bytes", "signature", 10)] public byte[] Signature { get; set; } = [];
+}
+
+[Function("relayJoinTask")]
+internal sealed class RelayJoinTask : FunctionMessage
+{
+    [Parameter("address", "from", 1)] public string From { get; set; } = "";
+    [Parameter("uint64", "nonce", 2)] public ulong TxNonce { get; set; }
+    [Parameter("uint64", "taskId", 3)] public ulong TaskId { get; set; }
+    [Parameter("uint8", "role", 4)] public byte Role { get; set; }
+    [Parameter("bytes", "signature", 5)] public byte[] Signature { get; set; } = [];
+}
+
+[Function("nextTaskId", "uint64")]
+internal sealed class NextTaskIdQuery : FunctionMessage;
+
+[Function("taskOf")]
+internal sealed class TaskOfQuery : FunctionMessage
+{
+    [Parameter("uint64", "taskId", 1)] public ulong TaskId { get; set; }
+}
+
+[FunctionOutput]
+internal sealed class TaskOfOutput : IFunctionOutputDTO
+{
+    [Parameter("tuple", "task", 1)] public TaskTuple Task { get; set; } = new();
+    [Parameter("address[]", "trainers", 2)] public List<string> Trainers { get; set; } = [];
+    [Parameter("address[]", "validators", 3)] public List<string> Validators { get; set; } = [];
+}
+
+internal sealed class TaskTuple
+{
+    [Parameter("address", "creator", 1)] public string Creator { get; set; } = "";
+    [Parameter("bytes32", "specHash", 2)] public byte[] SpecHash { get; set; } = [];
+    [Parameter("uint256", "rewardPool", 3)] public BigInteger RewardPool { get; set; }
+    [Parameter("uint256", "escrow", 4)] public BigInteger Escrow { get; set; }
+    [Parameter("uint32", "rounds", 5)] public uint Rounds { get; set; }
+    [Parameter("uint32", "settledRounds", 6)] public uint SettledRounds { get; set; }
+    [Parameter("bool", "completed", 7)] public bool Completed { get; set; }
+    [Parameter("uint256", "minStake", 8)] public BigInteger MinStake { get; set; }
+    [Parameter("uint32", "trainersPerRound", 9)] public uint TrainersPerRound { get; set; }
+    [Parameter("uint32", "validatorsPerRound", 10)] public uint ValidatorsPerRound { get; set; }
+    [Parameter("uint32", "rejectBelow", 11)] public uint RejectBelow { get; set; }
+    [Parameter("bytes32", "modelHash", 12)] public byte[] ModelHash { get; set; } = [];
+}
