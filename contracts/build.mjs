@@ -39,8 +39,8 @@ mkdirSync(join(root, "out"), { recursive: true });
 let stale = 0;
 for (const file of Object.keys(sources)) {
   for (const [name, contract] of Object.entries(output.contracts[file] ?? {})) {
-    if (contract.evm.bytecode.object.length === 0) {
-      continue; // interfaces and abstract contracts
+    if (contract.evm.bytecode.object.length === 0 || contract.abi.length === 0) {
+      continue; // interfaces, abstract contracts and internal libraries
     }
     const artifact = {
       contract: name,

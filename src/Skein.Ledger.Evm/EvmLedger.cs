@@ -19,12 +19,12 @@ namespace Skein.Ledger.Evm;
 /// embedded ledger's <see cref="LedgerException"/>s, and reads the state through calls.
 /// </summary>
 /// <remarks>
-/// Built so far: the token, transfers and stake (own, delegated, unbonding, commission). Tasks, rounds and the market
-/// are not on this backend yet; their methods say so.
+/// Built so far: the token, transfers, stake (own, delegated, unbonding, commission), tasks and rounds with their
+/// settlement. The market is not on this backend yet; its methods say so.
 /// </remarks>
 public sealed class EvmLedger : ILedger
 {
-    private const string Pending = "is not on the EVM backend yet (tasks, rounds and the market come next)";
+    private const string Pending = "is not on the EVM backend yet (the market comes next)";
 
     private readonly Web3 _web3;
     private readonly SemaphoreSlim _relay = new(1, 1);
@@ -54,10 +54,19 @@ public sealed class EvmLedger : ILedger
         var artifact = ContractArtifact.Load("SkeinLedger");
         var accounts = genesis.Allocations.Select(a => a.Address.ToString()).ToArray();
         var amounts = genesis.Allocations.Select(a => (BigInteger)a.Balance).ToArray();
-        var deployer = web3.TransactionManager.Account.Address;
-        var gas = await web3.Eth.DeployContract.EstimateGasAsync(artifact.Abi, artifact.Bytecode, deployer, accounts, amounts, genesis.Params.UnbondingBlocks);
-        var receipt = await web3.Eth.DeployContract.SendRequestAndWaitForReceiptAsync(artifact.Abi, artifact.Bytecode, deployer, gas, cancellationToken,
-            accounts, amounts, genesis.Params.UnbondingBlocks);
+        var p = genesis.Params.Incentives;
+        var deployment = new LedgerDeployment
+        {
+            Accounts = [.. accounts],
+            Amounts = [.. amounts],
+            UnbondingBlocks = genesis.Params.UnbondingBlocks,
+            Incentives = new IncentivesTuple
+            {
+                TrainerShareBps = p.TrainerShareBps, SupermajorityBps = p.SupermajorityBps, AgreementTolerance = p.AgreementTolerance, TrainerSlashBps = p.TrainerSlashBps,
+                ValidatorNoRevealSlashBps = p.ValidatorNoRevealSlashBps, EmissionPerRound = p.EmissionPerRound, HalvingRounds = p.HalvingRounds,
+            },
+        };
+        var receipt = await web3.Eth.GetContractDeploymentHandler<LedgerDeployment>().SendRequestAndWaitForReceiptAsync(deployment, cancellationToken);
         if (receipt.Status?.Value != 1 || receipt.ContractAddress is null)
         {
             throw new InvalidOperationException($"deploying SkeinLedger failed in transaction {receipt.TransactionHash}");
@@ -125,6 +134,29 @@ public sealed class EvmLedger : ILedger
                     TrainersPerRound = c.TrainersPerRound, ValidatorsPerRound = c.ValidatorsPerRound, RejectBelow = c.RejectBelow, Signature = signature,
                 }, tx, cancellationToken),
                 JoinTask j => await SendAsync(new RelayJoinTask { From = j.From.ToString(), TxNonce = j.Nonce, TaskId = j.TaskId, Role = (byte)j.Role, Signature = signature }, tx, cancellationToken),
+                OpenRound o => await SendAsync(new RelayOpenRound
+                {
+                    From = o.From.ToString(), TxNonce = o.Nonce, TaskId = o.TaskId, Round = o.Round, ModelHash = o.ModelHash.Bytes.ToArray(), Signature = signature,
+                }, tx, cancellationToken),
+                SubmitUpdate u => await SendAsync(new RelaySubmitUpdate
+                {
+                    From = u.From.ToString(), TxNonce = u.Nonce, TaskId = u.TaskId, Round = u.Round, UpdateHash = u.UpdateHash.Bytes.ToArray(), Samples = u.Samples, Signature = signature,
+                }, tx, cancellationToken),
+                CloseTraining c => await SendAsync(new RelayCloseTraining { From = c.From.ToString(), TxNonce = c.Nonce, TaskId = c.TaskId, Round = c.Round, Signature = signature }, tx, cancellationToken),
+                CommitScores c => await SendAsync(new RelayCommitScores
+                {
+                    From = c.From.ToString(), TxNonce = c.Nonce, TaskId = c.TaskId, Round = c.Round, Commitment = c.Commitment.Bytes.ToArray(), Signature = signature,
+                }, tx, cancellationToken),
+                CloseCommits c => await SendAsync(new RelayCloseCommits { From = c.From.ToString(), TxNonce = c.Nonce, TaskId = c.TaskId, Round = c.Round, Signature = signature }, tx, cancellationToken),
+                RevealScores r => await SendAsync(new RelayRevealScores
+                {
+                    From = r.From.ToString(), TxNonce = r.Nonce, TaskId = r.TaskId, Round = r.Round, Scores = [.. r.Scores.Select(x => new BigInteger(x))],
+                    Salt = r.Salt.Bytes.ToArray(), Signature = signature,
+                }, tx, cancellationToken),
+                FinalizeRound f => await SendAsync(new RelayFinalizeRound
+                {
+                    From = f.From.ToString(), TxNonce = f.Nonce, TaskId = f.TaskId, Round = f.Round, NewModelHash = f.NewModelHash.Bytes.ToArray(), Signature = signature,
+                }, tx, cancellationToken),
                 _ => throw new LedgerException(LedgerError.InvalidParameter, $"type: {tx.TypeName} {Pending}"),
             };
             return new TxReceipt(tx.Digest(ChainId), (ulong)receipt.BlockNumber.Value, (int)receipt.TransactionIndex.Value);
@@ -162,8 +194,11 @@ public sealed class EvmLedger : ILedger
         var at = new BlockParameter(block.Number);
         var supply = await QueryAsync<TotalSupplyQuery, BigInteger>(new TotalSupplyQuery(), at);
         var staked = await QueryAsync<StakedQuery, BigInteger>(new StakedQuery(), at);
+        var emitted = await QueryAsync<EmittedQuery, BigInteger>(new EmittedQuery(), at);
+        var burned = await QueryAsync<BurnedQuery, BigInteger>(new BurnedQuery(), at);
         cancellationToken.ThrowIfCancellationRequested();
-        return new LedgerStatus(ChainId, (ulong)block.Number.Value, Hash32.Parse(block.BlockHash), Hash32.Parse(block.StateRoot), (UInt128)supply, 0, 0, 0)
+        return new LedgerStatus(ChainId, (ulong)block.Number.Value, Hash32.Parse(block.BlockHash), Hash32.Parse(block.StateRoot),
+            (UInt128)(supply - emitted + burned), (UInt128)emitted, (UInt128)burned, 0)
         {
             // Every token is an ERC-20 token of the contract, so what is held anywhere is its total supply.
             Held = (UInt128)supply,
@@ -235,10 +270,56 @@ public sealed class EvmLedger : ILedger
         return tasks;
     }
 
-    public Task<RoundInfo?> GetRoundAsync(ulong taskId, uint round, CancellationToken cancellationToken = default) => throw new NotSupportedException($"rounds {Pending}");
+    /// <summary>
+    /// A round as the contract holds it. Outcomes and movements are not read back yet (they are in the settlement's
+    /// events, which the event index will serve); scores are.
+    /// </summary>
+    public async Task<RoundInfo?> GetRoundAsync(ulong taskId, uint round, CancellationToken cancellationToken = default)
+    {
+        var o = await _web3.Eth.GetContractQueryHandler<RoundOfQuery>().QueryDeserializingToObjectAsync<RoundOfOutput>(new RoundOfQuery { TaskId = taskId, Round = round }, ContractAddress);
+        if (o.Data.Phase == 0)
+        {
+            return null;
+        }
+        var scores = new Dictionary<Address, IReadOnlyList<ulong>>();
+        foreach (var v in o.Revealers)
+        {
+            var s = await QueryAsync<ScoresOfQuery, List<BigInteger>>(new ScoresOfQuery { TaskId = taskId, Round = round, Validator = v });
+            scores[Address.Parse(v)] = s.Select(x => (ulong)x).ToArray();
+        }
+        cancellationToken.ThrowIfCancellationRequested();
+        static Address[] Addresses(IEnumerable<string> list) => list.Select(a => Address.Parse(a)).ToArray();
+        var d = o.Data;
+        return new RoundInfo(taskId, round, (RoundPhase)d.Phase, new Hash32(d.Seed), new Hash32(d.ModelHash), new Hash32(d.NewModelHash), (UInt128)d.Reward,
+            Addresses(o.PickedTrainers), Addresses(o.PickedValidators), o.Updates.Select(u => new UpdateEntry(Address.Parse(u.Trainer), new Hash32(u.UpdateHash), u.Samples)).ToArray(),
+            [.. Addresses(o.Committers).Order()], [.. Addresses(o.Revealers).Order()], [], [])
+        {
+            Scores = scores,
+            PhaseTimes = d.PhaseTimes.Select(t => (long)t).ToArray(),
+        };
+    }
 
-    public Task<IReadOnlyList<RoundInfo>> GetRoundsAsync(ulong taskId, uint from, uint to, CancellationToken cancellationToken = default) =>
-        throw new NotSupportedException($"rounds {Pending}");
+    public async Task<IReadOnlyList<RoundInfo>> GetRoundsAsync(ulong taskId, uint from, uint to, CancellationToken cancellationToken = default)
+    {
+        var rounds = new List<RoundInfo>();
+        for (var r = Math.Max(from, 1); r <= to; r++)
+        {
+            if (await GetRoundAsync(taskId, r, cancellationToken) is not { } info)
+            {
+                break;
+            }
+            rounds.Add(info);
+        }
+        return rounds;
+    }
+
+    /// <summary>The contract's <c>pick</c>: what it would select from <paramref name="eligible"/> (sorted) with <paramref name="seed"/>.</summary>
+    public async Task<IReadOnlyList<Address>> PickAsync(IReadOnlyList<Address> eligible, uint count, Hash32 seed, string purpose, CancellationToken cancellationToken = default)
+    {
+        var picked = await QueryAsync<PickQuery, List<string>>(new PickQuery { Eligible = [.. eligible.Select(a => a.ToString())], Count = count, Seed = seed.Bytes.ToArray(), Purpose = purpose });
+        cancellationToken.ThrowIfCancellationRequested();
+        return picked.Select(a => Address.Parse(a)).ToArray();
+    }
 
     public async Task<BlockInfo?> GetBlockAsync(ulong height, CancellationToken cancellationToken = default)
     {

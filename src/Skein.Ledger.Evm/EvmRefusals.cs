@@ -2,6 +2,7 @@ using System.Numerics;
 using Nethereum.ABI.FunctionEncoding;
 using Nethereum.Contracts;
 using Skein.Ledger.Evm.Contracts;
+using Skein.Ledger.State;
 using Skein.Ledger.Transactions;
 
 namespace Skein.Ledger.Evm;
@@ -22,6 +23,10 @@ internal static class EvmRefusals
             return new LedgerException(LedgerError.BadNonce, e.Nonce < e.Expected
                 ? $"nonce: {e.Nonce} was already used by {tx.From} (replayed transaction); the next nonce is {e.Expected}"
                 : $"nonce: {e.Nonce} is ahead of {tx.From}'s next nonce {e.Expected}");
+        }
+        if (revert.IsCustomErrorFor<InvalidAmountError>() && revert.DecodeError<InvalidAmountError>().Field == "samples")
+        {
+            return new LedgerException(LedgerError.InvalidParameter, "samples: must be > 0");
         }
         if (revert.IsCustomErrorFor<InvalidAmountError>())
         {
@@ -68,8 +73,93 @@ internal static class EvmRefusals
             var e = revert.DecodeError<TaskCompletedError>();
             return new LedgerException(LedgerError.TaskCompleted, $"task_id: task {e.TaskId} has completed all {e.Rounds} rounds");
         }
+        if (Rounds(revert, tx) is { } refusal)
+        {
+            return refusal;
+        }
         return new LedgerException(LedgerError.InvalidParameter, $"{tx.TypeName}: the contract refused it ({revert.ExceptionEncodedData})");
     }
+
+    private static LedgerException? Rounds(SmartContractCustomErrorRevertException revert, Transaction tx)
+    {
+        var (taskId, round) = tx is RoundTransaction rt ? (rt.TaskId, rt.Round) : (0UL, 0u);
+        if (revert.IsCustomErrorFor<NotCoordinatorError>())
+        {
+            var e = revert.DecodeError<NotCoordinatorError>();
+            return new LedgerException(LedgerError.NotCoordinator, $"from: only task {e.TaskId}'s coordinator {Address.Parse(e.Coordinator)} may do this, not {tx.From}");
+        }
+        if (revert.IsCustomErrorFor<RoundNotOpenError>())
+        {
+            var e = revert.DecodeError<RoundNotOpenError>();
+            return new LedgerException(LedgerError.RoundNotOpen, e.Kind switch
+            {
+                0 => $"round: round {round} of task {taskId} is already open or settled",
+                1 => $"round: the next round of task {taskId} is {e.Expected}, not {round}",
+                2 => $"round: round {e.Expected} of task {taskId} is already open",
+                3 => $"round: round {round} of task {taskId} is not open",
+                _ => $"round: round {round} of task {taskId} is in its settled phase and takes no {What(tx)} (late or early)",
+            });
+        }
+        if (revert.IsCustomErrorFor<WrongPhaseError>())
+        {
+            var phase = ((RoundPhase)revert.DecodeError<WrongPhaseError>().Phase).ToString().ToLowerInvariant();
+            return new LedgerException(LedgerError.WrongPhase, $"round: round {round} of task {taskId} is in its {phase} phase and takes no {What(tx)} (late or early)");
+        }
+        if (revert.IsCustomErrorFor<NotPickedError>())
+        {
+            return new LedgerException(LedgerError.NotPicked, revert.DecodeError<NotPickedError>().Role == (byte)Role.Trainer
+                ? $"from: {tx.From} was not picked to train in round {round} of task {taskId}"
+                : $"from: {tx.From} was not picked to validate round {round} of task {taskId}");
+        }
+        if (revert.IsCustomErrorFor<AlreadySubmittedError>())
+        {
+            return new LedgerException(LedgerError.AlreadySubmitted, tx switch
+            {
+                CommitScores => $"from: {tx.From} already committed scores for round {round} of task {taskId}",
+                RevealScores => $"from: {tx.From} already revealed for round {round} of task {taskId}",
+                _ => $"from: {tx.From} already submitted an update in round {round} of task {taskId}",
+            });
+        }
+        if (revert.IsCustomErrorFor<NotCommittedError>())
+        {
+            return new LedgerException(LedgerError.NotCommitted, $"from: {tx.From} has no commitment in round {round} of task {taskId} to reveal");
+        }
+        if (revert.IsCustomErrorFor<ScoreForUnknownUpdateError>())
+        {
+            var e = revert.DecodeError<ScoreForUnknownUpdateError>();
+            return new LedgerException(LedgerError.ScoreForUnknownUpdate,
+                $"scores: {e.Scores} scores, but round {round} of task {taskId} has {e.Updates} updates (a score for an update not in the round)");
+        }
+        if (revert.IsCustomErrorFor<BadScoreError>())
+        {
+            var e = revert.DecodeError<BadScoreError>();
+            return new LedgerException(LedgerError.InvalidParameter, $"scores[{e.Index}]: must be <= {LedgerParams.MaxScore}, got {e.Score}");
+        }
+        if (revert.IsCustomErrorFor<RevealMismatchError>())
+        {
+            var e = revert.DecodeError<RevealMismatchError>();
+            return new LedgerException(LedgerError.RevealMismatch,
+                $"scores: the revealed scores and salt hash to {new Hash32(e.Recomputed)}, not to the commitment {new Hash32(e.Commitment)}");
+        }
+        if (revert.IsCustomErrorFor<WrongModelError>())
+        {
+            var e = revert.DecodeError<WrongModelError>();
+            return new LedgerException(LedgerError.InvalidParameter,
+                $"model_hash: round {round} must start from the model settled in round {e.SettledRounds} ({new Hash32(e.ModelHash)})");
+        }
+        return null;
+    }
+
+    private static string What(Transaction tx) => tx switch
+    {
+        SubmitUpdate => "updates",
+        CloseTraining => "closing training",
+        CommitScores => "score commitments",
+        CloseCommits => "closing commits",
+        RevealScores => "reveals",
+        FinalizeRound => "finalizing",
+        _ => "transactions",
+    };
 
     private static UInt128 Units(BigInteger value) => (UInt128)value;
 }

@@ -61,3 +61,77 @@ internal sealed class TaskCompletedError
     [Parameter("uint64", "taskId", 1)] public ulong TaskId { get; set; }
     [Parameter("uint32", "rounds", 2)] public uint Rounds { get; set; }
 }
+
+[Error("NotCoordinator")]
+internal sealed class NotCoordinatorError
+{
+    [Parameter("uint64", "taskId", 1)] public ulong TaskId { get; set; }
+    [Parameter("address", "coordinator", 2)] public string Coordinator { get; set; } = "";
+}
+
+[Error("RoundNotOpen")]
+internal sealed class RoundNotOpenError
+{
+    [Parameter("uint64", "taskId", 1)] public ulong TaskId { get; set; }
+    [Parameter("uint32", "round", 2)] public uint Round { get; set; }
+    [Parameter("uint8", "kind", 3)] public byte Kind { get; set; }
+    [Parameter("uint32", "expected", 4)] public uint Expected { get; set; }
+}
+
+[Error("WrongPhase")]
+internal sealed class WrongPhaseError
+{
+    [Parameter("uint64", "taskId", 1)] public ulong TaskId { get; set; }
+    [Parameter("uint32", "round", 2)] public uint Round { get; set; }
+    [Parameter("uint8", "phase", 3)] public byte Phase { get; set; }
+}
+
+[Error("NotPicked")]
+internal sealed class NotPickedError
+{
+    [Parameter("uint64", "taskId", 1)] public ulong TaskId { get; set; }
+    [Parameter("uint32", "round", 2)] public uint Round { get; set; }
+    [Parameter("uint8", "role", 3)] public byte Role { get; set; }
+}
+
+[Error("AlreadySubmitted")]
+internal sealed class AlreadySubmittedError
+{
+    [Parameter("uint64", "taskId", 1)] public ulong TaskId { get; set; }
+    [Parameter("uint32", "round", 2)] public uint Round { get; set; }
+}
+
+[Error("NotCommitted")]
+internal sealed class NotCommittedError
+{
+    [Parameter("uint64", "taskId", 1)] public ulong TaskId { get; set; }
+    [Parameter("uint32", "round", 2)] public uint Round { get; set; }
+}
+
+[Error("ScoreForUnknownUpdate")]
+internal sealed class ScoreForUnknownUpdateError
+{
+    [Parameter("uint256", "scores", 1)] public BigInteger Scores { get; set; }
+    [Parameter("uint256", "updates", 2)] public BigInteger Updates { get; set; }
+}
+
+[Error("RevealMismatch")]
+internal sealed class RevealMismatchError
+{
+    [Parameter("bytes32", "recomputed", 1)] public byte[] Recomputed { get; set; } = [];
+    [Parameter("bytes32", "commitment", 2)] public byte[] Commitment { get; set; } = [];
+}
+
+[Error("BadScore")]
+internal sealed class BadScoreError
+{
+    [Parameter("uint256", "index", 1)] public BigInteger Index { get; set; }
+    [Parameter("uint256", "score", 2)] public BigInteger Score { get; set; }
+}
+
+[Error("WrongModel")]
+internal sealed class WrongModelError
+{
+    [Parameter("uint32", "settledRounds", 1)] public uint SettledRounds { get; set; }
+    [Parameter("bytes32", "modelHash", 2)] public byte[] ModelHash { get; set; } = [];
+}

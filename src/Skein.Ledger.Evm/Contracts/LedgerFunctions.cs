@@ -191,3 +191,162 @@ internal sealed class TaskTuple
     [Parameter("uint32", "rejectBelow", 11)] public uint RejectBelow { get; set; }
     [Parameter("bytes32", "modelHash", 12)] public byte[] ModelHash { get; set; } = [];
 }
+
+internal sealed class LedgerDeployment : ContractDeploymentMessage
+{
+    public LedgerDeployment()
+        : base(ContractArtifact.Load("SkeinLedger").Bytecode)
+    {
+    }
+
+    [Parameter("address[]", "accounts", 1)] public List<string> Accounts { get; set; } = [];
+    [Parameter("uint256[]", "amounts", 2)] public List<BigInteger> Amounts { get; set; } = [];
+    [Parameter("uint64", "unbondingBlocks_", 3)] public ulong UnbondingBlocks { get; set; }
+    [Parameter("tuple", "incentives_", 4)] public IncentivesTuple Incentives { get; set; } = new();
+}
+
+internal sealed class IncentivesTuple
+{
+    [Parameter("uint32", "trainerShareBps", 1)] public uint TrainerShareBps { get; set; }
+    [Parameter("uint32", "supermajorityBps", 2)] public uint SupermajorityBps { get; set; }
+    [Parameter("uint64", "agreementTolerance", 3)] public ulong AgreementTolerance { get; set; }
+    [Parameter("uint32", "trainerSlashBps", 4)] public uint TrainerSlashBps { get; set; }
+    [Parameter("uint32", "validatorNoRevealSlashBps", 5)] public uint ValidatorNoRevealSlashBps { get; set; }
+    [Parameter("uint256", "emissionPerRound", 6)] public BigInteger EmissionPerRound { get; set; }
+    [Parameter("uint64", "halvingRounds", 7)] public ulong HalvingRounds { get; set; }
+}
+
+[Function("relayOpenRound")]
+internal sealed class RelayOpenRound : FunctionMessage
+{
+    [Parameter("address", "from", 1)] public string From { get; set; } = "";
+    [Parameter("uint64", "nonce", 2)] public ulong TxNonce { get; set; }
+    [Parameter("uint64", "taskId", 3)] public ulong TaskId { get; set; }
+    [Parameter("uint32", "round", 4)] public uint Round { get; set; }
+    [Parameter("bytes32", "modelHash", 5)] public byte[] ModelHash { get; set; } = [];
+    [Parameter("bytes", "signature", 6)] public byte[] Signature { get; set; } = [];
+}
+
+[Function("relaySubmitUpdate")]
+internal sealed class RelaySubmitUpdate : FunctionMessage
+{
+    [Parameter("address", "from", 1)] public string From { get; set; } = "";
+    [Parameter("uint64", "nonce", 2)] public ulong TxNonce { get; set; }
+    [Parameter("uint64", "taskId", 3)] public ulong TaskId { get; set; }
+    [Parameter("uint32", "round", 4)] public uint Round { get; set; }
+    [Parameter("bytes32", "updateHash", 5)] public byte[] UpdateHash { get; set; } = [];
+    [Parameter("uint64", "samples", 6)] public ulong Samples { get; set; }
+    [Parameter("bytes", "signature", 7)] public byte[] Signature { get; set; } = [];
+}
+
+[Function("relayCloseTraining")]
+internal sealed class RelayCloseTraining : FunctionMessage
+{
+    [Parameter("address", "from", 1)] public string From { get; set; } = "";
+    [Parameter("uint64", "nonce", 2)] public ulong TxNonce { get; set; }
+    [Parameter("uint64", "taskId", 3)] public ulong TaskId { get; set; }
+    [Parameter("uint32", "round", 4)] public uint Round { get; set; }
+    [Parameter("bytes", "signature", 5)] public byte[] Signature { get; set; } = [];
+}
+
+[Function("relayCommitScores")]
+internal sealed class RelayCommitScores : FunctionMessage
+{
+    [Parameter("address", "from", 1)] public string From { get; set; } = "";
+    [Parameter("uint64", "nonce", 2)] public ulong TxNonce { get; set; }
+    [Parameter("uint64", "taskId", 3)] public ulong TaskId { get; set; }
+    [Parameter("uint32", "round", 4)] public uint Round { get; set; }
+    [Parameter("bytes32", "commitment", 5)] public byte[] Commitment { get; set; } = [];
+    [Parameter("bytes", "signature", 6)] public byte[] Signature { get; set; } = [];
+}
+
+[Function("relayCloseCommits")]
+internal sealed class RelayCloseCommits : FunctionMessage
+{
+    [Parameter("address", "from", 1)] public string From { get; set; } = "";
+    [Parameter("uint64", "nonce", 2)] public ulong TxNonce { get; set; }
+    [Parameter("uint64", "taskId", 3)] public ulong TaskId { get; set; }
+    [Parameter("uint32", "round", 4)] public uint Round { get; set; }
+    [Parameter("bytes", "signature", 5)] public byte[] Signature { get; set; } = [];
+}
+
+[Function("relayRevealScores")]
+internal sealed class RelayRevealScores : FunctionMessage
+{
+    [Parameter("address", "from", 1)] public string From { get; set; } = "";
+    [Parameter("uint64", "nonce", 2)] public ulong TxNonce { get; set; }
+    [Parameter("uint64", "taskId", 3)] public ulong TaskId { get; set; }
+    [Parameter("uint32", "round", 4)] public uint Round { get; set; }
+    [Parameter("uint256[]", "scores", 5)] public List<BigInteger> Scores { get; set; } = [];
+    [Parameter("bytes32", "salt", 6)] public byte[] Salt { get; set; } = [];
+    [Parameter("bytes", "signature", 7)] public byte[] Signature { get; set; } = [];
+}
+
+[Function("relayFinalizeRound")]
+internal sealed class RelayFinalizeRound : FunctionMessage
+{
+    [Parameter("address", "from", 1)] public string From { get; set; } = "";
+    [Parameter("uint64", "nonce", 2)] public ulong TxNonce { get; set; }
+    [Parameter("uint64", "taskId", 3)] public ulong TaskId { get; set; }
+    [Parameter("uint32", "round", 4)] public uint Round { get; set; }
+    [Parameter("bytes32", "newModelHash", 5)] public byte[] NewModelHash { get; set; } = [];
+    [Parameter("bytes", "signature", 6)] public byte[] Signature { get; set; } = [];
+}
+
+[Function("pick", "address[]")]
+internal sealed class PickQuery : FunctionMessage
+{
+    [Parameter("address[]", "eligible", 1)] public List<string> Eligible { get; set; } = [];
+    [Parameter("uint32", "count", 2)] public uint Count { get; set; }
+    [Parameter("bytes32", "seed", 3)] public byte[] Seed { get; set; } = [];
+    [Parameter("string", "purpose", 4)] public string Purpose { get; set; } = "";
+}
+
+[Function("roundOf")]
+internal sealed class RoundOfQuery : FunctionMessage
+{
+    [Parameter("uint64", "taskId", 1)] public ulong TaskId { get; set; }
+    [Parameter("uint32", "round", 2)] public uint Round { get; set; }
+}
+
+[FunctionOutput]
+internal sealed class RoundOfOutput : IFunctionOutputDTO
+{
+    [Parameter("tuple", "data", 1)] public RoundTuple Data { get; set; } = new();
+    [Parameter("address[]", "pickedTrainers", 2)] public List<string> PickedTrainers { get; set; } = [];
+    [Parameter("address[]", "pickedValidators", 3)] public List<string> PickedValidators { get; set; } = [];
+    [Parameter("tuple[]", "updates", 4)] public List<UpdateTuple> Updates { get; set; } = [];
+    [Parameter("address[]", "committers", 5)] public List<string> Committers { get; set; } = [];
+    [Parameter("address[]", "revealers", 6)] public List<string> Revealers { get; set; } = [];
+}
+
+internal sealed class RoundTuple
+{
+    [Parameter("uint8", "phase", 1)] public byte Phase { get; set; }
+    [Parameter("bytes32", "seed", 2)] public byte[] Seed { get; set; } = [];
+    [Parameter("bytes32", "modelHash", 3)] public byte[] ModelHash { get; set; } = [];
+    [Parameter("bytes32", "newModelHash", 4)] public byte[] NewModelHash { get; set; } = [];
+    [Parameter("uint256", "reward", 5)] public BigInteger Reward { get; set; }
+    [Parameter("uint64[4]", "phaseTimes", 6)] public List<ulong> PhaseTimes { get; set; } = [];
+}
+
+internal sealed class UpdateTuple
+{
+    [Parameter("address", "trainer", 1)] public string Trainer { get; set; } = "";
+    [Parameter("bytes32", "updateHash", 2)] public byte[] UpdateHash { get; set; } = [];
+    [Parameter("uint64", "samples", 3)] public ulong Samples { get; set; }
+}
+
+[Function("scoresOf", "uint256[]")]
+internal sealed class ScoresOfQuery : FunctionMessage
+{
+    [Parameter("uint64", "taskId", 1)] public ulong TaskId { get; set; }
+    [Parameter("uint32", "round", 2)] public uint Round { get; set; }
+    [Parameter("address", "validator", 3)] public string Validator { get; set; } = "";
+}
+
+[Function("emitted", "uint256")]
+internal sealed class EmittedQuery : FunctionMessage;
+
+[Function("burned", "uint256")]
+internal sealed class BurnedQuery : FunctionMessage;
