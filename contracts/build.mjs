@@ -13,10 +13,10 @@ const solc = require("solc");
 const check = process.argv.includes("--check");
 
 const settings = {
-  optimizer: { enabled: true, runs: 200 },
+  optimizer: { enabled: true, runs: 1 },
   evmVersion: "cancun",
   viaIR: true,
-  outputSelection: { "*": { "*": ["abi", "evm.bytecode.object"] } },
+  outputSelection: { "*": { "*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"] } },
 };
 const sources = {};
 for (const file of readdirSync(join(root, "src")).filter((f) => f.endsWith(".sol")).sort()) {
@@ -34,6 +34,8 @@ for (const e of output.errors ?? []) {
 if (errors.length > 0) {
   process.exit(1);
 }
+// EIP-170: no chain accepts more runtime code than this in one contract.
+const codeSizeLimit = 24576;
 const sha = (text) => createHash("sha256").update(text).digest("hex");
 mkdirSync(join(root, "out"), { recursive: true });
 let stale = 0;
@@ -41,6 +43,11 @@ for (const file of Object.keys(sources)) {
   for (const [name, contract] of Object.entries(output.contracts[file] ?? {})) {
     if (contract.evm.bytecode.object.length === 0 || contract.abi.length === 0) {
       continue; // interfaces, abstract contracts and internal libraries
+    }
+    const runtime = contract.evm.deployedBytecode.object.length / 2;
+    if (runtime > codeSizeLimit) {
+      console.error(`${name}: ${runtime} bytes of runtime code, over the ${codeSizeLimit}-byte limit of EIP-170 (split it)`);
+      process.exit(3);
     }
     const artifact = {
       contract: name,
@@ -62,7 +69,7 @@ for (const file of Object.keys(sources)) {
       }
     } else {
       writeFileSync(path, text);
-      console.error(`out/${name}.json: ${contract.evm.bytecode.object.length / 2} bytes of init code`);
+      console.error(`out/${name}.json: ${contract.evm.bytecode.object.length / 2} bytes of init code, ${runtime} of runtime code (limit ${codeSizeLimit})`);
     }
   }
 }

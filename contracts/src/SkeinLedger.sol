@@ -128,10 +128,12 @@ contract SkeinLedger is ERC20 {
 
     error BadSignature(address claimed, address recovered);
     error BadNonce(address from, uint64 nonce, uint64 expected);
-    error InvalidAmount(string field);
+    /// @dev field: 0 amount, 1 reward_pool, 2 samples (the .NET side words the refusal).
+    error InvalidAmount(uint8 field);
     error InsufficientBalance(address account, uint256 needed, uint256 available);
     error InsufficientStake(address account, uint256 needed, uint256 available);
-    error InvalidParameter(string field, string rule);
+    /// @dev field: an index into EvmRefusals.Fields (codes keep the contract under the 24 KB code size limit).
+    error InvalidParameter(uint8 field);
     error UnknownTask(uint64 taskId);
     error TaskCompleted(uint64 taskId, uint32 rounds);
     error NotCoordinator(uint64 taskId, address coordinator);
@@ -153,15 +155,15 @@ contract SkeinLedger is ERC20 {
     /// @param amounts Their balances, in base units.
     /// @param unbondingBlocks_ Blocks an unbonding waits.
     constructor(address[] memory accounts, uint256[] memory amounts, uint64 unbondingBlocks_, Incentives memory incentives_) ERC20("Skein", "SKN") {
-        if (incentives_.trainerShareBps > 10_000) revert InvalidParameter("params.trainer_share_bps", "must be <= 10000");
-        if (incentives_.supermajorityBps <= 5_000 || incentives_.supermajorityBps > 10_000) revert InvalidParameter("params.supermajority_bps", "must be in 5001..10000");
-        if (incentives_.agreementTolerance == 0) revert InvalidParameter("params.agreement_tolerance", "must be >= 1");
-        if (incentives_.trainerSlashBps > 10_000) revert InvalidParameter("params.trainer_slash_bps", "must be <= 10000");
-        if (incentives_.validatorNoRevealSlashBps > 10_000) revert InvalidParameter("params.validator_no_reveal_slash_bps", "must be <= 10000");
-        if (incentives_.halvingRounds == 0) revert InvalidParameter("params.halving_rounds", "must be >= 1");
+        if (incentives_.trainerShareBps > 10_000) revert InvalidParameter(0);
+        if (incentives_.supermajorityBps <= 5_000 || incentives_.supermajorityBps > 10_000) revert InvalidParameter(1);
+        if (incentives_.agreementTolerance == 0) revert InvalidParameter(2);
+        if (incentives_.trainerSlashBps > 10_000) revert InvalidParameter(3);
+        if (incentives_.validatorNoRevealSlashBps > 10_000) revert InvalidParameter(4);
+        if (incentives_.halvingRounds == 0) revert InvalidParameter(5);
         _incentives = incentives_;
-        if (accounts.length != amounts.length) revert InvalidParameter("genesis", "one amount per account");
-        if (unbondingBlocks_ == 0 || unbondingBlocks_ > 10_000_000) revert InvalidParameter("unbonding_blocks", "must be in [1, 10000000]");
+        if (accounts.length != amounts.length) revert InvalidParameter(6);
+        if (unbondingBlocks_ == 0 || unbondingBlocks_ > 10_000_000) revert InvalidParameter(7);
         unbondingBlocks = unbondingBlocks_;
         for (uint256 i = 0; i < accounts.length; i++) {
             _mint(accounts[i], amounts[i]);
@@ -222,7 +224,7 @@ contract SkeinLedger is ERC20 {
     function relayDelegate(address from, uint64 nonce, address operator, Role role, uint256 amount, bytes calldata signature) external {
         _accept(from, nonce, keccak256(abi.encode(DELEGATE_TYPEHASH, from, nonce, operator, uint8(role), amount)), signature);
         _role(role);
-        if (operator == from) revert InvalidParameter("operator", "delegate to another account; use stake for your own");
+        if (operator == from) revert InvalidParameter(8);
         _positive(amount);
         _debit(from, amount);
         _hold(from, amount);
@@ -249,7 +251,7 @@ contract SkeinLedger is ERC20 {
 
     function relaySetCommission(address from, uint64 nonce, uint16 bps, bytes calldata signature) external {
         _accept(from, nonce, keccak256(abi.encode(COMMISSION_TYPEHASH, from, nonce, bps)), signature);
-        if (bps > 10_000) revert InvalidParameter("commission_bps", "must be <= 10000");
+        if (bps > 10_000) revert InvalidParameter(9);
         commissionBps[from] = bps;
     }
 
@@ -260,12 +262,12 @@ contract SkeinLedger is ERC20 {
     ) external {
         _accept(from, nonce, keccak256(abi.encode(CREATE_TASK_TYPEHASH, from, nonce, specHash, rewardPool, rounds, minStake,
             trainersPerRound, validatorsPerRound, rejectBelow)), signature);
-        if (rounds == 0 || rounds > 100_000) revert InvalidParameter("rounds", "must be in [1, 100000]");
-        if (trainersPerRound == 0 || trainersPerRound > 10_000) revert InvalidParameter("trainers_per_round", "must be in [1, 10000]");
-        if (validatorsPerRound == 0 || validatorsPerRound > 1_000) revert InvalidParameter("validators_per_round", "must be in [1, 1000]");
-        if (rejectBelow > MAX_SCORE) revert InvalidParameter("reject_below", "must be <= 1000000");
-        if (specHash == bytes32(0)) revert InvalidParameter("spec_hash", "must be the SHA-256 of the task spec, not zero");
-        if (rewardPool == 0) revert InvalidAmount("reward_pool");
+        if (rounds == 0 || rounds > 100_000) revert InvalidParameter(10);
+        if (trainersPerRound == 0 || trainersPerRound > 10_000) revert InvalidParameter(11);
+        if (validatorsPerRound == 0 || validatorsPerRound > 1_000) revert InvalidParameter(12);
+        if (rejectBelow > MAX_SCORE) revert InvalidParameter(13);
+        if (specHash == bytes32(0)) revert InvalidParameter(14);
+        if (rewardPool == 0) revert InvalidAmount(1);
         _debit(from, rewardPool);
         _hold(from, rewardPool);
         uint64 id = nextTaskId++;
@@ -335,8 +337,8 @@ contract SkeinLedger is ERC20 {
         _roundIn(taskId, round, 1);
         if (!_isPicked[taskId][round][Role.Trainer][from]) revert NotPicked(taskId, round, Role.Trainer);
         if (_submitted[taskId][round][from]) revert AlreadySubmitted(taskId, round);
-        if (samples == 0) revert InvalidAmount("samples");
-        if (updateHash == bytes32(0)) revert InvalidParameter("update_hash", "must be the SHA-256 of the update, not zero");
+        if (samples == 0) revert InvalidAmount(2);
+        if (updateHash == bytes32(0)) revert InvalidParameter(15);
         _submitted[taskId][round][from] = true;
         _updates[taskId][round].push(Update(from, updateHash, samples));
     }
@@ -383,7 +385,7 @@ contract SkeinLedger is ERC20 {
         TaskData storage t = _openTask(taskId);
         _coordinator(taskId, t, from);
         RoundData storage r = _roundIn(taskId, round, 3);
-        if (newModelHash == bytes32(0)) revert InvalidParameter("new_model_hash", "must be the SHA-256 of the aggregated model, not zero");
+        if (newModelHash == bytes32(0)) revert InvalidParameter(16);
         _settle(taskId, round, t, r);
         r.newModelHash = newModelHash;
         r.phase = 4;
@@ -413,11 +415,6 @@ contract SkeinLedger is ERC20 {
 
     function scoresOf(uint64 taskId, uint32 round, address validator) external view returns (uint256[] memory) {
         return _reveals[taskId][round][validator];
-    }
-
-    /// @notice StateMachine.Pick, exposed so that anyone can check a round's selection against the embedded ledger's.
-    function pick(address[] calldata eligible, uint32 count, bytes32 seed, string calldata purpose) external pure returns (address[] memory) {
-        return SkeinRandom.pick(eligible, count, seed, bytes(purpose));
     }
 
     function _pick(uint64 taskId, uint32 round, Role role, uint32 count, uint256 minStake, bytes32 seed, bytes memory purpose) private {
@@ -773,10 +770,10 @@ contract SkeinLedger is ERC20 {
     }
 
     function _positive(uint256 amount) private pure {
-        if (amount == 0) revert InvalidAmount("amount");
+        if (amount == 0) revert InvalidAmount(0);
     }
 
     function _role(Role role) private pure {
-        if (role != Role.Trainer && role != Role.Validator) revert InvalidParameter("role", "must be trainer or validator");
+        if (role != Role.Trainer && role != Role.Validator) revert InvalidParameter(17);
     }
 }

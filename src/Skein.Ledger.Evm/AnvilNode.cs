@@ -74,7 +74,7 @@ public sealed partial class AnvilNode : IAsyncDisposable
     public static async Task<AnvilNode> StartAsync(ulong chainId, Action<string>? log = null, CancellationToken cancellationToken = default)
     {
         var binary = await LocateAsync(log, cancellationToken);
-        var info = new ProcessStartInfo(binary, ["--host", "127.0.0.1", "--port", "0", "--chain-id", chainId.ToString(System.Globalization.CultureInfo.InvariantCulture), "--accounts", "1", "--disable-code-size-limit"])
+        var info = new ProcessStartInfo(binary, ["--host", "127.0.0.1", "--port", "0", "--chain-id", chainId.ToString(System.Globalization.CultureInfo.InvariantCulture), "--accounts", "1"])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

@@ -28,6 +28,7 @@ public sealed class EvmLedger : ILedger
 
     private readonly Web3 _web3;
     private readonly SemaphoreSlim _relay = new(1, 1);
+    private string? _picker;
 
     private EvmLedger(Web3 web3, string contract, ulong chainId)
     {
@@ -51,7 +52,6 @@ public sealed class EvmLedger : ILedger
             throw new LedgerException(LedgerError.InvalidGenesis, invalid);
         }
         var web3 = await ConnectAsync(rpc, relayerKey, genesis.ChainId, cancellationToken);
-        var artifact = ContractArtifact.Load("SkeinLedger");
         var accounts = genesis.Allocations.Select(a => a.Address.ToString()).ToArray();
         var amounts = genesis.Allocations.Select(a => (BigInteger)a.Balance).ToArray();
         var p = genesis.Params.Incentives;
@@ -316,7 +316,15 @@ public sealed class EvmLedger : ILedger
     /// <summary>The contract's <c>pick</c>: what it would select from <paramref name="eligible"/> (sorted) with <paramref name="seed"/>.</summary>
     public async Task<IReadOnlyList<Address>> PickAsync(IReadOnlyList<Address> eligible, uint count, Hash32 seed, string purpose, CancellationToken cancellationToken = default)
     {
-        var picked = await QueryAsync<PickQuery, List<string>>(new PickQuery { Eligible = [.. eligible.Select(a => a.ToString())], Count = count, Seed = seed.Bytes.ToArray(), Purpose = purpose });
+        // SkeinPick holds no state: deployed once per ledger object, on first use, by the relayer.
+        if (_picker is null)
+        {
+            var receipt = await _web3.Eth.DeployContract.SendRequestAndWaitForReceiptAsync(ContractArtifact.Load("SkeinPick").Abi, ContractArtifact.Load("SkeinPick").Bytecode,
+                _web3.TransactionManager.Account.Address, new HexBigInteger(1_000_000), cancellationToken);
+            _picker = receipt.ContractAddress;
+        }
+        var picked = await _web3.Eth.GetContractQueryHandler<PickQuery>().QueryAsync<List<string>>(_picker,
+            new PickQuery { Eligible = [.. eligible.Select(a => a.ToString())], Count = count, Seed = seed.Bytes.ToArray(), Purpose = purpose });
         cancellationToken.ThrowIfCancellationRequested();
         return picked.Select(a => Address.Parse(a)).ToArray();
     }

@@ -24,13 +24,15 @@ internal static class EvmRefusals
                 ? $"nonce: {e.Nonce} was already used by {tx.From} (replayed transaction); the next nonce is {e.Expected}"
                 : $"nonce: {e.Nonce} is ahead of {tx.From}'s next nonce {e.Expected}");
         }
-        if (revert.IsCustomErrorFor<InvalidAmountError>() && revert.DecodeError<InvalidAmountError>().Field == "samples")
-        {
-            return new LedgerException(LedgerError.InvalidParameter, "samples: must be > 0");
-        }
         if (revert.IsCustomErrorFor<InvalidAmountError>())
         {
-            return new LedgerException(LedgerError.InvalidAmount, $"{revert.DecodeError<InvalidAmountError>().Field}: must be > 0");
+            return revert.DecodeError<InvalidAmountError>().Field switch
+            {
+                // The embedded ledger files a zero sample count under parameters, not amounts.
+                2 => new LedgerException(LedgerError.InvalidParameter, "samples: must be > 0"),
+                1 => new LedgerException(LedgerError.InvalidAmount, "reward_pool: must be > 0"),
+                _ => new LedgerException(LedgerError.InvalidAmount, "amount: must be > 0"),
+            };
         }
         if (revert.IsCustomErrorFor<InsufficientBalanceError>())
         {
@@ -52,17 +54,7 @@ internal static class EvmRefusals
         }
         if (revert.IsCustomErrorFor<InvalidParameterError>())
         {
-            var e = revert.DecodeError<InvalidParameterError>();
-            // The embedded ledger names the value it refused; the contract names the field, the transaction has the value.
-            return new LedgerException(LedgerError.InvalidParameter, (e.Field, tx) switch
-            {
-                ("commission_bps", SetCommission c) => $"commission_bps: {e.Rule}, got {c.CommissionBps}",
-                ("rounds", CreateTask c) => $"rounds: {e.Rule}, got {c.Rounds}",
-                ("trainers_per_round", CreateTask c) => $"trainers_per_round: {e.Rule}, got {c.TrainersPerRound}",
-                ("validators_per_round", CreateTask c) => $"validators_per_round: {e.Rule}, got {c.ValidatorsPerRound}",
-                ("reject_below", CreateTask c) => $"reject_below: {e.Rule}, got {c.RejectBelow}",
-                _ => $"{e.Field}: {e.Rule}",
-            });
+            return new LedgerException(LedgerError.InvalidParameter, Parameter(revert.DecodeError<InvalidParameterError>().Field, tx));
         }
         if (revert.IsCustomErrorFor<UnknownTaskError>())
         {
@@ -149,6 +141,30 @@ internal static class EvmRefusals
         }
         return null;
     }
+
+    /// <summary>The contract's field codes (the order of its InvalidParameter reverts), worded as the embedded ledger words them.</summary>
+    private static string Parameter(byte field, Transaction tx) => (field, tx) switch
+    {
+        (0, _) => "params.trainer_share_bps: must be <= 10000",
+        (1, _) => "params.supermajority_bps: must be in 5001..10000",
+        (2, _) => "params.agreement_tolerance: must be >= 1",
+        (3, _) => "params.trainer_slash_bps: must be <= 10000",
+        (4, _) => "params.validator_no_reveal_slash_bps: must be <= 10000",
+        (5, _) => "params.halving_rounds: must be >= 1",
+        (6, _) => "genesis: one amount per account",
+        (7, _) => "params.unbonding_blocks: must be in [1, 10000000]",
+        (8, _) => "operator: delegate to another account; use stake for your own",
+        (9, SetCommission c) => $"commission_bps: must be <= 10000, got {c.CommissionBps}",
+        (10, CreateTask c) => $"rounds: must be in [1, 100000], got {c.Rounds}",
+        (11, CreateTask c) => $"trainers_per_round: must be in [1, 10000], got {c.TrainersPerRound}",
+        (12, CreateTask c) => $"validators_per_round: must be in [1, 1000], got {c.ValidatorsPerRound}",
+        (13, CreateTask c) => $"reject_below: must be <= {LedgerParams.MaxScore}, got {c.RejectBelow}",
+        (14, _) => "spec_hash: must be the SHA-256 of the task spec, not zero",
+        (15, _) => "update_hash: must be the SHA-256 of the update, not zero",
+        (16, _) => "new_model_hash: must be the SHA-256 of the aggregated model, not zero",
+        (17, _) => "role: must be trainer or validator",
+        _ => $"{tx.TypeName}: parameter {field} refused by the contract",
+    };
 
     private static string What(Transaction tx) => tx switch
     {

@@ -23,7 +23,7 @@ internal sealed class BadNonceError
 [Error("InvalidAmount")]
 internal sealed class InvalidAmountError
 {
-    [Parameter("string", "field", 1)] public string Field { get; set; } = "";
+    [Parameter("uint8", "field", 1)] public byte Field { get; set; }
 }
 
 [Error("InsufficientBalance")]
@@ -45,8 +45,7 @@ internal sealed class InsufficientStakeError
 [Error("InvalidParameter")]
 internal sealed class InvalidParameterError
 {
-    [Parameter("string", "field", 1)] public string Field { get; set; } = "";
-    [Parameter("string", "rule", 2)] public string Rule { get; set; } = "";
+    [Parameter("uint8", "field", 1)] public byte Field { get; set; }
 }
 
 [Error("UnknownTask")]
