@@ -297,13 +297,28 @@ public static class BenchCommand
         var blockSize = new Option<int>("--block-size") { Description = "Transactions per block", DefaultValueFactory = _ => 1_000 };
         var verify = new Option<bool>("--verify") { Description = "Also replay the chain from genesis afterwards" };
         var json = new Option<bool>("--json") { Description = "Print exactly one JSON object on stdout" };
-        foreach (var o in new Option[] { transactions, accounts, blockSize, verify, json })
+        var backend = new Option<string>("--backend") { Description = "embedded (transactions/s) or evm (gas per transaction type and per round on Anvil)", DefaultValueFactory = _ => "embedded" };
+        var evm = BenchEvmLedger.Options();
+        foreach (var o in new Option[] { transactions, accounts, blockSize, verify, json, backend })
+        {
+            command.Add(o);
+        }
+        foreach (var o in evm.All)
         {
             command.Add(o);
         }
         command.SetAction(async (parse, ct) =>
         {
             var stderr = parse.InvocationConfiguration.Error;
+            switch (parse.GetValue(backend))
+            {
+                case "evm":
+                    return await BenchEvmLedger.RunAsync(parse, evm, parse.GetValue(json), ct);
+                case "embedded":
+                    break;
+                default:
+                    return SimulationSession.Fail(stderr, ExitCodes.InvalidOptions, [$"--backend: must be embedded or evm, got '{parse.GetValue(backend)}'"]);
+            }
             var errors = new List<string>();
             if (parse.GetValue(transactions) < 1)
             {

@@ -102,7 +102,11 @@ public sealed class EvmLedger : ILedger
         return web3;
     }
 
-    public async Task<TxReceipt> SubmitAsync(SignedTransaction transaction, CancellationToken cancellationToken = default)
+    public async Task<TxReceipt> SubmitAsync(SignedTransaction transaction, CancellationToken cancellationToken = default) =>
+        (await SubmitMeasuredAsync(transaction, cancellationToken)).Receipt;
+
+    /// <summary>Relays a signed transaction and says how much gas the relayer paid for it.</summary>
+    public async Task<(TxReceipt Receipt, ulong GasUsed)> SubmitMeasuredAsync(SignedTransaction transaction, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(transaction);
         var tx = transaction.Tx;
@@ -159,7 +163,7 @@ public sealed class EvmLedger : ILedger
                 }, tx, cancellationToken),
                 _ => throw new LedgerException(LedgerError.InvalidParameter, $"type: {tx.TypeName} {Pending}"),
             };
-            return new TxReceipt(tx.Digest(ChainId), (ulong)receipt.BlockNumber.Value, (int)receipt.TransactionIndex.Value);
+            return (new TxReceipt(tx.Digest(ChainId), (ulong)receipt.BlockNumber.Value, (int)receipt.TransactionIndex.Value), (ulong)receipt.GasUsed.Value);
         }
         finally
         {
@@ -311,6 +315,14 @@ public sealed class EvmLedger : ILedger
             rounds.Add(info);
         }
         return rounds;
+    }
+
+    /// <summary>The gas limit of the chain's newest block: what one transaction can use at most.</summary>
+    public async Task<ulong> GetBlockGasLimitAsync(CancellationToken cancellationToken = default)
+    {
+        var block = await _web3.Eth.Blocks.GetBlockWithTransactionsHashesByNumber.SendRequestAsync(BlockParameter.CreateLatest());
+        cancellationToken.ThrowIfCancellationRequested();
+        return (ulong)block.GasLimit.Value;
     }
 
     /// <summary>The contract's <c>pick</c>: what it would select from <paramref name="eligible"/> (sorted) with <paramref name="seed"/>.</summary>

@@ -1,0 +1,185 @@
+using System.Diagnostics;
+using System.Globalization;
+using Skein.Ledger.Crypto;
+using Skein.Ledger.State;
+using Skein.Ledger.Transactions;
+
+namespace Skein.Ledger.Evm;
+
+/// <summary>What <see cref="EvmGasBenchmark"/> runs: a network of this size for this many rounds, and how gas is priced in dollars.</summary>
+public sealed record EvmGasOptions
+{
+    public int Trainers { get; init; } = 10;
+
+    public int Validators { get; init; } = 3;
+
+    public int Rounds { get; init; } = 2;
+
+    /// <summary>Gas price of the L2 the dollars are quoted for, in gwei.</summary>
+    public decimal GasPriceGwei { get; init; } = 0.01m;
+
+    /// <summary>Dollars per ether for the quote.</summary>
+    public decimal EthUsd { get; init; } = 3_000m;
+
+    public string? Validate() =>
+        Trainers is < 2 or > 1_000 ? $"--trainers: must be in [2, 1000], got {Trainers}"
+        : Validators is < 1 or > 100 ? $"--validators: must be in [1, 100], got {Validators}"
+        : Rounds is < 1 or > 100 ? $"--rounds: must be in [1, 100], got {Rounds}"
+        : GasPriceGwei <= 0 ? $"--gas-price-gwei: must be > 0, got {GasPriceGwei}"
+        : EthUsd <= 0 ? $"--eth-usd: must be > 0, got {EthUsd}"
+        : null;
+}
+
+/// <summary>Gas of one transaction type over a run: how many, median, largest, and the median wall time to a receipt.</summary>
+public sealed record EvmTxGas(string Type, int Count, ulong MedianGas, ulong MaxGas, double MedianMs);
+
+/// <summary>One round's gas: every transaction of the round, and its settlement (FinalizeRound) alone.</summary>
+public sealed record EvmRoundGas(uint Round, int Transactions, ulong TotalGas, ulong FinalizeGas, double Seconds);
+
+/// <summary>The result of <see cref="EvmGasBenchmark.RunAsync"/>.</summary>
+public sealed record EvmGasResult(int Trainers, int Validators, IReadOnlyList<EvmTxGas> Transactions, IReadOnlyList<EvmRoundGas> Rounds)
+{
+    public ulong RoundGasMedian { get; init; }
+
+    public ulong FinalizeGasMax { get; init; }
+
+    public ulong BlockGasLimit { get; init; }
+
+    /// <summary>The largest settlement fits in one block of the chain it ran on.</summary>
+    public bool SettlementFitsInABlock => FinalizeGasMax <= BlockGasLimit;
+
+    public decimal GasPriceGwei { get; init; }
+
+    public decimal EthUsd { get; init; }
+
+    /// <summary>The median round's gas at <see cref="GasPriceGwei"/> and <see cref="EthUsd"/>.</summary>
+    public decimal RoundUsd { get; init; }
+
+    public ulong DeployGas { get; init; }
+}
+
+/// <summary>
+/// Gas per transaction type and per round on SkeinLedger.sol: a task with every trainer and validator picked, one
+/// trainer sending updates every validator scores 0 (so that settlement slashes), every validator revealing.
+/// </summary>
+public static class EvmGasBenchmark
+{
+    public static async Task<EvmGasResult> RunAsync(Uri rpc, string relayerKey, ulong chainId, EvmGasOptions options, Action<string>? log = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Validate() is { } invalid)
+        {
+            throw new ArgumentException(invalid, nameof(options));
+        }
+        static LedgerKey Key(string name) => LedgerKey.FromPrivateKey(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes("skein-gas-bench/" + name)));
+        var trainers = Enumerable.Range(1, options.Trainers).Select(i => Key($"t{i}")).ToArray();
+        var validators = Enumerable.Range(1, options.Validators).Select(i => Key($"v{i}")).ToArray();
+        var coordinator = Key("coordinator");
+        LedgerKey[] everyone = [coordinator, .. trainers, .. validators];
+        var genesis = new Genesis(chainId, LedgerParams.Default, everyone.Select(k => new GenesisAllocation(k.Address, Tokens.Whole(10_000))).ToArray(),
+            DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        await using var ledger = await EvmLedger.DeployAsync(rpc, relayerKey, genesis, cancellationToken);
+        var nonces = new Dictionary<Address, ulong>();
+        var samples = new Dictionary<string, List<(ulong Gas, double Ms)>>(StringComparer.Ordinal);
+
+        async Task<ulong> Send(LedgerKey key, Func<Address, ulong, Transaction> build)
+        {
+            var tx = build(key.Address, nonces.GetValueOrDefault(key.Address));
+            var clock = Stopwatch.StartNew();
+            var (_, gas) = await ledger.SubmitMeasuredAsync(key.SignTransaction(tx, chainId), cancellationToken);
+            nonces[key.Address] = nonces.GetValueOrDefault(key.Address) + 1;
+            if (!samples.TryGetValue(tx.TypeName, out var list))
+            {
+                samples[tx.TypeName] = list = [];
+            }
+            list.Add((gas, clock.Elapsed.TotalMilliseconds));
+            return gas;
+        }
+
+        log?.Invoke($"staking and joining: {options.Trainers} trainers, {options.Validators} validators");
+        foreach (var t in trainers)
+        {
+            await Send(t, (f, n) => new Stake { From = f, Nonce = n, Role = Role.Trainer, Amount = Tokens.Whole(100) });
+        }
+        foreach (var v in validators)
+        {
+            await Send(v, (f, n) => new Stake { From = f, Nonce = n, Role = Role.Validator, Amount = Tokens.Whole(100) });
+        }
+        await Send(coordinator, (f, n) => new CreateTask
+        {
+            From = f, Nonce = n, SpecHash = new Hash32(Enumerable.Repeat((byte)9, 32).ToArray()), RewardPool = Tokens.Whole(1_000), Rounds = (uint)options.Rounds,
+            MinStake = Tokens.Whole(10), TrainersPerRound = (uint)options.Trainers, ValidatorsPerRound = (uint)options.Validators, RejectBelow = 500_000,
+        });
+        foreach (var t in trainers)
+        {
+            await Send(t, (f, n) => new JoinTask { From = f, Nonce = n, TaskId = 1, Role = Role.Trainer });
+        }
+        foreach (var v in validators)
+        {
+            await Send(v, (f, n) => new JoinTask { From = f, Nonce = n, TaskId = 1, Role = Role.Validator });
+        }
+
+        var rounds = new List<EvmRoundGas>();
+        var model = new Hash32(Enumerable.Repeat((byte)1, 32).ToArray());
+        for (var r = 1u; r <= options.Rounds; r++)
+        {
+            var round = r;
+            var clock = Stopwatch.StartNew();
+            ulong total = 0;
+            var count = 0;
+            async Task Add(LedgerKey key, Func<Address, ulong, Transaction> build)
+            {
+                total += await Send(key, build);
+                count++;
+            }
+            var start = model;
+            await Add(coordinator, (f, n) => new OpenRound { From = f, Nonce = n, TaskId = 1, Round = round, ModelHash = start });
+            for (var i = 0; i < trainers.Length; i++)
+            {
+                var update = new Hash32(System.Security.Cryptography.SHA256.HashData(BitConverter.GetBytes((r * 100_000) + (uint)i)));
+                var n = (ulong)(1_000 + i);
+                await Add(trainers[i], (f, nonce) => new SubmitUpdate { From = f, Nonce = nonce, TaskId = 1, Round = round, UpdateHash = update, Samples = n });
+            }
+            await Add(coordinator, (f, n) => new CloseTraining { From = f, Nonce = n, TaskId = 1, Round = round });
+            var salt = new Hash32(Enumerable.Repeat((byte)r, 32).ToArray());
+            var scores = validators.ToDictionary(v => v.Address, v => Enumerable.Range(0, trainers.Length)
+                .Select(i => i == trainers.Length - 1 ? 0UL : (ulong)(900_000 + ((i * 7 + (int)v.Address.ToBytes()[19]) % 50) * 1_000)).ToArray());
+            foreach (var v in validators)
+            {
+                var commitment = SignedTransaction.ScoreCommitment(1, round, v.Address, scores[v.Address], salt);
+                await Add(v, (f, n) => new CommitScores { From = f, Nonce = n, TaskId = 1, Round = round, Commitment = commitment });
+            }
+            await Add(coordinator, (f, n) => new CloseCommits { From = f, Nonce = n, TaskId = 1, Round = round });
+            foreach (var v in validators)
+            {
+                await Add(v, (f, n) => new RevealScores { From = f, Nonce = n, TaskId = 1, Round = round, Scores = scores[v.Address], Salt = salt });
+            }
+            model = new Hash32(System.Security.Cryptography.SHA256.HashData(BitConverter.GetBytes(r)));
+            var next = model;
+            var before = total;
+            await Add(coordinator, (f, n) => new FinalizeRound { From = f, Nonce = n, TaskId = 1, Round = round, NewModelHash = next });
+            rounds.Add(new EvmRoundGas(round, count, total, total - before, Math.Round(clock.Elapsed.TotalSeconds, 2)));
+            log?.Invoke(string.Create(CultureInfo.InvariantCulture, $"round {round}: {count} transactions, {total:N0} gas, settlement {total - before:N0} gas, {clock.Elapsed.TotalSeconds:0.0} s"));
+        }
+        var roundMedian = Median(rounds.Select(x => x.TotalGas));
+        var blockLimit = await ledger.GetBlockGasLimitAsync(cancellationToken);
+        return new EvmGasResult(options.Trainers, options.Validators,
+            samples.Select(kv => new EvmTxGas(kv.Key, kv.Value.Count, Median(kv.Value.Select(x => x.Gas)), kv.Value.Max(x => x.Gas),
+                Math.Round(kv.Value.Select(x => x.Ms).Order().ElementAt(kv.Value.Count / 2), 1))).ToArray(),
+            rounds)
+        {
+            RoundGasMedian = roundMedian,
+            FinalizeGasMax = rounds.Max(x => x.FinalizeGas),
+            BlockGasLimit = blockLimit,
+            GasPriceGwei = options.GasPriceGwei,
+            EthUsd = options.EthUsd,
+            RoundUsd = Math.Round(roundMedian * options.GasPriceGwei * 1e-9m * options.EthUsd, 4),
+        };
+    }
+
+    private static ulong Median(IEnumerable<ulong> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted[sorted.Length / 2];
+    }
+}
