@@ -11,6 +11,8 @@ public sealed class BlockProducer : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
 
+    private static readonly TimeSpan RecheckEvery = TimeSpan.FromMilliseconds(250);
+
     private BlockProducer(EmbeddedLedger ledger)
     {
         _ledger = ledger;
@@ -54,11 +56,16 @@ public sealed class BlockProducer : IAsyncDisposable
                 }
                 continue;
             }
-            try
+            // A clock that moves between reading it and arming the timer (a test's fake clock jumps) would leave the
+            // timer waiting for a time computed before the jump: the clock is read again at least every 250 ms.
+            using (var wake = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(Math.Max(1, interval - age)), time, cancellationToken);
+                var due = Task.Delay(TimeSpan.FromMilliseconds(Math.Max(1, interval - age)), time, wake.Token);
+                var poll = Task.Delay(RecheckEvery, TimeProvider.System, wake.Token);
+                await Task.WhenAny(due, poll);
+                await wake.CancelAsync();
             }
-            catch (OperationCanceledException)
+            if (cancellationToken.IsCancellationRequested)
             {
                 return;
             }
