@@ -30,17 +30,21 @@ public sealed class EvmLedger : ILedger
     private readonly SemaphoreSlim _relay = new(1, 1);
     private string? _picker;
 
-    private EvmLedger(Web3 web3, string contract, ulong chainId)
+    private EvmLedger(Web3 web3, string contract, string tasks, ulong chainId)
     {
         _web3 = web3;
         ContractAddress = contract;
+        TasksAddress = tasks;
         ChainId = chainId;
     }
 
     public ulong ChainId { get; }
 
-    /// <summary>Where SkeinLedger.sol lives on the chain.</summary>
+    /// <summary>Where SkeinLedger.sol (token, nonces, stake) lives on the chain.</summary>
     public string ContractAddress { get; }
+
+    /// <summary>Where SkeinTasks.sol (tasks, rounds, settlement) lives on the chain.</summary>
+    public string TasksAddress { get; }
 
     /// <summary>Deploys SkeinLedger.sol with <paramref name="genesis"/>'s allocations and unbonding period, paying gas with <paramref name="relayerKey"/>.</summary>
     public static async Task<EvmLedger> DeployAsync(Uri rpc, string relayerKey, Genesis genesis, CancellationToken cancellationToken = default)
@@ -55,23 +59,39 @@ public sealed class EvmLedger : ILedger
         var accounts = genesis.Allocations.Select(a => a.Address.ToString()).ToArray();
         var amounts = genesis.Allocations.Select(a => (BigInteger)a.Balance).ToArray();
         var p = genesis.Params.Incentives;
-        var deployment = new LedgerDeployment
+        var core = await web3.Eth.GetContractDeploymentHandler<LedgerDeployment>().SendRequestAndWaitForReceiptAsync(new LedgerDeployment
         {
             Accounts = [.. accounts],
             Amounts = [.. amounts],
             UnbondingBlocks = genesis.Params.UnbondingBlocks,
+        }, cancellationToken);
+        Deployed(core, "SkeinLedger");
+        var tasks = await web3.Eth.GetContractDeploymentHandler<TasksDeployment>().SendRequestAndWaitForReceiptAsync(new TasksDeployment
+        {
+            Ledger = core.ContractAddress,
             Incentives = new IncentivesTuple
             {
                 TrainerShareBps = p.TrainerShareBps, SupermajorityBps = p.SupermajorityBps, AgreementTolerance = p.AgreementTolerance, TrainerSlashBps = p.TrainerSlashBps,
                 ValidatorNoRevealSlashBps = p.ValidatorNoRevealSlashBps, EmissionPerRound = p.EmissionPerRound, HalvingRounds = p.HalvingRounds,
             },
-        };
-        var receipt = await web3.Eth.GetContractDeploymentHandler<LedgerDeployment>().SendRequestAndWaitForReceiptAsync(deployment, cancellationToken);
+        }, cancellationToken);
+        Deployed(tasks, "SkeinTasks");
+        // SkeinLedger takes the tasks contract once, from its deployer; after that nobody can change it.
+        var link = await web3.Eth.GetContractTransactionHandler<SetTasksFunction>()
+            .SendRequestAndWaitForReceiptAsync(core.ContractAddress, new SetTasksFunction { Tasks = tasks.ContractAddress }, cancellationToken);
+        if (link.Status?.Value != 1)
+        {
+            throw new InvalidOperationException($"linking SkeinTasks to SkeinLedger failed in transaction {link.TransactionHash}");
+        }
+        return new EvmLedger(web3, core.ContractAddress, tasks.ContractAddress, genesis.ChainId);
+    }
+
+    private static void Deployed(TransactionReceipt receipt, string contract)
+    {
         if (receipt.Status?.Value != 1 || receipt.ContractAddress is null)
         {
-            throw new InvalidOperationException($"deploying SkeinLedger failed in transaction {receipt.TransactionHash}");
+            throw new InvalidOperationException($"deploying {contract} failed in transaction {receipt.TransactionHash}");
         }
-        return new EvmLedger(web3, receipt.ContractAddress, genesis.ChainId);
     }
 
     /// <summary>Uses a SkeinLedger.sol already deployed at <paramref name="contract"/>.</summary>
@@ -86,7 +106,8 @@ public sealed class EvmLedger : ILedger
         {
             throw new InvalidOperationException($"no contract at {contract} on chain {chainId} ({rpc})");
         }
-        return new EvmLedger(web3, contract, chainId);
+        var tasks = await web3.Eth.GetContractQueryHandler<TasksQuery>().QueryAsync<string>(contract, new TasksQuery());
+        return new EvmLedger(web3, contract, tasks, chainId);
     }
 
     private static async Task<Web3> ConnectAsync(Uri rpc, string relayerKey, ulong chainId, CancellationToken cancellationToken)
@@ -120,44 +141,44 @@ public sealed class EvmLedger : ILedger
         {
             var receipt = tx switch
             {
-                Transfer t => await SendAsync(new RelayTransfer { From = t.From.ToString(), TxNonce = t.Nonce, To = t.To.ToString(), Amount = t.Amount, Signature = signature }, tx, cancellationToken),
-                Stake s => await SendAsync(new RelayStake { From = s.From.ToString(), TxNonce = s.Nonce, Role = (byte)s.Role, Amount = s.Amount, Signature = signature }, tx, cancellationToken),
-                Unstake u => await SendAsync(new RelayUnstake { From = u.From.ToString(), TxNonce = u.Nonce, Role = (byte)u.Role, Amount = u.Amount, Signature = signature }, tx, cancellationToken),
-                DelegateStake d => await SendAsync(new RelayDelegate
+                Transfer t => await SendAsync(ContractAddress, new RelayTransfer { From = t.From.ToString(), TxNonce = t.Nonce, To = t.To.ToString(), Amount = t.Amount, Signature = signature }, tx, cancellationToken),
+                Stake s => await SendAsync(ContractAddress, new RelayStake { From = s.From.ToString(), TxNonce = s.Nonce, Role = (byte)s.Role, Amount = s.Amount, Signature = signature }, tx, cancellationToken),
+                Unstake u => await SendAsync(ContractAddress, new RelayUnstake { From = u.From.ToString(), TxNonce = u.Nonce, Role = (byte)u.Role, Amount = u.Amount, Signature = signature }, tx, cancellationToken),
+                DelegateStake d => await SendAsync(ContractAddress, new RelayDelegate
                 {
                     From = d.From.ToString(), TxNonce = d.Nonce, Operator = d.Operator.ToString(), Role = (byte)d.Role, Amount = d.Amount, Signature = signature,
                 }, tx, cancellationToken),
-                UndelegateStake d => await SendAsync(new RelayUndelegate
+                UndelegateStake d => await SendAsync(ContractAddress, new RelayUndelegate
                 {
                     From = d.From.ToString(), TxNonce = d.Nonce, Operator = d.Operator.ToString(), Role = (byte)d.Role, Amount = d.Amount, Signature = signature,
                 }, tx, cancellationToken),
-                SetCommission c => await SendAsync(new RelaySetCommission { From = c.From.ToString(), TxNonce = c.Nonce, Bps = checked((ushort)c.CommissionBps), Signature = signature }, tx, cancellationToken),
-                CreateTask c => await SendAsync(new RelayCreateTask
+                SetCommission c => await SendAsync(ContractAddress, new RelaySetCommission { From = c.From.ToString(), TxNonce = c.Nonce, Bps = checked((ushort)c.CommissionBps), Signature = signature }, tx, cancellationToken),
+                CreateTask c => await SendAsync(TasksAddress, new RelayCreateTask
                 {
                     From = c.From.ToString(), TxNonce = c.Nonce, SpecHash = c.SpecHash.Bytes.ToArray(), RewardPool = c.RewardPool, Rounds = c.Rounds, MinStake = c.MinStake,
                     TrainersPerRound = c.TrainersPerRound, ValidatorsPerRound = c.ValidatorsPerRound, RejectBelow = c.RejectBelow, Signature = signature,
                 }, tx, cancellationToken),
-                JoinTask j => await SendAsync(new RelayJoinTask { From = j.From.ToString(), TxNonce = j.Nonce, TaskId = j.TaskId, Role = (byte)j.Role, Signature = signature }, tx, cancellationToken),
-                OpenRound o => await SendAsync(new RelayOpenRound
+                JoinTask j => await SendAsync(TasksAddress, new RelayJoinTask { From = j.From.ToString(), TxNonce = j.Nonce, TaskId = j.TaskId, Role = (byte)j.Role, Signature = signature }, tx, cancellationToken),
+                OpenRound o => await SendAsync(TasksAddress, new RelayOpenRound
                 {
                     From = o.From.ToString(), TxNonce = o.Nonce, TaskId = o.TaskId, Round = o.Round, ModelHash = o.ModelHash.Bytes.ToArray(), Signature = signature,
                 }, tx, cancellationToken),
-                SubmitUpdate u => await SendAsync(new RelaySubmitUpdate
+                SubmitUpdate u => await SendAsync(TasksAddress, new RelaySubmitUpdate
                 {
                     From = u.From.ToString(), TxNonce = u.Nonce, TaskId = u.TaskId, Round = u.Round, UpdateHash = u.UpdateHash.Bytes.ToArray(), Samples = u.Samples, Signature = signature,
                 }, tx, cancellationToken),
-                CloseTraining c => await SendAsync(new RelayCloseTraining { From = c.From.ToString(), TxNonce = c.Nonce, TaskId = c.TaskId, Round = c.Round, Signature = signature }, tx, cancellationToken),
-                CommitScores c => await SendAsync(new RelayCommitScores
+                CloseTraining c => await SendAsync(TasksAddress, new RelayCloseTraining { From = c.From.ToString(), TxNonce = c.Nonce, TaskId = c.TaskId, Round = c.Round, Signature = signature }, tx, cancellationToken),
+                CommitScores c => await SendAsync(TasksAddress, new RelayCommitScores
                 {
                     From = c.From.ToString(), TxNonce = c.Nonce, TaskId = c.TaskId, Round = c.Round, Commitment = c.Commitment.Bytes.ToArray(), Signature = signature,
                 }, tx, cancellationToken),
-                CloseCommits c => await SendAsync(new RelayCloseCommits { From = c.From.ToString(), TxNonce = c.Nonce, TaskId = c.TaskId, Round = c.Round, Signature = signature }, tx, cancellationToken),
-                RevealScores r => await SendAsync(new RelayRevealScores
+                CloseCommits c => await SendAsync(TasksAddress, new RelayCloseCommits { From = c.From.ToString(), TxNonce = c.Nonce, TaskId = c.TaskId, Round = c.Round, Signature = signature }, tx, cancellationToken),
+                RevealScores r => await SendAsync(TasksAddress, new RelayRevealScores
                 {
                     From = r.From.ToString(), TxNonce = r.Nonce, TaskId = r.TaskId, Round = r.Round, Scores = [.. r.Scores.Select(x => new BigInteger(x))],
                     Salt = r.Salt.Bytes.ToArray(), Signature = signature,
                 }, tx, cancellationToken),
-                FinalizeRound f => await SendAsync(new RelayFinalizeRound
+                FinalizeRound f => await SendAsync(TasksAddress, new RelayFinalizeRound
                 {
                     From = f.From.ToString(), TxNonce = f.Nonce, TaskId = f.TaskId, Round = f.Round, NewModelHash = f.NewModelHash.Bytes.ToArray(), Signature = signature,
                 }, tx, cancellationToken),
@@ -171,15 +192,15 @@ public sealed class EvmLedger : ILedger
         }
     }
 
-    private async Task<TransactionReceipt> SendAsync<TMessage>(TMessage message, Transaction tx, CancellationToken cancellationToken)
+    private async Task<TransactionReceipt> SendAsync<TMessage>(string contract, TMessage message, Transaction tx, CancellationToken cancellationToken)
         where TMessage : FunctionMessage, new()
     {
         var handler = _web3.Eth.GetContractTransactionHandler<TMessage>();
         try
         {
             // Estimating runs the transaction against the head state: a refusal reverts here, with its reason, and costs no gas.
-            message.Gas = await handler.EstimateGasAsync(ContractAddress, message);
-            var receipt = await handler.SendRequestAndWaitForReceiptAsync(ContractAddress, message, cancellationToken);
+            message.Gas = await handler.EstimateGasAsync(contract, message);
+            var receipt = await handler.SendRequestAndWaitForReceiptAsync(contract, message, cancellationToken);
             if (receipt.Status?.Value != 1)
             {
                 throw new LedgerException(LedgerError.InvalidParameter, $"{tx.TypeName}: reverted on chain in transaction {receipt.TransactionHash}");
@@ -222,8 +243,10 @@ public sealed class EvmLedger : ILedger
         var stake = await _web3.Eth.GetContractQueryHandler<StakeOfQuery>()
             .QueryDeserializingToObjectAsync<StakeOfOutput>(new StakeOfQuery { Operator = operatorAddress.ToString(), Role = (byte)role }, ContractAddress);
         var commission = await QueryAsync<CommissionQuery, ushort>(new CommissionQuery { Account = operatorAddress.ToString() });
-        // The contract keeps delegations in a mapping, which cannot be listed; the list comes with the event index.
-        return new StakeInfo(operatorAddress, role, (UInt128)stake.Self, (UInt128)stake.Delegated, commission, []);
+        var delegators = await _web3.Eth.GetContractQueryHandler<DelegatorsOfQuery>()
+            .QueryDeserializingToObjectAsync<DelegatorsOfOutput>(new DelegatorsOfQuery { Operator = operatorAddress.ToString(), Role = (byte)role }, ContractAddress);
+        return new StakeInfo(operatorAddress, role, (UInt128)stake.Self, (UInt128)stake.Delegated, commission,
+            delegators.Who.Zip(delegators.Amounts, (who, amount) => (Address.Parse(who), (UInt128)amount)).ToArray());
     }
 
     /// <summary>What <paramref name="delegator"/> delegated to <paramref name="operatorAddress"/> in <paramref name="role"/>.</summary>
@@ -243,18 +266,18 @@ public sealed class EvmLedger : ILedger
         return new AccountInfo(account, balance, nonce, stakes.Where(s => s.Self > 0 || s.Delegated > 0).ToArray(), [], pending);
     }
 
-    private Task<TOut> QueryAsync<TQuery, TOut>(TQuery query, BlockParameter? at = null)
+    private Task<TOut> QueryAsync<TQuery, TOut>(TQuery query, BlockParameter? at = null, string? contract = null)
         where TQuery : FunctionMessage, new() =>
-        _web3.Eth.GetContractQueryHandler<TQuery>().QueryAsync<TOut>(ContractAddress, query, at);
+        _web3.Eth.GetContractQueryHandler<TQuery>().QueryAsync<TOut>(contract ?? ContractAddress, query, at);
 
     public async Task<TaskInfo?> GetTaskAsync(ulong taskId, CancellationToken cancellationToken = default)
     {
-        var next = await QueryAsync<NextTaskIdQuery, ulong>(new NextTaskIdQuery());
+        var next = await QueryAsync<NextTaskIdQuery, ulong>(new NextTaskIdQuery(), contract: TasksAddress);
         if (taskId == 0 || taskId >= next)
         {
             return null;
         }
-        var o = await _web3.Eth.GetContractQueryHandler<TaskOfQuery>().QueryDeserializingToObjectAsync<TaskOfOutput>(new TaskOfQuery { TaskId = taskId }, ContractAddress);
+        var o = await _web3.Eth.GetContractQueryHandler<TaskOfQuery>().QueryDeserializingToObjectAsync<TaskOfOutput>(new TaskOfQuery { TaskId = taskId }, TasksAddress);
         cancellationToken.ThrowIfCancellationRequested();
         var t = o.Task;
         // The contract lists members in joining order; the embedded ledger sorts them.
@@ -265,7 +288,7 @@ public sealed class EvmLedger : ILedger
 
     public async Task<IReadOnlyList<TaskInfo>> ListTasksAsync(CancellationToken cancellationToken = default)
     {
-        var next = await QueryAsync<NextTaskIdQuery, ulong>(new NextTaskIdQuery());
+        var next = await QueryAsync<NextTaskIdQuery, ulong>(new NextTaskIdQuery(), contract: TasksAddress);
         var tasks = new List<TaskInfo>();
         for (var id = 1UL; id < next; id++)
         {
@@ -280,7 +303,7 @@ public sealed class EvmLedger : ILedger
     /// </summary>
     public async Task<RoundInfo?> GetRoundAsync(ulong taskId, uint round, CancellationToken cancellationToken = default)
     {
-        var o = await _web3.Eth.GetContractQueryHandler<RoundOfQuery>().QueryDeserializingToObjectAsync<RoundOfOutput>(new RoundOfQuery { TaskId = taskId, Round = round }, ContractAddress);
+        var o = await _web3.Eth.GetContractQueryHandler<RoundOfQuery>().QueryDeserializingToObjectAsync<RoundOfOutput>(new RoundOfQuery { TaskId = taskId, Round = round }, TasksAddress);
         if (o.Data.Phase == 0)
         {
             return null;
@@ -288,19 +311,61 @@ public sealed class EvmLedger : ILedger
         var scores = new Dictionary<Address, IReadOnlyList<ulong>>();
         foreach (var v in o.Revealers)
         {
-            var s = await QueryAsync<ScoresOfQuery, List<BigInteger>>(new ScoresOfQuery { TaskId = taskId, Round = round, Validator = v });
+            var s = await QueryAsync<ScoresOfQuery, List<BigInteger>>(new ScoresOfQuery { TaskId = taskId, Round = round, Validator = v }, contract: TasksAddress);
             scores[Address.Parse(v)] = s.Select(x => (ulong)x).ToArray();
         }
         cancellationToken.ThrowIfCancellationRequested();
         static Address[] Addresses(IEnumerable<string> list) => list.Select(a => Address.Parse(a)).ToArray();
         var d = o.Data;
+        var updates = o.Updates.Select(u => new UpdateEntry(Address.Parse(u.Trainer), new Hash32(u.UpdateHash), u.Samples)).ToArray();
+        var (outcomes, movements) = d.Phase == (byte)RoundPhase.Settled ? await SettlementAsync(taskId, round, updates) : ([], []);
         return new RoundInfo(taskId, round, (RoundPhase)d.Phase, new Hash32(d.Seed), new Hash32(d.ModelHash), new Hash32(d.NewModelHash), (UInt128)d.Reward,
-            Addresses(o.PickedTrainers), Addresses(o.PickedValidators), o.Updates.Select(u => new UpdateEntry(Address.Parse(u.Trainer), new Hash32(u.UpdateHash), u.Samples)).ToArray(),
-            [.. Addresses(o.Committers).Order()], [.. Addresses(o.Revealers).Order()], [], [])
+            Addresses(o.PickedTrainers), Addresses(o.PickedValidators), updates,
+            [.. Addresses(o.Committers).Order()], [.. Addresses(o.Revealers).Order()], outcomes, movements)
         {
             Scores = scores,
             PhaseTimes = d.PhaseTimes.Select(t => (long)t).ToArray(),
         };
+    }
+
+    /// <summary>A settled round's verdicts and movements, from the logs its finalizing transaction left in both contracts.</summary>
+    private async Task<(IReadOnlyList<UpdateOutcome>, IReadOnlyList<LedgerMovement>)> SettlementAsync(ulong taskId, uint round, UpdateEntry[] updates)
+    {
+        var verdictEvent = _web3.Eth.GetEvent<VerdictEvent>(TasksAddress);
+        var verdicts = await verdictEvent.GetAllChangesAsync(verdictEvent.CreateFilterInput<ulong, uint>(taskId, round, BlockParameter.CreateEarliest(), BlockParameter.CreateLatest()));
+        var outcomes = verdicts.OrderBy(v => (int)v.Event.Index).Select(v =>
+        {
+            var u = updates[(int)v.Event.Index];
+            return new UpdateOutcome(u.Trainer, u.UpdateHash, (ulong)v.Event.Consensus, v.Event.Accepted, (UInt128)v.Event.Reward);
+        }).ToArray();
+        var movements = new List<(ulong Block, ulong Index, LedgerMovement Movement)>();
+        foreach (var contract in new[] { ContractAddress, TasksAddress })
+        {
+            var movementEvent = _web3.Eth.GetEvent<MovementEvent>(contract);
+            foreach (var m in await movementEvent.GetAllChangesAsync(movementEvent.CreateFilterInput<ulong, uint>(taskId, round, BlockParameter.CreateEarliest(), BlockParameter.CreateLatest())))
+            {
+                var e = m.Event;
+                var account = Address.Parse(e.Account);
+                var operatorAddress = Address.Parse(e.Operator);
+                // The embedded ledger's reasons, from the kind of movement and whose stake it went through.
+                // The kind names the role behind a delegator's movement; the ledger's words name it in the reason.
+                var (kind, reason) = e.Kind switch
+                {
+                    "trainer reward" => (e.Kind, $"task {taskId} round {round}: accepted update"),
+                    "validator reward" => (e.Kind, $"task {taskId} round {round}: scores agreeing with consensus"),
+                    "delegator reward (trainer)" => ("delegator reward", $"task {taskId} round {round}: accepted update (delegated to {operatorAddress})"),
+                    "delegator reward (validator)" => ("delegator reward", $"task {taskId} round {round}: scores agreeing with consensus (delegated to {operatorAddress})"),
+                    "trainer slash" => (e.Kind, $"task {taskId} round {round}: update rejected by a supermajority"),
+                    "validator slash" => (e.Kind, $"task {taskId} round {round}: committed scores but did not reveal"),
+                    "delegator slash (trainer)" => ("delegator slash", $"task {taskId} round {round}: update rejected by a supermajority (delegated to {operatorAddress})"),
+                    "delegator slash (validator)" => ("delegator slash", $"task {taskId} round {round}: committed scores but did not reveal (delegated to {operatorAddress})"),
+                    "refund" => (e.Kind, $"task {taskId}: unpaid escrow returned"),
+                    _ => (e.Kind, e.Kind),
+                };
+                movements.Add(((ulong)m.Log.BlockNumber.Value, (ulong)m.Log.LogIndex.Value, new LedgerMovement(account, kind, (UInt128)e.Amount, reason)));
+            }
+        }
+        return (outcomes, movements.OrderBy(m => m.Block).ThenBy(m => m.Index).Select(m => m.Movement).ToArray());
     }
 
     public async Task<IReadOnlyList<RoundInfo>> GetRoundsAsync(ulong taskId, uint from, uint to, CancellationToken cancellationToken = default)
@@ -341,15 +406,46 @@ public sealed class EvmLedger : ILedger
         return picked.Select(a => Address.Parse(a)).ToArray();
     }
 
+    /// <summary>A block, with the digests of the Skein transactions it applied (an EVM block also holds other transactions).</summary>
     public async Task<BlockInfo?> GetBlockAsync(ulong height, CancellationToken cancellationToken = default)
     {
         var block = await _web3.Eth.Blocks.GetBlockWithTransactionsHashesByNumber.SendRequestAsync(new HexBigInteger(height));
-        return block is null ? null : new BlockInfo((ulong)block.Number.Value, Hash32.Parse(block.BlockHash), Hash32.Parse(block.ParentHash), (long)block.Timestamp.Value * 1000,
-            Hash32.Parse(block.TransactionsRoot), Hash32.Parse(block.StateRoot), block.TransactionHashes.Length, block.TransactionHashes.Select(h => Hash32.Parse(h)).ToArray());
+        if (block is null)
+        {
+            return null;
+        }
+        var applied = _web3.Eth.GetEvent<AppliedEvent>(ContractAddress);
+        var at = new BlockParameter(new HexBigInteger(height));
+        var logs = await applied.GetAllChangesAsync(applied.CreateFilterInput(at, at));
+        cancellationToken.ThrowIfCancellationRequested();
+        var ids = logs.OrderBy(l => (ulong)l.Log.LogIndex.Value).Select(l => new Hash32(l.Event.Digest)).ToArray();
+        return new BlockInfo((ulong)block.Number.Value, Hash32.Parse(block.BlockHash), Hash32.Parse(block.ParentHash), (long)block.Timestamp.Value * 1000,
+            Hash32.Parse(block.TransactionsRoot), Hash32.Parse(block.StateRoot), ids.Length, ids);
     }
 
-    public Task<(SignedTransaction Transaction, TxReceipt Receipt)?> GetTransactionAsync(Hash32 id, CancellationToken cancellationToken = default) =>
-        throw new NotSupportedException($"looking a transaction up by its digest {Pending}");
+    /// <summary>A Skein transaction by its digest: the Applied log names the EVM transaction, whose input carries it.</summary>
+    public async Task<(SignedTransaction Transaction, TxReceipt Receipt)?> GetTransactionAsync(Hash32 id, CancellationToken cancellationToken = default)
+    {
+        var applied = _web3.Eth.GetEvent<AppliedEvent>(ContractAddress);
+        // Topics: the event, any sender, this digest.
+        var filter = new NewFilterInput
+        {
+            Address = [ContractAddress],
+            Topics = ["0x" + applied.EventABI.Sha3Signature, null!, id.ToString()],
+            FromBlock = BlockParameter.CreateEarliest(),
+            ToBlock = BlockParameter.CreateLatest(),
+        };
+        var log = (await applied.GetAllChangesAsync(filter)).FirstOrDefault();
+        if (log is null)
+        {
+            return null;
+        }
+        var evm = await _web3.Eth.Transactions.GetTransactionByHash.SendRequestAsync(log.Log.TransactionHash);
+        cancellationToken.ThrowIfCancellationRequested();
+        return EvmTransactions.Decode(evm, ChainId) is { } signed
+            ? (signed, new TxReceipt(id, (ulong)log.Log.BlockNumber.Value, (int)log.Log.TransactionIndex.Value))
+            : null;
+    }
 
     public Task<MarketStatus> GetMarketStatusAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException($"the market {Pending}");
 

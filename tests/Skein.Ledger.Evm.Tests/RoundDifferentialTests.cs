@@ -147,6 +147,7 @@ public sealed class RoundDifferentialTests(AnvilChain chain) : IClassFixture<Anv
                 var x = await embedded.GetStakeAsync(a, role, ct);
                 var y = await evm.GetStakeAsync(a, role, ct);
                 Assert.True((x.Self, x.Delegated) == (y.Self, y.Delegated), $"{role} stake of {name}: {x.Self}+{x.Delegated} vs {y.Self}+{y.Delegated}");
+                Assert.Equal(x.Delegations, y.Delegations);
             }
         }
         Assert.Equal(await embedded.GetDelegationAsyncFor("fan", "evil", Role.Trainer, ct), await evm.GetDelegationAsync(AnvilChain.Key("fan").Address, AnvilChain.Key("evil").Address, Role.Trainer, ct));
@@ -173,6 +174,12 @@ public sealed class RoundDifferentialTests(AnvilChain chain) : IClassFixture<Anv
             {
                 Assert.Equal(list, y.Scores[validator]);
             }
+            // Verdicts and every payout and slash, in the embedded ledger's order and words.
+            Assert.Equal(x.Outcomes, y.Outcomes);
+            Assert.Equal(x.Movements, y.Movements);
+            Assert.Contains(y.Outcomes, o => !o.Accepted);
+            Assert.Contains(y.Movements, m => m.Kind == "delegator slash");
+            Assert.Contains(y.Movements, m => m.Kind == "delegator reward");
         }
         Assert.Contains("NotCoordinator", outcomes);
         Assert.Contains("RevealMismatch", outcomes);

@@ -202,7 +202,63 @@ internal sealed class LedgerDeployment : ContractDeploymentMessage
     [Parameter("address[]", "accounts", 1)] public List<string> Accounts { get; set; } = [];
     [Parameter("uint256[]", "amounts", 2)] public List<BigInteger> Amounts { get; set; } = [];
     [Parameter("uint64", "unbondingBlocks_", 3)] public ulong UnbondingBlocks { get; set; }
-    [Parameter("tuple", "incentives_", 4)] public IncentivesTuple Incentives { get; set; } = new();
+}
+
+internal sealed class TasksDeployment : ContractDeploymentMessage
+{
+    public TasksDeployment()
+        : base(ContractArtifact.Load("SkeinTasks").Bytecode)
+    {
+    }
+
+    [Parameter("address", "ledger_", 1)] public string Ledger { get; set; } = "";
+    [Parameter("tuple", "incentives_", 2)] public IncentivesTuple Incentives { get; set; } = new();
+}
+
+[Function("setTasks")]
+internal sealed class SetTasksFunction : FunctionMessage
+{
+    [Parameter("address", "tasks_", 1)] public string Tasks { get; set; } = "";
+}
+
+[Function("tasks", "address")]
+internal sealed class TasksQuery : FunctionMessage;
+
+[Function("delegatorsOf")]
+internal sealed class DelegatorsOfQuery : FunctionMessage
+{
+    [Parameter("address", "operator", 1)] public string Operator { get; set; } = "";
+    [Parameter("uint8", "role", 2)] public byte Role { get; set; }
+}
+
+[FunctionOutput]
+internal sealed class DelegatorsOfOutput : IFunctionOutputDTO
+{
+    [Parameter("address[]", "who", 1)] public List<string> Who { get; set; } = [];
+    [Parameter("uint256[]", "amounts", 2)] public List<BigInteger> Amounts { get; set; } = [];
+    [Parameter("uint256", "total", 3)] public BigInteger Total { get; set; }
+}
+
+[Event("Movement")]
+internal sealed class MovementEvent : IEventDTO
+{
+    [Parameter("uint64", "taskId", 1, true)] public ulong TaskId { get; set; }
+    [Parameter("uint32", "round", 2, true)] public uint Round { get; set; }
+    [Parameter("address", "account", 3, true)] public string Account { get; set; } = "";
+    [Parameter("string", "kind", 4, false)] public string Kind { get; set; } = "";
+    [Parameter("uint256", "amount", 5, false)] public BigInteger Amount { get; set; }
+    [Parameter("address", "operator", 6, false)] public string Operator { get; set; } = "";
+}
+
+[Event("Verdict")]
+internal sealed class VerdictEvent : IEventDTO
+{
+    [Parameter("uint64", "taskId", 1, true)] public ulong TaskId { get; set; }
+    [Parameter("uint32", "round", 2, true)] public uint Round { get; set; }
+    [Parameter("uint256", "index", 3, false)] public BigInteger Index { get; set; }
+    [Parameter("uint256", "consensus", 4, false)] public BigInteger Consensus { get; set; }
+    [Parameter("bool", "accepted", 5, false)] public bool Accepted { get; set; }
+    [Parameter("uint256", "reward", 6, false)] public BigInteger Reward { get; set; }
 }
 
 internal sealed class IncentivesTuple
@@ -350,3 +406,11 @@ internal sealed class EmittedQuery : FunctionMessage;
 
 [Function("burned", "uint256")]
 internal sealed class BurnedQuery : FunctionMessage;
+
+[Event("Applied")]
+internal sealed class AppliedEvent : IEventDTO
+{
+    [Parameter("address", "from", 1, true)] public string From { get; set; } = "";
+    [Parameter("uint64", "nonce", 2, false)] public ulong Nonce { get; set; }
+    [Parameter("bytes32", "digest", 3, true)] public byte[] Digest { get; set; } = [];
+}
