@@ -23,6 +23,7 @@ public static class SkeinCommand
             root.Add(command);
         }
         root.Add(ConsoleCommand.Build());
+        root.Add(ChainCommand.Build());
         root.Add(Market.SdlCommands.Build());
         root.Add(Market.DeployCommands.Build());
         root.Add(Market.ProviderCommand.Build());
