@@ -93,10 +93,26 @@ public sealed class ScriptPricing(string path, TimeSpan timeout) : IBidPricing
         deadline.CancelAfter(timeout);
         try
         {
-            await process.StandardInput.WriteAsync(request.AsMemory(), deadline.Token);
-            process.StandardInput.Close();
+            // Read while writing: a script may answer without reading its input, and may exit before the order is written.
             var output = process.StandardOutput.ReadToEndAsync(deadline.Token);
             var errors = process.StandardError.ReadToEndAsync(deadline.Token);
+            try
+            {
+                await process.StandardInput.WriteAsync(request.AsMemory(), deadline.Token);
+                process.StandardInput.Close();
+            }
+            catch (IOException)
+            {
+                // Broken pipe: the script has stopped reading (or exited); its answer and exit code still decide.
+                // Closing flushes what is left and fails the same way once; after that the writer is closed for good.
+                try
+                {
+                    process.StandardInput.Dispose();
+                }
+                catch (IOException)
+                {
+                }
+            }
             await process.WaitForExitAsync(deadline.Token);
             var text = (await output).Trim();
             if (process.ExitCode != 0)
