@@ -286,6 +286,11 @@ contract SkeinTasks {
             _committers[taskId][round], _revealers[taskId][round]);
     }
 
+    /// @notice The settlement's parameters, fixed at deployment: coordinators and auditors read them instead of trusting a config file.
+    function incentives() external view returns (Incentives memory) {
+        return _incentives;
+    }
+
     function scoresOf(uint64 taskId, uint32 round, address validator) external view returns (uint256[] memory) {
         return _reveals[taskId][round][validator];
     }

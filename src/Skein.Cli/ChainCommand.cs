@@ -18,7 +18,8 @@ public static class ChainCommand
         var genesisFile = new Option<string?>("--genesis") { Description = "Genesis file (skein ledger init writes one): its chain id, allocations and parameters", HelpName = "file" };
         var chainId = new Option<ulong>("--chain-id") { Description = "Chain id when no genesis is given", DefaultValueFactory = _ => 31337 };
         var json = new Option<bool>("--json") { Description = "Print exactly one JSON object on stdout" };
-        foreach (var o in new Option[] { genesisFile, chainId, json })
+        var fund = new Option<string[]>("--fund") { Description = "Give this address 1000 ETH for gas (repeatable): a coordinator relays with its own key", HelpName = "address" };
+        foreach (var o in new Option[] { genesisFile, chainId, fund, json })
         {
             up.Add(o);
         }
@@ -51,7 +52,19 @@ public static class ChainCommand
             {
                 return SimulationSession.Fail(stderr, ExitCodes.InvalidOptions, ["--chain-id: must be > 0"]);
             }
+            var funded = parse.GetValue(fund) ?? [];
+            foreach (var address in funded)
+            {
+                if (!Skein.Ledger.Address.TryParse(address, out _, out var why))
+                {
+                    return SimulationSession.Fail(stderr, ExitCodes.InvalidOptions, [$"--fund: {why}"]);
+                }
+            }
             await using var anvil = await AnvilNode.StartAsync(id, line => stderr.WriteLine(line), ct);
+            foreach (var address in funded)
+            {
+                await anvil.FundAsync(address, AnvilNode.ThousandEther, ct);
+            }
             EvmLedger? ledger = null;
             try
             {
@@ -70,6 +83,7 @@ public static class ChainCommand
                         relayer,
                         ledger = ledger?.ContractAddress,
                         tasks = ledger?.TasksAddress,
+                        funded,
                     }, OneLine));
                 }
                 else

@@ -33,7 +33,23 @@ public sealed record DemoSummary(
     int VerifiedRounds,
     string? WorkDir,
     DemoMarket? Market = null,
-    string? ConsoleUrl = null);
+    string? ConsoleUrl = null)
+{
+    /// <summary>Where the ledger lived: "embedded" or "evm".</summary>
+    public string Ledger { get; init; } = "embedded";
+
+    /// <summary>With --ledger evm: the chain and its contracts.</summary>
+    public DemoChain? Chain { get; init; }
+
+    /// <summary>With --ledger evm: gas of a round's transactions on the chain (all of them, submissions to settlement).</summary>
+    public DemoGas? Gas { get; init; }
+}
+
+/// <summary>The EVM chain a demo ran its ledger on.</summary>
+public sealed record DemoChain(ulong ChainId, string Node, string Rpc, string Contract, string TasksContract);
+
+/// <summary>Gas per settled round of the demo's task, as the chain's receipts add it up.</summary>
+public sealed record DemoGas(ulong PerRoundMedian, ulong PerRoundMax, ulong PerRoundMin, ulong Total, int Rounds, double TransactionsPerRound);
 
 /// <summary>`skein demo`: a whole Skein network on loopback, one process per party, training MNIST to 97%.</summary>
 public static class DemoCommand
@@ -50,10 +66,11 @@ public static class DemoCommand
         var work = new Option<string?>("--work-dir") { Description = "Keep the network's folders (keys, ledger, blobs, logs) here instead of a temporary folder", HelpName = "folder" };
         var direct = new Option<bool>("--no-market") { Description = "Start the nodes directly instead of renting them from the local providers (the baseline the market's cost is measured against)" };
         var hold = new Option<bool>("--hold") { Description = "Keep the network and the console up after the last round, until Ctrl+C" };
+        var ledger = new Option<string>("--ledger") { Description = "Where the ledger lives: embedded (the default), or evm (Skein's contracts on a local Anvil chain; the nodes are then started directly, as the market is not on the contracts yet)", DefaultValueFactory = _ => "embedded" };
         var consolePort = new Option<int>("--console-port") { Description = $"Port of the web console (0: any free port; -1: no console)", DefaultValueFactory = _ => ConsoleCommand.DefaultPort };
         var data = new DataOptions();
         var output = new OutputOptions();
-        foreach (var o in new Option[] { trainers, validators, rounds, target, seed, work, direct, hold, consolePort })
+        foreach (var o in new Option[] { trainers, validators, rounds, target, seed, work, direct, ledger, hold, consolePort })
         {
             command.Add(o);
         }
@@ -68,7 +85,8 @@ public static class DemoCommand
             Seed = parse.GetValue(seed),
             WorkDirectory = parse.GetValue(work),
             Keep = parse.GetValue(work) is not null,
-            RentThroughMarket = !parse.GetValue(direct),
+            RentThroughMarket = !parse.GetValue(direct) && parse.GetValue(ledger) != "evm",
+            Ledger = parse.GetValue(ledger)!,
         }, parse.GetValue(rounds), new DemoConsole(parse.GetValue(consolePort), parse.GetValue(hold)), data, output, ct));
         return command;
     }
@@ -122,6 +140,10 @@ public static class DemoCommand
             console.Profile.Width = 132;
         }
         console.MarkupLine("[bold]Skein demo: a federated network on this machine[/]");
+        if (options.Ledger == "evm")
+        {
+            console.WriteLine("ledger: Skein's contracts on a local Anvil chain (nodes started directly: the market is not on the contracts yet)");
+        }
         console.WriteLine($"model 2nn, pathological shards (2 label-sorted shards per trainer), {options.Trainers} trainers (1 malicious: sign-flipped x4), {options.Validators} validators, {options.Rounds} rounds, strategy fedavgm, cohort scores");
 
         var reports = new List<NetworkRoundReport>();
@@ -167,7 +189,12 @@ public static class DemoCommand
             var summary = new DemoSummary("network", "2nn", "shards", "fedavgm", "cohort", options.Trainers, options.Validators, "sign_flip", options.Seed, reports,
                 Math.Round(last.Accuracy, 6), Math.Round(last.Loss, 6), options.TargetAccuracy, reports.FirstOrDefault(r => r.Accuracy >= options.TargetAccuracy)?.Round,
                 Math.Round(wall, 3), Math.Round(reports.Average(r => r.Seconds), 3), last.ModelSha256, board, ok ? "ok" : "failed", checks.Count(c => c.Ok), keptWork, market,
-                site?.Uri.ToString());
+                site?.Uri.ToString())
+            {
+                Ledger = options.Ledger,
+                Chain = demo.Chain,
+                Gas = await demo.GasAsync(ct),
+            };
             var text = NetworkDemo.SummaryJson(summary);
             if (summaryPath is not null)
             {
@@ -289,6 +316,11 @@ public static class DemoCommand
         grid.AddRow("verify", s.Verify == "ok"
             ? $"[green]ok[/]: all {s.VerifiedRounds} rounds recomputed bit for bit"
             : $"[red]failed[/]: {string.Join("; ", checks.Where(c => !c.Ok).Take(3).Select(c => $"round {c.Round}: {c.Reason}"))}");
+        if (s.Chain is { } chain && s.Gas is { } gas)
+        {
+            grid.AddRow("ledger", Markup.Escape($"EVM chain {chain.ChainId} ({chain.Node}), SkeinLedger {chain.Contract}"));
+            grid.AddRow("gas per round", string.Create(CultureInfo.InvariantCulture, $"median {gas.PerRoundMedian:N0}, max {gas.PerRoundMax:N0} ({gas.TransactionsPerRound:0.#} transactions a round)"));
+        }
         grid.AddRow("wall time", s.WallSeconds.ToString("0.0 's'", CultureInfo.InvariantCulture) + s.SecondsPerRound.ToString(" (0.0 's per round)'", CultureInfo.InvariantCulture));
         grid.AddRow("model sha256", s.ModelSha256[..16] + "…");
         if (s.WorkDir is not null)

@@ -2,7 +2,8 @@ using Skein.Coordinator.Blobs;
 using Skein.Coordinator.Sessions;
 using Skein.Coordinator.State;
 using Skein.Ledger.Crypto;
-using Skein.Ledger.Storage;
+using Skein.Ledger;
+using Skein.Ledger.Incentives;
 
 namespace Skein.Coordinator;
 
@@ -42,15 +43,31 @@ public sealed record CoordinatorOptions
     /// updates on their own private data; this is only a public yardstick.
     /// </summary>
     public string? EvaluationData { get; init; }
+
+    /// <summary>Keep the ledger on an EVM chain (SkeinLedger.sol and SkeinTasks.sol) instead of the embedded chain in the data folder.</summary>
+    public EvmChainOptions? Evm { get; init; }
+}
+
+/// <summary>
+/// Where the EVM ledger lives: the node's JSON-RPC URL, the chain id it must serve, and the SkeinLedger contract (null:
+/// the one this coordinator deployed before, recorded in its data folder, or a new deployment from the genesis).
+/// </summary>
+public sealed record EvmChainOptions(Uri Rpc, ulong? ChainId = null, string? Contract = null)
+{
+    /// <summary>Confirmations, node retries and polling of the EVM ledger.</summary>
+    public Skein.Ledger.Evm.EvmLedgerOptions Ledger { get; init; } = new();
 }
 
 /// <summary>Everything the coordinator's services share: the ledger, the blobs, the index, sessions, its key and the round events.</summary>
-public sealed class CoordinatorContext(CoordinatorOptions options, EmbeddedLedger ledger, BlobStore blobs, CoordinatorIndex index, SessionStore sessions, LedgerKey key)
+public sealed class CoordinatorContext(CoordinatorOptions options, ILedger ledger, IncentiveParams incentives, BlobStore blobs, CoordinatorIndex index, SessionStore sessions, LedgerKey key)
     : IAsyncDisposable
 {
     public CoordinatorOptions Options { get; } = options;
 
-    public EmbeddedLedger Ledger { get; } = ledger;
+    public ILedger Ledger { get; } = ledger;
+
+    /// <summary>The settlement's parameters as the ledger applies them: the engine decides with them which updates to aggregate.</summary>
+    public IncentiveParams Incentives { get; } = incentives;
 
     public BlobStore Blobs { get; } = blobs;
 

@@ -118,15 +118,24 @@ public sealed partial class AnvilNode : IAsyncDisposable
     }
 
     /// <summary>Mines <paramref name="blocks"/> empty blocks at once (<c>anvil_mine</c>), to move past a waiting period.</summary>
-    public async Task MineAsync(ulong blocks, CancellationToken cancellationToken = default)
+    public Task MineAsync(ulong blocks, CancellationToken cancellationToken = default) => CallAsync("anvil_mine", $"\"0x{blocks:x}\"", cancellationToken);
+
+    /// <summary>Sets the ether balance of <paramref name="address"/> (<c>anvil_setBalance</c>): a relayer's gas money on a dev chain.</summary>
+    public Task FundAsync(string address, System.Numerics.BigInteger wei, CancellationToken cancellationToken = default) =>
+        CallAsync("anvil_setBalance", $"\"{address}\",\"{new Nethereum.Hex.HexTypes.HexBigInteger(wei).HexValue}\"", cancellationToken);
+
+    /// <summary>Ether enough for a relayer to pay for a long demo many times over.</summary>
+    public static System.Numerics.BigInteger ThousandEther => System.Numerics.BigInteger.Pow(10, 21);
+
+    private async Task CallAsync(string method, string parameters, CancellationToken cancellationToken)
     {
         using var http = new HttpClient();
-        var body = new StringContent($$"""{"jsonrpc":"2.0","id":1,"method":"anvil_mine","params":["0x{{blocks:x}}"]}""", System.Text.Encoding.UTF8, "application/json");
+        var body = new StringContent($$"""{"jsonrpc":"2.0","id":1,"method":"{{method}}","params":[{{parameters}}]}""", System.Text.Encoding.UTF8, "application/json");
         using var response = await http.PostAsync(Rpc, body, cancellationToken);
         var text = await response.Content.ReadAsStringAsync(cancellationToken);
         if (!response.IsSuccessStatusCode || text.Contains("\"error\"", StringComparison.Ordinal))
         {
-            throw new InvalidOperationException($"anvil_mine failed: {text}");
+            throw new InvalidOperationException($"{method} failed: {text}");
         }
     }
 

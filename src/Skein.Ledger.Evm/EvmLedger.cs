@@ -5,6 +5,7 @@ using Nethereum.Hex.HexTypes;
 using Nethereum.RPC.Eth.DTOs;
 using Nethereum.Web3;
 using Account = Nethereum.Web3.Accounts.Account;
+using Skein.Ledger.Crypto;
 using Skein.Ledger.Evm.Contracts;
 using Skein.Ledger.Market;
 using Skein.Ledger.State;
@@ -27,12 +28,16 @@ public sealed class EvmLedger : ILedger
     private const string Pending = "is not on the EVM backend yet (the market comes next)";
 
     private readonly Web3 _web3;
+    private readonly EvmLedgerOptions _options;
     private readonly SemaphoreSlim _relay = new(1, 1);
+    // A round settled deep enough (the options' confirmations) never changes: read once, served from memory after.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(ulong Task, uint Round), RoundInfo> _settled = new();
     private string? _picker;
 
-    private EvmLedger(Web3 web3, string contract, string tasks, ulong chainId)
+    private EvmLedger(Web3 web3, string contract, string tasks, ulong chainId, EvmLedgerOptions options)
     {
         _web3 = web3;
+        _options = options;
         ContractAddress = contract;
         TasksAddress = tasks;
         ChainId = chainId;
@@ -46,8 +51,19 @@ public sealed class EvmLedger : ILedger
     /// <summary>Where SkeinTasks.sol (tasks, rounds, settlement) lives on the chain.</summary>
     public string TasksAddress { get; }
 
-    /// <summary>Deploys SkeinLedger.sol with <paramref name="genesis"/>'s allocations and unbonding period, paying gas with <paramref name="relayerKey"/>.</summary>
-    public static async Task<EvmLedger> DeployAsync(Uri rpc, string relayerKey, Genesis genesis, CancellationToken cancellationToken = default)
+    /// <summary>The EVM address that pays for relayed transactions; null when this ledger only reads.</summary>
+    public string? Relayer => _web3.TransactionManager?.Account?.Address;
+
+    /// <summary>Deploys SkeinLedger.sol and SkeinTasks.sol with <paramref name="genesis"/>'s allocations and parameters, paying gas with <paramref name="relayer"/>.</summary>
+    public static Task<EvmLedger> DeployAsync(Uri rpc, LedgerKey relayer, Genesis genesis, EvmLedgerOptions? options = null, CancellationToken cancellationToken = default) =>
+        DeployAsync(rpc, RelayerKey(relayer), genesis, options, cancellationToken);
+
+    /// <summary>Deploys SkeinLedger.sol and SkeinTasks.sol with <paramref name="genesis"/>'s allocations and parameters, paying gas with <paramref name="relayerKey"/> (hex).</summary>
+    public static Task<EvmLedger> DeployAsync(Uri rpc, string relayerKey, Genesis genesis, CancellationToken cancellationToken = default) =>
+        DeployAsync(rpc, relayerKey, genesis, null, cancellationToken);
+
+    /// <summary>Deploys SkeinLedger.sol and SkeinTasks.sol with <paramref name="genesis"/>'s allocations and parameters, paying gas with <paramref name="relayerKey"/> (hex).</summary>
+    public static async Task<EvmLedger> DeployAsync(Uri rpc, string relayerKey, Genesis genesis, EvmLedgerOptions? options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(rpc);
         ArgumentNullException.ThrowIfNull(genesis);
@@ -55,7 +71,9 @@ public sealed class EvmLedger : ILedger
         {
             throw new LedgerException(LedgerError.InvalidGenesis, invalid);
         }
-        var web3 = await ConnectAsync(rpc, relayerKey, genesis.ChainId, cancellationToken);
+        options ??= new EvmLedgerOptions();
+        await ProbeChainIdAsync(rpc, options);
+        var web3 = await ConnectAsync(rpc, relayerKey, genesis.ChainId, options, cancellationToken);
         var accounts = genesis.Allocations.Select(a => a.Address.ToString()).ToArray();
         var amounts = genesis.Allocations.Select(a => (BigInteger)a.Balance).ToArray();
         var p = genesis.Params.Incentives;
@@ -83,7 +101,7 @@ public sealed class EvmLedger : ILedger
         {
             throw new InvalidOperationException($"linking SkeinTasks to SkeinLedger failed in transaction {link.TransactionHash}");
         }
-        return new EvmLedger(web3, core.ContractAddress, tasks.ContractAddress, genesis.ChainId);
+        return new EvmLedger(web3, core.ContractAddress, tasks.ContractAddress, genesis.ChainId, options);
     }
 
     private static void Deployed(TransactionReceipt receipt, string contract)
@@ -94,26 +112,87 @@ public sealed class EvmLedger : ILedger
         }
     }
 
-    /// <summary>Uses a SkeinLedger.sol already deployed at <paramref name="contract"/>.</summary>
-    public static async Task<EvmLedger> AttachAsync(Uri rpc, string relayerKey, string contract, CancellationToken cancellationToken = default)
+    /// <summary>Uses a SkeinLedger.sol already deployed at <paramref name="contract"/>, relaying with <paramref name="relayer"/>.</summary>
+    public static Task<EvmLedger> AttachAsync(Uri rpc, LedgerKey relayer, string contract, EvmLedgerOptions? options = null, CancellationToken cancellationToken = default) =>
+        AttachAsync(rpc, RelayerKey(relayer), contract, options, cancellationToken);
+
+    /// <summary>Uses a SkeinLedger.sol already deployed at <paramref name="contract"/>, relaying with <paramref name="relayerKey"/> (hex).</summary>
+    public static Task<EvmLedger> AttachAsync(Uri rpc, string relayerKey, string contract, CancellationToken cancellationToken = default) =>
+        AttachAsync(rpc, relayerKey, contract, null, cancellationToken);
+
+    /// <summary>Reads a SkeinLedger.sol deployed at <paramref name="contract"/> without a key: every read works, submitting is refused.</summary>
+    public static Task<EvmLedger> ReadAsync(Uri rpc, string contract, EvmLedgerOptions? options = null, CancellationToken cancellationToken = default) =>
+        AttachAsync(rpc, (string?)null, contract, options, cancellationToken);
+
+    /// <summary>Uses a SkeinLedger.sol already deployed at <paramref name="contract"/>; without <paramref name="relayerKey"/> it only reads.</summary>
+    public static async Task<EvmLedger> AttachAsync(Uri rpc, string? relayerKey, string contract, EvmLedgerOptions? options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(rpc);
-        var probe = new Web3(rpc.ToString());
-        var chainId = (ulong)(await probe.Eth.ChainId.SendRequestAsync()).Value;
-        var web3 = await ConnectAsync(rpc, relayerKey, chainId, cancellationToken);
+        ArgumentException.ThrowIfNullOrEmpty(contract);
+        if (!Nethereum.Util.AddressUtil.Current.IsValidEthereumAddressHexFormat(contract))
+        {
+            throw new ArgumentException($"contract: '{contract}' is not an address (0x and 40 hex digits)");
+        }
+        options ??= new EvmLedgerOptions();
+        var chainId = await ProbeChainIdAsync(rpc, options);
+        var web3 = await ConnectAsync(rpc, relayerKey, chainId, options, cancellationToken);
         var code = await web3.Eth.GetCode.SendRequestAsync(contract);
         if (code is null or "0x")
         {
-            throw new InvalidOperationException($"no contract at {contract} on chain {chainId} ({rpc})");
+            throw new ArgumentException($"contract: no contract at {contract} on chain {chainId} ({rpc})");
         }
-        var tasks = await web3.Eth.GetContractQueryHandler<TasksQuery>().QueryAsync<string>(contract, new TasksQuery());
-        return new EvmLedger(web3, contract, tasks, chainId);
+        string tasks;
+        try
+        {
+            tasks = await web3.Eth.GetContractQueryHandler<TasksQuery>().QueryAsync<string>(contract, new TasksQuery());
+        }
+        catch (Exception ex) when (ex is SmartContractRevertException or Nethereum.JsonRpc.Client.RpcResponseException)
+        {
+            throw new ArgumentException($"contract: {contract} on chain {chainId} is not a SkeinLedger ({ex.Message})", ex);
+        }
+        if (tasks is null || new BigInteger(Convert.FromHexString(tasks[2..]), isUnsigned: true, isBigEndian: true).IsZero)
+        {
+            throw new ArgumentException($"contract: the SkeinLedger at {contract} has no SkeinTasks linked yet");
+        }
+        return new EvmLedger(web3, contract, tasks, chainId, options);
     }
 
-    private static async Task<Web3> ConnectAsync(Uri rpc, string relayerKey, ulong chainId, CancellationToken cancellationToken)
+    private static string RelayerKey(LedgerKey key)
     {
-        var account = new Account(relayerKey, new BigInteger(chainId));
-        var web3 = new Web3(account, rpc.ToString());
+        ArgumentNullException.ThrowIfNull(key);
+        Span<byte> secret = stackalloc byte[LedgerKey.PrivateKeyLength];
+        try
+        {
+            key.ExportPrivateKey(secret);
+            return Convert.ToHexStringLower(secret);
+        }
+        finally
+        {
+            secret.Clear();
+        }
+    }
+
+    /// <summary>The chain id the node serves; a node that never answers is an error naming the URL (waited out for at most 10 s).</summary>
+    private static async Task<ulong> ProbeChainIdAsync(Uri rpc, EvmLedgerOptions options)
+    {
+        var probe = new Web3(rpc.ToString());
+        probe.Client.OverridingRequestInterceptor = new RpcRetry(TimeSpan.FromTicks(Math.Min(options.RetryFor.Ticks, TimeSpan.FromSeconds(10).Ticks)));
+        try
+        {
+            return (ulong)(await probe.Eth.ChainId.SendRequestAsync()).Value;
+        }
+        catch (Exception ex) when (RpcRetry.Unreachable(ex))
+        {
+            throw new ArgumentException($"rpc: no JSON-RPC node answers at {rpc} ({(ex.InnerException ?? ex).Message})", ex);
+        }
+    }
+
+    private static async Task<Web3> ConnectAsync(Uri rpc, string? relayerKey, ulong chainId, EvmLedgerOptions options, CancellationToken cancellationToken)
+    {
+        var web3 = relayerKey is null ? new Web3(rpc.ToString()) : new Web3(new Account(relayerKey, new BigInteger(chainId)), rpc.ToString());
+        // A node that restarts, or a dropped connection, is waited out for a while instead of failing the caller.
+        web3.Client.OverridingRequestInterceptor = new RpcRetry(options.RetryFor);
+        web3.TransactionManager.TransactionReceiptService = new Nethereum.RPC.TransactionReceipts.TransactionReceiptPollingService(web3.TransactionManager, (int)options.ReceiptPoll.TotalMilliseconds);
         var actual = (ulong)(await web3.Eth.ChainId.SendRequestAsync()).Value;
         cancellationToken.ThrowIfCancellationRequested();
         if (actual != chainId)
@@ -121,6 +200,16 @@ public sealed class EvmLedger : ILedger
             throw new LedgerException(LedgerError.WrongChain, $"chain_id: the ledger is chain {chainId}, the node at {rpc} serves chain {actual}");
         }
         return web3;
+    }
+
+    /// <summary>The settlement's parameters, as the tasks contract was deployed with them.</summary>
+    public async Task<Skein.Ledger.Incentives.IncentiveParams> GetIncentivesAsync(CancellationToken cancellationToken = default)
+    {
+        var o = await _web3.Eth.GetContractQueryHandler<IncentivesQuery>().QueryDeserializingToObjectAsync<IncentivesOutput>(new IncentivesQuery(), TasksAddress);
+        cancellationToken.ThrowIfCancellationRequested();
+        var i = o.Incentives;
+        return new Skein.Ledger.Incentives.IncentiveParams(i.TrainerShareBps, i.SupermajorityBps, i.AgreementTolerance, i.TrainerSlashBps, i.ValidatorNoRevealSlashBps,
+            (UInt128)i.EmissionPerRound, i.HalvingRounds);
     }
 
     public async Task<TxReceipt> SubmitAsync(SignedTransaction transaction, CancellationToken cancellationToken = default) =>
@@ -135,11 +224,67 @@ public sealed class EvmLedger : ILedger
         {
             throw new LedgerException(LedgerError.WrongChain, $"chain_id: the transaction is for chain {claimed}, this ledger is chain {ChainId}");
         }
+        if (Relayer is null)
+        {
+            throw new InvalidOperationException("this EVM ledger was opened to read only (no relayer key): it cannot submit");
+        }
         var signature = transaction.Signature;
         await _relay.WaitAsync(cancellationToken);
         try
         {
-            var receipt = tx switch
+            TransactionReceipt receipt;
+            try
+            {
+                receipt = await RelayAsync(tx, signature, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not LedgerException and not OperationCanceledException && RpcRetry.Unreachable(ex) || ex is Nethereum.JsonRpc.Client.RpcResponseException)
+            {
+                // The node may have taken the transaction before the connection dropped (or was asked twice by a
+                // retry): it counts if the contract applied its digest, and the contract applies a digest once.
+                receipt = await AppliedReceiptAsync(tx.Digest(ChainId)) ?? throw new InvalidOperationException($"{tx.TypeName}: the node did not take the transaction: {ex.Message}", ex);
+            }
+            await ConfirmAsync((ulong)receipt.BlockNumber.Value, cancellationToken);
+            return (new TxReceipt(tx.Digest(ChainId), (ulong)receipt.BlockNumber.Value, (int)receipt.TransactionIndex.Value), (ulong)receipt.GasUsed.Value);
+        }
+        finally
+        {
+            _relay.Release();
+        }
+    }
+
+    /// <summary>The receipt of the EVM transaction that applied the Skein transaction <paramref name="digest"/>, if one did.</summary>
+    private async Task<TransactionReceipt?> AppliedReceiptAsync(Hash32 digest)
+    {
+        var log = await AppliedLogAsync(digest);
+        return log is null ? null : await _web3.Eth.Transactions.GetTransactionReceipt.SendRequestAsync(log.Log.TransactionHash);
+    }
+
+    /// <summary>Returns once <paramref name="block"/> is <see cref="EvmLedgerOptions.Confirmations"/> deep (itself counted).</summary>
+    private async Task ConfirmAsync(ulong block, CancellationToken cancellationToken)
+    {
+        if (_options.Confirmations <= 1)
+        {
+            return;
+        }
+        var target = block + (ulong)_options.Confirmations - 1;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.ConfirmationTimeout);
+        try
+        {
+            while ((ulong)(await _web3.Eth.Blocks.GetBlockNumber.SendRequestAsync()).Value < target)
+            {
+                await Task.Delay(_options.ReceiptPoll, timeout.Token);
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"block {block} did not reach {_options.Confirmations} confirmations within {_options.ConfirmationTimeout.TotalSeconds:0} s");
+        }
+    }
+
+    private async Task<TransactionReceipt> RelayAsync(Transaction tx, byte[] signature, CancellationToken cancellationToken)
+    {
+            return tx switch
             {
                 Transfer t => await SendAsync(ContractAddress, new RelayTransfer { From = t.From.ToString(), TxNonce = t.Nonce, To = t.To.ToString(), Amount = t.Amount, Signature = signature }, tx, cancellationToken),
                 Stake s => await SendAsync(ContractAddress, new RelayStake { From = s.From.ToString(), TxNonce = s.Nonce, Role = (byte)s.Role, Amount = s.Amount, Signature = signature }, tx, cancellationToken),
@@ -184,12 +329,6 @@ public sealed class EvmLedger : ILedger
                 }, tx, cancellationToken),
                 _ => throw new LedgerException(LedgerError.InvalidParameter, $"type: {tx.TypeName} {Pending}"),
             };
-            return (new TxReceipt(tx.Digest(ChainId), (ulong)receipt.BlockNumber.Value, (int)receipt.TransactionIndex.Value), (ulong)receipt.GasUsed.Value);
-        }
-        finally
-        {
-            _relay.Release();
-        }
     }
 
     private async Task<TransactionReceipt> SendAsync<TMessage>(string contract, TMessage message, Transaction tx, CancellationToken cancellationToken)
@@ -303,6 +442,10 @@ public sealed class EvmLedger : ILedger
     /// </summary>
     public async Task<RoundInfo?> GetRoundAsync(ulong taskId, uint round, CancellationToken cancellationToken = default)
     {
+        if (_settled.TryGetValue((taskId, round), out var known))
+        {
+            return known;
+        }
         var o = await _web3.Eth.GetContractQueryHandler<RoundOfQuery>().QueryDeserializingToObjectAsync<RoundOfOutput>(new RoundOfQuery { TaskId = taskId, Round = round }, TasksAddress);
         if (o.Data.Phase == 0)
         {
@@ -318,18 +461,23 @@ public sealed class EvmLedger : ILedger
         static Address[] Addresses(IEnumerable<string> list) => list.Select(a => Address.Parse(a)).ToArray();
         var d = o.Data;
         var updates = o.Updates.Select(u => new UpdateEntry(Address.Parse(u.Trainer), new Hash32(u.UpdateHash), u.Samples)).ToArray();
-        var (outcomes, movements) = d.Phase == (byte)RoundPhase.Settled ? await SettlementAsync(taskId, round, updates) : ([], []);
-        return new RoundInfo(taskId, round, (RoundPhase)d.Phase, new Hash32(d.Seed), new Hash32(d.ModelHash), new Hash32(d.NewModelHash), (UInt128)d.Reward,
+        var (outcomes, movements, settledAt) = d.Phase == (byte)RoundPhase.Settled ? await SettlementAsync(taskId, round, updates) : ([], [], 0UL);
+        var info = new RoundInfo(taskId, round, (RoundPhase)d.Phase, new Hash32(d.Seed), new Hash32(d.ModelHash), new Hash32(d.NewModelHash), (UInt128)d.Reward,
             Addresses(o.PickedTrainers), Addresses(o.PickedValidators), updates,
             [.. Addresses(o.Committers).Order()], [.. Addresses(o.Revealers).Order()], outcomes, movements)
         {
             Scores = scores,
             PhaseTimes = d.PhaseTimes.Select(t => (long)t).ToArray(),
         };
+        if (settledAt > 0 && (ulong)(await _web3.Eth.Blocks.GetBlockNumber.SendRequestAsync()).Value + 1 >= settledAt + (ulong)_options.Confirmations)
+        {
+            _settled.TryAdd((taskId, round), info);
+        }
+        return info;
     }
 
     /// <summary>A settled round's verdicts and movements, from the logs its finalizing transaction left in both contracts.</summary>
-    private async Task<(IReadOnlyList<UpdateOutcome>, IReadOnlyList<LedgerMovement>)> SettlementAsync(ulong taskId, uint round, UpdateEntry[] updates)
+    private async Task<(IReadOnlyList<UpdateOutcome>, IReadOnlyList<LedgerMovement>, ulong Block)> SettlementAsync(ulong taskId, uint round, UpdateEntry[] updates)
     {
         var verdictEvent = _web3.Eth.GetEvent<VerdictEvent>(TasksAddress);
         var verdicts = await verdictEvent.GetAllChangesAsync(verdictEvent.CreateFilterInput<ulong, uint>(taskId, round, BlockParameter.CreateEarliest(), BlockParameter.CreateLatest()));
@@ -365,7 +513,8 @@ public sealed class EvmLedger : ILedger
                 movements.Add(((ulong)m.Log.BlockNumber.Value, (ulong)m.Log.LogIndex.Value, new LedgerMovement(account, kind, (UInt128)e.Amount, reason)));
             }
         }
-        return (outcomes, movements.OrderBy(m => m.Block).ThenBy(m => m.Index).Select(m => m.Movement).ToArray());
+        var block = verdicts.Select(v => (ulong)v.Log.BlockNumber.Value).Concat(movements.Select(m => m.Block)).DefaultIfEmpty(1UL).Max();
+        return (outcomes, movements.OrderBy(m => m.Block).ThenBy(m => m.Index).Select(m => m.Movement).ToArray(), block);
     }
 
     public async Task<IReadOnlyList<RoundInfo>> GetRoundsAsync(ulong taskId, uint from, uint to, CancellationToken cancellationToken = default)
@@ -380,6 +529,38 @@ public sealed class EvmLedger : ILedger
             rounds.Add(info);
         }
         return rounds;
+    }
+
+    /// <summary>
+    /// What each settled round of a task cost in gas: every Skein transaction the contracts applied from the block
+    /// that opened the round to the one that settled it (submissions, commits, reveals and the coordinator's phase
+    /// moves), from their receipts.
+    /// </summary>
+    public async Task<IReadOnlyList<RoundGas>> GetRoundGasAsync(ulong taskId, CancellationToken cancellationToken = default)
+    {
+        var phases = _web3.Eth.GetEvent<RoundPhaseEvent>(TasksAddress);
+        var logs = await phases.GetAllChangesAsync(phases.CreateFilterInput<ulong>(taskId, BlockParameter.CreateEarliest(), BlockParameter.CreateLatest()));
+        var applied = _web3.Eth.GetEvent<AppliedEvent>(ContractAddress);
+        var result = new List<RoundGas>();
+        foreach (var round in logs.GroupBy(l => l.Event.Round).OrderBy(g => g.Key))
+        {
+            var settled = round.Where(l => l.Event.Phase == (byte)RoundPhase.Settled).Select(l => l.Log.BlockNumber.Value).ToArray();
+            if (settled.Length == 0)
+            {
+                continue;
+            }
+            var from = new BlockParameter(new HexBigInteger(round.Min(l => l.Log.BlockNumber.Value)));
+            var to = new BlockParameter(new HexBigInteger(settled.Max()));
+            var txs = (await applied.GetAllChangesAsync(applied.CreateFilterInput(from, to))).Select(l => l.Log.TransactionHash).Distinct().ToArray();
+            ulong gas = 0;
+            foreach (var hash in txs)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                gas += (ulong)(await _web3.Eth.Transactions.GetTransactionReceipt.SendRequestAsync(hash)).GasUsed.Value;
+            }
+            result.Add(new RoundGas(round.Key, gas, txs.Length));
+        }
+        return result;
     }
 
     /// <summary>The gas limit of the chain's newest block: what one transaction can use at most.</summary>
@@ -426,16 +607,7 @@ public sealed class EvmLedger : ILedger
     /// <summary>A Skein transaction by its digest: the Applied log names the EVM transaction, whose input carries it.</summary>
     public async Task<(SignedTransaction Transaction, TxReceipt Receipt)?> GetTransactionAsync(Hash32 id, CancellationToken cancellationToken = default)
     {
-        var applied = _web3.Eth.GetEvent<AppliedEvent>(ContractAddress);
-        // Topics: the event, any sender, this digest.
-        var filter = new NewFilterInput
-        {
-            Address = [ContractAddress],
-            Topics = ["0x" + applied.EventABI.Sha3Signature, null!, id.ToString()],
-            FromBlock = BlockParameter.CreateEarliest(),
-            ToBlock = BlockParameter.CreateLatest(),
-        };
-        var log = (await applied.GetAllChangesAsync(filter)).FirstOrDefault();
+        var log = await AppliedLogAsync(id);
         if (log is null)
         {
             return null;
@@ -445,6 +617,20 @@ public sealed class EvmLedger : ILedger
         return EvmTransactions.Decode(evm, ChainId) is { } signed
             ? (signed, new TxReceipt(id, (ulong)log.Log.BlockNumber.Value, (int)log.Log.TransactionIndex.Value))
             : null;
+    }
+
+    private async Task<EventLog<AppliedEvent>?> AppliedLogAsync(Hash32 digest)
+    {
+        var applied = _web3.Eth.GetEvent<AppliedEvent>(ContractAddress);
+        // Topics: the event, any sender, this digest.
+        var filter = new NewFilterInput
+        {
+            Address = [ContractAddress],
+            Topics = ["0x" + applied.EventABI.Sha3Signature, null!, digest.ToString()],
+            FromBlock = BlockParameter.CreateEarliest(),
+            ToBlock = BlockParameter.CreateLatest(),
+        };
+        return (await applied.GetAllChangesAsync(filter)).FirstOrDefault();
     }
 
     public Task<MarketStatus> GetMarketStatusAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException($"the market {Pending}");
@@ -468,3 +654,6 @@ public sealed class EvmLedger : ILedger
         return ValueTask.CompletedTask;
     }
 }
+
+/// <summary>One settled round's cost on the chain: the gas of every transaction of the round, and how many there were.</summary>
+public sealed record RoundGas(uint Round, ulong Gas, int Transactions);

@@ -38,14 +38,17 @@ public static class NetworkCommands
         var console = new Option<bool>("--console") { Description = "Also serve Skein Console (read-only, but it can create tasks this coordinator hosts)" };
         var consolePort = new Option<int>("--console-port") { Description = "The console's port (0: any free port)", DefaultValueFactory = _ => ConsoleCommand.DefaultPort };
         var evalData = new Option<string?>("--eval-data") { Description = "A public test set (eval-images-idx3-ubyte, eval-labels-idx1-ubyte) to test each new global model on, for the accuracy curves", HelpName = "folder" };
+        var chain = new EvmChainCliOptions();
         foreach (var o in new Option[] { key, password, data, host, port, apiPort, genesis, tasks, startWhen, exitWhenDone, training, committing, revealing, maxUpdate, tlsCert, tlsPassword, evalData, console, consolePort })
         {
             command.Add(o);
         }
+        chain.AddTo(command);
         command.SetAction((parse, ct) => LedgerOptions.GuardAsync(parse, async () =>
         {
             using var loggers = CliLogging.Create();
             var logger = loggers.CreateLogger("skein.coordinator");
+            var evm = chain.Parse(parse);
             using var ledgerKey = Unlock(parse.GetValue(key)!, parse.GetValue(password)!);
             Genesis? g = parse.GetValue(genesis) is { } gf ? GenesisJson.Deserialize(await File.ReadAllTextAsync(gf, ct)) : null;
             var options = new CoordinatorOptions
@@ -63,6 +66,7 @@ public static class NetworkCommands
                     ? Directory.Exists(ev) ? ev : throw new ArgumentException($"--eval-data: folder '{ev}' does not exist")
                     : null,
                 Timings = new RoundTimings(TimeSpan.FromSeconds(parse.GetValue(training)), TimeSpan.FromSeconds(parse.GetValue(committing)), TimeSpan.FromSeconds(parse.GetValue(revealing))),
+                Evm = evm,
             };
             await using var coordinator = await CoordinatorHost.StartAsync(options, ledgerKey, g, loggers, ct);
             var hostedSpecs = coordinator.Context.Index.Tasks().Select(t => TaskSpec.Parse(t.SpecJson).Sha256()).ToHashSet();
@@ -211,7 +215,9 @@ public static class NetworkCommands
         var round = new Option<uint?>("--round") { Description = "Round to verify (default: every settled round)" };
         var json = new Option<bool>("--json") { Description = "Print exactly one JSON object on stdout" };
         var verifyPin = new Option<string?>("--tls-pin") { Description = "With an https coordinator: its certificate (PEM or DER) to trust", HelpName = "file" };
-        foreach (var o in new Option[] { coordinator, task, round, json, verifyPin })
+        var rpc = new Option<string?>("--rpc") { Description = "Read the ledger's facts from this EVM node (a node you trust) instead of the coordinator's API; blobs still come from the coordinator, checked against the chain's hashes", HelpName = "url" };
+        var contract = new Option<string?>("--contract") { Description = "With --rpc: the SkeinLedger contract (default: the one the coordinator names, which --rpc then reads)", HelpName = "address" };
+        foreach (var o in new Option[] { coordinator, task, round, json, verifyPin, rpc, contract })
         {
             command.Add(o);
         }
@@ -223,20 +229,23 @@ public static class NetworkCommands
             }
             using var api = new CoordinatorApiClient(uri, parse.GetValue(verifyPin) is { } pin ? CertificatePin.Load(pin) : null);
             var id = parse.GetValue(task);
-            ApiTask info;
+            await using var chain = await OpenChainAsync(parse, rpc, contract, api, ct);
+            uint settled;
             try
             {
-                info = await api.GetTaskAsync(id, ct);
+                settled = chain is null
+                    ? (await api.GetTaskAsync(id, ct)).SettledRounds
+                    : (await chain.GetTaskAsync(id, ct) ?? throw new ArgumentException($"--task: task {id} is not on the chain's ledger {chain.ContractAddress}")).SettledRounds;
             }
             catch (HttpRequestException ex)
             {
                 throw new ArgumentException($"--task: {ex.Message}", ex);
             }
-            uint[] rounds = parse.GetValue(round) is { } r ? [r] : Enumerable.Range(1, (int)info.SettledRounds).Select(i => (uint)i).ToArray();
+            uint[] rounds = parse.GetValue(round) is { } r ? [r] : Enumerable.Range(1, (int)settled).Select(i => (uint)i).ToArray();
             var results = new List<RoundVerification>();
             foreach (var n in rounds)
             {
-                var check = await RoundVerifier.VerifyAsync(api, id, n, ct);
+                var check = chain is null ? await RoundVerifier.VerifyAsync(api, id, n, ct) : await RoundVerifier.VerifyAsync(chain, api, id, n, ct);
                 results.Add(check);
                 await parse.InvocationConfiguration.Error.WriteLineAsync($"task {id} round {n}: {(check.Ok ? "ok" : "FAILED: " + check.Reason)} ({check.Accepted} updates, {check.Computed})");
             }
@@ -244,7 +253,8 @@ public static class NetworkCommands
             if (parse.GetValue(json))
             {
                 await parse.InvocationConfiguration.Output.WriteLineAsync(System.Text.Json.JsonSerializer.Serialize(
-                    new { task = id, verify = ok ? "ok" : "failed", rounds = results }, ApiJson.Options));
+                    new { task = id, verify = ok ? "ok" : "failed", source = chain is null ? "coordinator" : "chain", rpc = parse.GetValue(rpc), contract = chain?.ContractAddress, rounds = results },
+                    ApiJson.Options));
             }
             else
             {
@@ -255,6 +265,35 @@ public static class NetworkCommands
             return ok ? ExitCodes.Ok : ExitCodes.VerificationFailed;
         }));
         return command;
+    }
+
+    /// <summary>With --rpc, the chain's ledger read through that node (no key: it only reads); null without.</summary>
+    private static async Task<Skein.Ledger.Evm.EvmLedger?> OpenChainAsync(ParseResult parse, Option<string?> rpc, Option<string?> contract, CoordinatorApiClient api, CancellationToken ct)
+    {
+        if (parse.GetValue(rpc) is not { } rpcText)
+        {
+            return parse.GetValue(contract) is null ? null : throw new ArgumentException("--contract: only with --rpc");
+        }
+        if (!Uri.TryCreate(rpcText, UriKind.Absolute, out var rpcUri) || rpcUri.Scheme is not ("http" or "https"))
+        {
+            throw new ArgumentException($"--rpc: must be an http(s) URL, got '{rpcText}'");
+        }
+        var address = parse.GetValue(contract);
+        if (address is null)
+        {
+            var status = await api.GetStatusAsync(ct);
+            address = status.Ledger is { Backend: "evm", Contract: { } named } ? named
+                : throw new ArgumentException($"--contract: the coordinator's ledger is {status.Ledger?.Backend ?? "embedded"}, not on an EVM chain; name the contract to read");
+            await parse.InvocationConfiguration.Error.WriteLineAsync($"reading SkeinLedger {address} (as the coordinator names it) through {rpcUri}; pass --contract to pin an address you trust");
+        }
+        try
+        {
+            return await Skein.Ledger.Evm.EvmLedger.ReadAsync(rpcUri, address, cancellationToken: ct);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new ArgumentException("--" + ex.Message, ex);
+        }
     }
 
     private static Option<string> KeyFileOption() => new("--key-file") { Description = "The key (Web3 Secret Storage v3 file)", Required = true, HelpName = "file" };

@@ -9,6 +9,7 @@ using Skein.Learning.Data;
 using Skein.Learning.Training;
 using Skein.Ledger;
 using Skein.Ledger.Crypto;
+using Skein.Ledger.Evm;
 using Skein.Ledger.Market;
 using Skein.Ledger.State;
 using Skein.Ledger.Storage;
@@ -39,9 +40,16 @@ public sealed record NetworkDemoOptions
     /// <summary>Rent the nodes from local providers through the market (the default), or start them directly.</summary>
     public bool RentThroughMarket { get; init; } = true;
 
+    /// <summary>"embedded" (the coordinator's own chain) or "evm" (Skein's contracts on a local Anvil chain).</summary>
+    public string Ledger { get; init; } = "embedded";
+
     public IReadOnlyList<string> Validate()
     {
         var e = new List<string>();
+        if (Ledger is not ("embedded" or "evm"))
+        {
+            e.Add($"--ledger must be embedded or evm, got '{Ledger}'");
+        }
         if (Trainers is < 3 or > 50)
         {
             e.Add($"--trainers must be between 3 and 50, got {Trainers}");
@@ -105,6 +113,8 @@ public sealed partial class NetworkDemo(NetworkDemoOptions options, MnistFiles m
     private string _work = "";
     private bool _ownsWork;
     private CoordinatorApiClient? _api;
+    private AnvilNode? _anvil;
+    private EvmLedger? _chain;
 
     public string WorkDirectory => _work;
 
@@ -153,9 +163,20 @@ public sealed partial class NetworkDemo(NetworkDemoOptions options, MnistFiles m
         var testLabels = IdxFile.Read(mnist.TestLabels);
         Write(evalFolder, "eval", testImages, testLabels, Enumerable.Range(0, testLabels.Count).ToArray());
 
+        string[] ledgerArgs = [];
+        if (options.Ledger == "evm")
+        {
+            // The coordinator deploys the contracts from the genesis and relays everyone's signed transactions,
+            // paying the gas from its own address.
+            _anvil = await AnvilNode.StartAsync(4242, line => log.WriteLine(line), cancellationToken);
+            using var coordinatorKey = KeyOf("coordinator");
+            await _anvil.FundAsync(coordinatorKey.Address.ToString(), AnvilNode.ThousandEther, cancellationToken);
+            ledgerArgs = ["--ledger", "evm", "--rpc", _anvil.Rpc.ToString(), "--chain-id", "4242"];
+            log.WriteLine($"chain: Anvil {AnvilNode.Version} at {_anvil.Rpc} (chain 4242); the coordinator deploys Skein's contracts and relays");
+        }
         var coordinator = Start("coordinator", ["coordinator", "--key-file", KeyFile("coordinator"), "--data-dir", Path.Combine(_work, "coordinator"),
             "--genesis", genesisFile, "--task", taskFile, "--start-when-joined", $"{options.Trainers}:{options.Validators}",
-            "--training-seconds", "120", "--commit-seconds", "60", "--reveal-seconds", "60", "--eval-data", evalFolder]);
+            "--training-seconds", "120", "--commit-seconds", "60", "--reveal-seconds", "60", "--eval-data", evalFolder, .. ledgerArgs]);
         string? grpc = null;
         for (var i = 0; i < 10 && (grpc is null || ApiUri is null); i++)
         {
@@ -172,6 +193,14 @@ public sealed partial class NetworkDemo(NetworkDemoOptions options, MnistFiles m
         }
         _api = new CoordinatorApiClient(ApiUri ?? throw new InvalidOperationException("the coordinator printed no API address"));
         log.WriteLine($"coordinator: gRPC {grpc}, API {ApiUri}");
+        if (_anvil is not null)
+        {
+            var status = await _api.GetStatusAsync(cancellationToken);
+            // Verification reads the chain through its own connection, never the coordinator's word for what is on it.
+            _chain = await EvmLedger.ReadAsync(_anvil.Rpc, status.Ledger?.Contract ?? throw new InvalidOperationException("the coordinator names no contract"), cancellationToken: cancellationToken);
+            Chain = new DemoChain(_chain.ChainId, $"anvil {AnvilNode.Version}", _anvil.Rpc.ToString(), _chain.ContractAddress, _chain.TasksAddress);
+            log.WriteLine($"contracts: SkeinLedger {_chain.ContractAddress}, SkeinTasks {_chain.TasksAddress}");
+        }
         if (CoordinatorStarted is { } started)
         {
             await started(ApiUri, cancellationToken);
@@ -288,8 +317,29 @@ public sealed partial class NetworkDemo(NetworkDemoOptions options, MnistFiles m
     }
 
     /// <summary>Recomputes one settled round as an outsider would.</summary>
-    public Task<RoundVerification> VerifyRoundAsync(uint round, CancellationToken cancellationToken) =>
-        RoundVerifier.VerifyAsync(_api ?? throw new InvalidOperationException("start the network first"), 1, round, cancellationToken);
+    public Task<RoundVerification> VerifyRoundAsync(uint round, CancellationToken cancellationToken) => _chain is null
+        ? RoundVerifier.VerifyAsync(_api ?? throw new InvalidOperationException("start the network first"), 1, round, cancellationToken)
+        : RoundVerifier.VerifyAsync(_chain, _api!, 1, round, cancellationToken);
+
+    /// <summary>With --ledger evm: the chain and its contracts.</summary>
+    public DemoChain? Chain { get; private set; }
+
+    /// <summary>With --ledger evm: the gas of each settled round, from the chain's receipts; null on the embedded ledger.</summary>
+    public async Task<DemoGas?> GasAsync(CancellationToken cancellationToken)
+    {
+        if (_chain is null)
+        {
+            return null;
+        }
+        var rounds = await _chain.GetRoundGasAsync(1, cancellationToken);
+        if (rounds.Count == 0)
+        {
+            return null;
+        }
+        var gas = rounds.Select(r => r.Gas).Order().ToArray();
+        // The upper median for an even count, as the consensus score takes it.
+        return new DemoGas(gas[gas.Length / 2], gas[^1], gas[0], gas.Aggregate(0UL, (a, b) => a + b), rounds.Count, Math.Round(rounds.Average(r => r.Transactions), 2));
+    }
 
     public async Task<IReadOnlyList<DemoLeaderboardEntry>> LeaderboardAsync(CancellationToken cancellationToken)
     {
@@ -330,7 +380,8 @@ public sealed partial class NetworkDemo(NetworkDemoOptions options, MnistFiles m
             await using var writer = new StreamWriter(logFile, append: true);
             while (await p.StandardError.ReadLineAsync() is { } line)
             {
-                await writer.WriteLineAsync(line);
+                // Stamped as read, so that one party's log lines up with another's.
+                await writer.WriteLineAsync($"{DateTimeOffset.UtcNow:HH:mm:ss.fff} {line}");
             }
         });
         return p;
@@ -381,6 +432,14 @@ public sealed partial class NetworkDemo(NetworkDemoOptions options, MnistFiles m
                 // already gone, or stuck: nothing more to do from here
             }
             p.Dispose();
+        }
+        if (_chain is not null)
+        {
+            await _chain.DisposeAsync();
+        }
+        if (_anvil is not null)
+        {
+            await _anvil.DisposeAsync();
         }
         if (_ownsWork && !options.Keep)
         {

@@ -18,7 +18,13 @@ public sealed record ApiStatus(ulong ChainId, ulong Height, string HeadHash, str
 
     /// <summary>Nodes that called this coordinator within the last two minutes.</summary>
     public int NodesOnline { get; init; }
+
+    /// <summary>Where the ledger lives: the embedded chain, or contracts on an EVM chain (which anyone can read through a node of their own).</summary>
+    public ApiLedgerBackend? Ledger { get; init; }
 }
+
+/// <summary>The ledger's backend: "embedded", or "evm" with its SkeinLedger and SkeinTasks contracts.</summary>
+public sealed record ApiLedgerBackend(string Backend, string? Contract = null, string? TasksContract = null);
 
 /// <summary>
 /// One round of a task at a glance (<c>GET /api/tasks/{id}/rounds</c>): its phase, counts, new model, when each phase

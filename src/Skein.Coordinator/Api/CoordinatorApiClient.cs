@@ -74,35 +74,77 @@ public sealed record RoundVerification(ulong Task, uint Round, bool Ok, int Acce
 /// </summary>
 public static class RoundVerifier
 {
+    /// <summary>Checks a round against the facts the coordinator's API reports (its ledger, as it serves it).</summary>
     public static async Task<RoundVerification> VerifyAsync(CoordinatorApiClient api, ulong taskId, uint round, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(api);
         var task = await api.GetTaskAsync(taskId, ct);
         var r = await api.GetRoundAsync(taskId, round, ct);
+        var facts = new RoundFacts(r.Phase, r.NewModelHash, r.ModelHash, r.Seed, task.SpecHash,
+            r.Updates.Where(u => u.Accepted == true).Select(u => (Hash32.Parse(u.Hash), u.Samples)).ToArray(),
+            round > 1 && r.NewModelHash is not null && r.Updates.Any(u => u.Accepted == true) ? Hash32.Parse((await api.GetRoundAsync(taskId, round - 1, ct)).ModelHash) : null);
+        return await CheckAsync(taskId, round, facts, task.Spec, api, ct);
+    }
+
+    /// <summary>
+    /// Checks a round against the ledger itself (an EVM chain read through its own node, say): the spec's hash, the
+    /// models, the seed and which updates were accepted come from <paramref name="ledger"/>; only the spec's text and
+    /// the blobs come from the coordinator, and both are checked against hashes the ledger holds.
+    /// </summary>
+    public static async Task<RoundVerification> VerifyAsync(ILedger ledger, CoordinatorApiClient api, ulong taskId, uint round, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(ledger);
+        ArgumentNullException.ThrowIfNull(api);
+        var task = await ledger.GetTaskAsync(taskId, ct);
+        var r = await ledger.GetRoundAsync(taskId, round, ct);
+        if (task is null || r is null)
+        {
+            return new RoundVerification(taskId, round, false, 0, "", "", task is null ? $"task {taskId} is not on the ledger" : $"round {round} is not on the ledger");
+        }
+        var settled = r.Phase == Ledger.State.RoundPhase.Settled;
+        var accepted = r.Outcomes.Select((o, i) => (o, i)).Where(x => x.o.Accepted).Select(x => (r.Updates[x.i].UpdateHash, r.Updates[x.i].Samples)).ToArray();
+        var previous = round > 1 && settled && accepted.Length > 0 ? (await ledger.GetRoundAsync(taskId, round - 1, ct))?.ModelHash : null;
+        var facts = new RoundFacts(r.Phase.ToString().ToLowerInvariant(), settled ? r.NewModelHash.ToString() : null, r.ModelHash.ToString(), r.Seed.ToString(),
+            task.SpecHash.ToString(), accepted, previous);
+        string? spec = null;
+        try
+        {
+            spec = (await api.GetTaskAsync(taskId, ct)).Spec;
+        }
+        catch (HttpRequestException)
+        {
+            // A coordinator that does not know the task publishes no spec: reported below.
+        }
+        return await CheckAsync(taskId, round, facts, spec, api, ct);
+    }
+
+    /// <summary>What a round's recomputation needs from the ledger, whoever reports it.</summary>
+    private sealed record RoundFacts(string Phase, string? NewModelHash, string ModelHash, string Seed, string SpecHash, (Hash32 Hash, ulong Samples)[] Accepted, Hash32? Previous);
+
+    private static async Task<RoundVerification> CheckAsync(ulong taskId, uint round, RoundFacts r, string? specJson, CoordinatorApiClient api, CancellationToken ct)
+    {
         if (r.NewModelHash is null)
         {
             return new RoundVerification(taskId, round, false, 0, "", "", $"round {round} is {r.Phase}, not settled");
         }
-        if (task.Spec is null)
+        if (specJson is null)
         {
             return new RoundVerification(taskId, round, false, 0, r.NewModelHash, "", "the coordinator does not publish this task's spec");
         }
-        var spec = TaskSpec.Parse(task.Spec, "spec");
-        if ("0x" + spec.Sha256() != task.SpecHash)
+        var spec = TaskSpec.Parse(specJson, "spec");
+        if (!string.Equals("0x" + spec.Sha256(), r.SpecHash, StringComparison.OrdinalIgnoreCase))
         {
-            return new RoundVerification(taskId, round, false, 0, r.NewModelHash, "", $"the published spec hashes to 0x{spec.Sha256()}, the ledger records {task.SpecHash}");
+            return new RoundVerification(taskId, round, false, 0, r.NewModelHash, "", $"the published spec hashes to 0x{spec.Sha256()}, the ledger records {r.SpecHash}");
         }
-        var accepted = r.Updates.Where(u => u.Accepted == true).Select(u => (Hash32.Parse(u.Hash), u.Samples)).ToArray();
         string computed;
-        if (accepted.Length == 0)
+        if (r.Accepted.Length == 0)
         {
             // Nothing accepted: the model stays as it was.
             computed = r.ModelHash;
         }
         else
         {
-            Hash32? previous = round > 1 ? Hash32.Parse((await api.GetRoundAsync(taskId, round - 1, ct)).ModelHash) : null;
-            var inputs = new RoundInputs(round, Hash32.Parse(r.Seed), Hash32.Parse(r.ModelHash), previous, accepted);
+            var inputs = new RoundInputs(round, Hash32.Parse(r.Seed), Hash32.Parse(r.ModelHash), r.Previous, r.Accepted);
             byte[] bytes;
             try
             {
@@ -111,11 +153,11 @@ public static class RoundVerifier
             catch (Exception ex) when (ex is InvalidDataException or FormatException or ArgumentException)
             {
                 // A blob that does not match its hash, or is not a valid update: the round cannot be confirmed.
-                return new RoundVerification(taskId, round, false, accepted.Length, r.NewModelHash, "", ex.Message);
+                return new RoundVerification(taskId, round, false, r.Accepted.Length, r.NewModelHash, "", ex.Message);
             }
             computed = "0x" + Convert.ToHexStringLower(SHA256.HashData(bytes));
         }
         var ok = string.Equals(computed, r.NewModelHash, StringComparison.OrdinalIgnoreCase);
-        return new RoundVerification(taskId, round, ok, accepted.Length, r.NewModelHash, computed, ok ? null : "the recomputed aggregate differs from the ledger's");
+        return new RoundVerification(taskId, round, ok, r.Accepted.Length, r.NewModelHash, computed, ok ? null : "the recomputed aggregate differs from the ledger's");
     }
 }

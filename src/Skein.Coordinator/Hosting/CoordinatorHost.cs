@@ -67,10 +67,12 @@ public sealed partial class CoordinatorHost : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(loggers);
         Directory.CreateDirectory(options.DataDirectory);
-        var ledger = await EmbeddedLedger.OpenAsync(Path.Combine(options.DataDirectory, "ledger.db"), genesis, cancellationToken: cancellationToken);
+        var (ledger, incentives) = options.Evm is { } evm
+            ? await EvmLedgerSetup.OpenAsync(options.DataDirectory, evm, key, genesis, loggers.CreateLogger("skein.ledger"), cancellationToken)
+            : await OpenEmbeddedAsync(options.DataDirectory, genesis, cancellationToken);
         var blobs = new BlobStore(new BlobStoreOptions(Path.Combine(options.DataDirectory, "blobs"), options.MaxUpdateBytes * 2));
         var index = new CoordinatorIndex(Path.Combine(options.DataDirectory, "coordinator.db"));
-        var context = new CoordinatorContext(options, ledger, blobs, index, new SessionStore(ledger.ChainId, TimeProvider.System), key);
+        var context = new CoordinatorContext(options, ledger, incentives, blobs, index, new SessionStore(ledger.ChainId, TimeProvider.System), key);
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -110,7 +112,12 @@ public sealed partial class CoordinatorHost : IAsyncDisposable
         app.MapGrpcService<CoordinatorService>();
         app.MapSkeinApi();
         // The compute market lives on the same ledger: tokens staked for tasks and paid for leases are one currency.
-        app.MapMarketApi(ledger);
+        // It is not on the EVM contracts yet, so an EVM-backed coordinator serves no market.
+        var embedded = ledger as EmbeddedLedger;
+        if (embedded is not null)
+        {
+            app.MapMarketApi(embedded);
+        }
         await app.StartAsync(cancellationToken);
 
         // Kestrel reports its addresses in the order the endpoints were configured.
@@ -118,8 +125,9 @@ public sealed partial class CoordinatorHost : IAsyncDisposable
             .Select(a => new Uri(a.Replace("[::]", "127.0.0.1", StringComparison.Ordinal))).ToArray();
         var host = new CoordinatorHost(app, context, loggers.CreateLogger("skein.coordinator"), addresses[0], addresses[1])
         {
-            // Leases are paid per block of ledger time, so the chain must move on even when nobody transacts.
-            _blocks = BlockProducer.Start(ledger),
+            // Leases are paid per block of ledger time, so the chain must move on even when nobody transacts
+            // (an EVM chain makes its own blocks).
+            _blocks = embedded is null ? null : BlockProducer.Start(embedded),
         };
         foreach (var hosted in index.Tasks())
         {
@@ -132,6 +140,12 @@ public sealed partial class CoordinatorHost : IAsyncDisposable
             host._evaluator = Task.Run(() => evaluator.RunAsync(host._stopping.Token), CancellationToken.None);
         }
         return host;
+    }
+
+    private static async Task<(ILedger, Skein.Ledger.Incentives.IncentiveParams)> OpenEmbeddedAsync(string folder, Genesis? genesis, CancellationToken cancellationToken)
+    {
+        var ledger = await EmbeddedLedger.OpenAsync(Path.Combine(folder, "ledger.db"), genesis, cancellationToken: cancellationToken);
+        return (ledger, ledger.Params.Incentives);
     }
 
     /// <summary>Creates a task on the ledger (escrowing its pool from the coordinator's balance), stores its initial model and starts its engine.</summary>

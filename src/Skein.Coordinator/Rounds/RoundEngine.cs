@@ -115,7 +115,7 @@ public sealed partial class RoundEngine(CoordinatorContext coordinator, HostedTa
             round.Committed.Where(v => !round.Scores.ContainsKey(v)).ToArray(),
             0,
             task.RejectBelow,
-            ledger.Params.Incentives)).Verdicts;
+            coordinator.Incentives)).Verdicts;
         var accepted = verdicts.Where(v => v.Accepted).Select(v => round.Updates[v.Index]).ToArray();
 
         var newModel = accepted.Length == 0

@@ -159,6 +159,15 @@ internal sealed class RelayJoinTask : FunctionMessage
     [Parameter("bytes", "signature", 5)] public byte[] Signature { get; set; } = [];
 }
 
+[Function("incentives")]
+internal sealed class IncentivesQuery : FunctionMessage;
+
+[FunctionOutput]
+internal sealed class IncentivesOutput : IFunctionOutputDTO
+{
+    [Parameter("tuple", "", 1)] public IncentivesTuple Incentives { get; set; } = new();
+}
+
 [Function("nextTaskId", "uint64")]
 internal sealed class NextTaskIdQuery : FunctionMessage;
 
@@ -248,6 +257,14 @@ internal sealed class MovementEvent : IEventDTO
     [Parameter("string", "kind", 4, false)] public string Kind { get; set; } = "";
     [Parameter("uint256", "amount", 5, false)] public BigInteger Amount { get; set; }
     [Parameter("address", "operator", 6, false)] public string Operator { get; set; } = "";
+}
+
+[Event("RoundPhase")]
+internal sealed class RoundPhaseEvent : IEventDTO
+{
+    [Parameter("uint64", "taskId", 1, true)] public ulong TaskId { get; set; }
+    [Parameter("uint32", "round", 2, true)] public uint Round { get; set; }
+    [Parameter("uint8", "phase", 3, false)] public byte Phase { get; set; }
 }
 
 [Event("Verdict")]
