@@ -71,14 +71,27 @@ public sealed partial class AnvilNode : IAsyncDisposable
     }
 
     /// <summary>Starts a fresh chain with <paramref name="chainId"/> on a free loopback port, mining a block per transaction.</summary>
-    public static async Task<AnvilNode> StartAsync(ulong chainId, Action<string>? log = null, CancellationToken cancellationToken = default)
+    public static Task<AnvilNode> StartAsync(ulong chainId, Action<string>? log = null, CancellationToken cancellationToken = default) =>
+        StartAsync(chainId, 0, null, log, cancellationToken);
+
+    /// <summary>
+    /// Starts a chain on <paramref name="port"/> (0: a free one); with <paramref name="stateFile"/>, it loads the chain
+    /// from that file if it exists and writes it back when stopped with <see cref="StopAsync"/>.
+    /// </summary>
+    public static async Task<AnvilNode> StartAsync(ulong chainId, int port, string? stateFile, Action<string>? log = null, CancellationToken cancellationToken = default)
     {
         var binary = await LocateAsync(log, cancellationToken);
-        var info = new ProcessStartInfo(binary, ["--host", "127.0.0.1", "--port", "0", "--chain-id", chainId.ToString(System.Globalization.CultureInfo.InvariantCulture), "--accounts", "1"])
+        var info = new ProcessStartInfo(binary, ["--host", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--chain-id", chainId.ToString(System.Globalization.CultureInfo.InvariantCulture), "--accounts", "1"])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        if (stateFile is not null)
+        {
+            info.ArgumentList.Add("--state");
+            info.ArgumentList.Add(stateFile);
+        }
         var process = Process.Start(info) ?? throw new InvalidOperationException($"{binary} did not start");
         try
         {
@@ -137,6 +150,23 @@ public sealed partial class AnvilNode : IAsyncDisposable
         {
             throw new InvalidOperationException($"{method} failed: {text}");
         }
+    }
+
+    /// <summary>Stops the chain as Ctrl+C would (SIGTERM): with a state file, Anvil writes the chain to it before it exits.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        if (_process.HasExited)
+        {
+            return;
+        }
+        // .NET can only kill (SIGKILL); a graceful stop needs the signal Anvil saves its state on.
+        using (var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) ?? throw new InvalidOperationException("kill did not start"))
+        {
+            await kill.WaitForExitAsync(cancellationToken);
+        }
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(30));
+        await _process.WaitForExitAsync(timeout.Token);
     }
 
     /// <summary>Stops the chain (SIGKILL; a dev chain keeps nothing) and waits for the process to go.</summary>

@@ -146,7 +146,7 @@ public sealed class EvmLedger : ILedger
         {
             tasks = await web3.Eth.GetContractQueryHandler<TasksQuery>().QueryAsync<string>(contract, new TasksQuery());
         }
-        catch (Exception ex) when (ex is SmartContractRevertException or Nethereum.JsonRpc.Client.RpcResponseException)
+        catch (Exception ex) when (ex is SmartContractRevertException or SmartContractCustomErrorRevertException or Nethereum.JsonRpc.Client.RpcResponseException)
         {
             throw new ArgumentException($"contract: {contract} on chain {chainId} is not a SkeinLedger ({ex.Message})", ex);
         }

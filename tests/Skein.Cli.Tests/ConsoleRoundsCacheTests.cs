@@ -74,7 +74,7 @@ public sealed class ConsoleRoundsCacheTests : IDisposable
 
         async Task<IReadOnlyList<ApiRoundSummary>> NextBlockAsync()
         {
-            await host.Context.Ledger.ProduceEmptyBlockAsync(ct);
+            await ((Skein.Ledger.Storage.EmbeddedLedger)host.Context.Ledger).ProduceEmptyBlockAsync(ct);
             await feed.PollAsync(ct);
             var shown = await data.RoundsAsync(history.TaskId, ct);
             Assert.Equal(Json(await api.GetRoundSummariesAsync(history.TaskId, ct)), Json(shown));

@@ -137,5 +137,5 @@ public sealed class NetworkRoundTests : IDisposable
     }
 
     private static Task<Skein.Ledger.Storage.VerifyReport> EmbeddedLedgerVerify(CoordinatorHost host) =>
-        Skein.Ledger.Storage.EmbeddedLedger.VerifyAsync(host.Context.Ledger.Path, TestContext.Current.CancellationToken);
+        Skein.Ledger.Storage.EmbeddedLedger.VerifyAsync(((Skein.Ledger.Storage.EmbeddedLedger)host.Context.Ledger).Path, TestContext.Current.CancellationToken);
 }

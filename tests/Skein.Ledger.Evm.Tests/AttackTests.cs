@@ -2,6 +2,7 @@ using System.Numerics;
 using Nethereum.ABI.FunctionEncoding.Attributes;
 using Nethereum.Contracts;
 using Nethereum.Web3;
+using Skein.Ledger.State;
 using Skein.Ledger.Transactions;
 
 namespace Skein.Ledger.Evm.Tests;
@@ -45,6 +46,70 @@ public sealed class AttackTests(AnvilChain chain) : IClassFixture<AnvilChain>
         Assert.Equal(Tokens.Whole(1_000), await ledger.GetBalanceAsync(A("victim"), ct));
         Assert.Equal(Tokens.Whole(2_000), (await ledger.GetStatusAsync(ct)).GenesisSupply);
         Assert.Equal(0UL, await ledger.GetNonceAsync(A("victim"), ct));
+    }
+
+    [Fact]
+    public async Task Only_the_tasks_coordinator_moves_its_rounds_phases_whoever_signs_and_whoever_relays()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var ledger = await EvmLedger.DeployAsync(chain.Node.Rpc, chain.Node.DevKey, AnvilChain.Genesis(["creator", "t1", "v1", "mallory"]), ct);
+        var nonces = new Dictionary<string, ulong>();
+        Task<TxReceipt> Send(string who, Func<Address, ulong, Transaction> build) =>
+            ledger.SubmitAsync(Sign(who, build(A(who), nonces[who] = nonces.GetValueOrDefault(who, ulong.MaxValue) + 1)), ct);
+        async Task NotCoordinator(string who, Func<Address, ulong, Transaction> build)
+        {
+            var nonce = await ledger.GetNonceAsync(A(who), ct);
+            var refusal = await Assert.ThrowsAsync<LedgerException>(() => ledger.SubmitAsync(Sign(who, build(A(who), nonce)), ct));
+            Assert.Equal(LedgerError.NotCoordinator, refusal.Code);
+            Assert.Contains($"only task 1's coordinator {A("creator")} may do this, not {A(who)}", refusal.Message, StringComparison.Ordinal);
+            Assert.Equal(nonce, await ledger.GetNonceAsync(A(who), ct));
+        }
+
+        await Send("creator", (f, n) => new CreateTask
+        {
+            From = f, Nonce = n, SpecHash = new Hash32(Enumerable.Repeat((byte)7, 32).ToArray()), RewardPool = Tokens.Whole(10), Rounds = 2, MinStake = Tokens.Whole(10),
+            TrainersPerRound = 1, ValidatorsPerRound = 1, RejectBelow = 0,
+        });
+        await Send("t1", (f, n) => new Stake { From = f, Nonce = n, Role = Role.Trainer, Amount = Tokens.Whole(20) });
+        await Send("t1", (f, n) => new JoinTask { From = f, Nonce = n, TaskId = 1, Role = Role.Trainer });
+        await Send("v1", (f, n) => new Stake { From = f, Nonce = n, Role = Role.Validator, Amount = Tokens.Whole(20) });
+        await Send("v1", (f, n) => new JoinTask { From = f, Nonce = n, TaskId = 1, Role = Role.Validator });
+        var model = new Hash32(Enumerable.Repeat((byte)1, 32).ToArray());
+
+        // An outsider, and a member of the task, each sign a phase move of their own; the relayer (the same for all) changes nothing.
+        await NotCoordinator("mallory", (f, n) => new OpenRound { From = f, Nonce = n, TaskId = 1, Round = 1, ModelHash = model });
+        await Send("creator", (f, n) => new OpenRound { From = f, Nonce = n, TaskId = 1, Round = 1, ModelHash = model });
+        await NotCoordinator("t1", (f, n) => new CloseTraining { From = f, Nonce = n, TaskId = 1, Round = 1 });
+        await Send("t1", (f, n) => new SubmitUpdate { From = f, Nonce = n, TaskId = 1, Round = 1, UpdateHash = new Hash32(Enumerable.Repeat((byte)2, 32).ToArray()), Samples = 10 });
+        await Send("creator", (f, n) => new CloseTraining { From = f, Nonce = n, TaskId = 1, Round = 1 });
+        await NotCoordinator("v1", (f, n) => new CloseCommits { From = f, Nonce = n, TaskId = 1, Round = 1 });
+        await NotCoordinator("mallory", (f, n) => new FinalizeRound { From = f, Nonce = n, TaskId = 1, Round = 1, NewModelHash = model });
+        Assert.Equal(RoundPhase.Committing, (await ledger.GetRoundAsync(1, 1, ct))!.Phase);
+    }
+
+    [Fact]
+    public async Task Tokens_sent_to_a_contract_that_rejects_every_call_still_arrive_so_moving_tokens_runs_no_code_that_could_reenter()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var ledger = await EvmLedger.DeployAsync(chain.Node.Rpc, chain.Node.DevKey, AnvilChain.Genesis(["alice"]), ct);
+        var web3 = new Web3(new Nethereum.Web3.Accounts.Account(chain.Node.DevKey, new BigInteger(AnvilChain.ChainId)), chain.Node.Rpc.ToString());
+        // Init code that deploys the one-byte runtime 0xfe (INVALID): any call into it, a token hook included, reverts.
+        var deployed = await web3.TransactionManager.SendTransactionAndWaitForReceiptAsync(new Nethereum.RPC.Eth.DTOs.TransactionInput
+        {
+            From = web3.TransactionManager.Account.Address, Data = "0x60fe60005360016000f3", Gas = new Nethereum.Hex.HexTypes.HexBigInteger(100_000),
+        }, ct);
+        var trap = deployed.ContractAddress;
+        Assert.Equal("0xfe", await web3.Eth.GetCode.SendRequestAsync(trap));
+        await Assert.ThrowsAnyAsync<Exception>(() => web3.Eth.Transactions.Call.SendRequestAsync(new Nethereum.RPC.Eth.DTOs.CallInput { To = trap, Data = "0x" }));
+
+        var to = Address.Parse(trap);
+        await ledger.SubmitAsync(Sign("alice", new Transfer { From = A("alice"), Nonce = 0, To = to, Amount = Tokens.Whole(5) }), ct);
+        Assert.Equal(Tokens.Whole(5), await ledger.GetBalanceAsync(to, ct));
+        // Unstaking releases to a balance the same way: a bookkeeping entry, never a call to the account.
+        await ledger.SubmitAsync(Sign("alice", new Stake { From = A("alice"), Nonce = 1, Role = Role.Trainer, Amount = Tokens.Whole(10) }), ct);
+        await ledger.SubmitAsync(Sign("alice", new Unstake { From = A("alice"), Nonce = 2, Role = Role.Trainer, Amount = Tokens.Whole(10) }), ct);
+        Assert.Equal(Tokens.Whole(995), await ledger.GetBalanceAsync(A("alice"), ct) + (await ledger.GetAccountAsync(A("alice"), ct)).Unbonding.Aggregate(UInt128.Zero, (a, u) => a + u.Amount));
+        Assert.True((await ledger.GetStatusAsync(ct)).SupplyConserved);
     }
 
     [Fact]

@@ -19,7 +19,7 @@ public static class KeyCommands
     {
         var command = new Command("new", "Create a key; its password comes from --password-env (default SKEIN_KEY_PASSWORD) or a prompt");
         var o = new LedgerOptions();
-        o.AddTo(command, keys: true);
+        o.AddTo(command, keys: true, evm: false);
         var name = new Argument<string>("name") { Description = "A name for the key (letters, digits, - and _)" };
         command.Add(name);
         command.SetAction((parse, ct) => LedgerOptions.GuardAsync(parse, async () =>
@@ -38,7 +38,7 @@ public static class KeyCommands
     {
         var command = new Command("list", "List the keys in the key folder (addresses only; nothing is decrypted)");
         var o = new LedgerOptions();
-        o.AddTo(command, keys: true);
+        o.AddTo(command, keys: true, evm: false);
         command.SetAction((parse, ct) => LedgerOptions.GuardAsync(parse, async () =>
         {
             var keys = o.Keys(parse).List();
@@ -60,7 +60,7 @@ public static class KeyCommands
     {
         var command = new Command("show", "Show a key's address and file");
         var o = new LedgerOptions();
-        o.AddTo(command, keys: true);
+        o.AddTo(command, keys: true, evm: false);
         var name = new Argument<string>("name") { Description = "Key name" };
         command.Add(name);
         command.SetAction((parse, ct) => LedgerOptions.GuardAsync(parse, async () =>

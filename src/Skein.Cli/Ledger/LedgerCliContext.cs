@@ -28,12 +28,21 @@ public sealed class LedgerOptions
 
     public Option<bool> Json { get; } = new("--json") { Description = "Print exactly one JSON object on stdout" };
 
-    public void AddTo(Command command, bool keys = false)
+    public Option<string?> Rpc { get; } = new("--rpc") { Description = "Use the ledger on an EVM chain through this JSON-RPC URL instead of the embedded chain (with --contract)", HelpName = "url" };
+
+    public Option<string?> Contract { get; } = new("--contract") { Description = "With --rpc: the SkeinLedger contract (skein ledger deploy-contracts prints it)", HelpName = "address" };
+
+    public void AddTo(Command command, bool keys = false, bool evm = true)
     {
         ArgumentNullException.ThrowIfNull(command);
         command.Add(Ledger);
         command.Add(DataDir);
         command.Add(Json);
+        if (evm)
+        {
+            command.Add(Rpc);
+            command.Add(Contract);
+        }
         if (keys)
         {
             command.Add(KeysDir);
@@ -47,7 +56,50 @@ public sealed class LedgerOptions
 
     public KeyStore Keys(ParseResult parse) => new(parse.GetValue(KeysDir) ?? Path.Combine(DataDirectory(parse), "keys"));
 
-    public Task<EmbeddedLedger> OpenAsync(ParseResult parse, CancellationToken cancellationToken)
+    /// <summary>The ledger the options name: the contracts on an EVM chain with --rpc (read through that node), else the embedded chain file.</summary>
+    public async Task<ILedger> OpenAsync(ParseResult parse, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        if (EvmTarget(parse) is { } evm)
+        {
+            return await EvmAsync(() => Skein.Ledger.Evm.EvmLedger.ReadAsync(evm.Rpc, evm.Contract, cancellationToken: cancellationToken));
+        }
+        return await OpenEmbeddedAsync(parse, cancellationToken);
+    }
+
+    /// <summary>The EVM chain and contract of --rpc and --contract; null when --rpc is not given.</summary>
+    public (Uri Rpc, string Contract)? EvmTarget(ParseResult parse)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        if (parse.GetValue(Rpc) is not { } text)
+        {
+            return parse.GetValue(Contract) is null ? null : throw new ArgumentException("--contract: only with --rpc");
+        }
+        if (!Uri.TryCreate(text, UriKind.Absolute, out var rpc) || rpc.Scheme is not ("http" or "https"))
+        {
+            throw new ArgumentException($"--rpc: must be an http(s) URL, got '{text}'");
+        }
+        if (parse.GetValue(Ledger) is not null)
+        {
+            throw new ArgumentException("--ledger: names an embedded chain file; with --rpc the ledger is the contract on that chain");
+        }
+        return (rpc, parse.GetValue(Contract) ?? throw new ArgumentException("--contract: required with --rpc (the SkeinLedger address skein ledger deploy-contracts printed)"));
+    }
+
+    /// <summary>Opens an EVM ledger, naming the option at fault when the node or the contract is wrong.</summary>
+    private static async Task<Skein.Ledger.Evm.EvmLedger> EvmAsync(Func<Task<Skein.Ledger.Evm.EvmLedger>> open)
+    {
+        try
+        {
+            return await open();
+        }
+        catch (ArgumentException ex) when (ex.Message.StartsWith("contract:", StringComparison.Ordinal) || ex.Message.StartsWith("rpc:", StringComparison.Ordinal))
+        {
+            throw new ArgumentException("--" + ex.Message, ex);
+        }
+    }
+
+    public Task<EmbeddedLedger> OpenEmbeddedAsync(ParseResult parse, CancellationToken cancellationToken)
     {
         var path = LedgerPath(parse);
         if (!File.Exists(path))
@@ -86,14 +138,20 @@ public sealed class LedgerOptions
     }
 
     /// <summary>Unlocks the key, builds its next transaction with <paramref name="build"/>, signs it and submits it.</summary>
-    public async Task<(TxReceipt Receipt, SignedTransaction Signed)> SendAsync(ParseResult parse, EmbeddedLedger ledger, string keyName,
+    /// <remarks>On an EVM chain the key's own address relays the transaction (one key, one address): it pays the gas.</remarks>
+    public async Task<(TxReceipt Receipt, SignedTransaction Signed)> SendAsync(ParseResult parse, ILedger ledger, string keyName,
         Func<Address, ulong, Transaction> build, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(ledger);
         ArgumentNullException.ThrowIfNull(build);
-        var key = Keys(parse).Unlock(keyName, Password(parse, keyName));
+        using var key = Keys(parse).Unlock(keyName, Password(parse, keyName));
         var nonce = await ledger.GetNonceAsync(key.Address, cancellationToken);
         var signed = key.SignTransaction(build(key.Address, nonce), ledger.ChainId) with { ChainId = ledger.ChainId };
+        if (ledger is Skein.Ledger.Evm.EvmLedger { Relayer: null } && EvmTarget(parse) is { } evm)
+        {
+            await using var relay = await EvmAsync(() => Skein.Ledger.Evm.EvmLedger.AttachAsync(evm.Rpc, key, evm.Contract, cancellationToken: cancellationToken));
+            return (await relay.SubmitAsync(signed, cancellationToken), signed);
+        }
         return (await ledger.SubmitAsync(signed, cancellationToken), signed);
     }
 

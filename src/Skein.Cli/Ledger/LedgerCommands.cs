@@ -13,8 +13,9 @@ public static class LedgerCommands
 {
     public static Command Build()
     {
-        var ledger = new Command("ledger", "The embedded ledger: create it, inspect its blocks and transactions, verify it from genesis");
+        var ledger = new Command("ledger", "The ledger: create it (embedded, or as contracts on an EVM chain), inspect its blocks and transactions, verify it from genesis");
         ledger.Add(Init());
+        ledger.Add(DeployContracts());
         ledger.Add(Status());
         ledger.Add(Blocks());
         ledger.Add(Tx());
@@ -27,7 +28,7 @@ public static class LedgerCommands
     {
         var command = new Command("init", "Create a chain: its id, its rules (defaults: docs/incentives.md) and its genesis allocations");
         var o = new LedgerOptions();
-        o.AddTo(command, keys: true);
+        o.AddTo(command, keys: true, evm: false);
         var chainId = new Option<ulong>("--chain-id") { Description = "Chain id (part of every signature)", DefaultValueFactory = _ => 1337 };
         var fund = new Option<string[]>("--fund") { Description = "Genesis allocation ACCOUNT=TOKENS, account being an address or a key name (repeatable)", HelpName = "account=tokens" };
         command.Add(chainId);
@@ -58,6 +59,70 @@ public static class LedgerCommands
             var status = await ledger.GetStatusAsync(ct);
             return await LedgerOptions.WriteAsync(parse, o, new { path, chain_id = status.ChainId, genesis_hash = status.HeadHash, state_root = status.StateRoot, supply = Tokens.Format(status.GenesisSupply) },
                 c => c.MarkupLine($"Created chain {status.ChainId} at [bold]{Markup.Escape(path)}[/]: genesis {status.HeadHash}, supply {Tokens.Format(status.GenesisSupply)} {Tokens.Symbol}"));
+        }));
+        return command;
+    }
+
+    private static Command DeployContracts()
+    {
+        var command = new Command("deploy-contracts", "Deploy SkeinLedger and SkeinTasks to an EVM chain with a genesis' allocations and rules; the key's address pays the gas");
+        var o = new LedgerOptions();
+        o.AddTo(command, keys: true, evm: false);
+        var rpc = new Option<string>("--rpc") { Description = "The chain's JSON-RPC URL (skein chain up prints one)", Required = true, HelpName = "url" };
+        var genesisFile = new Option<string>("--genesis") { Description = "Genesis file: chain id (must be the chain's), allocations and parameters", Required = true, HelpName = "file" };
+        var key = new Option<string>("--key") { Description = "Key that deploys and pays the gas (its address needs ether on the chain; skein chain up --fund gives some)", Required = true, HelpName = "name" };
+        command.Add(rpc);
+        command.Add(genesisFile);
+        command.Add(key);
+        command.SetAction((parse, ct) => LedgerOptions.GuardAsync(parse, async () =>
+        {
+            if (!Uri.TryCreate(parse.GetValue(rpc), UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
+            {
+                throw new ArgumentException($"--rpc: must be an http(s) URL, got '{parse.GetValue(rpc)}'");
+            }
+            var file = parse.GetValue(genesisFile)!;
+            if (!File.Exists(file))
+            {
+                throw new ArgumentException($"--genesis: {file} does not exist");
+            }
+            Genesis genesis;
+            try
+            {
+                genesis = GenesisJson.Deserialize(await File.ReadAllTextAsync(file, ct));
+            }
+            catch (System.Text.Json.JsonException ex)
+            {
+                throw new ArgumentException($"--genesis: {file} is not a genesis file ({ex.Message})", ex);
+            }
+            var name = parse.GetValue(key)!;
+            using var deployer = o.Keys(parse).Unlock(name, o.Password(parse, name));
+            Skein.Ledger.Evm.EvmLedger deployed;
+            try
+            {
+                deployed = await Skein.Ledger.Evm.EvmLedger.DeployAsync(url, deployer, genesis, cancellationToken: ct);
+            }
+            catch (ArgumentException ex) when (ex.Message.StartsWith("rpc:", StringComparison.Ordinal))
+            {
+                throw new ArgumentException("--" + ex.Message, ex);
+            }
+            catch (Nethereum.JsonRpc.Client.RpcResponseException ex) when (ex.Message.Contains("funds", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new ArgumentException($"--key: {deployer.Address} cannot pay the gas on chain {genesis.ChainId} ({ex.Message}); fund it first (skein chain up --fund {deployer.Address})", ex);
+            }
+            await using (deployed)
+            {
+                var supply = (await deployed.GetStatusAsync(ct)).GenesisSupply;
+                return await LedgerOptions.WriteAsync(parse, o, new
+                {
+                    chain_id = deployed.ChainId,
+                    rpc = url.ToString(),
+                    ledger = deployed.ContractAddress,
+                    tasks = deployed.TasksAddress,
+                    deployer = deployer.Address,
+                    supply = Tokens.Format(supply),
+                }, c => c.MarkupLine($"Deployed on chain {deployed.ChainId}: SkeinLedger [bold]{deployed.ContractAddress}[/], SkeinTasks {deployed.TasksAddress}; supply {Tokens.Format(supply)} {Tokens.Symbol}"
+                    + $"\nUse it: skein coordinator --ledger evm --rpc {Markup.Escape(url.ToString())} --contract {deployed.ContractAddress} ..., or --rpc/--contract on the ledger's commands"));
+            }
         }));
         return command;
     }
@@ -163,7 +228,7 @@ public static class LedgerCommands
     {
         var command = new Command("stress", "Produce blocks of transfers until stopped (for crash tests)") { Hidden = true };
         var o = new LedgerOptions();
-        o.AddTo(command);
+        o.AddTo(command, evm: false);
         var blocks = new Option<int>("--blocks") { DefaultValueFactory = _ => 1_000_000 };
         var blockSize = new Option<int>("--block-size") { DefaultValueFactory = _ => 200 };
         command.Add(blocks);
@@ -204,7 +269,7 @@ public static class LedgerCommands
     {
         var command = new Command("verify", "Replay the chain from genesis, checking every signature, nonce, hash link and state root");
         var o = new LedgerOptions();
-        o.AddTo(command);
+        o.AddTo(command, evm: false);
         command.SetAction((parse, ct) => LedgerOptions.GuardAsync(parse, async () =>
         {
             var path = o.LedgerPath(parse);

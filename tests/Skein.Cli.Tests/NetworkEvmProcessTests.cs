@@ -1,0 +1,161 @@
+using System.Text.Json;
+using Skein.Learning.Data;
+using Skein.Ledger;
+using Skein.Ledger.Evm;
+using Skein.Ledger.State;
+using Skein.Ledger.Storage;
+using Skein.Ledger.Transactions;
+
+namespace Skein.Cli.Tests;
+
+/// <summary>The round protocol with the ledger on an EVM chain (Anvil): every party in its own process, the coordinator relaying everyone's signed transactions to Skein's contracts.</summary>
+public sealed class NetworkEvmProcessTests() : SkeinProcesses("skein-evm-procs-", "evm-procs-")
+{
+    [Fact]
+    public async Task A_coordinator_on_an_evm_chain_and_six_nodes_run_two_rounds_that_verify_against_the_chain_and_a_restart_attaches_to_the_same_contracts()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        string[] trainers = ["t1", "t2", "t3", "evil"];
+        string[] validators = ["v1", "v2"];
+        await using var anvil = await AnvilNode.StartAsync(4243, cancellationToken: ct);
+        // The coordinator pays the gas of every relayed transaction from its own address.
+        using (var coordinatorKey = Key("coordinator"))
+        {
+            await anvil.FundAsync(coordinatorKey.Address.ToString(), AnvilNode.ThousandEther, ct);
+        }
+        var genesis = new Genesis(4243, LedgerParams.Default,
+            new[] { "coordinator" }.Concat(trainers).Concat(validators).Select(n => new GenesisAllocation(Key(n).Address, Tokens.Whole(1_000))).ToArray(), 0);
+        var genesisFile = Path.Combine(Dir, "genesis.json");
+        await File.WriteAllTextAsync(genesisFile, GenesisJson.Serialize(genesis), ct);
+        var spec = Path.Combine(Dir, "task.json");
+        await File.WriteAllTextAsync(spec, """
+            { "name": "evm-procs", "model": "logreg", "rounds": 2, "trainers_per_round": 4, "validators_per_round": 2,
+              "training": { "epochs": 1, "batch_size": 20, "lr": 0.05 }, "reward_pool": "100", "min_stake": "10", "reject_below": 0.2 }
+            """, ct);
+        var coordinatorData = Path.Combine(Dir, "coordinator");
+        string[] chainArgs = ["--ledger", "evm", "--rpc", anvil.Rpc.ToString(), "--chain-id", "4243"];
+        var coordinator = Start(["coordinator", "--key-file", KeyFileOf("coordinator"), "--data-dir", coordinatorData, "--genesis", genesisFile,
+            "--task", spec, "--start-when-joined", "4:2", "--training-seconds", "60", "--commit-seconds", "30", "--reveal-seconds", "30", .. chainArgs]);
+        var (url, apiUrl) = await AddressesAsync(coordinator, ct);
+
+        foreach (var t in trainers)
+        {
+            var data = Path.Combine(Dir, t);
+            SyntheticImages.WriteIdxFiles(data, "train", 200, (ulong)t.Length + (ulong)t[^1]);
+            Start("node", "--key-file", KeyFileOf(t), "--coordinator", url, "--data", data, "--trainer-stake", "20", "--behaviour", t == "evil" ? "sign-flip" : "honest");
+        }
+        foreach (var v in validators)
+        {
+            var data = Path.Combine(Dir, v);
+            SyntheticImages.WriteIdxFiles(data, "heldout", 300, 100 + (ulong)v[^1]);
+            Start("node", "--key-file", KeyFileOf(v), "--coordinator", url, "--data", data, "--validator-stake", "50");
+        }
+
+        string contract;
+        using (var api = new Skein.Coordinator.Api.CoordinatorApiClient(new Uri(apiUrl)))
+        {
+            var status = await api.GetStatusAsync(ct);
+            Assert.Equal("evm", status.Ledger?.Backend);
+            contract = status.Ledger!.Contract!;
+            for (var i = 0; i < 1500 && !(await api.GetTaskAsync(1, ct)).Completed; i++)
+            {
+                await Task.Delay(100, ct);
+            }
+            Assert.True((await api.GetTaskAsync(1, ct)).Completed, "the task did not complete within 150 s");
+        }
+
+        // The facts come from the chain through the test's own connection; the blobs from the coordinator.
+        var (code, stdout) = await RunToEndAsync(ct, "verify", "--coordinator", apiUrl, "--task", "1", "--rpc", anvil.Rpc.ToString(), "--contract", contract, "--json");
+        Assert.Equal(0, code);
+        using (var doc = JsonDocument.Parse(stdout))
+        {
+            Assert.Equal("ok", doc.RootElement.GetProperty("verify").GetString());
+            Assert.Equal("chain", doc.RootElement.GetProperty("source").GetString());
+            Assert.Equal(2, doc.RootElement.GetProperty("rounds").GetArrayLength());
+            Assert.All(doc.RootElement.GetProperty("rounds").EnumerateArray(), r => Assert.Equal(3, r.GetProperty("accepted").GetInt32()));
+        }
+
+        await using (var chain = await EvmLedger.ReadAsync(anvil.Rpc, contract, cancellationToken: ct))
+        {
+            var task = (await chain.GetTaskAsync(1, ct))!;
+            Assert.True(task.Completed);
+            Assert.Equal(Key("coordinator").Address, task.Creator);
+            for (uint r = 1; r <= 2; r++)
+            {
+                var round = (await chain.GetRoundAsync(1, r, ct))!;
+                Assert.Equal(4, round.Updates.Count);
+                Assert.False(round.Outcomes.Single(o => o.Trainer == Key("evil").Address).Accepted);
+                Assert.Equal(3, round.Outcomes.Count(o => o.Accepted));
+                Assert.Equal(2, round.Revealed.Count);
+                Assert.Contains(round.Movements, m => m.Account == Key("evil").Address && m.Kind == "trainer slash");
+            }
+            Assert.True(await chain.GetBalanceAsync(Key("t1").Address, ct) > Tokens.Whole(980));
+            Assert.True((await chain.GetStakeAsync(Key("evil").Address, Role.Trainer, ct)).Self < Tokens.Whole(20));
+            Assert.True((await chain.GetStatusAsync(ct)).SupplyConserved);
+            var gas = await chain.GetRoundGasAsync(1, ct);
+            Assert.Equal([1u, 2u], gas.Select(g => g.Round));
+            // Open, 4 updates, close, 2 commits, close, 2 reveals, finalize.
+            Assert.All(gas, g => Assert.Equal(12, g.Transactions));
+            Assert.All(gas, g => Assert.InRange(g.Gas, 1_000_000UL, 30_000_000UL));
+        }
+
+        // Killed and restarted on the same folder, without the genesis: it attaches to the contracts it deployed.
+        coordinator.Kill(entireProcessTree: true);
+        await coordinator.WaitForExitAsync(ct);
+        var again = Start(["coordinator", "--key-file", KeyFileOf("coordinator"), "--data-dir", coordinatorData, .. chainArgs]);
+        var (_, apiAgain) = await AddressesAsync(again, ct);
+        using (var api = new Skein.Coordinator.Api.CoordinatorApiClient(new Uri(apiAgain)))
+        {
+            Assert.Equal(contract, (await api.GetStatusAsync(ct)).Ledger?.Contract);
+            Assert.True((await api.GetTaskAsync(1, ct)).Completed);
+        }
+    }
+
+    [Fact]
+    public async Task An_evm_coordinator_without_an_rpc_url_or_contracts_to_use_is_refused_naming_the_option()
+    {
+        var (code, _, err) = await CliRun.Run("coordinator", "--key-file", KeyFileOf("coordinator"), "--data-dir", Path.Combine(Dir, "c1"), "--ledger", "evm");
+        Assert.Equal(ExitCodes.InvalidOptions, code);
+        Assert.Contains("--rpc: required with --ledger evm", err, StringComparison.Ordinal);
+
+        (code, _, err) = await CliRun.Run("coordinator", "--key-file", KeyFileOf("coordinator"), "--data-dir", Path.Combine(Dir, "c2"), "--ledger", "chain");
+        Assert.Equal(ExitCodes.InvalidOptions, code);
+        Assert.Contains("--ledger: must be embedded or evm", err, StringComparison.Ordinal);
+
+        (code, _, err) = await CliRun.Run("coordinator", "--key-file", KeyFileOf("coordinator"), "--data-dir", Path.Combine(Dir, "c3"), "--rpc", "http://127.0.0.1:1/");
+        Assert.Equal(ExitCodes.InvalidOptions, code);
+        Assert.Contains("--rpc: only with --ledger evm", err, StringComparison.Ordinal);
+
+        // In process: the key's password comes from a variable of this test's own.
+        Environment.SetEnvironmentVariable("SKEIN_EVM_REFUSAL_PASSWORD", Password);
+        await using var anvil = await AnvilNode.StartAsync(4244, cancellationToken: TestContext.Current.CancellationToken);
+        (code, _, err) = await CliRun.Run("coordinator", "--key-file", KeyFileOf("coordinator"), "--data-dir", Path.Combine(Dir, "c4"), "--ledger", "evm", "--rpc", anvil.Rpc.ToString(),
+            "--password-env", "SKEIN_EVM_REFUSAL_PASSWORD");
+        Assert.Equal(ExitCodes.InvalidOptions, code);
+        Assert.Contains("no contracts to use", err, StringComparison.Ordinal);
+
+        // An address with no code behind it is not a ledger.
+        (code, _, err) = await CliRun.Run("coordinator", "--key-file", KeyFileOf("coordinator"), "--data-dir", Path.Combine(Dir, "c5"), "--ledger", "evm", "--rpc", anvil.Rpc.ToString(),
+            "--contract", "0x1111111111111111111111111111111111111111", "--password-env", "SKEIN_EVM_REFUSAL_PASSWORD");
+        Assert.Equal(ExitCodes.InvalidOptions, code);
+        Assert.Contains("contract: no contract at 0x1111111111111111111111111111111111111111", err, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(Dir, "c5", "evm.json")));
+    }
+
+    [Fact]
+    public async Task Verify_with_a_contract_but_no_rpc_is_refused_naming_the_option()
+    {
+        var (code, _, err) = await CliRun.Run("verify", "--coordinator", "http://127.0.0.1:1/", "--task", "1", "--contract", "0x1111111111111111111111111111111111111111");
+        Assert.Equal(ExitCodes.InvalidOptions, code);
+        Assert.Contains("--contract: only with --rpc", err, StringComparison.Ordinal);
+    }
+
+    private static async Task<(string Grpc, string Api)> AddressesAsync(System.Diagnostics.Process coordinator, CancellationToken ct)
+    {
+        var line = await coordinator.StandardOutput.ReadLineAsync(ct);
+        Assert.True(line?.StartsWith("listening ", StringComparison.Ordinal), $"coordinator said: {line}");
+        var apiLine = await coordinator.StandardOutput.ReadLineAsync(ct);
+        Assert.True(apiLine?.StartsWith("api http://127.0.0.1:", StringComparison.Ordinal), $"coordinator said: {apiLine}");
+        return (line![10..], apiLine![4..]);
+    }
+}
