@@ -83,16 +83,20 @@ contract SkeinTasks {
     uint64 public nextTaskId = 1;
     mapping(uint64 => TaskData) private _tasks;
     mapping(uint64 => mapping(Role => address[])) private _members;
-    mapping(uint64 => mapping(Role => mapping(address => bool))) private _isMember;
+    // A member's position in _members plus one (0: not a member): the index of its bit in a round's picked set.
+    mapping(uint64 => mapping(Role => mapping(address => uint256))) private _memberIndex;
     mapping(uint64 => mapping(uint32 => RoundData)) private _rounds;
     mapping(uint64 => mapping(uint32 => mapping(Role => address[]))) private _picked;
-    mapping(uint64 => mapping(uint32 => mapping(Role => mapping(address => bool)))) private _isPicked;
+    // Who a round picked, as bits over the members (bit i of word i / 256: member i): a word per 256 members instead of a word per pick.
+    mapping(uint64 => mapping(uint32 => mapping(Role => mapping(uint256 => uint256)))) private _pickedBits;
     mapping(uint64 => mapping(uint32 => Update[])) private _updates;
     mapping(uint64 => mapping(uint32 => mapping(address => bool))) private _submitted;
     mapping(uint64 => mapping(uint32 => address[])) private _committers;
     mapping(uint64 => mapping(uint32 => mapping(address => bytes32))) private _commitments;
     mapping(uint64 => mapping(uint32 => address[])) private _revealers;
-    mapping(uint64 => mapping(uint32 => mapping(address => uint256[]))) private _reveals;
+    // Scores are at most MAX_SCORE (10^6), so they are stored as uint32, eight to a storage word: a tenth of the gas
+    // of a word per score, when revealing and again when settlement reads every score.
+    mapping(uint64 => mapping(uint32 => mapping(address => uint32[]))) private _reveals;
     mapping(uint64 => mapping(uint32 => mapping(address => bool))) private _revealed;
 
     error InvalidAmount(uint8 field);
@@ -164,9 +168,9 @@ contract SkeinTasks {
         (uint256 own, uint256 delegated) = ledger.stakeOf(from, role);
         uint256 total = own + delegated;
         if (total < t.minStake) revert InsufficientStake(from, t.minStake, total);
-        if (!_isMember[taskId][role][from]) {
-            _isMember[taskId][role][from] = true;
+        if (_memberIndex[taskId][role][from] == 0) {
             _members[taskId][role].push(from);
+            _memberIndex[taskId][role][from] = _members[taskId][role].length;
         }
     }
 
@@ -208,7 +212,7 @@ contract SkeinTasks {
     function relaySubmitUpdate(address from, uint64 nonce, uint64 taskId, uint32 round, bytes32 updateHash, uint64 samples, bytes calldata signature) external {
         ledger.accept(from, nonce, keccak256(abi.encode(SUBMIT_TYPEHASH, from, nonce, taskId, round, updateHash, samples)), signature);
         _roundIn(taskId, round, 1);
-        if (!_isPicked[taskId][round][Role.Trainer][from]) revert NotPicked(taskId, round, Role.Trainer);
+        if (!_isPicked(taskId, round, Role.Trainer, from)) revert NotPicked(taskId, round, Role.Trainer);
         if (_submitted[taskId][round][from]) revert AlreadySubmitted(taskId, round);
         if (samples == 0) revert InvalidAmount(2);
         if (updateHash == bytes32(0)) revert InvalidParameter(15);
@@ -224,7 +228,7 @@ contract SkeinTasks {
     function relayCommitScores(address from, uint64 nonce, uint64 taskId, uint32 round, bytes32 commitment, bytes calldata signature) external {
         ledger.accept(from, nonce, keccak256(abi.encode(COMMIT_TYPEHASH, from, nonce, taskId, round, commitment)), signature);
         _roundIn(taskId, round, 2);
-        if (!_isPicked[taskId][round][Role.Validator][from]) revert NotPicked(taskId, round, Role.Validator);
+        if (!_isPicked(taskId, round, Role.Validator, from)) revert NotPicked(taskId, round, Role.Validator);
         if (_commitments[taskId][round][from] != bytes32(0)) revert AlreadySubmitted(taskId, round);
         _commitments[taskId][round][from] = commitment;
         _committers[taskId][round].push(from);
@@ -243,13 +247,15 @@ contract SkeinTasks {
         if (_revealed[taskId][round][from]) revert AlreadySubmitted(taskId, round);
         uint256 n = _updates[taskId][round].length;
         if (scores.length != n) revert ScoreForUnknownUpdate(scores.length, n);
+        uint32[] memory packed = new uint32[](n);
         for (uint256 i = 0; i < n; i++) {
             if (scores[i] > MAX_SCORE) revert BadScore(i, scores[i]);
+            packed[i] = uint32(scores[i]);
         }
         bytes32 recomputed = keccak256(abi.encode(SCORE_COMMITMENT_TYPEHASH, taskId, round, from, keccak256(abi.encodePacked(scores)), salt));
         if (recomputed != commitment) revert RevealMismatch(recomputed, commitment);
         _revealed[taskId][round][from] = true;
-        _reveals[taskId][round][from] = scores;
+        _reveals[taskId][round][from] = packed;
         _revealers[taskId][round].push(from);
     }
 
@@ -291,8 +297,10 @@ contract SkeinTasks {
         return _incentives;
     }
 
-    function scoresOf(uint64 taskId, uint32 round, address validator) external view returns (uint256[] memory) {
-        return _reveals[taskId][round][validator];
+    function scoresOf(uint64 taskId, uint32 round, address validator) external view returns (uint256[] memory scores) {
+        uint32[] storage stored = _reveals[taskId][round][validator];
+        scores = new uint256[](stored.length);
+        for (uint256 i = 0; i < stored.length; i++) scores[i] = stored[i];
     }
 
     function _pick(uint64 taskId, uint32 round, Role role, uint32 count, uint256 minStake, bytes32 seed, bytes memory purpose) private {
@@ -308,8 +316,14 @@ contract SkeinTasks {
         address[] memory chosen = SkeinRandom.pick(eligible, count, seed, purpose);
         for (uint256 i = 0; i < chosen.length; i++) {
             _picked[taskId][round][role].push(chosen[i]);
-            _isPicked[taskId][round][role][chosen[i]] = true;
+            uint256 m = _memberIndex[taskId][role][chosen[i]] - 1;
+            _pickedBits[taskId][round][role][m >> 8] |= 1 << (m & 255);
         }
+    }
+
+    function _isPicked(uint64 taskId, uint32 round, Role role, address who) private view returns (bool) {
+        uint256 m = _memberIndex[taskId][role][who];
+        return m != 0 && (_pickedBits[taskId][round][role][(m - 1) >> 8] >> ((m - 1) & 255)) & 1 == 1;
     }
 
     function _coordinator(uint64 taskId, TaskData storage t, address from) private view {
@@ -348,6 +362,8 @@ contract SkeinTasks {
         uint256 paid;
         uint256 emission;
         uint256 poolShare;
+        // Every revealer's scores, read from storage once: the consensus and the validators' agreement both read them all.
+        uint32[][] scores;
     }
 
     function _settle(uint64 taskId, uint32 round, TaskData storage t, RoundData storage r) private {
@@ -361,7 +377,9 @@ contract SkeinTasks {
         s.emission = halvings > 127 ? 0 : p.emissionPerRound >> halvings;
         uint256 reward = s.poolShare + s.emission;
         s.weights = new uint256[](revealers.length);
+        s.scores = new uint32[][](revealers.length);
         for (uint256 v = 0; v < revealers.length; v++) {
+            s.scores[v] = _reveals[taskId][round][revealers[v]];
             (uint256 own, uint256 delegated) = ledger.stakeOf(revealers[v], Role.Validator);
             s.weights[v] = own + delegated;
             s.totalWeight += s.weights[v];
@@ -374,7 +392,7 @@ contract SkeinTasks {
             uint256 rejectWeight;
             uint256[] memory votes = new uint256[](revealers.length);
             for (uint256 v = 0; v < revealers.length; v++) {
-                votes[v] = _reveals[taskId][round][revealers[v]][u];
+                votes[v] = s.scores[v][u];
                 if (votes[v] < t.rejectBelow) rejectWeight += s.weights[v];
             }
             s.consensus[u] = s.totalWeight > 0 ? _weightedMedian(votes, s.weights, revealers, s.totalWeight) : 0;
@@ -384,7 +402,7 @@ contract SkeinTasks {
         s.trainerPool = reward * p.trainerShareBps / 10_000;
         s.validatorPool = reward - s.trainerPool;
         uint256[] memory trainerRewards = _trainerRewards(updates, s);
-        uint256[] memory validatorRewards = _validatorRewards(taskId, round, revealers, s, p, n);
+        uint256[] memory validatorRewards = _validatorRewards(revealers, s, p, n);
         uint256 minted = s.emission < s.paid ? s.emission : s.paid;
         uint256 undistributed = reward - s.paid;
         uint256 returned = undistributed - (s.emission - minted);
@@ -449,8 +467,8 @@ contract SkeinTasks {
     }
 
     /// @dev Each revealer's validator reward: the validators' pool in proportion to stake times mean clipped agreement.
-    function _validatorRewards(uint64 taskId, uint32 round, address[] memory revealers, Settlement memory s, Incentives memory p, uint256 n)
-        private view returns (uint256[] memory amounts)
+    function _validatorRewards(address[] memory revealers, Settlement memory s, Incentives memory p, uint256 n)
+        private pure returns (uint256[] memory amounts)
     {
         amounts = new uint256[](revealers.length);
         uint256[] memory earning = new uint256[](revealers.length);
@@ -460,7 +478,7 @@ contract SkeinTasks {
             if (n > 0) {
                 uint256 sum;
                 for (uint256 u = 0; u < n; u++) {
-                    uint256 score = _reveals[taskId][round][revealers[v]][u];
+                    uint256 score = s.scores[v][u];
                     uint256 distance = score >= s.consensus[u] ? score - s.consensus[u] : s.consensus[u] - score;
                     uint256 kept = p.agreementTolerance - (distance < p.agreementTolerance ? distance : p.agreementTolerance);
                     sum += kept * 10_000 / p.agreementTolerance;
