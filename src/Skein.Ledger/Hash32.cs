@@ -75,6 +75,16 @@ public sealed class AddressJsonConverter : JsonConverter<Address>
         ArgumentNullException.ThrowIfNull(writer);
         writer.WriteStringValue(value.ToString());
     }
+
+    // Addresses also key objects (a round's scores by validator): the same text as a property name.
+    public override Address ReadAsPropertyName(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        Address.Parse(reader.GetString() ?? throw new JsonException("an address must be a string"));
+
+    public override void WriteAsPropertyName(Utf8JsonWriter writer, Address value, JsonSerializerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.WritePropertyName(value.ToString());
+    }
 }
 
 /// <summary>JSON form of token amounts: a decimal string of base units, exact beyond 2^53.</summary>

@@ -75,6 +75,16 @@ public sealed class NetworkEvmProcessTests() : SkeinProcesses("skein-evm-procs-"
             Assert.All(doc.RootElement.GetProperty("rounds").EnumerateArray(), r => Assert.Equal(3, r.GetProperty("accepted").GetInt32()));
         }
 
+        // The ledger's own commands read the same chain: a task with its rounds, their scores keyed by validator.
+        (code, stdout) = await RunToEndAsync(ct, "task", "show", "1", "--rpc", anvil.Rpc.ToString(), "--contract", contract, "--json");
+        Assert.Equal(0, code);
+        using (var doc = JsonDocument.Parse(stdout))
+        {
+            var rounds = doc.RootElement.GetProperty("rounds");
+            Assert.Equal(2, rounds.GetArrayLength());
+            Assert.Equal(2, rounds[1].GetProperty("scores").EnumerateObject().Count());
+        }
+
         await using (var chain = await EvmLedger.ReadAsync(anvil.Rpc, contract, cancellationToken: ct))
         {
             var task = (await chain.GetTaskAsync(1, ct))!;
