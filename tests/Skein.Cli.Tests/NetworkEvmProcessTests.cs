@@ -122,6 +122,74 @@ public sealed class NetworkEvmProcessTests() : SkeinProcesses("skein-evm-procs-"
     }
 
     [Fact]
+    public async Task A_coordinator_on_an_evm_chain_killed_mid_round_restarts_and_finishes_the_round_keeping_every_update_on_the_chain()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        string[] trainers = ["t1", "t2", "slow"];
+        await using var anvil = await AnvilNode.StartAsync(4246, cancellationToken: ct);
+        using (var coordinatorKey = Key("coordinator"))
+        {
+            await anvil.FundAsync(coordinatorKey.Address.ToString(), AnvilNode.ThousandEther, ct);
+        }
+        var genesis = new Genesis(4246, LedgerParams.Default,
+            new[] { "coordinator", "v1" }.Concat(trainers).Select(n => new GenesisAllocation(Key(n).Address, Tokens.Whole(1_000))).ToArray(), 0);
+        var genesisFile = Path.Combine(Dir, "genesis.json");
+        await File.WriteAllTextAsync(genesisFile, GenesisJson.Serialize(genesis), ct);
+        var spec = Path.Combine(Dir, "task.json");
+        await File.WriteAllTextAsync(spec, """
+            { "name": "evm-restart", "model": "cnn", "rounds": 1, "trainers_per_round": 3, "validators_per_round": 1,
+              "training": { "epochs": 2, "batch_size": 10, "lr": 0.05 }, "reward_pool": "30", "min_stake": "5", "reject_below": 0.05 }
+            """, ct);
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        string[] coordinatorArgs = ["coordinator", "--key-file", KeyFileOf("coordinator"), "--data-dir", Path.Combine(Dir, "coordinator"), "--genesis", genesisFile,
+            "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--task", spec, "--start-when-joined", "3:1", "--exit-when-done",
+            "--training-seconds", "120", "--commit-seconds", "60", "--reveal-seconds", "60", "--ledger", "evm", "--rpc", anvil.Rpc.ToString(), "--chain-id", "4246"];
+        var first = Start(coordinatorArgs);
+        var (url, apiUrl) = await AddressesAsync(first, ct);
+        foreach (var t in trainers)
+        {
+            var folder = Path.Combine(Dir, t);
+            // The slow trainer has fifteen times the data, so the round is still open when the others have submitted.
+            SyntheticImages.WriteIdxFiles(folder, "train", t == "slow" ? 3_000 : 200, (ulong)t.Length);
+            Start("node", "--key-file", KeyFileOf(t), "--coordinator", url, "--data", folder, "--trainer-stake", "5");
+        }
+        var v = Path.Combine(Dir, "v1");
+        SyntheticImages.WriteIdxFiles(v, "heldout", 300, 7);
+        Start("node", "--key-file", KeyFileOf("v1"), "--coordinator", url, "--data", v, "--validator-stake", "5");
+
+        string contract;
+        using (var api = new Skein.Coordinator.Api.CoordinatorApiClient(new Uri(apiUrl)))
+        {
+            contract = (await api.GetStatusAsync(ct)).Ledger!.Contract!;
+        }
+        await using var chain = await EvmLedger.ReadAsync(anvil.Rpc, contract, cancellationToken: ct);
+        for (var i = 0; i < 600 && ((await chain.GetRoundAsync(1, 1, ct))?.Updates.Count ?? 0) < 2; i++)
+        {
+            await Task.Delay(100, ct);
+        }
+        var before = (await chain.GetRoundAsync(1, 1, ct))?.Updates.Count ?? 0;
+        Assert.True(before == 2, $"{before} updates on the chain when the coordinator was to be killed");
+        first.Kill(entireProcessTree: true);
+        await first.WaitForExitAsync(ct);
+
+        // Same folder, same port: it attaches to the contracts it deployed (the genesis is not deployed again) and the round goes on.
+        var second = Start(coordinatorArgs);
+        Assert.StartsWith("listening ", await second.StandardOutput.ReadLineAsync(ct), StringComparison.Ordinal);
+        await second.WaitForExitAsync(ct).WaitAsync(TimeSpan.FromSeconds(150), ct);
+        Assert.Equal(0, second.ExitCode);
+
+        var round = (await chain.GetRoundAsync(1, 1, ct))!;
+        Assert.Equal(RoundPhase.Settled, round.Phase);
+        Assert.Equal(3, round.Updates.Count);
+        Assert.Equal(3, round.Outcomes.Count(o => o.Accepted));
+        Assert.Single(await chain.ListTasksAsync(ct));
+        Assert.True((await chain.GetStatusAsync(ct)).SupplyConserved);
+    }
+
+    [Fact]
     public async Task An_evm_coordinator_without_an_rpc_url_or_contracts_to_use_is_refused_naming_the_option()
     {
         var (code, _, err) = await CliRun.Run("coordinator", "--key-file", KeyFileOf("coordinator"), "--data-dir", Path.Combine(Dir, "c1"), "--ledger", "evm");
