@@ -237,7 +237,7 @@ public sealed class EvmLedger : ILedger
             {
                 receipt = await RelayAsync(tx, signature, cancellationToken);
             }
-            catch (Exception ex) when (ex is not LedgerException and not OperationCanceledException && RpcRetry.Unreachable(ex) || ex is Nethereum.JsonRpc.Client.RpcResponseException)
+            catch (Exception ex) when ((ex is not LedgerException and not OperationCanceledException && RpcRetry.Unreachable(ex)) || ex is Nethereum.JsonRpc.Client.RpcResponseException)
             {
                 // The node may have taken the transaction before the connection dropped (or was asked twice by a
                 // retry): it counts if the contract applied its digest, and the contract applies a digest once.

@@ -23,12 +23,7 @@ public sealed class NetworkEvmProcessTests() : SkeinProcesses("skein-evm-procs-"
         {
             await anvil.FundAsync(coordinatorKey.Address.ToString(), AnvilNode.ThousandEther, ct);
         }
-        var genesis = new Genesis(4243, LedgerParams.Default,
-            new[] { "coordinator" }.Concat(trainers).Concat(validators).Select(n => new GenesisAllocation(Key(n).Address, Tokens.Whole(1_000))).ToArray(), 0);
-        var genesisFile = Path.Combine(Dir, "genesis.json");
-        await File.WriteAllTextAsync(genesisFile, GenesisJson.Serialize(genesis), ct);
-        var spec = Path.Combine(Dir, "task.json");
-        await File.WriteAllTextAsync(spec, """
+        var (genesisFile, spec) = await WriteChainAsync(4243, ["coordinator", .. trainers, .. validators], """
             { "name": "evm-procs", "model": "logreg", "rounds": 2, "trainers_per_round": 4, "validators_per_round": 2,
               "training": { "epochs": 1, "batch_size": 20, "lr": 0.05 }, "reward_pool": "100", "min_stake": "10", "reject_below": 0.2 }
             """, ct);
@@ -36,19 +31,14 @@ public sealed class NetworkEvmProcessTests() : SkeinProcesses("skein-evm-procs-"
         string[] chainArgs = ["--ledger", "evm", "--rpc", anvil.Rpc.ToString(), "--chain-id", "4243"];
         var coordinator = Start(["coordinator", "--key-file", KeyFileOf("coordinator"), "--data-dir", coordinatorData, "--genesis", genesisFile,
             "--task", spec, "--start-when-joined", "4:2", "--training-seconds", "60", "--commit-seconds", "30", "--reveal-seconds", "30", .. chainArgs]);
-        var (url, apiUrl) = await AddressesAsync(coordinator, ct);
-
+        var (url, apiUrl) = await ReadAddressesAsync(coordinator, ct);
         foreach (var t in trainers)
         {
-            var data = Path.Combine(Dir, t);
-            SyntheticImages.WriteIdxFiles(data, "train", 200, (ulong)t.Length + (ulong)t[^1]);
-            Start("node", "--key-file", KeyFileOf(t), "--coordinator", url, "--data", data, "--trainer-stake", "20", "--behaviour", t == "evil" ? "sign-flip" : "honest");
+            StartTrainer(t, url, 200, (ulong)t.Length + (ulong)t[^1], "20", t == "evil" ? "sign-flip" : "honest");
         }
         foreach (var v in validators)
         {
-            var data = Path.Combine(Dir, v);
-            SyntheticImages.WriteIdxFiles(data, "heldout", 300, 100 + (ulong)v[^1]);
-            Start("node", "--key-file", KeyFileOf(v), "--coordinator", url, "--data", data, "--validator-stake", "50");
+            StartValidator(v, url, 100 + (ulong)v[^1], "50");
         }
 
         string contract;
@@ -113,7 +103,7 @@ public sealed class NetworkEvmProcessTests() : SkeinProcesses("skein-evm-procs-"
         coordinator.Kill(entireProcessTree: true);
         await coordinator.WaitForExitAsync(ct);
         var again = Start(["coordinator", "--key-file", KeyFileOf("coordinator"), "--data-dir", coordinatorData, .. chainArgs]);
-        var (_, apiAgain) = await AddressesAsync(again, ct);
+        var (_, apiAgain) = await ReadAddressesAsync(again, ct);
         using (var api = new Skein.Coordinator.Api.CoordinatorApiClient(new Uri(apiAgain)))
         {
             Assert.Equal(contract, (await api.GetStatusAsync(ct)).Ledger?.Contract);
@@ -131,34 +121,21 @@ public sealed class NetworkEvmProcessTests() : SkeinProcesses("skein-evm-procs-"
         {
             await anvil.FundAsync(coordinatorKey.Address.ToString(), AnvilNode.ThousandEther, ct);
         }
-        var genesis = new Genesis(4246, LedgerParams.Default,
-            new[] { "coordinator", "v1" }.Concat(trainers).Select(n => new GenesisAllocation(Key(n).Address, Tokens.Whole(1_000))).ToArray(), 0);
-        var genesisFile = Path.Combine(Dir, "genesis.json");
-        await File.WriteAllTextAsync(genesisFile, GenesisJson.Serialize(genesis), ct);
-        var spec = Path.Combine(Dir, "task.json");
-        await File.WriteAllTextAsync(spec, """
+        var (genesisFile, spec) = await WriteChainAsync(4246, ["coordinator", "v1", .. trainers], """
             { "name": "evm-restart", "model": "cnn", "rounds": 1, "trainers_per_round": 3, "validators_per_round": 1,
               "training": { "epochs": 2, "batch_size": 10, "lr": 0.05 }, "reward_pool": "30", "min_stake": "5", "reject_below": 0.05 }
             """, ct);
-        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
         string[] coordinatorArgs = ["coordinator", "--key-file", KeyFileOf("coordinator"), "--data-dir", Path.Combine(Dir, "coordinator"), "--genesis", genesisFile,
-            "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--task", spec, "--start-when-joined", "3:1", "--exit-when-done",
+            "--port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture), "--task", spec, "--start-when-joined", "3:1", "--exit-when-done",
             "--training-seconds", "120", "--commit-seconds", "60", "--reveal-seconds", "60", "--ledger", "evm", "--rpc", anvil.Rpc.ToString(), "--chain-id", "4246"];
         var first = Start(coordinatorArgs);
-        var (url, apiUrl) = await AddressesAsync(first, ct);
+        var (url, apiUrl) = await ReadAddressesAsync(first, ct);
         foreach (var t in trainers)
         {
-            var folder = Path.Combine(Dir, t);
             // The slow trainer has fifteen times the data, so the round is still open when the others have submitted.
-            SyntheticImages.WriteIdxFiles(folder, "train", t == "slow" ? 3_000 : 200, (ulong)t.Length);
-            Start("node", "--key-file", KeyFileOf(t), "--coordinator", url, "--data", folder, "--trainer-stake", "5");
+            StartTrainer(t, url, t == "slow" ? 3_000 : 200, (ulong)t.Length, "5");
         }
-        var v = Path.Combine(Dir, "v1");
-        SyntheticImages.WriteIdxFiles(v, "heldout", 300, 7);
-        Start("node", "--key-file", KeyFileOf("v1"), "--coordinator", url, "--data", v, "--validator-stake", "5");
+        StartValidator("v1", url, 7, "5");
 
         string contract;
         using (var api = new Skein.Coordinator.Api.CoordinatorApiClient(new Uri(apiUrl)))
@@ -226,14 +203,5 @@ public sealed class NetworkEvmProcessTests() : SkeinProcesses("skein-evm-procs-"
         var (code, _, err) = await CliRun.Run("verify", "--coordinator", "http://127.0.0.1:1/", "--task", "1", "--contract", "0x1111111111111111111111111111111111111111");
         Assert.Equal(ExitCodes.InvalidOptions, code);
         Assert.Contains("--contract: only with --rpc", err, StringComparison.Ordinal);
-    }
-
-    private static async Task<(string Grpc, string Api)> AddressesAsync(System.Diagnostics.Process coordinator, CancellationToken ct)
-    {
-        var line = await coordinator.StandardOutput.ReadLineAsync(ct);
-        Assert.True(line?.StartsWith("listening ", StringComparison.Ordinal), $"coordinator said: {line}");
-        var apiLine = await coordinator.StandardOutput.ReadLineAsync(ct);
-        Assert.True(apiLine?.StartsWith("api http://127.0.0.1:", StringComparison.Ordinal), $"coordinator said: {apiLine}");
-        return (line![10..], apiLine![4..]);
     }
 }

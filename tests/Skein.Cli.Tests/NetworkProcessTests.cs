@@ -18,37 +18,21 @@ public sealed class NetworkProcessTests() : SkeinProcesses("skein-procs-", "proc
         var ct = TestContext.Current.CancellationToken;
         string[] trainers = ["t1", "t2", "t3", "evil"];
         string[] validators = ["v1", "v2"];
-        var genesis = new Genesis(99, LedgerParams.Default,
-            new[] { "coordinator" }.Concat(trainers).Concat(validators).Select(n => new GenesisAllocation(Key(n).Address, Tokens.Whole(1_000))).ToArray(), 0);
-        var genesisFile = Path.Combine(Dir, "genesis.json");
-        await File.WriteAllTextAsync(genesisFile, GenesisJson.Serialize(genesis), ct);
-        var spec = Path.Combine(Dir, "task.json");
-        await File.WriteAllTextAsync(spec, """
+        var (genesisFile, spec) = await WriteChainAsync(99, ["coordinator", .. trainers, .. validators], """
             { "name": "procs", "model": "logreg", "rounds": 2, "trainers_per_round": 4, "validators_per_round": 2,
               "training": { "epochs": 1, "batch_size": 20, "lr": 0.05 }, "reward_pool": "100", "min_stake": "10", "reject_below": 0.2 }
             """, ct);
         var coordinatorData = Path.Combine(Dir, "coordinator");
         var coordinator = Start("coordinator", "--key-file", KeyFileOf("coordinator"), "--data-dir", coordinatorData, "--genesis", genesisFile,
             "--task", spec, "--start-when-joined", "4:2", "--training-seconds", "60", "--commit-seconds", "30", "--reveal-seconds", "30");
-        var line = await coordinator.StandardOutput.ReadLineAsync(ct);
-        Assert.True(line?.StartsWith("listening ", StringComparison.Ordinal), $"coordinator said: {line}");
-        var url = line![10..];
-        Assert.StartsWith("http://127.0.0.1:", url, StringComparison.Ordinal);
-        var apiLine = await coordinator.StandardOutput.ReadLineAsync(ct);
-        Assert.True(apiLine?.StartsWith("api http://127.0.0.1:", StringComparison.Ordinal), $"coordinator said: {apiLine}");
-        var apiUrl = apiLine![4..];
-
+        var (url, apiUrl) = await ReadAddressesAsync(coordinator, ct);
         foreach (var t in trainers)
         {
-            var data = Path.Combine(Dir, t);
-            SyntheticImages.WriteIdxFiles(data, "train", 200, (ulong)t.Length + (ulong)t[^1]);
-            Start("node", "--key-file", KeyFileOf(t), "--coordinator", url, "--data", data, "--trainer-stake", "20", "--behaviour", t == "evil" ? "sign-flip" : "honest");
+            StartTrainer(t, url, 200, (ulong)t.Length + (ulong)t[^1], "20", t == "evil" ? "sign-flip" : "honest");
         }
         foreach (var v in validators)
         {
-            var data = Path.Combine(Dir, v);
-            SyntheticImages.WriteIdxFiles(data, "heldout", 300, 100 + (ulong)v[^1]);
-            Start("node", "--key-file", KeyFileOf(v), "--coordinator", url, "--data", data, "--validator-stake", "50");
+            StartValidator(v, url, 100 + (ulong)v[^1], "50");
         }
 
         using (var api = new Skein.Coordinator.Api.CoordinatorApiClient(new Uri(apiUrl)))
@@ -105,26 +89,6 @@ public sealed class NetworkProcessTests() : SkeinProcesses("skein-procs-", "proc
         }
         Assert.True(await ledger.GetBalanceAsync(Key("t1").Address, ct) > Tokens.Whole(980));
         Assert.True((await ledger.GetStakeAsync(Key("evil").Address, Skein.Ledger.Transactions.Role.Trainer, ct)).Self < Tokens.Whole(20));
-    }
-
-    /// <summary>Writes a genesis funding every named party with 1,000 tokens, and the task spec; returns both paths.</summary>
-    private async Task<(string Genesis, string Spec)> WriteChainAsync(ulong chainId, IEnumerable<string> parties, string specJson, CancellationToken ct)
-    {
-        var genesis = new Genesis(chainId, LedgerParams.Default, parties.Select(n => new GenesisAllocation(Key(n).Address, Tokens.Whole(1_000))).ToArray(), 0);
-        var genesisFile = Path.Combine(Dir, "genesis.json");
-        await File.WriteAllTextAsync(genesisFile, GenesisJson.Serialize(genesis), ct);
-        var spec = Path.Combine(Dir, "task.json");
-        await File.WriteAllTextAsync(spec, specJson, ct);
-        return (genesisFile, spec);
-    }
-
-    private static int FreePort()
-    {
-        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 
     /// <summary>Updates committed on the ledger so far, read without disturbing the coordinator (read-only SQLite).</summary>
@@ -232,15 +196,11 @@ public sealed class NetworkProcessTests() : SkeinProcesses("skein-procs-", "proc
         var url = (await first.StandardOutput.ReadLineAsync(ct))![10..];
         foreach (var t in trainers)
         {
-            var folder = Path.Combine(Dir, t);
             // The slow trainer has fifteen times the data (seconds of CNN training), so the round is still open
             // when the others have submitted.
-            SyntheticImages.WriteIdxFiles(folder, "train", t == "slow" ? 3_000 : 200, (ulong)t.Length);
-            Start("node", "--key-file", KeyFileOf(t), "--coordinator", url, "--data", folder, "--trainer-stake", "5");
+            StartTrainer(t, url, t == "slow" ? 3_000 : 200, (ulong)t.Length, "5");
         }
-        var v = Path.Combine(Dir, "v1");
-        SyntheticImages.WriteIdxFiles(v, "heldout", 300, 7);
-        Start("node", "--key-file", KeyFileOf("v1"), "--coordinator", url, "--data", v, "--validator-stake", "5");
+        StartValidator("v1", url, 7, "5");
 
         var ledgerPath = Path.Combine(data, "ledger.db");
         for (var i = 0; i < 600 && (!File.Exists(ledgerPath) || CommittedUpdates(ledgerPath) < 2); i++)

@@ -1,7 +1,11 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
+using Skein.Learning.Data;
+using Skein.Ledger;
 using Skein.Ledger.Crypto;
+using Skein.Ledger.State;
+using Skein.Ledger.Storage;
 
 namespace Skein.Cli.Tests;
 
@@ -50,6 +54,53 @@ public abstract class SkeinProcesses(string folderPrefix, string keyPrefix) : ID
         var log = Path.Combine(Dir, $"{args[0]}-{_processes.Count}.log");
         _ = Task.Run(async () => await File.WriteAllTextAsync(log, await p.StandardError.ReadToEndAsync()));
         return p;
+    }
+
+    /// <summary>Writes a genesis funding every named party with 1,000 tokens, and the task spec; returns both paths.</summary>
+    protected async Task<(string Genesis, string Spec)> WriteChainAsync(ulong chainId, IEnumerable<string> parties, string specJson, CancellationToken ct)
+    {
+        var genesis = new Genesis(chainId, LedgerParams.Default, parties.Select(n => new GenesisAllocation(Key(n).Address, Tokens.Whole(1_000))).ToArray(), 0);
+        var genesisFile = Path.Combine(Dir, "genesis.json");
+        await File.WriteAllTextAsync(genesisFile, GenesisJson.Serialize(genesis), ct);
+        var spec = Path.Combine(Dir, "task.json");
+        await File.WriteAllTextAsync(spec, specJson, ct);
+        return (genesisFile, spec);
+    }
+
+    /// <summary>Starts a trainer node on synthetic images of its own (<paramref name="samples"/> of them, from <paramref name="seed"/>).</summary>
+    protected Process StartTrainer(string name, string coordinator, int samples, ulong seed, string stake, string behaviour = "honest")
+    {
+        var data = Path.Combine(Dir, name);
+        SyntheticImages.WriteIdxFiles(data, "train", samples, seed);
+        return Start("node", "--key-file", KeyFileOf(name), "--coordinator", coordinator, "--data", data, "--trainer-stake", stake, "--behaviour", behaviour);
+    }
+
+    /// <summary>Starts a validator node holding 300 synthetic held-out images from <paramref name="seed"/>.</summary>
+    protected Process StartValidator(string name, string coordinator, ulong seed, string stake)
+    {
+        var data = Path.Combine(Dir, name);
+        SyntheticImages.WriteIdxFiles(data, "heldout", 300, seed);
+        return Start("node", "--key-file", KeyFileOf(name), "--coordinator", coordinator, "--data", data, "--validator-stake", stake);
+    }
+
+    /// <summary>The gRPC and API URLs a coordinator prints first, both on loopback.</summary>
+    protected static async Task<(string Grpc, string Api)> ReadAddressesAsync(Process coordinator, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(coordinator);
+        var line = await coordinator.StandardOutput.ReadLineAsync(ct);
+        Assert.True(line?.StartsWith("listening http://127.0.0.1:", StringComparison.Ordinal), $"coordinator said: {line}");
+        var apiLine = await coordinator.StandardOutput.ReadLineAsync(ct);
+        Assert.True(apiLine?.StartsWith("api http://127.0.0.1:", StringComparison.Ordinal), $"coordinator said: {apiLine}");
+        return (line![10..], apiLine![4..]);
+    }
+
+    protected static int FreePort()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
     }
 
     /// <summary>Runs a short skein command to its end; its exit code and stdout.</summary>

@@ -196,8 +196,16 @@ public sealed partial class NetworkDemo(NetworkDemoOptions options, MnistFiles m
         if (_anvil is not null)
         {
             var status = await _api.GetStatusAsync(cancellationToken);
-            // Verification reads the chain through its own connection, never the coordinator's word for what is on it.
-            _chain = await EvmLedger.ReadAsync(_anvil.Rpc, status.Ledger?.Contract ?? throw new InvalidOperationException("the coordinator names no contract"), cancellationToken: cancellationToken);
+            // Verification reads the chain through its own connection, never the coordinator's word for what is on it:
+            // not even for where the ledger is. The coordinator's first transaction on this fresh chain deployed it, so
+            // its address follows from the coordinator's address and nonce 0.
+            using var coordinatorKey = KeyOf("coordinator");
+            var expected = Nethereum.Util.ContractUtils.CalculateContractAddress(coordinatorKey.Address.ToString(), 0);
+            if (!string.Equals(status.Ledger?.Contract, expected, StringComparison.OrdinalIgnoreCase))
+            {
+                throw new InvalidOperationException($"the coordinator names {status.Ledger?.Contract ?? "no contract"} as its ledger, not {expected}, the contract it deployed first");
+            }
+            _chain = await EvmLedger.ReadAsync(_anvil.Rpc, expected, cancellationToken: cancellationToken);
             Chain = new DemoChain(_chain.ChainId, $"anvil {AnvilNode.Version}", _anvil.Rpc.ToString(), _chain.ContractAddress, _chain.TasksAddress);
             log.WriteLine($"contracts: SkeinLedger {_chain.ContractAddress}, SkeinTasks {_chain.TasksAddress}");
         }
