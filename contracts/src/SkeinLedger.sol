@@ -49,6 +49,8 @@ contract SkeinLedger is ERC20 {
     mapping(address => mapping(Role => mapping(address => bool))) private _isDelegator;
     /// @notice The SkeinTasks contract, set once by the deployer.
     address public tasks;
+    /// @notice The SkeinMarket contract, set once by the deployer.
+    address public market;
     uint256 public emitted;
     uint256 public burned;
     address private immutable _deployer;
@@ -177,20 +179,27 @@ contract SkeinLedger is ERC20 {
         _;
     }
 
-    function setTasks(address tasks_) external {
-        if (msg.sender != _deployer || tasks != address(0)) revert NotTasks(msg.sender);
-        tasks = tasks_;
+    modifier onlyLinked() {
+        if ((msg.sender != tasks || tasks == address(0)) && (msg.sender != market || market == address(0))) revert NotTasks(msg.sender);
+        _;
     }
 
-    /// @notice Checks a task or round transaction's signature and uses its nonce (one nonce sequence per account).
-    function accept(address from, uint64 nonce, bytes32 structHash, bytes calldata signature) external onlyTasks {
+    /// @notice Links SkeinTasks and SkeinMarket, once, by the deployer; after that nobody can change them.
+    function link(address tasks_, address market_) external {
+        if (msg.sender != _deployer || tasks != address(0)) revert NotTasks(msg.sender);
+        tasks = tasks_;
+        market = market_;
+    }
+
+    /// @notice Checks a task, round or market transaction's signature and uses its nonce (one nonce sequence per account).
+    function accept(address from, uint64 nonce, bytes32 structHash, bytes calldata signature) external onlyLinked {
         _accept(from, nonce, structHash, signature);
     }
 
-    /// @notice Moves a task's reward pool from its creator's balance to SkeinTasks.
-    function escrow(address from, uint256 amount) external onlyTasks {
+    /// @notice Moves a task's reward pool, or a deployment's escrow or bid deposit, from the sender's balance to the calling contract.
+    function escrow(address from, uint256 amount) external onlyLinked {
         _debit(from, amount);
-        _update(from, tasks, amount);
+        _update(from, msg.sender, amount);
     }
 
     /// @notice Mints a round's paid emission to SkeinTasks, which pays it out.

@@ -67,6 +67,8 @@ public static class BenchEvmLedger
                 block_gas_limit = r.BlockGasLimit,
                 settlement_fits_in_a_block = r.SettlementFitsInABlock,
                 round_usd = r.RoundUsd,
+                rental_gas = r.RentalGas,
+                rental_usd = r.RentalUsd,
             }),
         };
         if (json)
@@ -86,7 +88,7 @@ public static class BenchEvmLedger
                     t.MaxGas.ToString("N0", CultureInfo.InvariantCulture), t.MedianMs.ToString("0.0", CultureInfo.InvariantCulture));
             }
             table.Caption(string.Create(CultureInfo.InvariantCulture,
-                $"settlement at most {r.FinalizeGasMax:N0} gas; block gas limit {r.BlockGasLimit:N0}: {(r.SettlementFitsInABlock ? "fits" : "DOES NOT FIT")}"));
+                $"settlement at most {r.FinalizeGasMax:N0} gas; block gas limit {r.BlockGasLimit:N0}: {(r.SettlementFitsInABlock ? "fits" : "DOES NOT FIT")}; one rental on the market {r.RentalGas:N0} gas (${r.RentalUsd})"));
             console.Write(table);
         }
         return ExitCodes.Ok;

@@ -14,12 +14,13 @@ public static class ChainCommand
     public static Command Build()
     {
         var chain = new Command("chain", "A local EVM chain for the ledger's contracts (Anvil)");
-        var up = new Command("up", "Start Anvil on 127.0.0.1, deploy SkeinLedger and SkeinTasks with a genesis, and keep them up until Ctrl+C");
+        var up = new Command("up", "Start Anvil on 127.0.0.1, deploy SkeinLedger, SkeinTasks and SkeinMarket with a genesis, and keep them up until Ctrl+C");
         var genesisFile = new Option<string?>("--genesis") { Description = "Genesis file (skein ledger init writes one): its chain id, allocations and parameters", HelpName = "file" };
         var chainId = new Option<ulong>("--chain-id") { Description = "Chain id when no genesis is given", DefaultValueFactory = _ => 31337 };
         var json = new Option<bool>("--json") { Description = "Print exactly one JSON object on stdout" };
         var fund = new Option<string[]>("--fund") { Description = "Give this address 1000 ETH for gas (repeatable): a coordinator relays with its own key", HelpName = "address" };
-        foreach (var o in new Option[] { genesisFile, chainId, fund, json })
+        var blockTime = new Option<int>("--block-time") { Description = "Seconds between blocks when nobody transacts (transactions are still mined at once; 0: only then), so that market time moves on", DefaultValueFactory = _ => 6 };
+        foreach (var o in new Option[] { genesisFile, chainId, fund, blockTime, json })
         {
             up.Add(o);
         }
@@ -60,7 +61,11 @@ public static class ChainCommand
                     return SimulationSession.Fail(stderr, ExitCodes.InvalidOptions, [$"--fund: {why}"]);
                 }
             }
-            await using var anvil = await AnvilNode.StartAsync(id, line => stderr.WriteLine(line), ct);
+            if (parse.GetValue(blockTime) is < 0 or > 3_600)
+            {
+                return SimulationSession.Fail(stderr, ExitCodes.InvalidOptions, ["--block-time: must be in [0, 3600] seconds"]);
+            }
+            await using var anvil = await AnvilNode.StartAsync(id, 0, null, parse.GetValue(blockTime), line => stderr.WriteLine(line), ct);
             foreach (var address in funded)
             {
                 await anvil.FundAsync(address, AnvilNode.ThousandEther, ct);
@@ -83,6 +88,7 @@ public static class ChainCommand
                         relayer,
                         ledger = ledger?.ContractAddress,
                         tasks = ledger?.TasksAddress,
+                        market = ledger?.MarketAddress,
                         funded,
                     }, OneLine));
                 }
@@ -94,6 +100,7 @@ public static class ChainCommand
                     {
                         await stdout.WriteLineAsync($"SkeinLedger {ledger.ContractAddress}");
                         await stdout.WriteLineAsync($"SkeinTasks {ledger.TasksAddress}");
+                        await stdout.WriteLineAsync($"SkeinMarket {ledger.MarketAddress}");
                     }
                     await stderr.WriteLineAsync("the chain stays up until Ctrl+C (it keeps nothing when it stops)");
                 }

@@ -46,7 +46,7 @@ public sealed record DemoSummary(
 }
 
 /// <summary>The EVM chain a demo ran its ledger on.</summary>
-public sealed record DemoChain(ulong ChainId, string Node, string Rpc, string Contract, string TasksContract);
+public sealed record DemoChain(ulong ChainId, string Node, string Rpc, string Contract, string TasksContract, string MarketContract);
 
 /// <summary>Gas per settled round of the demo's task, as the chain's receipts add it up.</summary>
 public sealed record DemoGas(ulong PerRoundMedian, ulong PerRoundMax, ulong PerRoundMin, ulong Total, int Rounds, double TransactionsPerRound);
@@ -85,7 +85,7 @@ public static class DemoCommand
             Seed = parse.GetValue(seed),
             WorkDirectory = parse.GetValue(work),
             Keep = parse.GetValue(work) is not null,
-            RentThroughMarket = !parse.GetValue(direct) && parse.GetValue(ledger) != "evm",
+            RentThroughMarket = !parse.GetValue(direct),
             Ledger = parse.GetValue(ledger)!,
         }, parse.GetValue(rounds), new DemoConsole(parse.GetValue(consolePort), parse.GetValue(hold)), data, output, ct));
         return command;
@@ -142,7 +142,7 @@ public static class DemoCommand
         console.MarkupLine("[bold]Skein demo: a federated network on this machine[/]");
         if (options.Ledger == "evm")
         {
-            console.WriteLine("ledger: Skein's contracts on a local Anvil chain (nodes started directly: the market is not on the contracts yet)");
+            console.WriteLine("ledger: Skein's contracts on a local Anvil chain (tokens, stakes, tasks, rounds and the compute market)");
         }
         console.WriteLine($"model 2nn, pathological shards (2 label-sorted shards per trainer), {options.Trainers} trainers (1 malicious: sign-flipped x4), {options.Validators} validators, {options.Rounds} rounds, strategy fedavgm, cohort scores");
 

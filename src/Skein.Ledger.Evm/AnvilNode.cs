@@ -78,7 +78,15 @@ public sealed partial class AnvilNode : IAsyncDisposable
     /// Starts a chain on <paramref name="port"/> (0: a free one); with <paramref name="stateFile"/>, it loads the chain
     /// from that file if it exists and writes it back when stopped with <see cref="StopAsync"/>.
     /// </summary>
-    public static async Task<AnvilNode> StartAsync(ulong chainId, int port, string? stateFile, Action<string>? log = null, CancellationToken cancellationToken = default)
+    public static Task<AnvilNode> StartAsync(ulong chainId, int port, string? stateFile, Action<string>? log = null, CancellationToken cancellationToken = default) =>
+        StartAsync(chainId, port, stateFile, 0, log, cancellationToken);
+
+    /// <summary>
+    /// As the other overloads, and with <paramref name="blockTimeSeconds"/> &gt; 0 the chain also makes a block every that
+    /// many seconds when nobody transacts (Anvil's mixed mining), so that chain time, and with it the market's
+    /// blocks, moves on as on a public chain; transactions are still mined at once.
+    /// </summary>
+    public static async Task<AnvilNode> StartAsync(ulong chainId, int port, string? stateFile, int blockTimeSeconds, Action<string>? log = null, CancellationToken cancellationToken = default)
     {
         var binary = await LocateAsync(log, cancellationToken);
         var info = new ProcessStartInfo(binary, ["--host", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -87,6 +95,12 @@ public sealed partial class AnvilNode : IAsyncDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        if (blockTimeSeconds > 0)
+        {
+            info.ArgumentList.Add("--block-time");
+            info.ArgumentList.Add(blockTimeSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            info.ArgumentList.Add("--mixed-mining");
+        }
         if (stateFile is not null)
         {
             info.ArgumentList.Add("--state");
@@ -132,6 +146,10 @@ public sealed partial class AnvilNode : IAsyncDisposable
 
     /// <summary>Mines <paramref name="blocks"/> empty blocks at once (<c>anvil_mine</c>), to move past a waiting period.</summary>
     public Task MineAsync(ulong blocks, CancellationToken cancellationToken = default) => CallAsync("anvil_mine", $"\"0x{blocks:x}\"", cancellationToken);
+
+    /// <summary>Gives the next block this timestamp in seconds (<c>evm_setNextBlockTimestamp</c>); later blocks follow on from it.</summary>
+    public Task SetNextBlockTimestampAsync(long seconds, CancellationToken cancellationToken = default) =>
+        CallAsync("evm_setNextBlockTimestamp", $"\"0x{seconds:x}\"", cancellationToken);
 
     /// <summary>Sets the ether balance of <paramref name="address"/> (<c>anvil_setBalance</c>): a relayer's gas money on a dev chain.</summary>
     public Task FundAsync(string address, System.Numerics.BigInteger wei, CancellationToken cancellationToken = default) =>

@@ -56,11 +56,18 @@ public sealed record EvmGasResult(int Trainers, int Validators, IReadOnlyList<Ev
     public decimal RoundUsd { get; init; }
 
     public ulong DeployGas { get; init; }
+
+    /// <summary>Gas of one rental on the market, from the providers' registration and audit to the deployment's close (12 transactions).</summary>
+    public ulong RentalGas { get; init; }
+
+    /// <summary><see cref="RentalGas"/> at <see cref="GasPriceGwei"/> and <see cref="EthUsd"/>.</summary>
+    public decimal RentalUsd { get; init; }
 }
 
 /// <summary>
-/// Gas per transaction type and per round on SkeinLedger.sol: a task with every trainer and validator picked, one
-/// trainer sending updates every validator scores 0 (so that settlement slashes), every validator revealing.
+/// Gas per transaction type and per round on Skein's contracts: a task with every trainer and validator picked, one
+/// trainer sending updates every validator scores 0 (so that settlement slashes), every validator revealing; then
+/// one rental on the market that uses every market transaction type.
 /// </summary>
 public static class EvmGasBenchmark
 {
@@ -75,7 +82,10 @@ public static class EvmGasBenchmark
         var trainers = Enumerable.Range(1, options.Trainers).Select(i => Key($"t{i}")).ToArray();
         var validators = Enumerable.Range(1, options.Validators).Select(i => Key($"v{i}")).ToArray();
         var coordinator = Key("coordinator");
-        LedgerKey[] everyone = [coordinator, .. trainers, .. validators];
+        var tenant = Key("tenant");
+        var auditor = Key("auditor");
+        LedgerKey[] providers = [Key("provider-1"), Key("provider-2")];
+        LedgerKey[] everyone = [coordinator, .. trainers, .. validators, tenant, auditor, .. providers];
         var genesis = new Genesis(chainId, LedgerParams.Default, everyone.Select(k => new GenesisAllocation(k.Address, Tokens.Whole(10_000))).ToArray(),
             DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
         await using var ledger = await EvmLedger.DeployAsync(rpc, relayerKey, genesis, cancellationToken);
@@ -161,6 +171,38 @@ public static class EvmGasBenchmark
             rounds.Add(new EvmRoundGas(round, count, total, total - before, Math.Round(clock.Elapsed.TotalSeconds, 2)));
             log?.Invoke(string.Create(CultureInfo.InvariantCulture, $"round {round}: {count} transactions, {total:N0} gas, settlement {total - before:N0} gas, {clock.Elapsed.TotalSeconds:0.0} s"));
         }
+        // The market: a rental from registration to close, every market transaction type once or more.
+        log?.Invoke("market: two providers register, one is audited, a tenant rents one node and closes");
+        ulong rental = 0;
+        var rules = genesis.Params.MarketRules;
+        for (var i = 0; i < providers.Length; i++)
+        {
+            var region = i == 0 ? "eu" : "us";
+            rental += await Send(providers[i], (f, n) => new RegisterProvider
+            {
+                From = f, Nonce = n, HostUri = $"https://provider-{i + 1}.example:8443/", Attributes = $$"""{"region":"{{region}}","tier":"community"}""",
+                Capacity = """{"cpu_millis":8000,"memory_bytes":34359738368,"storage_bytes":536870912000,"gpus":[]}""",
+            });
+        }
+        rental += await Send(auditor, (f, n) => new SignProviderAttributes { From = f, Nonce = n, Provider = providers[0].Address, Attributes = """{"region":"eu"}""" });
+        var group = new Skein.Ledger.Market.GroupSpec("node", new Skein.Ledger.Market.PlacementRequirements(new Dictionary<string, string> { ["region"] = "eu" }, [], [auditor.Address.ToString()]),
+            [new Skein.Ledger.Market.GroupResource("trainer", new Skein.Ledger.Market.ResourceUnits(1_000, 2UL << 30, [new Skein.Ledger.Market.StorageUnits("default", 10UL << 30, "default", false)], 0, []),
+                1, new Skein.Ledger.Market.DecCoin(rules.Denom, "1000"))]);
+        rental += await Send(tenant, (f, n) => new CreateDeployment
+        {
+            From = f, Nonce = n, Dseq = 1, ManifestHash = new Hash32(Enumerable.Repeat((byte)7, 32).ToArray()), Groups = Skein.Ledger.Market.GroupSpec.ToCanonicalJson([group]),
+            Deposit = Tokens.Whole(5),
+        });
+        rental += await Send(providers[0], (f, n) => new CreateBid { From = f, Nonce = n, Owner = tenant.Address, Dseq = 1, Gseq = 1, Oseq = 1, Price = 900 * rules.BaseUnitsPerDenomUnit });
+        rental += await Send(tenant, (f, n) => new CreateLease { From = f, Nonce = n, Owner = f, Dseq = 1, Gseq = 1, Oseq = 1, Provider = providers[0].Address });
+        rental += await Send(tenant, (f, n) => new DepositDeployment { From = f, Nonce = n, Owner = f, Dseq = 1, Amount = Tokens.Whole(1) });
+        rental += await Send(providers[0], (f, n) => new WithdrawLease { From = f, Nonce = n, Owner = tenant.Address, Dseq = 1, Gseq = 1, Oseq = 1 });
+        rental += await Send(providers[0], (f, n) => new CloseLease { From = f, Nonce = n, Owner = tenant.Address, Dseq = 1, Gseq = 1, Oseq = 1, Provider = f });
+        // The provider dropped the lease: the group reopens with order 2; a bid there is withdrawn, and the tenant closes.
+        rental += await Send(providers[0], (f, n) => new CreateBid { From = f, Nonce = n, Owner = tenant.Address, Dseq = 1, Gseq = 1, Oseq = 2, Price = 950 * rules.BaseUnitsPerDenomUnit });
+        rental += await Send(providers[0], (f, n) => new CloseBid { From = f, Nonce = n, Owner = tenant.Address, Dseq = 1, Gseq = 1, Oseq = 2 });
+        rental += await Send(tenant, (f, n) => new CloseDeployment { From = f, Nonce = n, Owner = f, Dseq = 1 });
+
         var roundMedian = Median(rounds.Select(x => x.TotalGas));
         var blockLimit = await ledger.GetBlockGasLimitAsync(cancellationToken);
         return new EvmGasResult(options.Trainers, options.Validators,
@@ -174,6 +216,8 @@ public static class EvmGasBenchmark
             GasPriceGwei = options.GasPriceGwei,
             EthUsd = options.EthUsd,
             RoundUsd = Math.Round(roundMedian * options.GasPriceGwei * 1e-9m * options.EthUsd, 4),
+            RentalGas = rental,
+            RentalUsd = Math.Round(rental * options.GasPriceGwei * 1e-9m * options.EthUsd, 4),
         };
     }
 

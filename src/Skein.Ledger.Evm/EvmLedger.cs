@@ -20,13 +20,11 @@ namespace Skein.Ledger.Evm;
 /// embedded ledger's <see cref="LedgerException"/>s, and reads the state through calls.
 /// </summary>
 /// <remarks>
-/// Built so far: the token, transfers, stake (own, delegated, unbonding, commission), tasks and rounds with their
-/// settlement. The market is not on this backend yet; its methods say so.
+/// Three contracts: <c>SkeinLedger.sol</c> (token, nonces and signatures, stake), <c>SkeinTasks.sol</c> (tasks, rounds,
+/// settlement) and <c>SkeinMarket.sol</c> (the compute market), linked once at deployment.
 /// </remarks>
-public sealed class EvmLedger : ILedger
+public sealed partial class EvmLedger : ILedger
 {
-    private const string Pending = "is not on the EVM backend yet (the market comes next)";
-
     private readonly Web3 _web3;
     private readonly EvmLedgerOptions _options;
     private readonly SemaphoreSlim _relay = new(1, 1);
@@ -34,12 +32,13 @@ public sealed class EvmLedger : ILedger
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(ulong Task, uint Round), RoundInfo> _settled = new();
     private string? _picker;
 
-    private EvmLedger(Web3 web3, string contract, string tasks, ulong chainId, EvmLedgerOptions options)
+    private EvmLedger(Web3 web3, string contract, string tasks, string market, ulong chainId, EvmLedgerOptions options)
     {
         _web3 = web3;
         _options = options;
         ContractAddress = contract;
         TasksAddress = tasks;
+        MarketAddress = market;
         ChainId = chainId;
     }
 
@@ -94,14 +93,21 @@ public sealed class EvmLedger : ILedger
             },
         }, cancellationToken);
         Deployed(tasks, "SkeinTasks");
-        // SkeinLedger takes the tasks contract once, from its deployer; after that nobody can change it.
-        var link = await web3.Eth.GetContractTransactionHandler<SetTasksFunction>()
-            .SendRequestAndWaitForReceiptAsync(core.ContractAddress, new SetTasksFunction { Tasks = tasks.ContractAddress }, cancellationToken);
+        var m = genesis.Params.MarketRules;
+        var market = await web3.Eth.GetContractDeploymentHandler<MarketDeployment>().SendRequestAndWaitForReceiptAsync(new MarketDeployment
+        {
+            Ledger = core.ContractAddress, Denom = m.Denom, BaseUnitsPerDenomUnit = m.BaseUnitsPerDenomUnit, BlockIntervalMs = m.BlockIntervalMs,
+            MinDeposit = m.MinDeposit, BidDeposit = m.BidDeposit, BidTimeoutBlocks = m.BidTimeoutBlocks, GenesisMs = (ulong)Math.Max(0, genesis.Timestamp),
+        }, cancellationToken);
+        Deployed(market, "SkeinMarket");
+        // SkeinLedger takes the tasks and market contracts once, from its deployer; after that nobody can change them.
+        var link = await web3.Eth.GetContractTransactionHandler<LinkFunction>()
+            .SendRequestAndWaitForReceiptAsync(core.ContractAddress, new LinkFunction { Tasks = tasks.ContractAddress, Market = market.ContractAddress }, cancellationToken);
         if (link.Status?.Value != 1)
         {
-            throw new InvalidOperationException($"linking SkeinTasks to SkeinLedger failed in transaction {link.TransactionHash}");
+            throw new InvalidOperationException($"linking SkeinTasks and SkeinMarket to SkeinLedger failed in transaction {link.TransactionHash}");
         }
-        return new EvmLedger(web3, core.ContractAddress, tasks.ContractAddress, genesis.ChainId, options);
+        return new EvmLedger(web3, core.ContractAddress, tasks.ContractAddress, market.ContractAddress, genesis.ChainId, options);
     }
 
     private static void Deployed(TransactionReceipt receipt, string contract)
@@ -142,9 +148,11 @@ public sealed class EvmLedger : ILedger
             throw new ArgumentException($"contract: no contract at {contract} on chain {chainId} ({rpc})");
         }
         string tasks;
+        string market;
         try
         {
             tasks = await web3.Eth.GetContractQueryHandler<TasksQuery>().QueryAsync<string>(contract, new TasksQuery());
+            market = await web3.Eth.GetContractQueryHandler<MarketQuery>().QueryAsync<string>(contract, new MarketQuery());
         }
         catch (Exception ex) when (ex is SmartContractRevertException or SmartContractCustomErrorRevertException or Nethereum.JsonRpc.Client.RpcResponseException)
         {
@@ -154,7 +162,7 @@ public sealed class EvmLedger : ILedger
         {
             throw new ArgumentException($"contract: the SkeinLedger at {contract} has no SkeinTasks linked yet");
         }
-        return new EvmLedger(web3, contract, tasks, chainId, options);
+        return new EvmLedger(web3, contract, tasks, market, chainId, options);
     }
 
     private static string RelayerKey(LedgerKey key)
@@ -327,7 +335,8 @@ public sealed class EvmLedger : ILedger
                 {
                     From = f.From.ToString(), TxNonce = f.Nonce, TaskId = f.TaskId, Round = f.Round, NewModelHash = f.NewModelHash.Bytes.ToArray(), Signature = signature,
                 }, tx, cancellationToken),
-                _ => throw new LedgerException(LedgerError.InvalidParameter, $"type: {tx.TypeName} {Pending}"),
+                _ => await RelayMarketAsync(tx, signature, cancellationToken)
+                    ?? throw new LedgerException(LedgerError.InvalidParameter, $"type: {tx.TypeName} is not a transaction this ledger knows"),
             };
     }
 
@@ -338,7 +347,7 @@ public sealed class EvmLedger : ILedger
         try
         {
             // Estimating runs the transaction against the head state: a refusal reverts here, with its reason, and costs no gas.
-            message.Gas = await handler.EstimateGasAsync(contract, message);
+            message.Gas = WithMargin(await handler.EstimateGasAsync(contract, message));
             var receipt = await handler.SendRequestAndWaitForReceiptAsync(contract, message, cancellationToken);
             if (receipt.Status?.Value != 1)
             {
@@ -348,9 +357,15 @@ public sealed class EvmLedger : ILedger
         }
         catch (SmartContractCustomErrorRevertException revert)
         {
-            throw EvmRefusals.Decode(revert, tx, ChainId);
+            throw await DecodeMarketAsync(revert, tx) ?? EvmRefusals.Decode(revert, tx, ChainId);
         }
     }
+
+    /// <summary>
+    /// The estimate plus an eighth: an estimate is exact for the head state, and a contract that calls another keeps
+    /// back 1/64 of the gas it forwards, which a tight limit can leave the callee short of (SkeinMarket calling SkeinLedger).
+    /// </summary>
+    private static HexBigInteger WithMargin(HexBigInteger estimate) => new(estimate.Value + (estimate.Value / 8));
 
     public async Task<LedgerStatus> GetStatusAsync(CancellationToken cancellationToken = default)
     {
@@ -532,9 +547,9 @@ public sealed class EvmLedger : ILedger
     }
 
     /// <summary>
-    /// What each settled round of a task cost in gas: every Skein transaction the contracts applied from the block
-    /// that opened the round to the one that settled it (submissions, commits, reveals and the coordinator's phase
-    /// moves), from their receipts.
+    /// What each settled round of a task cost in gas: every transaction of that round from the block that opened it to
+    /// the one that settled it (submissions, commits, reveals and the coordinator's phase moves; not the market's nor
+    /// another task's transactions mined meanwhile), from their receipts.
     /// </summary>
     public async Task<IReadOnlyList<RoundGas>> GetRoundGasAsync(ulong taskId, CancellationToken cancellationToken = default)
     {
@@ -553,12 +568,19 @@ public sealed class EvmLedger : ILedger
             var to = new BlockParameter(new HexBigInteger(settled.Max()));
             var txs = (await applied.GetAllChangesAsync(applied.CreateFilterInput(from, to))).Select(l => l.Log.TransactionHash).Distinct().ToArray();
             ulong gas = 0;
+            var count = 0;
             foreach (var hash in txs)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                gas += (ulong)(await _web3.Eth.Transactions.GetTransactionReceipt.SendRequestAsync(hash)).GasUsed.Value;
+                // Only this round's own transactions: market transactions, or another task's, mined meanwhile are not its.
+                var evm = await _web3.Eth.Transactions.GetTransactionByHash.SendRequestAsync(hash);
+                if (EvmTransactions.Decode(evm, ChainId)?.Tx is RoundTransaction rt && rt.TaskId == taskId && rt.Round == round.Key)
+                {
+                    gas += (ulong)(await _web3.Eth.Transactions.GetTransactionReceipt.SendRequestAsync(hash)).GasUsed.Value;
+                    count++;
+                }
             }
-            result.Add(new RoundGas(round.Key, gas, txs.Length));
+            result.Add(new RoundGas(round.Key, gas, count));
         }
         return result;
     }
@@ -633,24 +655,10 @@ public sealed class EvmLedger : ILedger
         return (await applied.GetAllChangesAsync(filter)).FirstOrDefault();
     }
 
-    public Task<MarketStatus> GetMarketStatusAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException($"the market {Pending}");
-
-    public Task<ProviderInfo?> GetProviderAsync(Address provider, CancellationToken cancellationToken = default) => throw new NotSupportedException($"the market {Pending}");
-
-    public Task<IReadOnlyList<ProviderInfo>> ListProvidersAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException($"the market {Pending}");
-
-    public Task<DeploymentInfo?> GetDeploymentAsync(DeploymentId id, CancellationToken cancellationToken = default) => throw new NotSupportedException($"the market {Pending}");
-
-    public Task<IReadOnlyList<DeploymentInfo>> ListDeploymentsAsync(DeploymentQuery query, CancellationToken cancellationToken = default) =>
-        throw new NotSupportedException($"the market {Pending}");
-
-    public Task<IReadOnlyList<OrderInfo>> ListOpenOrdersAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException($"the market {Pending}");
-
-    public Task<IReadOnlyList<LeaseInfo>> ListLeasesAsync(LeaseQuery query, CancellationToken cancellationToken = default) => throw new NotSupportedException($"the market {Pending}");
-
     public ValueTask DisposeAsync()
     {
         _relay.Dispose();
+        _indexLock.Dispose();
         return ValueTask.CompletedTask;
     }
 }

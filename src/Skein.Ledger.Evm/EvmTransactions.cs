@@ -94,6 +94,63 @@ internal static class EvmTransactions
             var m = new RelayFinalizeRound().DecodeTransaction(evm);
             return Signed(new FinalizeRound { From = A(m.From), Nonce = m.TxNonce, TaskId = m.TaskId, Round = m.Round, NewModelHash = new Hash32(m.NewModelHash) }, m.Signature, chainId);
         }
+        return DecodeMarket(evm, chainId);
+    }
+
+    private static SignedTransaction? DecodeMarket(EvmTransaction evm, ulong chainId)
+    {
+        static Address A(string text) => Address.Parse(text);
+        if (evm.IsTransactionForFunctionMessage<RelayRegisterProvider>())
+        {
+            var m = new RelayRegisterProvider().DecodeTransaction(evm);
+            return Signed(new RegisterProvider { From = A(m.From), Nonce = m.TxNonce, HostUri = m.HostUri, Attributes = m.Attributes, Capacity = m.Capacity }, m.Signature, chainId);
+        }
+        if (evm.IsTransactionForFunctionMessage<RelaySignProviderAttributes>())
+        {
+            var m = new RelaySignProviderAttributes().DecodeTransaction(evm);
+            return Signed(new SignProviderAttributes { From = A(m.From), Nonce = m.TxNonce, Provider = A(m.Provider), Attributes = m.Attributes }, m.Signature, chainId);
+        }
+        if (evm.IsTransactionForFunctionMessage<RelayCreateDeployment>())
+        {
+            var m = new RelayCreateDeployment().DecodeTransaction(evm);
+            return Signed(new CreateDeployment { From = A(m.From), Nonce = m.TxNonce, Dseq = m.Dseq, ManifestHash = new Hash32(m.ManifestHash), Groups = m.Groups, Deposit = (UInt128)m.Deposit },
+                m.Signature, chainId);
+        }
+        if (evm.IsTransactionForFunctionMessage<RelayDepositDeployment>())
+        {
+            var m = new RelayDepositDeployment().DecodeTransaction(evm);
+            return Signed(new DepositDeployment { From = A(m.From), Nonce = m.TxNonce, Owner = A(m.Owner), Dseq = m.Dseq, Amount = (UInt128)m.Amount }, m.Signature, chainId);
+        }
+        if (evm.IsTransactionForFunctionMessage<RelayCloseDeployment>())
+        {
+            var m = new RelayCloseDeployment().DecodeTransaction(evm);
+            return Signed(new CloseDeployment { From = A(m.From), Nonce = m.TxNonce, Owner = A(m.Owner), Dseq = m.Dseq }, m.Signature, chainId);
+        }
+        if (evm.IsTransactionForFunctionMessage<RelayCreateBid>())
+        {
+            var m = new RelayCreateBid().DecodeTransaction(evm);
+            return Signed(new CreateBid { From = A(m.From), Nonce = m.TxNonce, Owner = A(m.Owner), Dseq = m.Dseq, Gseq = m.Gseq, Oseq = m.Oseq, Price = (UInt128)m.Price }, m.Signature, chainId);
+        }
+        if (evm.IsTransactionForFunctionMessage<RelayCloseBid>())
+        {
+            var m = new RelayCloseBid().DecodeTransaction(evm);
+            return Signed(new CloseBid { From = A(m.From), Nonce = m.TxNonce, Owner = A(m.Owner), Dseq = m.Dseq, Gseq = m.Gseq, Oseq = m.Oseq }, m.Signature, chainId);
+        }
+        if (evm.IsTransactionForFunctionMessage<RelayCreateLease>())
+        {
+            var m = new RelayCreateLease().DecodeTransaction(evm);
+            return Signed(new CreateLease { From = A(m.From), Nonce = m.TxNonce, Owner = A(m.Owner), Dseq = m.Dseq, Gseq = m.Gseq, Oseq = m.Oseq, Provider = A(m.Provider) }, m.Signature, chainId);
+        }
+        if (evm.IsTransactionForFunctionMessage<RelayWithdrawLease>())
+        {
+            var m = new RelayWithdrawLease().DecodeTransaction(evm);
+            return Signed(new WithdrawLease { From = A(m.From), Nonce = m.TxNonce, Owner = A(m.Owner), Dseq = m.Dseq, Gseq = m.Gseq, Oseq = m.Oseq }, m.Signature, chainId);
+        }
+        if (evm.IsTransactionForFunctionMessage<RelayCloseLease>())
+        {
+            var m = new RelayCloseLease().DecodeTransaction(evm);
+            return Signed(new CloseLease { From = A(m.From), Nonce = m.TxNonce, Owner = A(m.Owner), Dseq = m.Dseq, Gseq = m.Gseq, Oseq = m.Oseq, Provider = A(m.Provider) }, m.Signature, chainId);
+        }
         return null;
     }
 

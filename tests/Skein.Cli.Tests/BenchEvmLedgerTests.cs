@@ -15,7 +15,11 @@ public sealed class BenchEvmLedgerTests
         var run = Assert.Single(json.RootElement.GetProperty("runs").EnumerateArray());
         Assert.Equal((3, 2), (run.GetProperty("trainers").GetInt32(), run.GetProperty("validators").GetInt32()));
         var types = run.GetProperty("transactions").EnumerateArray().ToDictionary(t => t.GetProperty("type").GetString()!, t => t);
-        foreach (var type in new[] { "Stake", "CreateTask", "JoinTask", "OpenRound", "SubmitUpdate", "CloseTraining", "CommitScores", "CloseCommits", "RevealScores", "FinalizeRound" })
+        foreach (var type in new[]
+        {
+            "Stake", "CreateTask", "JoinTask", "OpenRound", "SubmitUpdate", "CloseTraining", "CommitScores", "CloseCommits", "RevealScores", "FinalizeRound",
+            "RegisterProvider", "SignProviderAttributes", "CreateDeployment", "DepositDeployment", "CloseDeployment", "CreateBid", "CloseBid", "CreateLease", "WithdrawLease", "CloseLease",
+        })
         {
             Assert.True(types.ContainsKey(type), $"no {type} in {stdout}");
             Assert.True(types[type].GetProperty("median_gas").GetUInt64() > 21_000, $"{type} cost less than a plain transfer");
@@ -26,6 +30,10 @@ public sealed class BenchEvmLedgerTests
         Assert.Equal(types["FinalizeRound"].GetProperty("median_gas").GetUInt64(), round.GetProperty("settlement_gas").GetUInt64());
         Assert.True(run.GetProperty("settlement_fits_in_a_block").GetBoolean());
         Assert.True(run.GetProperty("round_usd").GetDecimal() > 0);
+        // One rental: the sum of its twelve market transactions.
+        var market = new[] { "RegisterProvider", "SignProviderAttributes", "CreateDeployment", "DepositDeployment", "CloseDeployment", "CreateBid", "CloseBid", "CreateLease", "WithdrawLease", "CloseLease" };
+        Assert.Equal(12, market.Sum(t => types[t].GetProperty("count").GetInt32()));
+        Assert.True((long)run.GetProperty("rental_gas").GetUInt64() > market.Sum(t => (long)types[t].GetProperty("median_gas").GetUInt64()) / 2);
     }
 
     [Fact]

@@ -99,6 +99,23 @@ public sealed class NetworkEvmProcessTests() : SkeinProcesses("skein-evm-procs-"
             Assert.All(gas, g => Assert.InRange(g.Gas, 1_000_000UL, 30_000_000UL));
         }
 
+        // The coordinator serves the market on the same contracts: a provider registered through its market API is on the chain.
+        using (var market = await Skein.Market.Api.MarketApiClient.ConnectAsync(new Uri(apiUrl), cancellationToken: ct))
+        {
+            Assert.Equal(6_000UL, (await market.GetMarketStatusAsync(ct)).Params.BlockIntervalMs);
+            using var provider = Key("v1");
+            var register = new RegisterProvider
+            {
+                From = provider.Address, Nonce = await market.GetNonceAsync(provider.Address, ct), HostUri = "http://127.0.0.1:9/", Attributes = """{"region":"eu"}""",
+                Capacity = """{"cpu_millis":4000,"memory_bytes":8589934592,"storage_bytes":0,"gpus":[]}""",
+            };
+            await market.SubmitAsync(provider.SignTransaction(register, 4243) with { ChainId = 4243 }, ct);
+            await using var chain = await EvmLedger.ReadAsync(anvil.Rpc, contract, cancellationToken: ct);
+            var onChain = (await chain.GetProviderAsync(provider.Address, ct))!;
+            Assert.Equal(("http://127.0.0.1:9/", "eu", 4_000UL), (onChain.HostUri, onChain.Attributes["region"], onChain.Capacity.CpuMillis));
+            Assert.Equal(provider.Address, Assert.Single(await market.ListProvidersAsync(ct)).Owner);
+        }
+
         // Killed and restarted on the same folder, without the genesis: it attaches to the contracts it deployed.
         coordinator.Kill(entireProcessTree: true);
         await coordinator.WaitForExitAsync(ct);

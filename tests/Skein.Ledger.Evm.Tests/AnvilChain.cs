@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Skein.Ledger.Crypto;
 using Skein.Ledger.State;
+using Skein.Ledger.Transactions;
 
 namespace Skein.Ledger.Evm.Tests;
 
@@ -30,4 +31,18 @@ public sealed class AnvilChain : IAsyncLifetime
     public static Genesis Genesis(IEnumerable<string> names, ulong whole = 1_000, ulong unbondingBlocks = 5) =>
         new(ChainId, LedgerParams.Default with { UnbondingBlocks = unbondingBlocks },
             names.Select(n => new GenesisAllocation(Key(n).Address, Tokens.Whole(whole))).ToArray(), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+
+    /// <summary>Submits <paramref name="tx"/>: null when accepted, else the refusal's code and words (what differential tests compare).</summary>
+    public static async Task<(LedgerError Code, string Message)?> OutcomeAsync(ILedger ledger, SignedTransaction tx, CancellationToken ct)
+    {
+        try
+        {
+            await ledger.SubmitAsync(tx, ct);
+            return null;
+        }
+        catch (LedgerException refusal)
+        {
+            return (refusal.Code, refusal.Message);
+        }
+    }
 }

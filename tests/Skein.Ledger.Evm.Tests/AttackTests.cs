@@ -34,7 +34,7 @@ public sealed class AttackTests(AnvilChain chain) : IClassFixture<AnvilChain>
             ("reward", [A("thief").ToString(), (byte)Role.Trainer, (BigInteger)Tokens.Whole(1), 1UL, 1U]),
             ("slash", [A("victim").ToString(), (byte)Role.Trainer, 10_000U, 1UL, 1U]),
             ("accept", [A("victim").ToString(), 0UL, new byte[32], new byte[65]]),
-            ("setTasks", [from]),
+            ("link", [from, from]),
         };
         foreach (var (function, args) in attempts)
         {
@@ -147,6 +147,52 @@ public sealed class AttackTests(AnvilChain chain) : IClassFixture<AnvilChain>
         await Refused(new JoinTask { From = A("max"), Nonce = 1, TaskId = 1, Role = Role.Trainer }, LedgerError.InsufficientStake, "requires a Trainer stake of");
         Assert.Equal(Tokens.Whole(1_000) - 1, await ledger.GetBalanceAsync(A("max"), ct));
         Assert.Equal(1UL, await ledger.GetNonceAsync(A("max"), ct));
+    }
+
+    [Fact]
+    public async Task A_relayer_cannot_alter_a_signed_bid_lease_or_deployment_and_the_open_keeper_calls_take_nothing()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var ledger = await EvmLedger.DeployAsync(chain.Node.Rpc, chain.Node.DevKey, AnvilChain.Genesis(["tenant", "prov", "mallory"]), ct);
+        var rules = (await ledger.GetMarketStatusAsync(ct)).Params;
+        var uact = rules.BaseUnitsPerDenomUnit;
+        foreach (var who in new[] { "prov", "mallory" })
+        {
+            await ledger.SubmitAsync(Sign(who, new RegisterProvider { From = A(who), Nonce = 0, HostUri = "http://127.0.0.1:9/", Attributes = "{}", Capacity = Skein.Ledger.Tests.Market.MarketChain.CapacityJson }), ct);
+        }
+        var deploy = Sign("tenant", new CreateDeployment
+        {
+            From = A("tenant"), Nonce = 0, Dseq = 1, ManifestHash = Skein.Ledger.Tests.Market.MarketChain.Sample(1), Deposit = Tokens.Whole(1),
+            Groups = Skein.Ledger.Market.GroupSpec.ToCanonicalJson([Skein.Ledger.Tests.Market.MarketChain.Group(price: "1000")]),
+        });
+        // A relayer that swaps the deposit or the groups keeps a signature over other fields.
+        var bigger = await Assert.ThrowsAsync<LedgerException>(() => ledger.SubmitAsync(deploy with { Tx = ((CreateDeployment)deploy.Tx) with { Deposit = Tokens.Whole(900) } }, ct));
+        Assert.Equal(LedgerError.BadSignature, bigger.Code);
+        var pricier = Skein.Ledger.Market.GroupSpec.ToCanonicalJson([Skein.Ledger.Tests.Market.MarketChain.Group(price: "999999")]);
+        Assert.Equal(LedgerError.BadSignature, (await Assert.ThrowsAsync<LedgerException>(() => ledger.SubmitAsync(deploy with { Tx = ((CreateDeployment)deploy.Tx) with { Groups = pricier } }, ct))).Code);
+        await ledger.SubmitAsync(deploy, ct);
+
+        var bid = Sign("prov", new CreateBid { From = A("prov"), Nonce = 1, Owner = A("tenant"), Dseq = 1, Gseq = 1, Oseq = 1, Price = 900 * uact });
+        Assert.Equal(LedgerError.BadSignature, (await Assert.ThrowsAsync<LedgerException>(() => ledger.SubmitAsync(bid with { Tx = ((CreateBid)bid.Tx) with { Price = 1_000 * uact } }, ct))).Code);
+        await ledger.SubmitAsync(bid, ct);
+        await ledger.SubmitAsync(Sign("mallory", new CreateBid { From = A("mallory"), Nonce = 1, Owner = A("tenant"), Dseq = 1, Gseq = 1, Oseq = 1, Price = 1_000 * uact }), ct);
+        // The tenant picked prov; a relayer paid by mallory cannot point the lease at her bid.
+        var lease = Sign("tenant", new CreateLease { From = A("tenant"), Nonce = 1, Owner = A("tenant"), Dseq = 1, Gseq = 1, Oseq = 1, Provider = A("prov") });
+        Assert.Equal(LedgerError.BadSignature, (await Assert.ThrowsAsync<LedgerException>(() => ledger.SubmitAsync(lease with { Tx = ((CreateLease)lease.Tx) with { Provider = A("mallory") } }, ct))).Code);
+        await ledger.SubmitAsync(lease, ct);
+
+        // The keeper calls are open to anyone, and on a funded deployment they change nothing.
+        var before = (await ledger.GetBalanceAsync(A("tenant"), ct), await ledger.GetBalanceAsync(A("prov"), ct), await ledger.GetBalanceAsync(A("mallory"), ct));
+        var web3 = new Web3(new Nethereum.Web3.Accounts.Account(chain.Node.DevKey, new BigInteger(AnvilChain.ChainId)), chain.Node.Rpc.ToString());
+        var market = web3.Eth.GetContract(ContractArtifact.Load("SkeinMarket").Abi, ledger.MarketAddress);
+        var from = web3.TransactionManager.Account.Address;
+        await market.GetFunction("settle").SendTransactionAndWaitForReceiptAsync(from, new Nethereum.Hex.HexTypes.HexBigInteger(300_000), null, null, ct, A("tenant").ToString(), 1UL);
+        await market.GetFunction("expireBids").SendTransactionAndWaitForReceiptAsync(from, new Nethereum.Hex.HexTypes.HexBigInteger(300_000), null, null, ct, A("tenant").ToString(), 1UL, 1U, 1U);
+        Assert.Equal(before, (await ledger.GetBalanceAsync(A("tenant"), ct), await ledger.GetBalanceAsync(A("prov"), ct), await ledger.GetBalanceAsync(A("mallory"), ct)));
+        // Nobody but SkeinMarket moves a deposit: escrow and accept refuse the relayer, who deployed everything.
+        var core = web3.Eth.GetContract(ContractArtifact.Load("SkeinLedger").Abi, ledger.ContractAddress);
+        var refused = await Assert.ThrowsAsync<SmartContractCustomErrorRevertException>(() => core.GetFunction("escrow").EstimateGasAsync(from, null, null, A("tenant").ToString(), (BigInteger)Tokens.Whole(1)));
+        Assert.True(refused.IsCustomErrorFor<NotTasksError>());
     }
 }
 

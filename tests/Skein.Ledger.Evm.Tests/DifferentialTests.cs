@@ -80,8 +80,8 @@ public sealed class DifferentialTests(AnvilChain chain) : IClassFixture<AnvilCha
                 _ => new SetCommission { From = from, Nonce = nonce, CommissionBps = (uint)random.Next(0, 12_000) },
             };
             var signed = AnvilChain.Key(who).SignTransaction(tx, AnvilChain.ChainId);
-            var a = await OutcomeAsync(embedded, signed, ct);
-            var b = await OutcomeAsync(evm, signed, ct);
+            var a = await AnvilChain.OutcomeAsync(embedded, signed, ct);
+            var b = await AnvilChain.OutcomeAsync(evm, signed, ct);
             Assert.True(a == b, $"step {step}, {tx}: embedded {a?.ToString() ?? "accepted"}, evm {b?.ToString() ?? "accepted"}");
             if (a is null)
             {
@@ -138,18 +138,5 @@ public sealed class DifferentialTests(AnvilChain chain) : IClassFixture<AnvilCha
         var bytes = new byte[count];
         random.NextBytes(bytes);
         return bytes;
-    }
-
-    private static async Task<(LedgerError Code, string Message)?> OutcomeAsync(ILedger ledger, SignedTransaction tx, CancellationToken ct)
-    {
-        try
-        {
-            await ledger.SubmitAsync(tx, ct);
-            return null;
-        }
-        catch (LedgerException refusal)
-        {
-            return (refusal.Code, refusal.Message);
-        }
     }
 }

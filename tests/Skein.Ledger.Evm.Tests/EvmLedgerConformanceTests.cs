@@ -22,14 +22,28 @@ public sealed class ConformanceChain : IAsyncLifetime
     }
 }
 
-/// <summary>The ledger conformance suite against SkeinLedger.sol and SkeinTasks.sol on Anvil, through <see cref="EvmLedger"/>.</summary>
+/// <summary>The ledger conformance suite against SkeinLedger.sol, SkeinTasks.sol and SkeinMarket.sol on Anvil, through <see cref="EvmLedger"/>.</summary>
 public sealed class EvmLedgerConformanceTests(ConformanceChain chain) : LedgerConformanceTests, IClassFixture<ConformanceChain>
 {
-    protected override bool HasMarket => false;
+    private long _genesisMs;
 
-    protected override async Task<ILedger> CreateAsync(Genesis genesis) =>
-        await EvmLedger.DeployAsync(chain.Node.Rpc, chain.Node.DevKey, genesis, TestContext.Current.CancellationToken);
+    protected override async Task<ILedger> CreateAsync(Genesis genesis)
+    {
+        _genesisMs = genesis.Timestamp;
+        return await EvmLedger.DeployAsync(chain.Node.Rpc, chain.Node.DevKey, genesis, TestContext.Current.CancellationToken);
+    }
 
-    protected override async Task AdvanceAsync(ILedger ledger, TimeSpan by) =>
-        await chain.Node.MineAsync(1, TestContext.Current.CancellationToken);
+    /// <summary>
+    /// Mines a block at the start of the market block <paramref name="by"/> ahead: chain time moves in whole seconds
+    /// and on with the wall clock, so the block's start leaves the test a whole market block of slack.
+    /// </summary>
+    protected override async Task AdvanceAsync(ILedger ledger, TimeSpan by)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var status = await ledger.GetMarketStatusAsync(ct);
+        var interval = (long)status.Params.BlockIntervalMs;
+        var target = _genesisMs + ((long)status.MarketHeight + (long)(by.TotalMilliseconds / interval)) * interval;
+        await chain.Node.SetNextBlockTimestampAsync((target + 999) / 1000, ct);
+        await chain.Node.MineAsync(1, ct);
+    }
 }

@@ -65,7 +65,7 @@ public static class LedgerCommands
 
     private static Command DeployContracts()
     {
-        var command = new Command("deploy-contracts", "Deploy SkeinLedger and SkeinTasks to an EVM chain with a genesis' allocations and rules; the key's address pays the gas");
+        var command = new Command("deploy-contracts", "Deploy SkeinLedger, SkeinTasks and SkeinMarket to an EVM chain with a genesis' allocations and rules; the key's address pays the gas");
         var o = new LedgerOptions();
         o.AddTo(command, keys: true, evm: false);
         var rpc = new Option<string>("--rpc") { Description = "The chain's JSON-RPC URL (skein chain up prints one)", Required = true, HelpName = "url" };
@@ -118,9 +118,10 @@ public static class LedgerCommands
                     rpc = url.ToString(),
                     ledger = deployed.ContractAddress,
                     tasks = deployed.TasksAddress,
+                    market = deployed.MarketAddress,
                     deployer = deployer.Address,
                     supply = Tokens.Format(supply),
-                }, c => c.MarkupLine($"Deployed on chain {deployed.ChainId}: SkeinLedger [bold]{deployed.ContractAddress}[/], SkeinTasks {deployed.TasksAddress}; supply {Tokens.Format(supply)} {Tokens.Symbol}"
+                }, c => c.MarkupLine($"Deployed on chain {deployed.ChainId}: SkeinLedger [bold]{deployed.ContractAddress}[/], SkeinTasks {deployed.TasksAddress}, SkeinMarket {deployed.MarketAddress}; supply {Tokens.Format(supply)} {Tokens.Symbol}"
                     + $"\nUse it: skein coordinator --ledger evm --rpc {Markup.Escape(url.ToString())} --contract {deployed.ContractAddress} ..., or --rpc/--contract on the ledger's commands"));
             }
         }));

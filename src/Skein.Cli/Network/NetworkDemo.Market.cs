@@ -116,7 +116,7 @@ public sealed partial class NetworkDemo
                 ["signed_by"] = auditor.Address.ToString(),
             }))).ToArray();
         var clock = Stopwatch.StartNew();
-        var outcomes = await Task.WhenAll(jobs.Select(async job =>
+        async Task<(string Name, DeployOutcome Outcome)> Rent((string Name, string Template, Dictionary<string, string> Sets) job)
         {
             var sets = new Dictionary<string, string>(job.Sets)
             {
@@ -135,7 +135,11 @@ public sealed partial class NetworkDemo
             using var key = KeyOf(job.Name);
             var outcome = await new DeployFlow(_market, key, providers).RunAsync(source.Plan!, options, null, cancellationToken);
             return (job.Name, outcome);
-        }));
+        }
+        // The validators first: only the audited provider may take them, and trainers renting at the same time could
+        // fill it (it is not the cheapest, but the cheapest runs out of room); then the trainers, all at once.
+        var outcomes = (await Task.WhenAll(jobs.Where(j => j.Template == "skein-validator").Select(Rent)))
+            .Concat(await Task.WhenAll(jobs.Where(j => j.Template != "skein-validator").Select(Rent))).ToArray();
         foreach (var (name, outcome) in outcomes)
         {
             _rented[name] = (outcome.Deployment, outcome);
@@ -144,7 +148,7 @@ public sealed partial class NetworkDemo
                 throw new InvalidOperationException($"{name} could not be rented: {outcome.Error}{string.Concat(outcome.NoBids.Select(b => $"; {b.Group}: {b.Summary}"))}");
             }
         }
-        var byProvider = outcomes.SelectMany(o => o.outcome.Leases).GroupBy(l => Names.GetValueOrDefault(l.Lease.Provider.ToString(), "?"))
+        var byProvider = outcomes.SelectMany(o => o.Outcome.Leases).GroupBy(l => Names.GetValueOrDefault(l.Lease.Provider.ToString(), "?"))
             .Select(g => $"{g.Key} {g.Count()}").Order(StringComparer.Ordinal);
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"rented {outcomes.Length} nodes through the market in {clock.Elapsed.TotalSeconds:0.0} s: {string.Join(", ", byProvider)}"));

@@ -168,7 +168,8 @@ public sealed partial class NetworkDemo(NetworkDemoOptions options, MnistFiles m
         {
             // The coordinator deploys the contracts from the genesis and relays everyone's signed transactions,
             // paying the gas from its own address.
-            _anvil = await AnvilNode.StartAsync(4242, line => log.WriteLine(line), cancellationToken);
+            // A block every 6 s when nobody transacts, as on a public chain: market time, which leases are paid by, moves on.
+            _anvil = await AnvilNode.StartAsync(4242, 0, null, 6, line => log.WriteLine(line), cancellationToken);
             using var coordinatorKey = KeyOf("coordinator");
             await _anvil.FundAsync(coordinatorKey.Address.ToString(), AnvilNode.ThousandEther, cancellationToken);
             ledgerArgs = ["--ledger", "evm", "--rpc", _anvil.Rpc.ToString(), "--chain-id", "4242"];
@@ -206,8 +207,8 @@ public sealed partial class NetworkDemo(NetworkDemoOptions options, MnistFiles m
                 throw new InvalidOperationException($"the coordinator names {status.Ledger?.Contract ?? "no contract"} as its ledger, not {expected}, the contract it deployed first");
             }
             _chain = await EvmLedger.ReadAsync(_anvil.Rpc, expected, cancellationToken: cancellationToken);
-            Chain = new DemoChain(_chain.ChainId, $"anvil {AnvilNode.Version}", _anvil.Rpc.ToString(), _chain.ContractAddress, _chain.TasksAddress);
-            log.WriteLine($"contracts: SkeinLedger {_chain.ContractAddress}, SkeinTasks {_chain.TasksAddress}");
+            Chain = new DemoChain(_chain.ChainId, $"anvil {AnvilNode.Version}", _anvil.Rpc.ToString(), _chain.ContractAddress, _chain.TasksAddress, _chain.MarketAddress);
+            log.WriteLine($"contracts: SkeinLedger {_chain.ContractAddress}, SkeinTasks {_chain.TasksAddress}, SkeinMarket {_chain.MarketAddress}");
         }
         if (CoordinatorStarted is { } started)
         {

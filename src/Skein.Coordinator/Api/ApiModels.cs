@@ -23,8 +23,8 @@ public sealed record ApiStatus(ulong ChainId, ulong Height, string HeadHash, str
     public ApiLedgerBackend? Ledger { get; init; }
 }
 
-/// <summary>The ledger's backend: "embedded", or "evm" with its SkeinLedger and SkeinTasks contracts.</summary>
-public sealed record ApiLedgerBackend(string Backend, string? Contract = null, string? TasksContract = null);
+/// <summary>The ledger's backend: "embedded", or "evm" with its SkeinLedger, SkeinTasks and SkeinMarket contracts.</summary>
+public sealed record ApiLedgerBackend(string Backend, string? Contract = null, string? TasksContract = null, string? MarketContract = null);
 
 /// <summary>
 /// One round of a task at a glance (<c>GET /api/tasks/{id}/rounds</c>): its phase, counts, new model, when each phase

@@ -36,6 +36,7 @@ public sealed partial class CoordinatorHost : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Task> _engines = [];
     private BlockProducer? _blocks;
+    private Skein.Ledger.Evm.MarketKeeper? _keeper;
     private Task? _evaluator;
 
     private CoordinatorHost(WebApplication app, CoordinatorContext context, ILogger logger, Uri uri, Uri apiUri)
@@ -112,12 +113,8 @@ public sealed partial class CoordinatorHost : IAsyncDisposable
         app.MapGrpcService<CoordinatorService>();
         app.MapSkeinApi();
         // The compute market lives on the same ledger: tokens staked for tasks and paid for leases are one currency.
-        // It is not on the EVM contracts yet, so an EVM-backed coordinator serves no market.
         var embedded = ledger as EmbeddedLedger;
-        if (embedded is not null)
-        {
-            app.MapMarketApi(embedded);
-        }
+        app.MapMarketApi(ledger);
         await app.StartAsync(cancellationToken);
 
         // Kestrel reports its addresses in the order the endpoints were configured.
@@ -125,9 +122,10 @@ public sealed partial class CoordinatorHost : IAsyncDisposable
             .Select(a => new Uri(a.Replace("[::]", "127.0.0.1", StringComparison.Ordinal))).ToArray();
         var host = new CoordinatorHost(app, context, loggers.CreateLogger("skein.coordinator"), addresses[0], addresses[1])
         {
-            // Leases are paid per block of ledger time, so the chain must move on even when nobody transacts
-            // (an EVM chain makes its own blocks).
+            // Leases are paid per block of ledger time, so the chain must move on even when nobody transacts; an EVM
+            // chain makes its own blocks, and a keeper closes what ran dry there as the embedded ledger's blocks do.
             _blocks = embedded is null ? null : BlockProducer.Start(embedded),
+            _keeper = ledger is Skein.Ledger.Evm.EvmLedger chain && chain.Relayer is not null ? Skein.Ledger.Evm.MarketKeeper.Start(chain) : null,
         };
         foreach (var hosted in index.Tasks())
         {
@@ -224,6 +222,10 @@ public sealed partial class CoordinatorHost : IAsyncDisposable
         if (_blocks is not null)
         {
             await _blocks.DisposeAsync();
+        }
+        if (_keeper is not null)
+        {
+            await _keeper.DisposeAsync();
         }
         await _app.StopAsync();
         await _app.DisposeAsync();

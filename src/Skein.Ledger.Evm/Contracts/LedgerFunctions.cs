@@ -224,12 +224,6 @@ internal sealed class TasksDeployment : ContractDeploymentMessage
     [Parameter("tuple", "incentives_", 2)] public IncentivesTuple Incentives { get; set; } = new();
 }
 
-[Function("setTasks")]
-internal sealed class SetTasksFunction : FunctionMessage
-{
-    [Parameter("address", "tasks_", 1)] public string Tasks { get; set; } = "";
-}
-
 [Function("tasks", "address")]
 internal sealed class TasksQuery : FunctionMessage;
 

@@ -102,12 +102,16 @@ public static class MarketQueries
     private static ProviderInfo ToInfo(MarketState market, ProviderState p) =>
         new(p.Owner, p.HostUri, new SortedDictionary<string, string>(p.Attributes, StringComparer.Ordinal), p.Capacity, p.RegisteredAt, MarketRules.AuditsOf(market, p.Owner));
 
-    private static DeploymentInfo ToInfo(State.LedgerState state, DeploymentState d)
+    private static DeploymentInfo ToInfo(State.LedgerState state, DeploymentState d) => ToInfo(state.MarketHeight, d);
+
+    /// <summary>A deployment's read model at <paramref name="marketHeight"/> (also what the EVM backend builds from the contract's storage).</summary>
+    public static DeploymentInfo ToInfo(ulong marketHeight, DeploymentState d)
     {
+        ArgumentNullException.ThrowIfNull(d);
         // The view settles the escrow to the head's market height on copies, so balances and earnings are current.
         var active = d.ActiveLeases().ToArray();
         var plan = d.Status == DeploymentStatus.Active
-            ? Escrow.Plan(d.Escrow.Balance, d.Escrow.SettledAt, active.Select(l => l.Lease.Price).ToArray(), state.MarketHeight)
+            ? Escrow.Plan(d.Escrow.Balance, d.Escrow.SettledAt, active.Select(l => l.Lease.Price).ToArray(), marketHeight)
             : null;
         var pending = new Dictionary<LeaseState, UInt128>(ReferenceEqualityComparer.Instance);
         for (var i = 0; i < active.Length; i++)
@@ -116,7 +120,7 @@ public static class MarketQueries
         }
         var rate = active.Aggregate(UInt128.Zero, (s, l) => s + l.Lease.Price);
         var balance = plan?.BalanceAfter ?? d.Escrow.Balance;
-        var escrow = new EscrowInfo(balance, d.Escrow.Deposited, d.Escrow.Transferred + (plan?.Total ?? 0), Math.Max(d.Escrow.SettledAt, plan is null ? 0 : state.MarketHeight),
+        var escrow = new EscrowInfo(balance, d.Escrow.Deposited, d.Escrow.Transferred + (plan?.Total ?? 0), Math.Max(d.Escrow.SettledAt, plan is null ? 0 : marketHeight),
             d.Escrow.Overdrawn || (plan?.Overdrawn ?? false), rate, Escrow.RunwayBlocks(balance, rate));
         var groups = d.Groups.Select(g => new GroupInfo(g.Gseq, g.Spec, g.CeilingPerBlock, g.Orders.Select(o =>
         {

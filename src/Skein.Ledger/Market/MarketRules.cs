@@ -83,14 +83,26 @@ internal static partial class MarketRules
         }
     }
 
-    private static void Register(LedgerState state, RegisterProvider r)
+    /// <summary>The checks of a registration's fields (URL, attributes, capacity), in the order the ledger runs them; also what an EVM relayer runs before it relays.</summary>
+    internal static (SortedDictionary<string, string> Attributes, ProviderCapacity Capacity) CheckProvider(RegisterProvider r)
     {
         if (!Uri.TryCreate(r.HostUri, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || r.HostUri.Length > 256)
         {
             throw new LedgerException(LedgerError.InvalidParameter, $"host_uri: must be an absolute http(s) URL of at most 256 characters, got '{r.HostUri}'");
         }
-        var attributes = ParseAttributes(r.Attributes, "attributes");
-        var capacity = ParseCapacity(r.Capacity);
+        return (ParseAttributes(r.Attributes, "attributes"), ParseCapacity(r.Capacity));
+    }
+
+    /// <summary>A deployment's groups, checked, with each group's ceiling per block in base units; also what an EVM relayer runs before it relays.</summary>
+    internal static (IReadOnlyList<GroupSpec> Groups, UInt128[] Ceilings) CheckDeploymentGroups(string json, MarketParams rules)
+    {
+        var groups = GroupSpec.FromJson(json);
+        return (groups, CheckGroups(groups, rules));
+    }
+
+    private static void Register(LedgerState state, RegisterProvider r)
+    {
+        var (attributes, capacity) = CheckProvider(r);
         var market = state.Market;
         if (market.Providers.TryGetValue(r.From, out var existing))
         {
@@ -136,8 +148,7 @@ internal static partial class MarketRules
         {
             throw new LedgerException(LedgerError.InvalidParameter, "manifest_hash: must be the SHA-256 of the deployment's manifest, not zero");
         }
-        var groups = GroupSpec.FromJson(c.Groups);
-        var ceilings = CheckGroups(groups, rules);
+        var (groups, ceilings) = CheckDeploymentGroups(c.Groups, rules);
         if (c.Deposit < rules.MinDeposit)
         {
             throw new LedgerException(LedgerError.DepositTooSmall,
@@ -492,7 +503,7 @@ internal static partial class MarketRules
         return new SortedDictionary<string, string>(parsed, StringComparer.Ordinal);
     }
 
-    private static ProviderCapacity ParseCapacity(string json)
+    internal static ProviderCapacity ParseCapacity(string json)
     {
         ProviderCapacity? capacity;
         try
