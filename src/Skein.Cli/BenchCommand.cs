@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Skein.Aggregation;
 using Skein.Learning.Data;
+using Skein.Learning.Language;
 using Skein.Learning.Models;
 using Skein.Simulation;
 using Skein.Simulation.Benchmarks;
@@ -388,14 +389,20 @@ public static class BenchCommand
 
     private static Command BuildTrain()
     {
-        var command = new Command("train", "Local training throughput per model on MNIST: one worker, then all workers at once");
-        var models = new Option<string>("--models") { Description = "Comma-separated models to measure", DefaultValueFactory = _ => "logreg,2nn,cnn" };
+        var command = new Command("train", "Local training throughput per model: MNIST models (one worker, then all workers at once) and byte-level transformers (tokens/s, upload size)");
+        var models = new Option<string>("--models", "--model")
+        {
+            Description = $"Comma-separated models to measure: {string.Join(", ", ModelNames.All)}, {string.Join(", ", TransformerConfig.PresetNames)}",
+            DefaultValueFactory = _ => "logreg,2nn,cnn",
+        };
+        var lora = new Option<bool>("--lora") { Description = "Transformers: also train a LoRA adapter (rank 8, alpha 16, every attention and MLP projection) on the frozen model" };
+        var steps = new Option<int>("--steps") { Description = "Transformers: training steps per measurement (after one untimed warm-up step)", DefaultValueFactory = _ => 20 };
         var samples = new Option<int>("--samples") { Description = "Training samples per measurement", DefaultValueFactory = _ => 6000 };
         var batch = new Option<int>("--batch-size") { Description = "B: minibatch size", DefaultValueFactory = _ => 10 };
         var workers = new Option<int>("--parallelism") { Description = "Clients trained at once (default: the core count)", DefaultValueFactory = _ => Environment.ProcessorCount };
         var json = new Option<bool>("--json") { Description = "Print exactly one JSON object on stdout" };
         var data = new DataOptions();
-        foreach (var o in new Option[] { models, samples, batch, workers, json })
+        foreach (var o in new Option[] { models, samples, batch, workers, lora, steps, json })
         {
             command.Add(o);
         }
@@ -406,15 +413,26 @@ public static class BenchCommand
             var stderr = parse.InvocationConfiguration.Error;
             var stdout = parse.InvocationConfiguration.Output;
             var kinds = new List<ModelKind>();
+            var transformers = new List<(string Name, TransformerConfig Config)>();
             foreach (var name in parse.GetValue(models)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
+                if (TransformerConfig.TryParse(name, out var config))
+                {
+                    transformers.Add((name.ToLowerInvariant(), config));
+                    continue;
+                }
                 if (!ModelNames.TryParse(name, out var kind))
                 {
-                    return SimulationSession.Fail(stderr, ExitCodes.InvalidOptions, [$"--models: '{name}' is not one of {string.Join(", ", ModelNames.All)}"]);
+                    return SimulationSession.Fail(stderr, ExitCodes.InvalidOptions,
+                        [$"--models: '{name}' is not one of {string.Join(", ", ModelNames.All.Concat(TransformerConfig.PresetNames))}"]);
                 }
                 kinds.Add(kind);
             }
             var errors = new List<string>();
+            if (parse.GetValue(steps) < 1)
+            {
+                errors.Add($"--steps must be >= 1, got {parse.GetValue(steps)}");
+            }
             if (parse.GetValue(samples) < 1)
             {
                 errors.Add($"--samples must be >= 1, got {parse.GetValue(samples)}");
@@ -432,24 +450,54 @@ public static class BenchCommand
                 return SimulationSession.Fail(stderr, ExitCodes.InvalidOptions, errors);
             }
 
-            if (await data.LoadAsync(parse, ct) is not { } dataset)
-            {
-                return ExitCodes.DataUnavailable;
-            }
-
             var results = new List<TrainingThroughput>();
-            foreach (var kind in kinds)
+            if (kinds.Count > 0)
             {
-                await stderr.WriteLineAsync($"measuring {kind.ToName()}...");
-                results.Add(await TrainingBenchmark.MeasureAsync(dataset.Train, kind, parse.GetValue(samples), parse.GetValue(batch), parse.GetValue(workers), 42, ct));
+                if (await data.LoadAsync(parse, ct) is not { } dataset)
+                {
+                    return ExitCodes.DataUnavailable;
+                }
+                foreach (var kind in kinds)
+                {
+                    await stderr.WriteLineAsync($"measuring {kind.ToName()}...");
+                    results.Add(await TrainingBenchmark.MeasureAsync(dataset.Train, kind, parse.GetValue(samples), parse.GetValue(batch), parse.GetValue(workers), 42, ct));
+                }
+            }
+            var language = new List<LanguageThroughput>();
+            foreach (var (name, config) in transformers)
+            {
+                foreach (var adapter in parse.GetValue(lora) ? new LoraConfig?[] { null, LoraConfig.Default } : [null])
+                {
+                    await stderr.WriteLineAsync($"measuring {name}{(adapter is null ? "" : " with LoRA")}...");
+                    var r = await Task.Run(() => LanguageBenchmark.Run(config, adapter, parse.GetValue(steps), parse.GetValue(batch), 42, ct), ct);
+                    language.Add(new LanguageThroughput(name, adapter is null ? null : new LanguageLora(adapter.Rank, adapter.Alpha, adapter.Targets), r.Steps,
+                        parse.GetValue(batch), config.Context, Math.Round(r.TokensPerSecond, 1), r.FullParameters, r.TrainableParameters, r.FullUploadBytes,
+                        adapter is null ? null : r.AdapterUploadBytes));
+                }
             }
 
             if (parse.GetValue(json))
             {
-                await stdout.WriteLineAsync(JsonOutput.Serialize(new { results }));
+                await stdout.WriteLineAsync(JsonOutput.Serialize(new { results, language }));
                 return ExitCodes.Ok;
             }
             var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(stdout) });
+            if (language.Count > 0)
+            {
+                var lt = new Table().Border(TableBorder.Rounded).Title("Byte-level transformers: training throughput and what a trainer uploads");
+                lt.AddColumns("model", "adapter", "tokens/s", "parameters", "trained", "upload");
+                foreach (var l in language)
+                {
+                    lt.AddRow(l.Model, l.Lora is null ? "full" : $"LoRA r{l.Lora.Rank}", l.TokensPerSecond.ToString("#,0", CultureInfo.InvariantCulture),
+                        l.Parameters.ToString("#,0", CultureInfo.InvariantCulture), l.TrainableParameters.ToString("#,0", CultureInfo.InvariantCulture),
+                        (l.AdapterUploadBytes ?? l.FullUploadBytes).ToString("#,0", CultureInfo.InvariantCulture) + " B");
+                }
+                console.Write(lt);
+                if (results.Count == 0)
+                {
+                    return ExitCodes.Ok;
+                }
+            }
             var table = new Table().Border(TableBorder.Rounded).Title("Local training throughput (samples/s)");
             foreach (var h in Headers)
             {
@@ -467,3 +515,10 @@ public static class BenchCommand
         return command;
     }
 }
+
+/// <summary>A LoRA adapter as `bench train` reports it.</summary>
+public sealed record LanguageLora(int Rank, double Alpha, IReadOnlyList<string> Targets);
+
+/// <summary>One transformer measurement of `bench train`: training tokens per second and what a trainer uploads, the full model or its adapter.</summary>
+public sealed record LanguageThroughput(string Model, LanguageLora? Lora, int Steps, int BatchSize, int Context, double TokensPerSecond, int Parameters,
+    int TrainableParameters, long FullUploadBytes, long? AdapterUploadBytes);

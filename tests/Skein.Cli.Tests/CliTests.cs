@@ -96,6 +96,32 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task Bench_train_measures_a_byte_level_transformer_and_its_adapter_without_mnist()
+    {
+        // No MNIST in the data folder: a transformer-only run must not need it.
+        var (code, stdout, err) = await Run("bench", "train", "--model", "transformer-tiny", "--lora", "--steps", "2", "--batch-size", "2", "--data-dir", _dir, "--json");
+        Assert.True(code == 0, err);
+        using var json = System.Text.Json.JsonDocument.Parse(stdout);
+        var runs = json.RootElement.GetProperty("language").EnumerateArray().ToArray();
+        Assert.Equal(2, runs.Length);
+        var (full, adapter) = (runs[0], runs[1]);
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, full.GetProperty("lora").ValueKind);
+        Assert.Equal(8, adapter.GetProperty("lora").GetProperty("rank").GetInt32());
+        Assert.All(runs, r => Assert.True(r.GetProperty("tokens_per_second").GetDouble() > 0));
+        // The adapter trains and uploads a fraction of the model.
+        Assert.True(adapter.GetProperty("trainable_parameters").GetInt32() < full.GetProperty("parameters").GetInt32() / 4);
+        Assert.True(adapter.GetProperty("adapter_upload_bytes").GetInt64() < full.GetProperty("full_upload_bytes").GetInt64() / 4);
+    }
+
+    [Fact]
+    public async Task Bench_train_refuses_an_unknown_model_naming_the_transformers_too()
+    {
+        var (code, _, err) = await Run("bench", "train", "--model", "gpt-9", "--data-dir", _dir);
+        Assert.Equal(ExitCodes.InvalidOptions, code);
+        Assert.Contains("'gpt-9' is not one of logreg, 2nn, cnn, transformer-tiny", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_summary_into_a_missing_folder_is_refused_before_training()
     {
         var (code, _, err) = await Run("demo", "--summary", Path.Combine(_dir, "missing", "s.json"), "--data-dir", _dir);
