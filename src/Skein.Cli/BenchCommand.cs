@@ -21,6 +21,7 @@ public static class BenchCommand
         var bench = new Command("bench", "Benchmarks (figures and how they were measured: docs/benchmarks.md)");
         bench.Add(BuildTrain());
         bench.Add(BenchFlCommand.Build());
+        bench.Add(BenchTextCommand.Build());
         bench.Add(BuildAggregate());
         bench.Add(BuildLedger());
         bench.Add(BuildRound());

@@ -121,6 +121,19 @@ public sealed class CliTests : IDisposable
         Assert.Contains("'gpt-9' is not one of logreg, 2nn, cnn, transformer-tiny", err, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("--mode", "average", "--mode: must be exact or plain")]
+    [InlineData("--model", "gpt-9", "--model: 'gpt-9' is not one of transformer-tiny")]
+    [InlineData("--rounds", "0", "--rounds: must be in [1, 1000]")]
+    public async Task Bench_text_validates_its_options_before_fetching_anything(string option, string value, string message)
+    {
+        var (code, stdout, err) = await Run("bench", "text", option, value, "--data-dir", _dir, "--json");
+        Assert.Equal(ExitCodes.InvalidOptions, code);
+        Assert.Contains(message, err, StringComparison.Ordinal);
+        Assert.Empty(stdout);
+        Assert.Empty(Directory.GetDirectories(_dir));
+    }
+
     [Fact]
     public async Task A_summary_into_a_missing_folder_is_refused_before_training()
     {
