@@ -25,6 +25,10 @@ public static class BitsPerByte
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(windowsPerBatch);
+        if (!model.Config.IsByteLevel)
+        {
+            throw new ArgumentException($"bits per byte needs a byte-level model (vocabulary {TransformerConfig.ByteVocabulary}), this one has {model.Config.Vocabulary} tokens", nameof(model));
+        }
         if (text.Length < 2)
         {
             throw new ArgumentException($"scoring needs at least 2 bytes, got {text.Length}", nameof(text));
@@ -62,7 +66,7 @@ public static class BitsPerByte
         using var scope = NewDisposeScope();
         var x = tensor(inputs.AsSpan(0, count).ToArray(), [windows, length]);
         var y = tensor(targets.AsSpan(0, count).ToArray(), [count]);
-        var logits = model.Forward(x).view(-1, TransformerConfig.Vocabulary);
+        var logits = model.Forward(x).view(-1, model.Config.Vocabulary);
         // Summed in float64 so that long texts do not lose the small terms.
         return nn.functional.cross_entropy(logits.to_type(ScalarType.Float64), y, reduction: nn.Reduction.Sum).item<double>();
     }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Numerics;
 using Skein.Core;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -59,6 +60,37 @@ public static class LanguageTrainer
     public static LanguageTrainingResult Train(TransformerModel model, ReadOnlyMemory<byte> corpus, LanguageTrainingOptions options, ulong seed, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
+        if (!model.Config.IsByteLevel)
+        {
+            throw new ArgumentException(
+                $"a byte corpus needs a byte-level model (vocabulary {TransformerConfig.ByteVocabulary}), this one has {model.Config.Vocabulary} tokens: tokenize the text and use {nameof(TrainTokens)}",
+                nameof(model));
+        }
+        return TrainCore(model, corpus, "bytes", options, seed, cancellationToken);
+    }
+
+    /// <summary>
+    /// <see cref="Train"/> on token ids, e.g. an imported GPT-2's (see <see cref="Gpt2Tokenizer"/>); every id must
+    /// be in [0, vocabulary).
+    /// </summary>
+    public static LanguageTrainingResult TrainTokens(TransformerModel model, ReadOnlyMemory<int> tokens, LanguageTrainingOptions options, ulong seed, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var vocabulary = model.Config.Vocabulary;
+        var span = tokens.Span;
+        for (var i = 0; i < span.Length; i++)
+        {
+            if ((uint)span[i] >= (uint)vocabulary)
+            {
+                throw new ArgumentException($"token {i} is id {span[i]}, outside the model's vocabulary [0, {vocabulary})", nameof(tokens));
+            }
+        }
+        return TrainCore(model, tokens, "tokens", options, seed, cancellationToken);
+    }
+
+    private static LanguageTrainingResult TrainCore<T>(TransformerModel model, ReadOnlyMemory<T> corpus, string unit, LanguageTrainingOptions options, ulong seed, CancellationToken cancellationToken)
+        where T : struct, IBinaryInteger<T>
+    {
         ArgumentNullException.ThrowIfNull(options);
         if (options.Validate() is { } error)
         {
@@ -67,7 +99,7 @@ public static class LanguageTrainer
         var context = model.Config.Context;
         if (corpus.Length < context + 1)
         {
-            throw new ArgumentException($"the corpus has {corpus.Length} bytes, a window needs {context + 1}", nameof(corpus));
+            throw new ArgumentException($"the corpus has {corpus.Length} {unit}, a window needs {context + 1}", nameof(corpus));
         }
 
         var stopwatch = Stopwatch.StartNew();
@@ -102,8 +134,9 @@ public static class LanguageTrainer
         }
     }
 
-    private static (double LossSum, double LastLoss) RunSteps(TransformerModel model, ReadOnlyMemory<byte> corpus, LanguageTrainingOptions options,
+    private static (double LossSum, double LastLoss) RunSteps<T>(TransformerModel model, ReadOnlyMemory<T> corpus, LanguageTrainingOptions options,
         ulong seed, optim.Optimizer optimizer, CancellationToken cancellationToken)
+        where T : struct, IBinaryInteger<T>
     {
         var context = model.Config.Context;
         var rng = DeterministicRandom.Derive(seed, "language/windows");
@@ -115,15 +148,15 @@ public static class LanguageTrainer
         for (var step = 0; step < options.Steps; step++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var bytes = corpus.Span;
+            var ids = corpus.Span;
             for (var b = 0; b < options.BatchSize; b++)
             {
-                var window = bytes.Slice(rng.NextInt(bytes.Length - context), context + 1);
+                var window = ids.Slice(rng.NextInt(ids.Length - context), context + 1);
                 var row = b * context;
                 for (var t = 0; t < context; t++)
                 {
-                    inputs[row + t] = window[t];
-                    targets[row + t] = window[t + 1];
+                    inputs[row + t] = long.CreateTruncating(window[t]);
+                    targets[row + t] = long.CreateTruncating(window[t + 1]);
                 }
             }
             using var scope = NewDisposeScope();
@@ -131,7 +164,7 @@ public static class LanguageTrainer
             var y = tensor(targets, shape);
             optimizer.zero_grad();
             var logits = model.Forward(x);
-            var loss = nn.functional.cross_entropy(logits.view(-1, TransformerConfig.Vocabulary), y.view(-1));
+            var loss = nn.functional.cross_entropy(logits.view(-1, model.Config.Vocabulary), y.view(-1));
             loss.backward();
             optimizer.step();
             lastLoss = loss.item<float>();

@@ -2,11 +2,23 @@ using Skein.Core;
 
 namespace Skein.Learning.Language;
 
-/// <summary>The sizes of a decoder-only byte-level transformer (vocabulary: the 256 byte values, no tokenizer).</summary>
-public sealed record TransformerConfig(int Layers, int Heads, int Width, int Context)
+/// <summary>
+/// The sizes of a decoder-only transformer; the default vocabulary is the 256 byte values (no tokenizer), an
+/// imported GPT-2 (see <see cref="Gpt2Checkpoint"/>) brings its own.
+/// </summary>
+public sealed record TransformerConfig(int Layers, int Heads, int Width, int Context, int Vocabulary = TransformerConfig.ByteVocabulary)
 {
     /// <summary>Every byte value is a token.</summary>
-    public const int Vocabulary = 256;
+    public const int ByteVocabulary = 256;
+
+    /// <summary>
+    /// The LayerNorm epsilon of every norm in the model: GPT-2's <c>layer_norm_epsilon</c> default, and also
+    /// libtorch's, so byte-level models trained before it was spelled out compute what they did.
+    /// </summary>
+    public const double LayerNormEpsilon = 1e-5;
+
+    /// <summary>True when tokens are raw bytes, which byte corpora and bits per byte need.</summary>
+    public bool IsByteLevel => Vocabulary == ByteVocabulary;
 
     /// <summary>2 layers, 2 heads, width 64, context 64 (120,576 parameters): trains in seconds on one CPU core.</summary>
     public static TransformerConfig Tiny { get; } = new(2, 2, 64, 64);
@@ -38,9 +50,9 @@ public sealed record TransformerConfig(int Layers, int Heads, int Width, int Con
     /// <summary>Returns the first rule a size breaks, or null if all hold.</summary>
     public string? Validate()
     {
-        if (Layers < 1 || Heads < 1 || Width < 1 || Context < 1)
+        if (Layers < 1 || Heads < 1 || Width < 1 || Context < 1 || Vocabulary < 1)
         {
-            return $"layers, heads, width and context must be >= 1, got {this}";
+            return $"layers, heads, width, context and vocabulary must be >= 1, got {this}";
         }
         return Width % Heads != 0 ? $"width {Width} is not a multiple of heads {Heads}" : null;
     }

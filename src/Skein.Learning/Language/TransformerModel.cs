@@ -7,7 +7,7 @@ using Parameter = TorchSharp.Modules.Parameter;
 namespace Skein.Learning.Language;
 
 /// <summary>
-/// A byte-level decoder-only transformer with its fixed parameter layout (see <see cref="TransformerConfig.Layout"/>),
+/// A decoder-only transformer (byte-level, or an imported GPT-2) with its fixed parameter layout (see <see cref="TransformerConfig.Layout"/>),
 /// copied to and from the flat float32 vector used by aggregation and safetensors, and an optional attached
 /// LoRA adapter.
 /// </summary>
@@ -47,7 +47,7 @@ public sealed class TransformerModel : IDisposable
         return new TransformerModel(config);
     }
 
-    /// <summary>Byte ids [batch, time] to logits [batch, time, 256]; the caller owns the result (use a dispose scope).</summary>
+    /// <summary>Token ids [batch, time] to logits [batch, time, vocabulary]; the caller owns the result (use a dispose scope).</summary>
     public Tensor Forward(Tensor tokens) => Module.call(tokens);
 
     /// <summary>Routes the targeted layers through <paramref name="adapter"/>; the base parameters are left as they are.</summary>

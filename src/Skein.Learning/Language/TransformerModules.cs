@@ -106,9 +106,9 @@ internal sealed class TransformerBlock : nn.Module<Tensor, Tensor>
 
     public TransformerBlock(TransformerConfig config, int index) : base($"h.{index}")
     {
-        _ln1 = nn.LayerNorm(config.Width);
+        _ln1 = nn.LayerNorm(config.Width, TransformerConfig.LayerNormEpsilon);
         Attention = new CausalSelfAttention(config);
-        _ln2 = nn.LayerNorm(config.Width);
+        _ln2 = nn.LayerNorm(config.Width, TransformerConfig.LayerNormEpsilon);
         Mlp = new TransformerMlp(config);
         register_module("ln_1", _ln1);
         register_module("attn", Attention);
@@ -137,10 +137,10 @@ internal sealed class ByteTransformer : nn.Module<Tensor, Tensor>
     public ByteTransformer(TransformerConfig config) : base("transformer")
     {
         Config = config;
-        _wte = nn.Embedding(TransformerConfig.Vocabulary, config.Width);
+        _wte = nn.Embedding(config.Vocabulary, config.Width);
         _wpe = nn.Embedding(config.Context, config.Width);
         Blocks = Enumerable.Range(0, config.Layers).Select(i => new TransformerBlock(config, i)).ToArray();
-        _lnF = nn.LayerNorm(config.Width);
+        _lnF = nn.LayerNorm(config.Width, TransformerConfig.LayerNormEpsilon);
         register_module("wte", _wte);
         register_module("wpe", _wpe);
         register_module("h", nn.ModuleList(Blocks.ToArray()));
@@ -151,7 +151,7 @@ internal sealed class ByteTransformer : nn.Module<Tensor, Tensor>
 
     public IReadOnlyList<TransformerBlock> Blocks { get; }
 
-    /// <summary>Byte ids [batch, time] (int64, time at most the context) to logits [batch, time, 256].</summary>
+    /// <summary>Token ids [batch, time] (int64, time at most the context) to logits [batch, time, vocabulary].</summary>
     public override Tensor forward(Tensor input)
     {
         var time = input.shape[1];
