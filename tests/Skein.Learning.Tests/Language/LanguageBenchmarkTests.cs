@@ -20,14 +20,4 @@ public sealed class LanguageBenchmarkTests
         Assert.Equal(120_576, full.TrainableParameters);
         Assert.True(lora.AdapterUploadBytes * 4 < full.FullUploadBytes, $"{lora.AdapterUploadBytes} vs {full.FullUploadBytes}");
     }
-
-    [Theory(Explicit = true)]
-    [InlineData("transformer-tiny")]
-    [InlineData("transformer-small")]
-    public void Benchmark_figures(string name)
-    {
-        Assert.True(TransformerConfig.TryParse(name, out var config));
-        Report(LanguageBenchmark.Run(config, null, 20, 8, 1, TestContext.Current.CancellationToken));
-        Report(LanguageBenchmark.Run(config, LoraConfig.Default, 20, 8, 1, TestContext.Current.CancellationToken));
-    }
 }
