@@ -12,6 +12,7 @@ public static class SkeinCommand
         root.Add(SimulateCommand.Build());
         root.Add(DataCommand.Build());
         root.Add(BenchCommand.Build());
+        root.Add(ModelCommands.Build());
         root.Add(Ledger.KeyCommands.Build());
         root.Add(Network.NetworkCommands.Coordinator());
         root.Add(Network.NetworkCommands.Node());

@@ -1,0 +1,220 @@
+using System.CommandLine;
+using System.Globalization;
+using Skein.Core;
+using Skein.Learning.Data;
+using Skein.Learning.Language;
+using Skein.Learning.Registry;
+using Spectre.Console;
+
+namespace Skein.Cli;
+
+/// <summary>`skein model`: the local model registry: pretrain a base, list, show, lineage, generate text, export a file.</summary>
+public static partial class ModelCommands
+{
+    private static readonly string[] ListColumns = ["hash", "kind", "architecture", "parent", "task/round", "contributors"];
+
+    public static Command Build()
+    {
+        var command = new Command("model", "The model registry in the data folder: models by SHA-256 of their safetensors file, with their lineage");
+        command.Add(Pretrain());
+        command.Add(List());
+        command.Add(Show());
+        command.Add(Lineage());
+        command.Add(Generate());
+        command.Add(Export());
+        return command;
+    }
+
+    private sealed record CommonOptions(Option<string?> DataDir, Option<bool> Json)
+    {
+        public static CommonOptions AddTo(Command command)
+        {
+            var common = new CommonOptions(
+                new Option<string?>("--data-dir") { Description = "Per-user data folder; the registry is its models/ (default: $SKEIN_DATA_DIR or the platform's)", HelpName = "dir" },
+                new Option<bool>("--json") { Description = "Print exactly one JSON object on stdout" });
+            command.Add(common.DataDir);
+            command.Add(common.Json);
+            return common;
+        }
+
+        public string DataDirectory(ParseResult parse) => parse.GetValue(DataDir) ?? MnistStore.DefaultDataDirectory();
+
+        public ModelRegistry Open(ParseResult parse) => new(ModelRegistry.DefaultDirectory(DataDirectory(parse)));
+    }
+
+    private static Argument<string> HashArgument() => new("hash") { Description = $"A model's SHA-256, or a unique prefix of at least {ModelRegistry.MinimumPrefix} hex digits" };
+
+    private static Command List()
+    {
+        var command = new Command("list", "Every registered model, oldest first");
+        var common = CommonOptions.AddTo(command);
+        command.SetAction(async (parse, ct) =>
+        {
+            using var registry = common.Open(parse);
+            var entries = registry.List();
+            if (parse.GetValue(common.Json))
+            {
+                await WriteJsonAsync(parse, new { registry = registry.Directory, models = entries.Select(EntryJson) });
+                return ExitCodes.Ok;
+            }
+            var table = new Table().Border(TableBorder.Rounded).Title($"[bold]Models[/] in {Markup.Escape(registry.Directory)}");
+            foreach (var h in ListColumns)
+            {
+                table.AddColumn(h);
+            }
+            foreach (var e in entries)
+            {
+                table.AddRow(Short(e.Hash), ModelRegistryNames.Kind(e.Kind), e.Architecture, e.Parent is { } p ? Short(p) : "-",
+                    e.TaskId is { } t ? $"{t}/{e.Round}" : "-", Markup.Escape(string.Join(", ", e.Contributors)));
+            }
+            Console(parse).Write(table);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command Show()
+    {
+        var command = new Command("show", "One model's entry");
+        var hash = HashArgument();
+        command.Add(hash);
+        var common = CommonOptions.AddTo(command);
+        command.SetAction(async (parse, ct) =>
+        {
+            using var registry = common.Open(parse);
+            if (Resolve(parse, registry, hash) is not { } entry)
+            {
+                return ExitCodes.InvalidOptions;
+            }
+            if (parse.GetValue(common.Json))
+            {
+                await WriteJsonAsync(parse, EntryJson(entry));
+            }
+            else
+            {
+                await parse.InvocationConfiguration.Output.WriteLineAsync(Describe(entry));
+            }
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command Lineage()
+    {
+        var command = new Command("lineage", "A model and its ancestors back to its root");
+        var hash = HashArgument();
+        command.Add(hash);
+        var common = CommonOptions.AddTo(command);
+        command.SetAction(async (parse, ct) =>
+        {
+            using var registry = common.Open(parse);
+            if (Resolve(parse, registry, hash) is not { } entry)
+            {
+                return ExitCodes.InvalidOptions;
+            }
+            var chain = registry.Lineage(entry.Hash);
+            if (parse.GetValue(common.Json))
+            {
+                await WriteJsonAsync(parse, new { hash = entry.Hash, depth = chain.Count, lineage = chain.Select(EntryJson) });
+                return ExitCodes.Ok;
+            }
+            foreach (var (e, i) in chain.Select((e, i) => (e, i)))
+            {
+                var contributors = e.Contributors.Count > 0 ? $" by {string.Join(", ", e.Contributors)}" : "";
+                var round = e.Round is { } r ? $" round {r}" : "";
+                await parse.InvocationConfiguration.Output.WriteLineAsync($"{new string(' ', 2 * i)}{(i == 0 ? "" : "<- ")}{e.Hash} {ModelRegistryNames.Kind(e.Kind)}{round}{contributors}");
+            }
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command Export()
+    {
+        var command = new Command("export", "Copy a model's safetensors file out of the registry (its hash checked first)");
+        var hash = HashArgument();
+        var output = new Option<string>("--out") { Description = "The file to write", HelpName = "file", Required = true };
+        var force = new Option<bool>("--force") { Description = "Overwrite the file if it exists" };
+        command.Add(hash);
+        command.Add(output);
+        command.Add(force);
+        var common = CommonOptions.AddTo(command);
+        command.SetAction(async (parse, ct) =>
+        {
+            using var registry = common.Open(parse);
+            if (Resolve(parse, registry, hash) is not { } entry)
+            {
+                return ExitCodes.InvalidOptions;
+            }
+            var path = Path.GetFullPath(parse.GetValue(output)!);
+            if (File.Exists(path) && !parse.GetValue(force))
+            {
+                return SimulationSession.Fail(parse.InvocationConfiguration.Error, ExitCodes.InvalidOptions, [$"--out: {path} exists (add --force to overwrite)"]);
+            }
+            if (Path.GetDirectoryName(path) is { } folder && !Directory.Exists(folder))
+            {
+                return SimulationSession.Fail(parse.InvocationConfiguration.Error, ExitCodes.InvalidOptions, [$"--out: folder {folder} does not exist"]);
+            }
+            var file = registry.ReadFile(entry.Hash);
+            if (!file.Ok)
+            {
+                return SimulationSession.Fail(parse.InvocationConfiguration.Error, ExitCodes.VerificationFailed, [file.Error!]);
+            }
+            await File.WriteAllBytesAsync(path, file.Bytes!, ct);
+            if (parse.GetValue(common.Json))
+            {
+                await WriteJsonAsync(parse, new { hash = entry.Hash, path, size_bytes = file.Bytes!.LongLength });
+            }
+            else
+            {
+                await parse.InvocationConfiguration.Output.WriteLineAsync($"{entry.Hash} -> {path} ({file.Bytes!.LongLength} bytes)");
+            }
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    /// <summary>Resolves the hash argument, printing the refusal (naming the argument) if there is one.</summary>
+    private static ModelEntry? Resolve(ParseResult parse, ModelRegistry registry, Argument<string> hash)
+    {
+        var result = registry.Resolve(parse.GetValue(hash) ?? "");
+        if (!result.Ok)
+        {
+            SimulationSession.Fail(parse.InvocationConfiguration.Error, ExitCodes.InvalidOptions, [$"HASH: {result.Error}"]);
+        }
+        return result.Entry;
+    }
+
+    private static object EntryJson(ModelEntry e) => new
+    {
+        hash = e.Hash,
+        architecture = e.Architecture,
+        config = new { layers = e.Config.Layers, heads = e.Config.Heads, width = e.Config.Width, context = e.Config.Context },
+        kind = ModelRegistryNames.Kind(e.Kind),
+        parent = e.Parent,
+        task_id = e.TaskId,
+        round = e.Round,
+        contributors = e.Contributors,
+        description = e.Description,
+        created_at = e.CreatedAt.ToString("O", CultureInfo.InvariantCulture),
+        size_bytes = e.SizeBytes,
+    };
+
+    private static string Describe(ModelEntry e) => string.Join(Environment.NewLine,
+        $"hash:         {e.Hash}",
+        $"kind:         {ModelRegistryNames.Kind(e.Kind)}",
+        $"architecture: {e.Architecture} (layers {e.Config.Layers}, heads {e.Config.Heads}, width {e.Config.Width}, context {e.Config.Context})",
+        $"parent:       {e.Parent ?? "-"}",
+        $"task/round:   {(e.TaskId is { } t ? $"{t}/{e.Round}" : "-")}",
+        $"contributors: {(e.Contributors.Count > 0 ? string.Join(", ", e.Contributors) : "-")}",
+        $"description:  {e.Description}",
+        $"created:      {e.CreatedAt.ToString("O", CultureInfo.InvariantCulture)}",
+        $"size:         {e.SizeBytes} bytes");
+
+    private static string Short(string hash) => hash[..12];
+
+    private static IAnsiConsole Console(ParseResult parse) =>
+        AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(parse.InvocationConfiguration.Output) });
+
+    private static Task WriteJsonAsync(ParseResult parse, object value) => parse.InvocationConfiguration.Output.WriteLineAsync(JsonOutput.Serialize(value));
+}
