@@ -25,12 +25,16 @@ public static class TextGenerator
         {
             throw new ArgumentOutOfRangeException(nameof(temperature), temperature, "temperature must be a finite number >= 0");
         }
+        if (!model.Config.IsByteLevel)
+        {
+            throw new ArgumentException($"model: generating bytes needs a byte-level model (vocabulary {TransformerConfig.ByteVocabulary}), this one has {model.Config.Vocabulary} tokens", nameof(model));
+        }
         var context = model.Config.Context;
         var window = new List<byte>(prompt.Length + maxBytes + 1);
         window.AddRange(prompt.IsEmpty ? [(byte)'\n'] : prompt);
         var output = new byte[maxBytes];
         var rng = DeterministicRandom.Derive(seed, "language/generate");
-        var logits = new float[TransformerConfig.Vocabulary];
+        var logits = new float[TransformerConfig.ByteVocabulary];
         model.Module.eval();
         using var noGrad = no_grad();
         for (var i = 0; i < maxBytes; i++)
