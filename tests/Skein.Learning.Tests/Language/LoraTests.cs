@@ -93,16 +93,8 @@ public sealed class LoraTests
     [Fact]
     public void Exact_aggregation_of_ffa_adapters_equals_the_weighted_average_of_client_deltas()
     {
-        var baseFlat = Model.InitialParameters(1);
         var lora = LoraConfig.Default with { FreezeA = true };
-        var init = lora.InitialParameters(Model, 2);
-        float[][] clients =
-        [
-            TrainClient(baseFlat, lora, init, Text("the cat sat on the mat. ", 2048), seed: 1),
-            TrainClient(baseFlat, lora, init, Text("0123456789 ", 2048), seed: 2),
-            TrainClient(baseFlat, lora, init, Text("lorem ipsum dolor sit amet ", 2048), seed: 3),
-        ];
-        double[] weights = [1, 2, 3];
+        var (clients, weights) = ThreeClients(lora);
 
         var aggregate = LoraAggregation.Aggregate(lora.Layout(Model), clients, weights, LoraAggregationMode.Exact);
 
@@ -129,8 +121,22 @@ public sealed class LoraTests
     [Fact]
     public void Plain_aggregation_of_trained_a_and_b_misses_the_average_delta_by_the_cross_terms()
     {
-        var baseFlat = Model.InitialParameters(1);
         var lora = LoraConfig.Default;
+        var (clients, weights) = ThreeClients(lora);
+
+        var aggregate = LoraAggregation.Aggregate(lora.Layout(Model), clients, weights, LoraAggregationMode.Plain);
+
+        var expected = WeightedDelta(clients, weights, lora);
+        var gap = RelativeGap(expected, LoraAggregation.EffectiveDelta(Model, lora, aggregate));
+        // Its size depends on how far the clients' A moved apart (0.44 when measured); it is far from exact's 1e-7.
+        TestContext.Current.TestOutputHelper?.WriteLine($"plain relative gap ||avg(BA) - avg(B)avg(A)|| / ||avg(BA)|| = {gap:E3}");
+        Assert.True(gap > 1e-2, $"plain aggregation came within {gap} of the average delta: its clients' A did not move apart");
+    }
+
+    /// <summary>Three clients trained from one base and one initial adapter on different texts, weighted 1:2:3.</summary>
+    private static (float[][] Clients, double[] Weights) ThreeClients(LoraConfig lora)
+    {
+        var baseFlat = Model.InitialParameters(1);
         var init = lora.InitialParameters(Model, 2);
         float[][] clients =
         [
@@ -138,14 +144,6 @@ public sealed class LoraTests
             TrainClient(baseFlat, lora, init, Text("0123456789 ", 2048), seed: 2),
             TrainClient(baseFlat, lora, init, Text("lorem ipsum dolor sit amet ", 2048), seed: 3),
         ];
-        double[] weights = [1, 2, 3];
-
-        var aggregate = LoraAggregation.Aggregate(lora.Layout(Model), clients, weights, LoraAggregationMode.Plain);
-
-        var expected = WeightedDelta(clients, weights, lora);
-        var gap = RelativeGap(expected, LoraAggregation.EffectiveDelta(Model, lora, aggregate));
-        // Measured, not asserted to be any particular size: it depends on how far the clients' A moved apart.
-        TestContext.Current.TestOutputHelper?.WriteLine($"plain relative gap ||avg(BA) - avg(B)avg(A)|| / ||avg(BA)|| = {gap:E3}");
-        Assert.True(double.IsFinite(gap));
+        return (clients, [1, 2, 3]);
     }
 }
