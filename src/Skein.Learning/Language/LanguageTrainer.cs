@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Numerics;
 using Skein.Core;
+using Skein.Learning.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -113,8 +114,8 @@ public static class LanguageTrainer
             }
         }
         using var optimizer = options.Optimizer == LanguageOptimizer.AdamW
-            ? (optim.Optimizer)optim.AdamW(trained, options.LearningRate, weight_decay: options.WeightDecay)
-            : optim.SGD(trained, options.LearningRate);
+            ? (IParameterStepper)new AdamWStepper(trained, options.LearningRate, options.WeightDecay)
+            : new SgdStepper(trained, options.LearningRate);
         try
         {
             model.Module.train();
@@ -135,7 +136,7 @@ public static class LanguageTrainer
     }
 
     private static (double LossSum, double LastLoss) RunSteps<T>(TransformerModel model, ReadOnlyMemory<T> corpus, LanguageTrainingOptions options,
-        ulong seed, optim.Optimizer optimizer, CancellationToken cancellationToken)
+        ulong seed, IParameterStepper optimizer, CancellationToken cancellationToken)
         where T : struct, IBinaryInteger<T>
     {
         var context = model.Config.Context;
@@ -162,11 +163,11 @@ public static class LanguageTrainer
             using var scope = NewDisposeScope();
             var x = tensor(inputs, shape);
             var y = tensor(targets, shape);
-            optimizer.zero_grad();
+            optimizer.ZeroGrad();
             var logits = model.Forward(x);
             var loss = nn.functional.cross_entropy(logits.view(-1, model.Config.Vocabulary), y.view(-1));
             loss.backward();
-            optimizer.step();
+            optimizer.Step();
             lastLoss = loss.item<float>();
             lossSum += lastLoss;
         }

@@ -1,4 +1,5 @@
 using Skein.Core;
+using TorchSharp;
 using static TorchSharp.torch;
 using Parameter = TorchSharp.Modules.Parameter;
 
@@ -9,6 +10,7 @@ public sealed class LoraAdapter : IDisposable
 {
     private readonly Parameter[] _parameters;
     private readonly Dictionary<string, LoraSlot> _slots = new(StringComparer.Ordinal);
+    private readonly Scalar _scale;
 
     private LoraAdapter(TransformerConfig model, LoraConfig config)
     {
@@ -16,6 +18,7 @@ public sealed class LoraAdapter : IDisposable
         Config = config;
         Layout = config.Layout(model);
         _parameters = new Parameter[Layout.Parameters.Count];
+        _scale = config.Scale.ToScalar();
         var i = 0;
         foreach (var (name, outFeatures, inFeatures) in config.Targeted(model))
         {
@@ -23,7 +26,7 @@ public sealed class LoraAdapter : IDisposable
             var b = new Parameter(zeros(outFeatures, config.Rank));
             _parameters[i++] = a;
             _parameters[i++] = b;
-            _slots[name] = new LoraSlot(a, b, config.Scale);
+            _slots[name] = new LoraSlot(a, b, _scale);
         }
     }
 
@@ -65,6 +68,7 @@ public sealed class LoraAdapter : IDisposable
         {
             p.Dispose();
         }
+        _scale.Dispose();
     }
 
     internal LoraSlot? SlotFor(string name) => _slots.GetValueOrDefault(name);

@@ -5,7 +5,7 @@ using Parameter = TorchSharp.Modules.Parameter;
 namespace Skein.Learning.Language;
 
 /// <summary>A LoRA adapter's two matrices for one linear layer and its scale alpha / r.</summary>
-internal sealed record LoraSlot(Parameter A, Parameter B, double Scale);
+internal sealed record LoraSlot(Parameter A, Parameter B, Scalar Scale);
 
 /// <summary>
 /// A linear layer whose parameters are registered by hand as <c>weight</c> and <c>bias</c> (GPT-2's names),
@@ -42,7 +42,7 @@ internal sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
         }
         // x A^T B^T rather than x (B A)^T: two thin products instead of materialising the dense out x in delta.
         var up = nn.functional.linear(nn.functional.linear(input, lora.A), lora.B);
-        return y.add(up, alpha: lora.Scale);
+        return y.add(up, lora.Scale);
     }
 }
 
@@ -122,8 +122,8 @@ internal sealed class TransformerBlock : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor input)
     {
-        var x = input + Attention.call(_ln1.call(input));
-        return x + Mlp.call(_ln2.call(x));
+        var x = input.add(Attention.call(_ln1.call(input)), Training.HeldScalars.One);
+        return x.add(Mlp.call(_ln2.call(x)), Training.HeldScalars.One);
     }
 }
 
@@ -155,8 +155,9 @@ internal sealed class ByteTransformer : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         var time = input.shape[1];
-        using var positions = arange(time, dtype: ScalarType.Int64, device: input.device);
-        var x = _wte.call(input) + _wpe.call(positions);
+        using var stop = time.ToScalar();
+        using var positions = arange(stop, dtype: ScalarType.Int64, device: input.device);
+        var x = _wte.call(input).add(_wpe.call(positions), Training.HeldScalars.One);
         foreach (var block in Blocks)
         {
             x = block.call(x);

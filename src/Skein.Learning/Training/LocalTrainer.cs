@@ -60,13 +60,14 @@ public static class LocalTrainer
         var stopwatch = Stopwatch.StartNew();
         var module = model.Module;
         module.train();
-        using var optimizer = optim.SGD(model.Parameters, options.LearningRate, options.Momentum);
+        using var optimizer = new SgdStepper(model.Parameters, options.LearningRate, options.Momentum);
         var parameters = model.Parameters.ToArray();
         // FedProx anchors: the parameters the round started from (the global model).
         var anchors = options.ProximalMu > 0 ? parameters.Select(p => p.detach().clone()).ToArray() : [];
+        using var mu = options.ProximalMu.ToScalar();
         try
         {
-            var (samples, steps, lossSum) = RunEpochs(module, optimizer, parameters, anchors, data, options, seed, cancellationToken);
+            var (samples, steps, lossSum) = RunEpochs(module, optimizer, parameters, anchors, mu, data, options, seed, cancellationToken);
             return new TrainingResult(samples, steps, samples == 0 ? 0 : lossSum / samples, stopwatch.Elapsed);
         }
         finally
@@ -78,8 +79,8 @@ public static class LocalTrainer
         }
     }
 
-    private static (long Samples, int Steps, double LossSum) RunEpochs(nn.Module<Tensor, Tensor> module, optim.Optimizer optimizer,
-        TorchSharp.Modules.Parameter[] parameters, Tensor[] anchors, ClientData data, TrainingOptions options, ulong seed, CancellationToken cancellationToken)
+    private static (long Samples, int Steps, double LossSum) RunEpochs(nn.Module<Tensor, Tensor> module, SgdStepper optimizer,
+        TorchSharp.Modules.Parameter[] parameters, Tensor[] anchors, Scalar mu, ClientData data, TrainingOptions options, ulong seed, CancellationToken cancellationToken)
     {
         var rng = DeterministicRandom.Derive(seed, "train/shuffle");
         var order = new long[data.Count];
@@ -105,7 +106,7 @@ public static class LocalTrainer
                 var length = Math.Min(options.BatchSize, data.Count - start);
                 var xb = x.narrow(0, start, length);
                 var yb = y.narrow(0, start, length);
-                optimizer.zero_grad();
+                optimizer.ZeroGrad();
                 var loss = nn.functional.cross_entropy(module.call(xb), yb);
                 loss.backward();
                 if (anchors.Length > 0)
@@ -114,10 +115,10 @@ public static class LocalTrainer
                     using var noGrad = no_grad();
                     for (var p = 0; p < parameters.Length; p++)
                     {
-                        parameters[p].grad!.add_(parameters[p] - anchors[p], alpha: options.ProximalMu);
+                        parameters[p].grad!.add_(parameters[p].sub(anchors[p]), mu);
                     }
                 }
-                optimizer.step();
+                optimizer.Step();
                 lossSum += loss.item<float>() * length;
                 samples += length;
                 steps++;
