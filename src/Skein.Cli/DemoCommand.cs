@@ -76,6 +76,7 @@ public static class DemoCommand
         }
         data.AddTo(command);
         output.AddTo(command);
+        command.Add(DemoTextCommand.Build());
         command.SetAction((parse, ct) => RunAsync(parse, new NetworkDemoOptions
         {
             Trainers = parse.GetValue(trainers),
@@ -341,7 +342,7 @@ public static class DemoCommand
     private static string N(int n) => n.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>Lines from the network's setup, onto the console.</summary>
-    private sealed class ConsoleLog(IAnsiConsole console) : TextWriter
+    internal sealed class ConsoleLog(IAnsiConsole console) : TextWriter
     {
         public override System.Text.Encoding Encoding => System.Text.Encoding.UTF8;
 

@@ -22,6 +22,71 @@ public static partial class ModelCommands
         command.Add(Lineage());
         command.Add(Generate());
         command.Add(Export());
+        command.Add(Import());
+        return command;
+    }
+
+    private static Command Import()
+    {
+        var command = new Command("import", "Register a Hugging Face GPT-2-style checkpoint folder (config.json, model.safetensors, optionally vocab.json and merges.txt)");
+        var folder = new Argument<string>("folder") { Description = "The checkpoint folder" };
+        var description = new Option<string?>("--description") { Description = "Where the model came from (default: the folder's name)" };
+        command.Add(folder);
+        command.Add(description);
+        var common = CommonOptions.AddTo(command);
+        command.SetAction(async (parse, ct) =>
+        {
+            var path = Path.GetFullPath(parse.GetValue(folder)!);
+            if (!Directory.Exists(path))
+            {
+                return SimulationSession.Fail(parse.InvocationConfiguration.Error, ExitCodes.InvalidOptions, [$"folder: {path} does not exist"]);
+            }
+            Gpt2Checkpoint checkpoint;
+            try
+            {
+                checkpoint = await Task.Run(() => Gpt2Checkpoint.Load(path), ct);
+            }
+            catch (Gpt2CheckpointException ex)
+            {
+                return SimulationSession.Fail(parse.InvocationConfiguration.Error, ExitCodes.InvalidOptions, [ex.Message]);
+            }
+            var config = checkpoint.Config;
+            // Stored in the registry's own layout (Skein's names, Linear weights [out, in]), so that it loads like any base.
+            var bytes = config.Layout().ToSafeTensors(checkpoint.Parameters, new Dictionary<string, string> { ["format"] = "pt", ["source"] = "gpt2-import" });
+            using var registry = common.Open(parse);
+            var architecture = config.IsByteLevel ? ModelRegistry.ArchitectureName(config) : $"gpt2-{config.Layers}x{config.Width}-v{config.Vocabulary}";
+            var put = registry.Put(bytes, new ModelRegistration(architecture, config, ModelKind.Imported)
+            {
+                Description = parse.GetValue(description) ?? $"imported from {Path.GetFileName(path)}{(checkpoint.Tokenizer is null ? "" : " with its BPE tokenizer")}",
+            });
+            if (!put.Ok)
+            {
+                return SimulationSession.Fail(parse.InvocationConfiguration.Error, ExitCodes.InvalidOptions, [put.Error!]);
+            }
+            if (parse.GetValue(common.Json))
+            {
+                await WriteJsonAsync(parse, new
+                {
+                    hash = put.Entry!.Hash,
+                    architecture,
+                    layers = config.Layers,
+                    heads = config.Heads,
+                    width = config.Width,
+                    context = config.Context,
+                    vocabulary = config.Vocabulary,
+                    parameters = checkpoint.Parameters.Length,
+                    tokenizer = checkpoint.Tokenizer is not null,
+                    size_bytes = put.Entry.SizeBytes,
+                    registry = registry.Directory,
+                });
+            }
+            else
+            {
+                await parse.InvocationConfiguration.Output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                    $"{put.Entry!.Hash} imported {architecture}: {checkpoint.Parameters.Length:N0} parameters, vocabulary {config.Vocabulary}"));
+            }
+            return ExitCodes.Ok;
+        });
         return command;
     }
 

@@ -44,6 +44,12 @@ public sealed record CoordinatorOptions
     /// </summary>
     public string? EvaluationData { get; init; }
 
+    /// <summary>
+    /// The model registry (a folder, as <c>skein model</c> keeps it) that fine-tuning tasks take their base model
+    /// from; the base is then published in the blob store for nodes to download by hash.
+    /// </summary>
+    public string? ModelRegistry { get; init; }
+
     /// <summary>Keep the ledger on an EVM chain (SkeinLedger.sol and SkeinTasks.sol) instead of the embedded chain in the data folder.</summary>
     public EvmChainOptions? Evm { get; init; }
 }

@@ -14,6 +14,122 @@ public sealed record TaskDataSpec
     public double? Alpha { get; init; }
 }
 
+/// <summary>
+/// The model of a task: a name (<c>"2nn"</c>, <c>"transformer-tiny"</c>) or, to fine-tune, an object that also
+/// names the base model (a registry hash) and the adapter trainers submit. A plain name is written as a plain
+/// string, so that the specs and spec hashes of vision tasks are what they were before fine-tuning existed.
+/// </summary>
+[JsonConverter(typeof(TaskModelSpecJsonConverter))]
+public sealed record TaskModelSpec
+{
+    public string Name { get; init; } = "";
+
+    /// <summary>SHA-256 (hex) of the base model's safetensors, as the model registry knows it.</summary>
+    public string? Base { get; init; }
+
+    public TaskAdapterSpec? Adapter { get; init; }
+
+    public static implicit operator TaskModelSpec(string name) => new() { Name = name };
+
+    public static implicit operator string(TaskModelSpec model) => model?.Name ?? "";
+
+    public override string ToString() => Name;
+}
+
+/// <summary>A LoRA adapter on the frozen base: rank, alpha, the layers of each block it targets, and how rounds combine it.</summary>
+public sealed record TaskAdapterSpec
+{
+    /// <summary>The linear layers of a transformer block an adapter can target, in layout order.</summary>
+    public static IReadOnlyList<string> KnownTargets { get; } = ["attn.c_attn", "attn.c_proj", "mlp.c_fc", "mlp.c_proj"];
+
+    public string Kind { get; init; } = "lora";
+
+    public int Rank { get; init; } = 8;
+
+    public double Alpha { get; init; } = 16;
+
+    public IReadOnlyList<string> Targets { get; init; } = KnownTargets;
+
+    /// <summary>
+    /// <c>exact</c>: A stays at its seeded start and only B trains (FFA-LoRA), so averaging the updates is averaging
+    /// the clients' weight changes exactly. <c>plain</c>: A and B both train and are averaged separately.
+    /// </summary>
+    public string Mode { get; init; } = "exact";
+
+    internal IEnumerable<string> Validate()
+    {
+        if (Kind != "lora")
+        {
+            yield return $"model.adapter.kind: only 'lora' is supported; got '{Kind}'";
+        }
+        if (Rank is < 1 or > 1024)
+        {
+            yield return $"model.adapter.rank: must be in [1, 1024], got {Rank}";
+        }
+        if (!(Alpha > 0 && double.IsFinite(Alpha)))
+        {
+            yield return string.Create(CultureInfo.InvariantCulture, $"model.adapter.alpha: must be a finite number > 0, got {Alpha}");
+        }
+        if (Targets is null || Targets.Count == 0)
+        {
+            yield return "model.adapter.targets: at least one layer is needed";
+        }
+        else if (Targets.FirstOrDefault(t => !KnownTargets.Contains(t)) is { } unknown)
+        {
+            yield return $"model.adapter.targets: unknown layer '{unknown}' (known: {string.Join(", ", KnownTargets)})";
+        }
+        else if (Targets.Distinct(StringComparer.Ordinal).Count() != Targets.Count)
+        {
+            yield return "model.adapter.targets: a layer is listed twice";
+        }
+        if (Mode is not ("exact" or "plain"))
+        {
+            yield return $"model.adapter.mode: must be exact or plain; got '{Mode}'";
+        }
+    }
+}
+
+/// <summary>Reads a task's model as a name or an object, and writes a bare name back as a string.</summary>
+public sealed class TaskModelSpecJsonConverter : JsonConverter<TaskModelSpec>
+{
+    public override TaskModelSpec Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType == JsonTokenType.String)
+        {
+            return new TaskModelSpec { Name = reader.GetString() ?? "" };
+        }
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw new JsonException("model: must be a name such as \"2nn\" or an object with name, base and adapter");
+        }
+        var fields = JsonSerializer.Deserialize<ModelFields>(ref reader, options) ?? new ModelFields();
+        return new TaskModelSpec { Name = fields.Name ?? "", Base = fields.Base, Adapter = fields.Adapter };
+    }
+
+    public override void Write(Utf8JsonWriter writer, TaskModelSpec value, JsonSerializerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(value);
+        if (value.Base is null && value.Adapter is null)
+        {
+            writer.WriteStringValue(value.Name);
+            return;
+        }
+        JsonSerializer.Serialize(writer, new ModelFields { Name = value.Name, Base = value.Base, Adapter = value.Adapter }, options);
+    }
+
+    private sealed record ModelFields
+    {
+        public string? Name { get; init; }
+
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+        public string? Base { get; init; }
+
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+        public TaskAdapterSpec? Adapter { get; init; }
+    }
+}
+
 /// <summary>The aggregation strategy of a task and its numeric parameters (docs/strategies.md).</summary>
 public sealed record TaskStrategySpec
 {
@@ -34,6 +150,14 @@ public sealed record TaskTrainingSpec
     /// <summary>Round r trains with lr · lr_decay^(r−1); 1 keeps the rate constant.</summary>
     public double LrDecay { get; init; } = 1.0;
 
+    /// <summary>Fine-tuning tasks: optimizer steps per round on the trainer's text (epochs do not apply to a stream of text).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? Steps { get; init; }
+
+    /// <summary>The local steps of a fine-tuning round.</summary>
+    [JsonIgnore]
+    public int StepsOrDefault => Steps ?? 40;
+
     /// <summary>The learning rate of round <paramref name="round"/> (1-based).</summary>
     public double LrAt(uint round) => Lr * Math.Pow(LrDecay, Math.Max(0, (double)round - 1));
 }
@@ -44,6 +168,8 @@ public sealed record TaskValidationSpec
     /// <summary>
     /// <c>accuracy</c>: held-out accuracy of global + update. <c>cohort</c>: each update against the others of its
     /// round, by the held-out loss of its share of the aggregate and by its norm (docs/incentives.md, "Scores").
+    /// <c>bpc</c> (fine-tuning): bits per byte of base + global adapter + update on the validator's held-out text,
+    /// against the global adapter alone (docs/finetuning.md, "Scores").
     /// </summary>
     public string Score { get; init; } = "accuracy";
 }
@@ -56,7 +182,7 @@ public sealed record TaskSpec
 {
     public string Name { get; init; } = "";
 
-    public string Model { get; init; } = "";
+    public TaskModelSpec Model { get; init; } = new();
 
     public TaskDataSpec Data { get; init; } = new();
 
@@ -81,14 +207,27 @@ public sealed record TaskSpec
     /// <summary>Largest update, in bytes, the coordinator accepts for this task; unset: the size of one update of the model.</summary>
     public long? MaxUpdateBytes { get; init; }
 
+    /// <summary>Fine-tuning tasks: the most parameters an adapter may have; the coordinator refuses a task whose adapter exceeds it.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? MaxParams { get; init; }
+
     /// <summary>A validator score (test accuracy of the global model plus the update, 0 to 1) below this is a vote to reject.</summary>
     public double RejectBelow { get; init; } = 0.5;
 
-    public static IReadOnlyList<string> Models { get; } = ["logreg", "2nn", "cnn"];
+    public static IReadOnlyList<string> Models { get; } = ["logreg", "2nn", "cnn", "transformer-tiny", "transformer-small"];
+
+    /// <summary>The models that are fine-tuned from a base with an adapter, on text.</summary>
+    public static IReadOnlyList<string> LanguageModels { get; } = ["transformer-tiny", "transformer-small"];
+
+    public static IReadOnlyList<string> TextDatasets { get; } = ["sotu", "text"];
+
+    /// <summary>Whether this is a fine-tuning task (a language model, a base and an adapter) rather than a vision one.</summary>
+    [JsonIgnore]
+    public bool IsFineTuning => LanguageModels.Contains(Model.Name);
 
     public static IReadOnlyList<string> Partitions { get; } = ["iid", "shards", "dirichlet"];
 
-    public static IReadOnlyList<string> ScoreRules { get; } = ["accuracy", "cohort"];
+    public static IReadOnlyList<string> ScoreRules { get; } = ["accuracy", "cohort", "bpc"];
 
     public static JsonSerializerOptions JsonOptions { get; } = new()
     {
@@ -127,13 +266,32 @@ public sealed record TaskSpec
         {
             e.Add("name: must be 1 to 100 characters");
         }
-        if (!Models.Contains(Model))
+        if (!Models.Contains(Model.Name))
         {
-            e.Add($"model: must be one of {string.Join(", ", Models)}; got '{Model}'");
+            e.Add($"model: must be one of {string.Join(", ", Models)}; got '{Model.Name}'");
         }
-        if (Data.Dataset != "mnist")
+        if (IsFineTuning)
         {
-            e.Add($"data.dataset: only 'mnist' is supported; got '{Data.Dataset}'");
+            ValidateFineTuning(e);
+        }
+        else
+        {
+            if (Model.Base is not null || Model.Adapter is not null)
+            {
+                e.Add($"model.base, model.adapter: only fine-tuning tasks ({string.Join(", ", LanguageModels)}) have a base and an adapter");
+            }
+            if (Data.Dataset != "mnist")
+            {
+                e.Add($"data.dataset: a {Model.Name} task trains on 'mnist'; got '{Data.Dataset}'");
+            }
+            if (Validation.Score == "bpc")
+            {
+                e.Add("validation.score: 'bpc' scores language models; use accuracy or cohort");
+            }
+            if (MaxParams is not null)
+            {
+                e.Add("max_params: applies to fine-tuning tasks only");
+            }
         }
         if (!Partitions.Contains(Data.Partition))
         {
@@ -203,6 +361,38 @@ public sealed record TaskSpec
             e.Add(Invariant($"reject_below: must be in [0, 1], got {RejectBelow}"));
         }
         return e;
+    }
+
+    private void ValidateFineTuning(List<string> e)
+    {
+        if (Model.Base is not { } hash || hash.Length != 64 || !hash.All(char.IsAsciiHexDigitLower))
+        {
+            e.Add($"model.base: must be the base model's SHA-256 (64 lowercase hex digits, see skein model list); got '{Model.Base}'");
+        }
+        if (Model.Adapter is not { } adapter)
+        {
+            e.Add("model.adapter: is required (fine-tuning trains a LoRA adapter on the frozen base)");
+        }
+        else
+        {
+            e.AddRange(adapter.Validate());
+        }
+        if (!TextDatasets.Contains(Data.Dataset))
+        {
+            e.Add($"data.dataset: a {Model.Name} task trains on text ({string.Join(", ", TextDatasets)}); got '{Data.Dataset}'");
+        }
+        if (Validation.Score != "bpc")
+        {
+            e.Add($"validation.score: a {Model.Name} task is scored by 'bpc'; got '{Validation.Score}'");
+        }
+        if (Training.Steps is < 1 or > 100_000)
+        {
+            e.Add($"training.steps: must be in [1, 100000], got {Training.Steps}");
+        }
+        if (MaxParams is < 1)
+        {
+            e.Add($"max_params: must be >= 1, got {MaxParams}");
+        }
     }
 
     /// <summary>SHA-256 of the canonical (compact, field-ordered) JSON: the hash the ledger records.</summary>

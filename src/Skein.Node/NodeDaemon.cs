@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Skein.Core;
 using Skein.Learning.Data;
 using Skein.Learning.Models;
+using Skein.Learning.Tasks;
 using Skein.Learning.Training;
 using Skein.Learning.Validation;
 using Skein.Ledger;
@@ -35,7 +36,10 @@ public sealed record NodeOptions
 {
     public required Uri Coordinator { get; init; }
 
-    /// <summary>Private data: train-*-ubyte files to train on, heldout-*-ubyte files to validate with (IDX, raw or gzip).</summary>
+    /// <summary>
+    /// Private data: train-*-ubyte files to train on, heldout-*-ubyte files to validate with (IDX, raw or gzip); for
+    /// fine-tuning tasks, text in train/ and heldout/ subfolders (.txt files, or .jsonl with a "text" field).
+    /// </summary>
     public required string DataDirectory { get; init; }
 
     /// <summary>Where the node keeps what it must not forget across restarts (its score commitments and salts).</summary>
@@ -69,10 +73,35 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
 {
     private readonly LabeledImages? _train = Load(options.DataDirectory, "train");
     private readonly LabeledImages? _heldout = Load(options.DataDirectory, "heldout");
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, FineTuningWorkbench> _workbenches = new();
+    private byte[]? _trainText;
+    private byte[]? _heldoutText;
+
+    private bool Trains => _train is not null || _trainText is not null;
+
+    private bool Validates => _heldout is not null || _heldoutText is not null;
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(options.StateDirectory);
+        _trainText = await LoadTextAsync(Path.Combine(options.DataDirectory, "train"), cancellationToken);
+        _heldoutText = await LoadTextAsync(Path.Combine(options.DataDirectory, "heldout"), cancellationToken);
+        try
+        {
+            await RunConnectedAsync(cancellationToken);
+        }
+        finally
+        {
+            foreach (var w in _workbenches.Values)
+            {
+                w.Dispose();
+            }
+            _workbenches.Clear();
+        }
+    }
+
+    private async Task RunConnectedAsync(CancellationToken cancellationToken)
+    {
         for (var attempt = 0; ; attempt++)
         {
             try
@@ -98,12 +127,12 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
     private async Task JoinAsync(CoordinatorConnection connection, InfoReply info, CancellationToken cancellationToken)
     {
         var account = await connection.AccountAsync(cancellationToken);
-        if (_train is not null && account.TrainerStake < options.TrainerStake)
+        if (Trains && account.TrainerStake < options.TrainerStake)
         {
             var amount = options.TrainerStake - account.TrainerStake;
             await connection.SendAsync((f, n) => new Stake { From = f, Nonce = n, Role = Role.Trainer, Amount = amount }, cancellationToken);
         }
-        if (_heldout is not null && account.ValidatorStake < options.ValidatorStake)
+        if (Validates && account.ValidatorStake < options.ValidatorStake)
         {
             var amount = options.ValidatorStake - account.ValidatorStake;
             await connection.SendAsync((f, n) => new Stake { From = f, Nonce = n, Role = Role.Validator, Amount = amount }, cancellationToken);
@@ -112,11 +141,11 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
         foreach (var task in info.Tasks.Where(Wanted))
         {
             joined++;
-            if (_train is not null && !account.TrainerOf.Contains(task.TaskId))
+            if (Trains && !account.TrainerOf.Contains(task.TaskId))
             {
                 await connection.SendAsync((f, n) => new JoinTask { From = f, Nonce = n, TaskId = task.TaskId, Role = Role.Trainer }, cancellationToken);
             }
-            if (_heldout is not null && !account.ValidatorOf.Contains(task.TaskId))
+            if (Validates && !account.ValidatorOf.Contains(task.TaskId))
             {
                 await connection.SendAsync((f, n) => new JoinTask { From = f, Nonce = n, TaskId = task.TaskId, Role = Role.Validator }, cancellationToken);
             }
@@ -124,12 +153,22 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
         LogJoined(logger, key.Address, joined);
     }
 
-    private bool Wanted(TaskSummary task) => options.Tasks is not { } only || only.Contains(task.TaskId);
+    /// <summary>A task this node was told to follow and holds data for: text for fine-tuning tasks, images for the others.</summary>
+    private bool Wanted(TaskSummary task)
+    {
+        if (options.Tasks is { } only && !only.Contains(task.TaskId))
+        {
+            return false;
+        }
+        var fineTuning = TaskSpec.Parse(task.SpecJson).IsFineTuning;
+        return fineTuning ? _trainText is not null || _heldoutText is not null : _train is not null || _heldout is not null;
+    }
 
     private async Task FollowAsync(CoordinatorConnection connection, TaskSummary task, CancellationToken cancellationToken)
     {
         var spec = TaskSpec.Parse(task.SpecJson);
-        if (!ModelNames.TryParse(spec.Model, out var kind))
+        var kind = default(ModelKind);
+        if (!spec.IsFineTuning && !ModelNames.TryParse(spec.Model, out kind))
         {
             throw new InvalidOperationException($"task {task.TaskId}: unknown model '{spec.Model}'");
         }
@@ -139,10 +178,10 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
             var me = key.Address.ToString();
             switch (e.Phase)
             {
-                case "training" when e.PickedTrainers.Contains(me) && _train is not null && !Done(e, "submitted"):
+                case "training" when e.PickedTrainers.Contains(me) && Trains && !Done(e, "submitted"):
                     await TrainAsync(connection, e, kind, spec, cancellationToken);
                     break;
-                case "committing" when e.PickedValidators.Contains(me) && _heldout is not null && !Done(e, "committed"):
+                case "committing" when e.PickedValidators.Contains(me) && Validates && !Done(e, "committed"):
                     await CommitAsync(connection, e, kind, spec, cancellationToken);
                     break;
                 case "revealing" when Done(e, "committed") && !Done(e, "revealed") && options.Behaviour != NodeBehaviour.NeverReveal:
@@ -169,7 +208,15 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
         else
         {
             var globalBytes = await connection.DownloadAsync(e.ModelSha256, cancellationToken);
-            update = await OffThePool(() => Train(globalBytes, e, kind, spec, cancellationToken), cancellationToken);
+            if (spec.IsFineTuning)
+            {
+                var bench = await WorkbenchAsync(connection, e.TaskId, spec, cancellationToken);
+                update = await OffThePool(() => FineTune(bench, globalBytes, e, cancellationToken), cancellationToken);
+            }
+            else
+            {
+                update = await OffThePool(() => Train(globalBytes, e, kind, spec, cancellationToken), cancellationToken);
+            }
             await File.WriteAllBytesAsync(saved + ".tmp", update, cancellationToken);
             File.Move(saved + ".tmp", saved, overwrite: true);
         }
@@ -181,7 +228,8 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
             TaskId = e.TaskId,
             Round = e.Round,
             UpdateHash = Hash32.Parse(hash),
-            Samples = (ulong)_train!.Count,
+            // Text is weighted by its bytes, as images are by their count.
+            Samples = spec.IsFineTuning ? (ulong)_trainText!.Length : (ulong)_train!.Count,
         }, cancellationToken);
         Mark(e, "submitted", null);
     }
@@ -206,16 +254,70 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
         return layout.ToSafeTensors(delta);
     }
 
+    private byte[] FineTune(FineTuningWorkbench bench, byte[] globalBytes, RoundEvent e, CancellationToken cancellationToken)
+    {
+        var global = bench.Layout.FromSafeTensors(SafeTensors.Parse(globalBytes));
+        var seed = DeterministicRandom.Derive(BitConverter.ToUInt64(SHA256.HashData(key.Address.ToBytes())), "node/fine-tune", e.Round).NextUInt64();
+        var (delta, result) = bench.Train(global, _trainText, e.Round, seed, cancellationToken);
+        if (options.Behaviour == NodeBehaviour.SignFlip)
+        {
+            TensorPrimitives.Multiply(delta, -4f, delta);
+        }
+        LogFineTuned(logger, e.TaskId, e.Round, result.Tokens, result.MeanLoss);
+        options.Trained?.Invoke(e.TaskId, e.Round, result.Elapsed);
+        return bench.Layout.ToSafeTensors(delta);
+    }
+
+    /// <summary>The task's frozen base with its adapter, downloaded once by the hash the task names (and checked against it).</summary>
+    private async Task<FineTuningWorkbench> WorkbenchAsync(CoordinatorConnection connection, ulong taskId, TaskSpec spec, CancellationToken cancellationToken)
+    {
+        if (_workbenches.TryGetValue(taskId, out var bench))
+        {
+            return bench;
+        }
+        var cached = Path.Combine(options.StateDirectory, $"base-{spec.Model.Base}.safetensors");
+        byte[] bytes;
+        if (File.Exists(cached) && Hashing.Sha256Hex(bytes = await File.ReadAllBytesAsync(cached, cancellationToken)) == spec.Model.Base)
+        {
+            LogBaseCached(logger, spec.Model.Base!);
+        }
+        else
+        {
+            bytes = await connection.DownloadAsync(spec.Model.Base!, cancellationToken);
+            await File.WriteAllBytesAsync(cached + ".tmp", bytes, cancellationToken);
+            File.Move(cached + ".tmp", cached, overwrite: true);
+        }
+        bench = FineTuningWorkbench.Open(spec, bytes);
+        if (!_workbenches.TryAdd(taskId, bench))
+        {
+            bench.Dispose();
+            return _workbenches[taskId];
+        }
+        return bench;
+    }
+
+    private static async Task<byte[]?> LoadTextAsync(string folder, CancellationToken cancellationToken) =>
+        Directory.Exists(folder) ? TaskModels.JoinText((await TextFolderReader.ReadAsync(folder, cancellationToken)).Select(d => d.Text)) : null;
+
     private async Task CommitAsync(CoordinatorConnection connection, RoundEvent e, ModelKind kind, TaskSpec spec, CancellationToken cancellationToken)
     {
-        var layout = ModelLayouts.For(kind);
+        var layout = TaskModels.Layout(spec);
         var global = layout.FromSafeTensors(SafeTensors.Parse(await connection.DownloadAsync(e.ModelSha256, cancellationToken)));
-        using var model = TorchModel.Create(kind);
-        using var heldout = new ClientData(_heldout!, Enumerable.Range(0, _heldout!.Count).ToArray());
         // All of the round's updates at once: the downloads are independent, and the commit phase waits on the slowest validator.
         var blobs = await Task.WhenAll(e.UpdateSha256.Select(h => connection.DownloadAsync(h, cancellationToken)));
         var deltas = blobs.Select(b => layout.FromSafeTensors(SafeTensors.Parse(b))).ToList();
-        var scores = await OffThePool(() => UpdateScorer.Score(spec.Validation.Score, model, heldout, global, deltas, cancellationToken), cancellationToken);
+        ulong[] scores;
+        if (spec.IsFineTuning)
+        {
+            var bench = await WorkbenchAsync(connection, e.TaskId, spec, cancellationToken);
+            scores = UpdateScorer.ToPartsPerMillion(await OffThePool(() => bench.Score(global, deltas, _heldoutText, cancellationToken), cancellationToken));
+        }
+        else
+        {
+            using var model = TorchModel.Create(kind);
+            using var heldout = new ClientData(_heldout!, Enumerable.Range(0, _heldout!.Count).ToArray());
+            scores = await OffThePool(() => UpdateScorer.Score(spec.Validation.Score, model, heldout, global, deltas, cancellationToken), cancellationToken);
+        }
         var salt = LoginProof.NewChallenge();
         // The salt and scores are written before the commitment is sent: a restarted node can still reveal.
         Mark(e, "committed", new Commitment([.. scores], salt.ToString()));
@@ -265,6 +367,12 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
 
     [LoggerMessage(Level = LogLevel.Information, Message = "task {Task} round {Round}: trained on {Samples} samples, loss {Loss:0.0000}")]
     private static partial void LogTrained(ILogger logger, ulong task, uint round, long samples, double loss);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "task {Task} round {Round}: fine-tuned on {Tokens} bytes, loss {Loss:0.0000}")]
+    private static partial void LogFineTuned(ILogger logger, ulong task, uint round, long tokens, double loss);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "base model {Hash}: from the local cache")]
+    private static partial void LogBaseCached(ILogger logger, string hash);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "task {Task} round {Round}: {Count} scores committed")]
     private static partial void LogCommitted(ILogger logger, ulong task, uint round, int count);

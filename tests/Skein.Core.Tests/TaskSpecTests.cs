@@ -40,7 +40,7 @@ public sealed class TaskSpecTests
     }
 
     [Theory]
-    [InlineData("\"model\": \"cnn\"", "\"model\": \"resnet\"", "model: must be one of logreg, 2nn, cnn; got 'resnet'")]
+    [InlineData("\"model\": \"cnn\"", "\"model\": \"resnet\"", "model: must be one of logreg, 2nn, cnn, transformer-tiny, transformer-small; got 'resnet'")]
     [InlineData("\"batch_size\": 10", "\"batch_size\": 0", "training.batch_size: must be in [1, 100000], got 0")]
     [InlineData("\"rounds\": 25", "\"rounds\": 0", "rounds: must be in [1, 100000], got 0")]
     [InlineData("\"reward_pool\": \"1000\"", "\"reward_pool\": \"0\"", "reward_pool: must be a positive token amount")]
@@ -53,7 +53,7 @@ public sealed class TaskSpecTests
     [InlineData("\"lr\": 0.05", "\"lr\": 0.05, \"lr_decay\": 1.5", "training.lr_decay: must be in (0, 1], got 1.5")]
     [InlineData("\"name\": \"mnist-cnn\"", "\"name\": \"\"", "name: must be 1 to 100 characters")]
     [InlineData("\"rounds\": 25", "\"rounds\": 25, \"max_update_bytes\": 0", "max_update_bytes: must be between 1 and 17179869184, got 0")]
-    [InlineData("\"rounds\": 25", "\"rounds\": 25, \"validation\": { \"score\": \"vibes\" }", "validation.score: must be one of accuracy, cohort; got 'vibes'")]
+    [InlineData("\"rounds\": 25", "\"rounds\": 25, \"validation\": { \"score\": \"vibes\" }", "validation.score: must be one of accuracy, cohort, bpc; got 'vibes'")]
     [InlineData("\"rounds\": 25", "\"rounds\": 25, \"colour\": \"red\"", "colour")]
     [InlineData("\"rounds\": 25", "\"rounds\": \"many\"", "rounds")]
     public void Malformed_specs_name_the_field_and_the_rule(string find, string replace, string expected)

@@ -38,8 +38,9 @@ public static class NetworkCommands
         var console = new Option<bool>("--console") { Description = "Also serve Skein Console (read-only, but it can create tasks this coordinator hosts)" };
         var consolePort = new Option<int>("--console-port") { Description = "The console's port (0: any free port)", DefaultValueFactory = _ => ConsoleCommand.DefaultPort };
         var evalData = new Option<string?>("--eval-data") { Description = "A public test set (eval-images-idx3-ubyte, eval-labels-idx1-ubyte) to test each new global model on, for the accuracy curves", HelpName = "folder" };
+        var registry = new Option<string?>("--model-registry") { Description = "Model registry that fine-tuning tasks take their base model from (default: the registry of skein model, models/ in the per-user data folder)", HelpName = "folder" };
         var chain = new EvmChainCliOptions();
-        foreach (var o in new Option[] { key, password, data, host, port, apiPort, genesis, tasks, startWhen, exitWhenDone, training, committing, revealing, maxUpdate, tlsCert, tlsPassword, evalData, console, consolePort })
+        foreach (var o in new Option[] { key, password, data, host, port, apiPort, genesis, tasks, startWhen, exitWhenDone, training, committing, revealing, maxUpdate, tlsCert, tlsPassword, evalData, registry, console, consolePort })
         {
             command.Add(o);
         }
@@ -67,6 +68,7 @@ public static class NetworkCommands
                     : null,
                 Timings = new RoundTimings(TimeSpan.FromSeconds(parse.GetValue(training)), TimeSpan.FromSeconds(parse.GetValue(committing)), TimeSpan.FromSeconds(parse.GetValue(revealing))),
                 Evm = evm,
+                ModelRegistry = parse.GetValue(registry) ?? Skein.Learning.Registry.ModelRegistry.DefaultDirectory(Skein.Learning.Data.MnistStore.DefaultDataDirectory()),
             };
             await using var coordinator = await CoordinatorHost.StartAsync(options, ledgerKey, g, loggers, ct);
             var hostedSpecs = coordinator.Context.Index.Tasks().Select(t => TaskSpec.Parse(t.SpecJson).Sha256()).ToHashSet();

@@ -43,6 +43,9 @@ public sealed record NetworkDemoOptions
     /// <summary>"embedded" (the coordinator's own chain) or "evm" (Skein's contracts on a local Anvil chain).</summary>
     public string Ledger { get; init; } = "embedded";
 
+    /// <summary>A fine-tuning task instead of MNIST (<c>skein demo text</c>): its spec, registry and node folders.</summary>
+    public TextDemoSetup? Text { get; init; }
+
     public IReadOnlyList<string> Validate()
     {
         var e = new List<string>();
@@ -93,6 +96,13 @@ public sealed record NetworkDemoOptions
         """);
 }
 
+/// <summary>
+/// What <c>skein demo text</c> hands the networked demo: the task's spec, the model registry the coordinator takes
+/// the base from, and a writer of the nodes' text folders (work folder, trainers, validators) that returns the
+/// coordinator's public held-out folder.
+/// </summary>
+public sealed record TextDemoSetup(string TaskJson, string ModelRegistry, Func<string, string[], string[], string> WriteData);
+
 /// <summary>One settled round as the demo saw it: the new model's test accuracy and what the ledger decided.</summary>
 public sealed record NetworkRoundReport(int Round, double Accuracy, double Loss, double Seconds, int Accepted, int Rejected, int Revealed, string ModelSha256);
 
@@ -105,7 +115,7 @@ public sealed record DemoLeaderboardEntry(string Name, string Address, string Ro
 /// It follows the rounds over the coordinator's JSON API, tests every new global model on the MNIST test set,
 /// recomputes every round as an outsider would (<c>skein verify</c>), and reads the leaderboard off the ledger.
 /// </summary>
-public sealed partial class NetworkDemo(NetworkDemoOptions options, MnistFiles mnist, TextWriter log) : IAsyncDisposable
+public sealed partial class NetworkDemo(NetworkDemoOptions options, MnistFiles? mnist, TextWriter log) : IAsyncDisposable
 {
     private const string PasswordVariable = "SKEIN_KEY_PASSWORD";
     private readonly List<Process> _processes = [];
@@ -119,6 +129,9 @@ public sealed partial class NetworkDemo(NetworkDemoOptions options, MnistFiles m
     public string WorkDirectory => _work;
 
     public Uri? ApiUri { get; private set; }
+
+    /// <summary>The coordinator's JSON API, once started.</summary>
+    public CoordinatorApiClient Api => _api ?? throw new InvalidOperationException("start the network first");
 
     /// <summary>Called once the coordinator answers, before the nodes are rented: the demo starts its console here.</summary>
     public Func<Uri, CancellationToken, Task>? CoordinatorStarted { get; set; }
@@ -154,14 +167,26 @@ public sealed partial class NetworkDemo(NetworkDemoOptions options, MnistFiles m
         var parameters = LedgerParams.Default with { Market = MarketParams.Default with { BlockIntervalMs = 1_000, MinDeposit = Tokens.One / 10, BidDeposit = Tokens.One / 100 } };
         await File.WriteAllTextAsync(genesisFile, GenesisJson.Serialize(new Genesis(4242, parameters, allocations, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())), cancellationToken);
         var taskFile = Path.Combine(_work, "task.json");
-        await File.WriteAllTextAsync(taskFile, options.TaskJson(), cancellationToken);
+        await File.WriteAllTextAsync(taskFile, options.Text?.TaskJson ?? options.TaskJson(), cancellationToken);
 
-        WriteData(trainers, validators);
-        // The coordinator tests each new global model on MNIST's public test set: the curve of the demo and the console.
-        var evalFolder = Path.Combine(_work, "coordinator-eval");
-        var testImages = IdxFile.Read(mnist.TestImages);
-        var testLabels = IdxFile.Read(mnist.TestLabels);
-        Write(evalFolder, "eval", testImages, testLabels, Enumerable.Range(0, testLabels.Count).ToArray());
+        string evalFolder;
+        string[] registryArgs = [];
+        if (options.Text is { } text)
+        {
+            // The coordinator scores each new adapter on public held-out text, and takes the base from the registry.
+            evalFolder = text.WriteData(_work, trainers, validators);
+            registryArgs = ["--model-registry", text.ModelRegistry];
+        }
+        else
+        {
+            var files = mnist ?? throw new InvalidOperationException("the MNIST demo needs the MNIST files");
+            WriteData(files, trainers, validators);
+            // The coordinator tests each new global model on MNIST's public test set: the curve of the demo and the console.
+            evalFolder = Path.Combine(_work, "coordinator-eval");
+            var testImages = IdxFile.Read(files.TestImages);
+            var testLabels = IdxFile.Read(files.TestLabels);
+            Write(evalFolder, "eval", testImages, testLabels, Enumerable.Range(0, testLabels.Count).ToArray());
+        }
 
         string[] ledgerArgs = [];
         if (options.Ledger == "evm")
@@ -177,7 +202,7 @@ public sealed partial class NetworkDemo(NetworkDemoOptions options, MnistFiles m
         }
         var coordinator = Start("coordinator", ["coordinator", "--key-file", KeyFile("coordinator"), "--data-dir", Path.Combine(_work, "coordinator"),
             "--genesis", genesisFile, "--task", taskFile, "--start-when-joined", $"{options.Trainers}:{options.Validators}",
-            "--training-seconds", "120", "--commit-seconds", "60", "--reveal-seconds", "60", "--eval-data", evalFolder, .. ledgerArgs]);
+            "--training-seconds", "120", "--commit-seconds", "60", "--reveal-seconds", "60", "--eval-data", evalFolder, .. registryArgs, .. ledgerArgs]);
         string? grpc = null;
         for (var i = 0; i < 10 && (grpc is null || ApiUri is null); i++)
         {
@@ -236,7 +261,7 @@ public sealed partial class NetworkDemo(NetworkDemoOptions options, MnistFiles m
     /// Honest trainers get two label-sorted shards each of what the validators do not hold (McMahan et al.'s
     /// pathological split); the malicious trainer gets a random sample of the same size (its updates are lost anyway).
     /// </summary>
-    private void WriteData(string[] trainers, string[] validators)
+    private void WriteData(MnistFiles mnist, string[] trainers, string[] validators)
     {
         var images = IdxFile.Read(mnist.TrainImages);
         var labels = IdxFile.Read(mnist.TrainLabels);

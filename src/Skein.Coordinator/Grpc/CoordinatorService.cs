@@ -5,6 +5,7 @@ using Skein.Coordinator.Blobs;
 using Skein.Coordinator.Sessions;
 using Skein.Coordinator.State;
 using Skein.Core;
+using Skein.Learning.Tasks;
 using Skein.Learning.Models;
 using Skein.Ledger;
 using Skein.Ledger.State;
@@ -282,8 +283,8 @@ public sealed class CoordinatorService(CoordinatorContext coordinator) : Protoco
             {
                 return (own, "the task's max_update_bytes");
             }
-            var layout = ModelNames.TryParse(spec.Model, out var kind) ? ModelLayouts.For(kind) : null;
-            return layout is null ? (long.MaxValue, "") : (layout.ToSafeTensors(new float[layout.TotalCount]).Length + 4096L, $"one {spec.Model} update");
+            var layout = TaskModels.Layout(spec);
+            return (layout.ToSafeTensors(new float[layout.TotalCount]).Length + 4096L, spec.IsFineTuning ? $"one {spec.Model} adapter update" : $"one {spec.Model} update");
         });
         return limit <= coordinator.Options.MaxUpdateBytes ? (limit, source) : (coordinator.Options.MaxUpdateBytes, "the coordinator's --max-update-bytes");
     }
@@ -294,14 +295,14 @@ public sealed class CoordinatorService(CoordinatorContext coordinator) : Protoco
     {
         var hosted = coordinator.Index.Task(taskId) ?? throw Refuse(StatusCode.NotFound, $"task_id: this coordinator does not host task {taskId}");
         var spec = TaskSpec.Parse(hosted.SpecJson);
-        if (!ModelNames.TryParse(spec.Model, out var kind))
-        {
-            throw Refuse(StatusCode.Internal, $"task {taskId}: unknown model '{spec.Model}'");
-        }
         var bytes = await coordinator.Blobs.ReadAllAsync(sha256, cancellationToken);
         try
         {
-            SafeTensorsValidator.ValidateUpdate(bytes, ModelLayouts.For(kind));
+            var delta = SafeTensorsValidator.ReadUpdate(bytes, TaskModels.Layout(spec));
+            if (TaskModels.CheckFrozen(spec, delta) is { } frozen)
+            {
+                throw new UpdateRejectedException(frozen);
+            }
         }
         catch (UpdateRejectedException)
         {

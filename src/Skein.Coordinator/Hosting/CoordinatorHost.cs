@@ -13,6 +13,8 @@ using Skein.Coordinator.Rounds;
 using Skein.Coordinator.Sessions;
 using Skein.Coordinator.State;
 using Skein.Core;
+using Skein.Learning.Registry;
+using Skein.Learning.Tasks;
 using Skein.Learning.Models;
 using Skein.Ledger;
 using Skein.Ledger.Crypto;
@@ -150,13 +152,17 @@ public sealed partial class CoordinatorHost : IAsyncDisposable
     public async Task<ulong> HostTaskAsync(string specJson, ulong seed, CancellationToken cancellationToken = default)
     {
         var spec = TaskSpec.Parse(specJson, "task");
-        if (!ModelNames.TryParse(spec.Model, out var kind))
-        {
-            throw new FormatException($"task: model: unknown '{spec.Model}'");
-        }
         RoundAggregation.CheckVerifiable(spec);
-        var layout = ModelLayouts.For(kind);
-        var initial = await _context.Blobs.PutAsync(layout.ToSafeTensors(TorchModel.InitialParameters(layout, seed)), cancellationToken);
+        if (TaskModels.CheckLimits(spec) is { } limit)
+        {
+            throw new FormatException($"task: {limit}");
+        }
+        if (spec.IsFineTuning)
+        {
+            await PublishBaseAsync(spec, cancellationToken);
+        }
+        var layout = TaskModels.Layout(spec);
+        var initial = await _context.Blobs.PutAsync(layout.ToSafeTensors(TaskModels.InitialParameters(spec, seed)), cancellationToken);
         var ledger = _context.Ledger;
         var key = _context.Key;
         var nonce = await ledger.GetNonceAsync(key.Address, cancellationToken);
@@ -178,6 +184,40 @@ public sealed partial class CoordinatorHost : IAsyncDisposable
         _context.Index.AddTask(hosted);
         LogHosted(_logger, taskId, spec.Name);
         return taskId;
+    }
+
+    /// <summary>
+    /// Puts a fine-tuning task's base model into the blob store, from the model registry, so that every node can
+    /// download it by the hash the ledger records; refused, naming model.base, when the registry lacks it or it is
+    /// not the task's architecture.
+    /// </summary>
+    private async Task PublishBaseAsync(TaskSpec spec, CancellationToken cancellationToken)
+    {
+        var hash = spec.Model.Base!;
+        if (_context.Blobs.Exists(hash))
+        {
+            return;
+        }
+        var folder = _context.Options.ModelRegistry;
+        if (folder is null || !Directory.Exists(folder))
+        {
+            throw new FormatException($"task: model.base: {hash} is not in this coordinator's blob store, and it has no model registry to take it from (--model-registry)");
+        }
+        using var registry = new ModelRegistry(folder);
+        if (registry.Get(hash) is not { } entry)
+        {
+            throw new FormatException($"task: model.base: {hash} is not in the model registry at {folder} (see skein model list)");
+        }
+        if (entry.Kind == Skein.Learning.Registry.ModelKind.Adapter || entry.Config != TaskModels.Language(spec))
+        {
+            throw new FormatException($"task: model.base: {hash} is a {ModelRegistryNames.Kind(entry.Kind)} {entry.Architecture} model; the task needs a full {spec.Model.Name} model");
+        }
+        var file = registry.ReadFile(hash);
+        if (!file.Ok)
+        {
+            throw new FormatException($"task: model.base: {file.Error}");
+        }
+        await _context.Blobs.PutAsync(file.Bytes, cancellationToken);
     }
 
     /// <summary>Starts the round engine of a hosted task (nodes usually join first, so this is separate from hosting).</summary>

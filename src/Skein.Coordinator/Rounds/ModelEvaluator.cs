@@ -1,33 +1,49 @@
 using Microsoft.Extensions.Logging;
 using Skein.Core;
 using Skein.Learning.Data;
+using Skein.Learning.Tasks;
 using Skein.Learning.Models;
 using Skein.Learning.Training;
 using Skein.Ledger;
 
 namespace Skein.Coordinator.Rounds;
 
+/// <summary>What a coordinator evaluates global models on: a public image test set, or public held-out text.</summary>
+public sealed record EvaluationSet(LabeledImages? Images, byte[]? Text);
+
 /// <summary>
 /// Tests every new global model of the hosted tasks on a public test set and records its accuracy and loss in the
 /// index, as rounds settle (one model at a time, off the round engines' path): the curves of the API, the console
 /// and the demo. A restart resumes at the first round without a metric.
 /// </summary>
-public sealed partial class ModelEvaluator(CoordinatorContext coordinator, LabeledImages data, ILogger logger)
+public sealed partial class ModelEvaluator(CoordinatorContext coordinator, EvaluationSet data, ILogger logger)
 {
-    public static LabeledImages Load(string folder)
+    public static EvaluationSet Load(string folder)
     {
         ArgumentNullException.ThrowIfNull(folder);
         var images = Path.Combine(folder, "eval-images-idx3-ubyte");
         var labels = Path.Combine(folder, "eval-labels-idx1-ubyte");
-        return File.Exists(images) && File.Exists(labels)
-            ? LabeledImages.FromIdx(IdxFile.Read(images), IdxFile.Read(labels), "eval")
-            : throw new FileNotFoundException($"--eval-data: {folder} must hold eval-images-idx3-ubyte and eval-labels-idx1-ubyte (IDX)", images);
+        if (File.Exists(images) && File.Exists(labels))
+        {
+            return new EvaluationSet(LabeledImages.FromIdx(IdxFile.Read(images), IdxFile.Read(labels), "eval"), null);
+        }
+        var texts = Directory.Exists(folder) ? Directory.GetFiles(folder, "*.txt").Order(StringComparer.Ordinal).ToArray() : [];
+        if (texts.Length > 0)
+        {
+            var text = TaskModels.JoinText(texts.Select(File.ReadAllText));
+            return new EvaluationSet(null, text[..Math.Min(text.Length, MaxTextBytes)]);
+        }
+        throw new FileNotFoundException($"--eval-data: {folder} must hold eval-images-idx3-ubyte and eval-labels-idx1-ubyte (IDX), or .txt files for fine-tuning tasks", images);
     }
+
+    /// <summary>The public held-out text a coordinator scores each fine-tuning round's model on (its first bytes).</summary>
+    public const int MaxTextBytes = 48 * 1024;
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        using var test = new ClientData(data, Enumerable.Range(0, data.Count).ToArray());
+        using var test = data.Images is { } images ? new ClientData(images, Enumerable.Range(0, images.Count).ToArray()) : null;
         var models = new Dictionary<ModelKind, TorchModel>();
+        var workbenches = new Dictionary<long, FineTuningWorkbench>();
         try
         {
             while (!cancellationToken.IsCancellationRequested)
@@ -35,7 +51,7 @@ public sealed partial class ModelEvaluator(CoordinatorContext coordinator, Label
                 var evaluated = false;
                 foreach (var hosted in coordinator.Index.Tasks())
                 {
-                    evaluated |= await EvaluateTaskAsync(hosted.TaskId, hosted.SpecJson, test, models, cancellationToken);
+                    evaluated |= await EvaluateTaskAsync(hosted.TaskId, hosted.SpecJson, test, models, workbenches, cancellationToken);
                 }
                 if (!evaluated)
                 {
@@ -53,14 +69,21 @@ public sealed partial class ModelEvaluator(CoordinatorContext coordinator, Label
             {
                 m.Dispose();
             }
+            foreach (var w in workbenches.Values)
+            {
+                w.Dispose();
+            }
         }
     }
 
-    private async Task<bool> EvaluateTaskAsync(long taskId, string specJson, ClientData test, Dictionary<ModelKind, TorchModel> models, CancellationToken cancellationToken)
+    private async Task<bool> EvaluateTaskAsync(long taskId, string specJson, ClientData? test, Dictionary<ModelKind, TorchModel> models,
+        Dictionary<long, FineTuningWorkbench> workbenches, CancellationToken cancellationToken)
     {
         var id = (ulong)taskId;
         var spec = TaskSpec.Parse(specJson);
-        if (!ModelNames.TryParse(spec.Model, out var kind) || await coordinator.Ledger.GetTaskAsync(id, cancellationToken) is not { } task)
+        var kind = default(ModelKind);
+        var usable = spec.IsFineTuning ? data.Text is not null : test is not null && ModelNames.TryParse(spec.Model, out kind);
+        if (!usable || await coordinator.Ledger.GetTaskAsync(id, cancellationToken) is not { } task)
         {
             return false;
         }
@@ -75,15 +98,30 @@ public sealed partial class ModelEvaluator(CoordinatorContext coordinator, Label
         {
             return false;
         }
-        var layout = ModelLayouts.For(kind);
+        var layout = TaskModels.Layout(spec);
+        var bytes = await coordinator.Blobs.ReadAllAsync(round.NewModelHash.ToString()[2..], cancellationToken);
+        var flat = layout.FromSafeTensors(SafeTensors.Parse(bytes));
+        if (spec.IsFineTuning)
+        {
+            // For a fine-tuning task the round's "accuracy" is top-1 next-byte accuracy and its "loss" is bits per byte.
+            if (!workbenches.TryGetValue(taskId, out var bench))
+            {
+                var baseBytes = await coordinator.Blobs.ReadAllAsync(spec.Model.Base!, cancellationToken);
+                bench = FineTuningWorkbench.Open(spec, baseBytes);
+                workbenches[taskId] = bench;
+            }
+            var bpc = await Task.Run(() => bench.Bpc(flat, data.Text, cancellationToken), cancellationToken);
+            coordinator.Index.PutMetric(id, next, bpc.Accuracy, bpc.BitsPerByte);
+            LogEvaluated(logger, id, next, bpc.Accuracy);
+            return true;
+        }
         if (!models.TryGetValue(kind, out var model))
         {
             model = TorchModel.Create(kind);
             models[kind] = model;
         }
-        var bytes = await coordinator.Blobs.ReadAllAsync(round.NewModelHash.ToString()[2..], cancellationToken);
-        model.Load(layout.FromSafeTensors(SafeTensors.Parse(bytes)));
-        var evaluation = await Task.Run(() => Evaluator.Evaluate(model, test, cancellationToken: cancellationToken), cancellationToken);
+        model.Load(flat);
+        var evaluation = await Task.Run(() => Evaluator.Evaluate(model, test!, cancellationToken: cancellationToken), cancellationToken);
         coordinator.Index.PutMetric(id, next, evaluation.Accuracy, evaluation.Loss);
         LogEvaluated(logger, id, next, evaluation.Accuracy);
         return true;

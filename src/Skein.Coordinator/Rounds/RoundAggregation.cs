@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using Skein.Aggregation;
 using Skein.Coordinator.Grpc;
 using Skein.Core;
+using Skein.Learning.Tasks;
 using Skein.Learning.Models;
 using Skein.Ledger;
 using Skein.Ledger.State;
@@ -47,11 +48,7 @@ public static class RoundAggregation
         ArgumentNullException.ThrowIfNull(read);
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(inputs);
-        if (!ModelNames.TryParse(spec.Model, out var kind))
-        {
-            throw new InvalidOperationException($"model: unknown '{spec.Model}'");
-        }
-        var layout = ModelLayouts.For(kind);
+        var layout = TaskModels.Layout(spec);
         var global = layout.FromSafeTensors(SafeTensors.Parse(await read(RoundEventFactory.Hex(inputs.ModelHash), cancellationToken)));
         var updates = new List<ClientUpdate>(inputs.Accepted.Count);
         // In the order of their hashes, not of their arrival: which trainer's upload lands first is a race, and a

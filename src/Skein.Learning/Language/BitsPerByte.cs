@@ -9,6 +9,11 @@ namespace Skein.Learning.Language;
 public readonly record struct BpcResult(double BitsPerByte, long BytesScored)
 {
     public bool IsFinite => double.IsFinite(BitsPerByte);
+
+    /// <summary>Bytes whose most likely prediction was the byte that came (top-1 next-byte accuracy = Correct / BytesScored).</summary>
+    public long Correct { get; init; }
+
+    public double Accuracy => BytesScored == 0 ? 0 : (double)Correct / BytesScored;
 }
 
 /// <summary>Bits per character of a byte-level model on held-out bytes.</summary>
@@ -41,21 +46,26 @@ public static class BitsPerByte
         var inputs = new long[windowsPerBatch * context];
         var targets = new long[inputs.Length];
         double nats = 0;
+        long correct = 0;
         for (var first = 0; first < fullWindows; first += windowsPerBatch)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var windows = Math.Min(windowsPerBatch, fullWindows - first);
-            nats += Score(model, text, first * context, windows, context, inputs, targets);
+            var (n, c) = Score(model, text, first * context, windows, context, inputs, targets);
+            nats += n;
+            correct += c;
         }
         var rest = scored - (fullWindows * context);
         if (rest > 0)
         {
-            nats += Score(model, text, fullWindows * context, 1, rest, inputs, targets);
+            var (n, c) = Score(model, text, fullWindows * context, 1, rest, inputs, targets);
+            nats += n;
+            correct += c;
         }
-        return new BpcResult(nats / Math.Log(2) / scored, scored);
+        return new BpcResult(nats / Math.Log(2) / scored, scored) { Correct = correct };
     }
 
-    private static double Score(TransformerModel model, ReadOnlySpan<byte> text, int start, int windows, int length, long[] inputs, long[] targets)
+    private static (double Nats, long Correct) Score(TransformerModel model, ReadOnlySpan<byte> text, int start, int windows, int length, long[] inputs, long[] targets)
     {
         var count = windows * length;
         for (var i = 0; i < count; i++)
@@ -68,6 +78,7 @@ public static class BitsPerByte
         var y = tensor(targets.AsSpan(0, count).ToArray(), [count]);
         var logits = model.Forward(x).view(-1, model.Config.Vocabulary);
         // Summed in float64 so that long texts do not lose the small terms.
-        return nn.functional.cross_entropy(logits.to_type(ScalarType.Float64), y, reduction: nn.Reduction.Sum).item<double>();
+        var correct = logits.argmax(1).eq(y).sum().item<long>();
+        return (nn.functional.cross_entropy(logits.to_type(ScalarType.Float64), y, reduction: nn.Reduction.Sum).item<double>(), correct);
     }
 }

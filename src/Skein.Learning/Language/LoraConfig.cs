@@ -9,7 +9,7 @@ namespace Skein.Learning.Language;
 public sealed record LoraConfig(int Rank, double Alpha, IReadOnlyList<string> Targets)
 {
     /// <summary>The linear layers of a block an adapter can target, in layout order.</summary>
-    public static IReadOnlyList<string> AllTargets { get; } = ["attn.c_attn", "attn.c_proj", "mlp.c_fc", "mlp.c_proj"];
+    public static IReadOnlyList<string> AllTargets => TaskAdapterSpec.KnownTargets;
 
     /// <summary>
     /// FFA-LoRA (Sun et al. 2024): A stays at its seeded initialisation and only B trains, which is what makes

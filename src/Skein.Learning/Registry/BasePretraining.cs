@@ -12,6 +12,15 @@ public static class BasePretraining
     /// <summary>The share of the corpus, at its end, kept out of training and scored.</summary>
     public const double HeldOutFraction = 0.05;
 
+    /// <summary>How a base pretrained with these settings is described in the registry: equal settings, equal text.</summary>
+    public static string Describe(string corpusName, int corpusBytes, LanguageTrainingOptions options, ulong seed)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var trainedBytes = (int)(corpusBytes * (1 - HeldOutFraction));
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{corpusName}: first {trainedBytes} of {corpusBytes} bytes, {options.Steps} steps, batch {options.BatchSize}, {options.Optimizer} lr {options.LearningRate}, seed {seed}");
+    }
+
     public static PretrainingResult Run(TransformerConfig config, string corpusName, ReadOnlyMemory<byte> corpus, LanguageTrainingOptions options, ulong seed,
         CancellationToken cancellationToken = default)
     {
@@ -22,8 +31,7 @@ public static class BasePretraining
         model.Load(config.InitialParameters(seed));
         var training = LanguageTrainer.Train(model, corpus[..trainedBytes], options, seed, cancellationToken);
         var heldOut = BitsPerByte.Bpc(model, corpus.Span[trainedBytes..], cancellationToken: cancellationToken);
-        var description = string.Create(CultureInfo.InvariantCulture,
-            $"{corpusName}: first {trainedBytes} of {corpus.Length} bytes, {options.Steps} steps, batch {options.BatchSize}, {options.Optimizer} lr {options.LearningRate}, seed {seed}");
+        var description = Describe(corpusName, corpus.Length, options, seed);
         var bytes = model.Layout.ToSafeTensors(model.ToFlat(), new Dictionary<string, string>
         {
             ["architecture"] = ModelRegistry.ArchitectureName(config),

@@ -43,10 +43,15 @@ public sealed class ModelRegistry : IDisposable
             CREATE TABLE IF NOT EXISTS models (
                 hash TEXT PRIMARY KEY, architecture TEXT NOT NULL,
                 layers INTEGER NOT NULL, heads INTEGER NOT NULL, width INTEGER NOT NULL, context INTEGER NOT NULL,
-                kind TEXT NOT NULL, parent TEXT REFERENCES models(hash), task_id INTEGER, round INTEGER,
+                vocabulary INTEGER NOT NULL DEFAULT 256, kind TEXT NOT NULL, parent TEXT REFERENCES models(hash), task_id INTEGER, round INTEGER,
                 contributors TEXT NOT NULL, description TEXT NOT NULL, created_at TEXT NOT NULL, size INTEGER NOT NULL);
             CREATE INDEX IF NOT EXISTS models_parent ON models(parent);
             """);
+        // Registries made before imported (BPE) models existed held byte-level models only.
+        if (!_db.Query<string>("SELECT name FROM pragma_table_info('models')").Contains("vocabulary"))
+        {
+            _db.Execute("ALTER TABLE models ADD COLUMN vocabulary INTEGER NOT NULL DEFAULT 256");
+        }
     }
 
     /// <summary>The folder holding <c>registry.db</c> and <c>files/</c>.</summary>
@@ -88,8 +93,8 @@ public sealed class ModelRegistry : IDisposable
                 return RegistryResult.Success(existing);
             }
             _db.Execute("""
-                INSERT INTO models (hash, architecture, layers, heads, width, context, kind, parent, task_id, round, contributors, description, created_at, size)
-                VALUES (@hash, @architecture, @layers, @heads, @width, @context, @kind, @parent, @task, @round, @contributors, @description, @created, @size)
+                INSERT INTO models (hash, architecture, layers, heads, width, context, vocabulary, kind, parent, task_id, round, contributors, description, created_at, size)
+                VALUES (@hash, @architecture, @layers, @heads, @width, @context, @vocabulary, @kind, @parent, @task, @round, @contributors, @description, @created, @size)
                 """,
                 new
                 {
@@ -99,6 +104,7 @@ public sealed class ModelRegistry : IDisposable
                     heads = registration.Config.Heads,
                     width = registration.Config.Width,
                     context = registration.Config.Context,
+                    vocabulary = registration.Config.Vocabulary,
                     kind = KindName(registration.Kind),
                     parent = registration.Parent,
                     task = registration.TaskId is { } t ? (long?)checked((long)t) : null,
@@ -245,12 +251,12 @@ public sealed class ModelRegistry : IDisposable
     internal static string KindName(ModelKind kind) => kind.ToString().ToLowerInvariant();
 
     private const string SelectRows =
-        "SELECT hash, architecture, layers, heads, width, context, kind, parent, task_id AS TaskId, round, contributors, description, created_at AS CreatedAt, size FROM models";
+        "SELECT hash, architecture, layers, heads, width, context, vocabulary, kind, parent, task_id AS TaskId, round, contributors, description, created_at AS CreatedAt, size FROM models";
 
-    private sealed record Row(string Hash, string Architecture, long Layers, long Heads, long Width, long Context, string Kind, string? Parent,
+    private sealed record Row(string Hash, string Architecture, long Layers, long Heads, long Width, long Context, long Vocabulary, string Kind, string? Parent,
         long? TaskId, long? Round, string Contributors, string Description, string CreatedAt, long Size)
     {
-        public ModelEntry ToEntry() => new(Hash, Architecture, new TransformerConfig((int)Layers, (int)Heads, (int)Width, (int)Context),
+        public ModelEntry ToEntry() => new(Hash, Architecture, new TransformerConfig((int)Layers, (int)Heads, (int)Width, (int)Context, (int)Vocabulary),
             Enum.Parse<ModelKind>(Kind, ignoreCase: true), Parent, TaskId is { } t ? (ulong)t : null, Round is { } r ? (uint)r : null,
             JsonSerializer.Deserialize<string[]>(Contributors) ?? [], Description,
             DateTimeOffset.Parse(CreatedAt, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind), Size);

@@ -134,6 +134,10 @@ public static class UpdateScorer
             default:
                 throw new ArgumentException($"validation.score: unknown rule '{rule}'", nameof(rule));
         }
-        return scores.Select(s => (ulong)Math.Round(Math.Clamp(s, 0, 1) * 1_000_000)).ToArray();
+        return ToPartsPerMillion(scores);
     }
+
+    /// <summary>Scores in [0, 1] as the ledger takes them (parts per million); anything else is clamped, NaN to 0.</summary>
+    public static ulong[] ToPartsPerMillion(IEnumerable<double> scores) =>
+        scores.Select(s => double.IsNaN(s) ? 0UL : (ulong)Math.Round(Math.Clamp(s, 0, 1) * 1_000_000)).ToArray();
 }
