@@ -254,7 +254,7 @@ public static partial class ModelCommands
     {
         hash = e.Hash,
         architecture = e.Architecture,
-        config = new { layers = e.Config.Layers, heads = e.Config.Heads, width = e.Config.Width, context = e.Config.Context },
+        config = new { layers = e.Config.Layers, heads = e.Config.Heads, width = e.Config.Width, context = e.Config.Context, vocabulary = e.Config.Vocabulary },
         kind = ModelRegistryNames.Kind(e.Kind),
         parent = e.Parent,
         task_id = e.TaskId,

@@ -27,6 +27,59 @@ public sealed class ModelCliTests : IDisposable
     private Task<(int Code, string Out, string Err)> Run(params string[] args) => CliRun.Run([.. args, "--data-dir", _dir]);
 
     [Fact]
+    public async Task Import_registers_a_gpt2_checkpoint_with_its_vocabulary_and_refuses_a_broken_one()
+    {
+        var folder = Skein.Learning.Tests.Language.TinyGpt2.WriteFolder(Skein.Learning.Tests.Language.TinyGpt2.Config(), new Skein.Learning.Tests.Language.TinyGpt2(4).Entries());
+        try
+        {
+            var (code, stdout, err) = await Run("model", "import", folder, "--json");
+            Assert.True(code == ExitCodes.Ok, err);
+            string hash;
+            using (var json = JsonDocument.Parse(stdout))
+            {
+                hash = json.RootElement.GetProperty("hash").GetString()!;
+                Assert.Equal(50, json.RootElement.GetProperty("vocabulary").GetInt32());
+                Assert.Equal("gpt2-2x16-v50", json.RootElement.GetProperty("architecture").GetString());
+                Assert.False(json.RootElement.GetProperty("tokenizer").GetBoolean());
+            }
+            (code, stdout, _) = await Run("model", "show", hash, "--json");
+            Assert.Equal(ExitCodes.Ok, code);
+            using (var json = JsonDocument.Parse(stdout))
+            {
+                Assert.Equal("imported", json.RootElement.GetProperty("kind").GetString());
+                Assert.Equal(50, json.RootElement.GetProperty("config").GetProperty("vocabulary").GetInt32());
+            }
+            // The same checkpoint imports to the same entry.
+            (code, stdout, _) = await Run("model", "import", folder, "--json");
+            using (var json = JsonDocument.Parse(stdout))
+            {
+                Assert.Equal(hash, json.RootElement.GetProperty("hash").GetString());
+            }
+            File.Delete(Path.Combine(folder, "model.safetensors"));
+            (code, _, err) = await Run("model", "import", folder);
+            Assert.Equal(ExitCodes.InvalidOptions, code);
+            Assert.Contains("model.safetensors is missing", err, StringComparison.Ordinal);
+            (code, _, err) = await Run("model", "import", Path.Combine(_dir, "nowhere"));
+            Assert.Equal(ExitCodes.InvalidOptions, code);
+            Assert.Contains("folder: ", err, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Demo_text_refuses_bad_options_before_fetching_anything()
+    {
+        var (code, _, err) = await Run("demo", "text", "--rounds", "0", "--lr", "2");
+        Assert.Equal(ExitCodes.InvalidOptions, code);
+        Assert.Contains("--rounds must be between 1 and 1000, got 0", err, StringComparison.Ordinal);
+        Assert.Contains("--lr must be in (0, 1), got 2", err, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "models")), "nothing was pretrained or registered");
+    }
+
+    [Fact]
     public async Task List_prints_every_model_as_one_json_object()
     {
         var (root, round1, round2) = Chain();

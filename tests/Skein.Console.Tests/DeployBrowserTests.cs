@@ -56,7 +56,8 @@ public sealed class DeployBrowserTests(ConsoleNetwork network) : IClassFixture<C
 
         // The job page follows the deploy by itself (server-sent events), with no reload.
         await page.EvaluateAsync("() => { window.__skeinMarker = 7; }");
-        await page.WaitForSelectorAsync("#job-state:is([data-state=running], [data-state=failed], [data-state='no bid'])", new PageWaitForSelectorOptions { Timeout = 60_000 });
+        // Bounded generously: the provider starts a node process, which takes a minute when the whole suite shares two cores.
+        await page.WaitForSelectorAsync("#job-state:is([data-state=running], [data-state=failed], [data-state='no bid'])", new PageWaitForSelectorOptions { Timeout = 180_000 });
         Assert.True(await page.GetAttributeAsync("#job-state", "data-state") == "running", await page.InnerTextAsync("main"));
         Assert.Equal(7, await page.EvaluateAsync<int>("() => window.__skeinMarker"));
         Assert.Contains(ConsoleNetwork.Key("cheap").Address.ToString(), await page.InnerTextAsync("main"));

@@ -25,5 +25,22 @@ public static class SpecView
         }
     }
 
+    /// <summary>Whether a task fine-tunes a language model: its rounds' accuracy is then next-byte accuracy and its loss bits per byte.</summary>
+    public static bool IsFineTuning(string? specJson)
+    {
+        if (specJson is null)
+        {
+            return false;
+        }
+        try
+        {
+            return TaskSpec.Parse(specJson, "spec").IsFineTuning;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
+
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 }

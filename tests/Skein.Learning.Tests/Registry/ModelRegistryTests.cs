@@ -51,6 +51,32 @@ public sealed class ModelRegistryTests : IDisposable
     }
 
     [Fact]
+    public void A_registry_from_before_imports_gains_the_vocabulary_and_keeps_its_models()
+    {
+        string hash;
+        using (var registry = Open())
+        {
+            hash = registry.Put(TinyModel(1), Registration(ModelKind.Base)).Entry!.Hash;
+        }
+        // The schema before BPE imports: no vocabulary column.
+        using (var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_dir, "registry.db")};Pooling=false"))
+        {
+            db.Open();
+            using var drop = db.CreateCommand();
+            drop.CommandText = "ALTER TABLE models DROP COLUMN vocabulary";
+            drop.ExecuteNonQuery();
+        }
+        using (var registry = Open())
+        {
+            Assert.Equal(256, registry.Get(hash)!.Config.Vocabulary);
+            var bpe = TransformerConfig.Tiny with { Vocabulary = 50 };
+            var imported = registry.Put(bpe.Layout().ToSafeTensors(bpe.InitialParameters(2)), new ModelRegistration("gpt2-2x64-v50", bpe, ModelKind.Imported));
+            Assert.True(imported.Ok, imported.Error);
+            Assert.Equal(50, registry.Get(imported.Entry!.Hash)!.Config.Vocabulary);
+        }
+    }
+
+    [Fact]
     public void Put_is_idempotent_by_hash()
     {
         using var registry = Open();

@@ -65,22 +65,28 @@ public sealed class FineTuningTaskTests
     [Fact]
     public void Validators_score_a_helpful_update_above_an_idle_one_and_reject_a_poisoned_or_broken_one()
     {
-        var bytes = BaseBytes();
-        var spec = Spec(Hashing.Sha256Hex(bytes));
-        using var bench = FineTuningWorkbench.Open(spec, bytes);
+        // A base that has seen a little of the text, as a pretrained base has: near it, a sign-flipped update hurts.
         var text = TransformerTests.RepetitiveText(6_000);
+        byte[] baseBytes;
+        using (var pretrained = TransformerModel.Create(TransformerConfig.Tiny))
+        {
+            pretrained.Load(TransformerConfig.Tiny.InitialParameters(3));
+            LanguageTrainer.Train(pretrained, text, new LanguageTrainingOptions(20, 8, 1e-2), 3, TestContext.Current.CancellationToken);
+            baseBytes = TransformerConfig.Tiny.Layout().ToSafeTensors(pretrained.ToFlat());
+        }
+        var parsed = Spec(Hashing.Sha256Hex(baseBytes));
+        var spec = parsed with { Training = parsed.Training with { Lr = 0.05, Steps = 30, BatchSize = 16 } };
+        using var bench = FineTuningWorkbench.Open(spec, baseBytes);
         var global = TaskModels.InitialParameters(spec, 1);
         var (delta, result) = bench.Train(global, text, 1, 7, TestContext.Current.CancellationToken);
-        Assert.Equal(12, result.Steps);
+        Assert.Equal(30, result.Steps);
         Assert.Null(TaskModels.CheckFrozen(spec, delta));
-        var poisoned = delta.Select(v => -10 * v).ToArray();
+        var signFlipped = delta.Select(v => -4 * v).ToArray();
         var broken = delta.ToArray();
         broken[^1] = float.NaN;
-        var scores = bench.Score(global, [delta, new float[delta.Length], poisoned, broken, new float[3]], text.AsSpan(0, 2_000), TestContext.Current.CancellationToken);
+        var scores = bench.Score(global, [delta, new float[delta.Length], signFlipped, broken, new float[3]], text.AsSpan(0, 2_000), TestContext.Current.CancellationToken);
         Assert.True(scores[0] > 0.76 && scores[2] < 0.5, string.Join(", ", scores));
-        Assert.InRange(scores[0], 0.76, 1.0);
         Assert.Equal(0.75, scores[1], 9);
-        Assert.InRange(scores[2], 0, 0.5);
         Assert.Equal(0, scores[3]);
         Assert.Equal(0, scores[4]);
     }
