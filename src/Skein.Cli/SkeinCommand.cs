@@ -19,6 +19,7 @@ public static class SkeinCommand
         root.Add(Network.NetworkCommands.Verify());
         root.Add(Ledger.LedgerCommands.Build());
         root.Add(Ledger.TaskCommands.Build());
+        root.Add(Ledger.GovCommands.Build());
         foreach (var command in Ledger.AccountCommands.Build())
         {
             root.Add(command);

@@ -107,4 +107,8 @@ public interface ILedger : IAsyncDisposable
     Task<IReadOnlyList<OrderInfo>> ListOpenOrdersAsync(CancellationToken cancellationToken = default);
 
     Task<IReadOnlyList<LeaseInfo>> ListLeasesAsync(LeaseQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>Governed parameters in force, the treasury, every proposal with its votes and tally, and released models.</summary>
+    Task<Governance.GovernanceInfo> GetGovernanceAsync(CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("governance: this ledger backend does not hold proposals yet (the embedded ledger does)");
 }

@@ -40,6 +40,10 @@ public enum LedgerError
     NotOwner,
     NotProvider,
     DepositTooSmall,
+    UnknownProposal,
+    VotingClosed,
+    NoVotingPower,
+    AwaitingApproval,
 }
 
 /// <summary>A refusal by the ledger: a code and a message that names the field and the rule broken.</summary>

@@ -21,7 +21,7 @@ public sealed class LedgerCliTests : IDisposable
         var error = new StringWriter();
         string[] common = ["--data-dir", _dir, "--password-env", "SKEIN_TEST_PASSWORD"];
         var needsKeys = args.Length > 0 && args[0] is "keys" or "balance" or "transfer" or "stake" or "unstake" or "delegate" or "undelegate"
-            || (args.Length > 1 && (args[0], args[1]) is ("task", "create") or ("ledger", "init"));
+            || (args.Length > 1 && (args[0], args[1]) is ("task", "create") or ("ledger", "init") or ("gov", "propose") or ("gov", "vote"));
         var code = await SkeinCommand.RunAsync(needsKeys ? [.. args, .. common] : [.. args, "--data-dir", _dir], output, error, TestContext.Current.CancellationToken);
         return (code, output.ToString(), error.ToString());
     }
@@ -72,6 +72,55 @@ public sealed class LedgerCliTests : IDisposable
         var blocks = await Json("ledger", "blocks", "--limit", "2");
         var id = blocks.GetProperty("blocks")[0].GetProperty("transaction_ids")[0].GetString()!;
         Assert.Equal(4UL, (await Json("ledger", "tx", id)).GetProperty("block").GetUInt64());
+    }
+
+    [Fact]
+    public async Task Governance_from_the_command_line_propose_vote_and_count()
+    {
+        await Json("keys", "new", "alice");
+        var bob = (await Json("keys", "new", "bob")).GetProperty("address").GetString()!;
+        await Json("ledger", "init", "--fund", "alice=1000", "--fund", "bob=500");
+        await Json("stake", "--key", "alice", "--role", "validator", "--amount", "300");
+        await Json("delegate", "--key", "bob", "--to", "alice", "--role", "validator", "--amount", "100");
+
+        var parameters = await Json("gov", "params");
+        var slash = parameters.GetProperty("parameters").EnumerateArray().Single(p => p.GetProperty("name").GetString() == "incentives.trainer_slash_bps");
+        Assert.Equal("1000", slash.GetProperty("value").GetString());
+        Assert.Equal("[0, 10000]", slash.GetProperty("range").GetString());
+
+        var proposed = await Json("gov", "propose", "--key", "alice", "--kind", "parameter_change", "--parameter", "incentives.trainer_slash_bps", "--value", "2500");
+        Assert.Equal(1UL, proposed.GetProperty("proposal_id").GetUInt64());
+        await Json("gov", "vote", "--key", "alice", "1", "yes");
+        await Json("gov", "vote", "--key", "bob", "1", "no");
+
+        var tally = await Json("gov", "tally", "1");
+        var count = tally.GetProperty("tally");
+        // alice's own 300 vote yes; bob's delegated 100 follow bob's own no.
+        Assert.False(count.GetProperty("final").GetBoolean());
+        Assert.Equal("300000000000000000000", count.GetProperty("yes").GetString());
+        Assert.Equal("100000000000000000000", count.GetProperty("no").GetString());
+        Assert.True(count.GetProperty("passed").GetBoolean());
+        var proposal = tally.GetProperty("proposal");
+        Assert.Equal("voting", proposal.GetProperty("status").GetString());
+        Assert.Equal("incentives.trainer_slash_bps = 2500", proposal.GetProperty("asks").GetString());
+        Assert.Contains(proposal.GetProperty("votes").EnumerateArray(), v => v.GetProperty("voter").GetString() == bob && v.GetProperty("option").GetString() == "no");
+        Assert.Single((await Json("gov", "list")).GetProperty("proposals").EnumerateArray());
+
+        var (code, _, err) = await Run("gov", "propose", "--key", "alice", "--kind", "parameter_change", "--parameter", "unbonding_blocks", "--value", "0");
+        Assert.NotEqual(0, code);
+        Assert.Contains("unbonding_blocks: must be in [1, 10000000], got 0", err, StringComparison.Ordinal);
+        (code, _, err) = await Run("gov", "propose", "--key", "alice", "--kind", "parameter_change", "--parameter", "unbonding_blocks", "--value", "5", "--deposit", "1");
+        Assert.NotEqual(0, code);
+        Assert.Contains("deposit: 1 is below governance.min_deposit 10", err, StringComparison.Ordinal);
+        (code, _, err) = await Run("gov", "vote", "--key", "alice", "1", "maybe");
+        Assert.NotEqual(0, code);
+        Assert.Contains("option: must be one of yes, abstain, no, no_with_veto; got 'maybe'", err, StringComparison.Ordinal);
+        (code, _, err) = await Run("gov", "propose", "--key", "alice", "--kind", "coup");
+        Assert.NotEqual(0, code);
+        Assert.Contains("--kind: must be one of parameter_change, task_approval, model_release, treasury_spend; got 'coup'", err, StringComparison.Ordinal);
+        (code, _, err) = await Run("gov", "show", "7");
+        Assert.NotEqual(0, code);
+        Assert.Contains("no proposal 7", err, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,11 +1,17 @@
+using Skein.Ledger.Governance;
 using Skein.Ledger.Incentives;
 using Skein.Ledger.Market;
 
 namespace Skein.Ledger.State;
 
-/// <summary>The chain's fixed rules, set at genesis: incentive parameters, the unbonding period and the market's rules (defaults when absent).</summary>
-public sealed record LedgerParams(IncentiveParams Incentives, ulong UnbondingBlocks, MarketParams? Market = null)
+/// <summary>The chain's rules, set at genesis and changed since only by passed proposals: incentives, the unbonding period, the market's and governance's rules (defaults when absent).</summary>
+public sealed record LedgerParams(IncentiveParams Incentives, ulong UnbondingBlocks, MarketParams? Market = null,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] GovernanceParams? Governance = null)
 {
+    /// <summary>The governance rules in force: <see cref="Governance"/>, or <see cref="GovernanceParams.Default"/> when the genesis has none.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public GovernanceParams GovernanceRules => Governance ?? GovernanceParams.Default;
+
     /// <summary>The market's rules in force: <see cref="Market"/>, or <see cref="MarketParams.Default"/> when the genesis has none.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public MarketParams MarketRules => Market ?? MarketParams.Default;
@@ -16,7 +22,7 @@ public sealed record LedgerParams(IncentiveParams Incentives, ulong UnbondingBlo
     public static LedgerParams Default { get; } = new(IncentiveParams.Default, 100);
 
     public string? Validate() =>
-        UnbondingBlocks is 0 or > 10_000_000 ? $"params.unbonding_blocks: must be in [1, 10000000], got {UnbondingBlocks}" : Incentives.Validate() ?? Market?.Validate();
+        UnbondingBlocks is 0 or > 10_000_000 ? $"params.unbonding_blocks: must be in [1, 10000000], got {UnbondingBlocks}" : Incentives.Validate() ?? Market?.Validate() ?? Governance?.Validate();
 }
 
 /// <summary>One genesis allocation: an account and its starting balance.</summary>

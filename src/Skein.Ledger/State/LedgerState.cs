@@ -87,7 +87,7 @@ public sealed class TaskState
 
     public required Hash32 SpecHash { get; init; }
 
-    public required UInt128 RewardPool { get; init; }
+    public required UInt128 RewardPool { get; set; }
 
     public required uint Rounds { get; init; }
 
@@ -108,6 +108,16 @@ public sealed class TaskState
 
     public Hash32 ModelHash { get; set; } = Hash32.Zero;
 
+    /// <summary>Created while <c>governance.task_approval</c> was on: it opens no round until a task_approval proposal for it passes.</summary>
+    public bool NeedsApproval { get; init; }
+
+    public bool Approved { get; set; }
+
+    /// <summary>Its approval failed: closed, its pool returned to the creator.</summary>
+    public bool Refused { get; set; }
+
+    public List<Governance.ModelReleaseInfo> Releases { get; } = [];
+
     public SortedSet<Address> Trainers { get; } = [];
 
     public SortedSet<Address> Validators { get; } = [];
@@ -127,7 +137,11 @@ public sealed class LedgerState
 {
     public required ulong ChainId { get; init; }
 
-    public required LedgerParams Params { get; init; }
+    /// <summary>The rules in force: the genesis's, as passed parameter_change proposals have changed them since.</summary>
+    public required LedgerParams Params { get; set; }
+
+    /// <summary>The rules the genesis set, before any proposal changed them.</summary>
+    public LedgerParams GenesisParams { get; init; } = LedgerParams.Default;
 
     public required UInt128 GenesisSupply { get; init; }
 
@@ -164,6 +178,13 @@ public sealed class LedgerState
 
     public UInt128 Emitted { get; set; }
 
+    /// <summary>The community treasury: fed by the governed shares of emission and slashes, spent only by passed proposals.</summary>
+    public UInt128 Treasury { get; set; }
+
+    public SortedDictionary<ulong, Governance.ProposalState> Proposals { get; } = [];
+
+    public ulong NextProposalId { get; set; } = 1;
+
     public UInt128 Burned { get; set; }
 
     /// <summary>Rounds settled on the whole chain: the clock of the emission schedule.</summary>
@@ -176,7 +197,7 @@ public sealed class LedgerState
         {
             throw new LedgerException(LedgerError.InvalidGenesis, error);
         }
-        var state = new LedgerState { ChainId = genesis.ChainId, Params = genesis.Params, GenesisSupply = genesis.Supply, GenesisTimestamp = genesis.Timestamp, BlockTimestamp = genesis.Timestamp };
+        var state = new LedgerState { ChainId = genesis.ChainId, Params = genesis.Params, GenesisParams = genesis.Params, GenesisSupply = genesis.Supply, GenesisTimestamp = genesis.Timestamp, BlockTimestamp = genesis.Timestamp };
         foreach (var a in genesis.Allocations)
         {
             state.Account(a.Address).Balance = a.Balance;
@@ -207,7 +228,7 @@ public sealed class LedgerState
 
     public uint CommissionOf(Address operatorAddress) => Commissions.TryGetValue(operatorAddress, out var c) ? c : 0;
 
-    /// <summary>Every token, wherever it is: balances, stakes, delegations, task escrows, unbonding, and the market's escrows, lease earnings and bid deposits.</summary>
+    /// <summary>Every token, wherever it is: balances, stakes, delegations, task escrows, unbonding, proposal deposits, the treasury, and the market's escrows, lease earnings and bid deposits.</summary>
     public UInt128 TotalHeld()
     {
         UInt128 total = 0;
@@ -231,7 +252,14 @@ public sealed class LedgerState
         {
             total += u.Amount;
         }
-        return total + Market.TotalHeld();
+        foreach (var p in Proposals.Values)
+        {
+            if (p.Status == Governance.ProposalStatus.Voting)
+            {
+                total += p.Deposit;
+            }
+        }
+        return total + Treasury + Market.TotalHeld();
     }
 
     /// <summary>The supply invariant: everything held equals genesis + emitted - burned.</summary>

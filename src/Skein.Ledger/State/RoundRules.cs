@@ -10,6 +10,10 @@ internal static class RoundRules
     {
         var task = StateMachine.OpenTask(state, o.TaskId);
         Coordinator(task, o.From);
+        if (task.NeedsApproval && !task.Approved)
+        {
+            throw new LedgerException(LedgerError.AwaitingApproval, $"task_id: task {task.Id} opens no round until a task_approval proposal for it passes");
+        }
         var expected = task.SettledRounds + 1;
         if (o.Round != expected)
         {
@@ -131,6 +135,14 @@ internal static class RoundRules
         var p = state.Params.Incentives;
         var poolShare = task.PoolShare(f.Round);
         var emission = Emission.ForRound(state.SettledRounds, p);
+        // The treasury's governed share of the round's emission is minted to it, not into the round's reward.
+        var toTreasury = Tokens.MulDiv(emission, state.Params.GovernanceRules.TreasuryEmissionBps, 10_000);
+        if (toTreasury > 0)
+        {
+            emission -= toTreasury;
+            state.Emitted += toTreasury;
+            state.Treasury += toTreasury;
+        }
         var reward = poolShare + emission;
         var input = new SettlementInput(
             round.Updates.Select(u => new UpdateInfo(u.Trainer, u.Samples)).ToArray(),
@@ -226,7 +238,10 @@ internal static class RoundRules
             burned += part;
             round.Movements.Add(new LedgerMovement(delegator, "delegator slash", part, $"{reason} (delegated to {operatorAddress})"));
         }
-        state.Burned += burned;
+        // The treasury's governed share of a slash is kept for the community; the rest is burned.
+        var kept = Tokens.MulDiv(burned, state.Params.GovernanceRules.TreasurySlashBps, 10_000);
+        state.Treasury += kept;
+        state.Burned += burned - kept;
         round.Movements.Add(new LedgerMovement(operatorAddress, $"{role} slash".ToLowerInvariant(), fromSelf, reason));
     }
 

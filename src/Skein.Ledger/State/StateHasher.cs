@@ -73,6 +73,11 @@ public static partial class StateHasher
         {
             WriteMarket(w, state.Market);
         }
+        // Likewise chains that never used governance.
+        if (HasGovernance(state))
+        {
+            WriteGovernance(w, state);
+        }
         w.Flush();
         return new Hash32(h.GetHashAndReset());
     }

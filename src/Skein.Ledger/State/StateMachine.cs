@@ -27,6 +27,10 @@ public static class StateMachine
         state.BlockTimestamp = Math.Max(state.BlockTimestamp, block.Timestamp);
         state.MarketHeight = state.Params.MarketRules.MarketHeight(state.BlockTimestamp, state.GenesisTimestamp);
         Release(state, block);
+        if (state.Proposals.Count > 0)
+        {
+            Governance.GovernanceRules.EndVoting(state, block);
+        }
         if (!state.Market.IsEmpty)
         {
             MarketRules.BeginBlock(state);
@@ -171,6 +175,12 @@ public static class StateMachine
             case FinalizeRound f:
                 RoundRules.Finalize(state, f);
                 break;
+            case SubmitProposal p:
+                Governance.GovernanceRules.Submit(state, p, block);
+                break;
+            case VoteProposal v:
+                Governance.GovernanceRules.Vote(state, v, block);
+                break;
             case RegisterProvider or SignProviderAttributes or CreateDeployment or DepositDeployment or CloseDeployment
                 or OrderTransaction:
                 MarketRules.Apply(state, tx);
@@ -216,6 +226,7 @@ public static class StateMachine
             TrainersPerRound = c.TrainersPerRound,
             ValidatorsPerRound = c.ValidatorsPerRound,
             RejectBelow = c.RejectBelow,
+            NeedsApproval = state.Params.GovernanceRules.TaskApproval,
         };
     }
 

@@ -281,6 +281,13 @@ public sealed class EmbeddedLedger : ILedger
     public Task<IReadOnlyList<LeaseInfo>> ListLeasesAsync(LeaseQuery query, CancellationToken cancellationToken = default) =>
         Read(s => MarketQueries.Leases(s, query), cancellationToken);
 
+    public Task<Governance.GovernanceInfo> GetGovernanceAsync(CancellationToken cancellationToken = default) =>
+        Read(s => new Governance.GovernanceInfo(
+            Governance.GovernedParameters.All.Select(p => (p.Name, p.Read(s.Params))).ToArray(),
+            s.Treasury,
+            s.Proposals.Values.Select(Governance.ProposalInfo.From).ToArray(),
+            s.Tasks.Values.SelectMany(t => t.Releases.Select(r => (t.Id, r))).ToArray()), cancellationToken);
+
     public ValueTask DisposeAsync()
     {
         _store.Dispose();

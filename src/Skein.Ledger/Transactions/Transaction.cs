@@ -41,6 +41,8 @@ public enum Role : byte
 [JsonDerivedType(typeof(CreateLease), "create_lease")]
 [JsonDerivedType(typeof(WithdrawLease), "withdraw_lease")]
 [JsonDerivedType(typeof(CloseLease), "close_lease")]
+[JsonDerivedType(typeof(SubmitProposal), "submit_proposal")]
+[JsonDerivedType(typeof(VoteProposal), "vote_proposal")]
 public abstract record Transaction
 {
     public required Address From { get; init; }
