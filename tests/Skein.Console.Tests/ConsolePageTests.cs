@@ -74,6 +74,10 @@ public sealed class ConsolePageTests(TrainingNetwork net) : IClassFixture<Traini
         Assert.Equal(1, await page.Locator("form#create-task").CountAsync());
         await VisitAsync(page, baseUrl + "stake", "stake");
         Assert.Equal(1, await page.Locator("form#stake-form").CountAsync());
+        await VisitAsync(page, baseUrl + "governance", "governance");
+        Assert.Contains("incentives.trainer_slash_bps", await page.InnerTextAsync("#params"));
+        Assert.Equal(17, await page.Locator("#params tbody tr").CountAsync());
+        Assert.Contains("No proposal yet", await page.InnerTextAsync("main"));
         Assert.Empty(net.Errors);
     }
 

@@ -135,7 +135,7 @@ public static class GovCommands
                 var table = new Table().Border(TableBorder.Rounded).AddColumns("id", "kind", "asks", "proposer", "ends at", "votes", "status");
                 foreach (var p in gov.Proposals)
                 {
-                    table.AddRow(p.Id.ToString(CultureInfo.InvariantCulture), p.Kind, Markup.Escape(Asks(p)), p.Proposer.ToString()[..10] + "…",
+                    table.AddRow(p.Id.ToString(CultureInfo.InvariantCulture), p.Kind, Markup.Escape(p.Asks), p.Proposer.ToString()[..10] + "…",
                         p.EndHeight.ToString(CultureInfo.InvariantCulture), p.Votes.Count.ToString(CultureInfo.InvariantCulture), p.Status);
                 }
                 c.Write(table);
@@ -161,7 +161,7 @@ public static class GovCommands
             var tally = p.Tally ?? Provisional(p, gov);
             return await LedgerOptions.WriteAsync(parse, o, new { proposal = Json(p), tally = TallyJson(tally, gov, final: p.Tally is not null) }, c =>
             {
-                c.MarkupLine($"Proposal [bold]{p.Id}[/] ({p.Kind}) by {p.Proposer}: {Markup.Escape(Asks(p))}; {p.Status}{(p.Outcome.Length > 0 ? " - " + Markup.Escape(p.Outcome) : "")}");
+                c.MarkupLine($"Proposal [bold]{p.Id}[/] ({p.Kind}) by {p.Proposer}: {Markup.Escape(p.Asks)}; {p.Status}{(p.Outcome.Length > 0 ? " - " + Markup.Escape(p.Outcome) : "")}");
                 c.MarkupLine($"voting from height {p.StartHeight} to {p.EndHeight}; snapshot power {Tokens.Format(p.SnapshotPower)} {Tokens.Symbol}; deposit {Tokens.Format(p.Deposit)}");
                 var table = new Table().Border(TableBorder.Rounded).AddColumns("yes", "abstain", "no", "no with veto", "voted", "quorum", "vetoed", "passes");
                 table.AddRow(Tokens.Format(tally.Yes), Tokens.Format(tally.Abstain), Tokens.Format(tally.No), Tokens.Format(tally.NoWithVeto),
@@ -220,15 +220,6 @@ public static class GovCommands
 
     private static string Range(string name) => GovernedParameters.Find(name) is { } p ? $"[{p.Min}, {p.Max}]" : "";
 
-    private static string Asks(ProposalInfo p) => p.Kind switch
-    {
-        "parameter_change" => $"{p.Parameter} = {p.Value}",
-        "task_approval" => $"approve task {p.TaskId}",
-        "model_release" => $"release {p.ModelHash.ToString()[..12]}… of task {p.TaskId} as '{p.Name}' ({p.License})",
-        "treasury_spend" => p.TaskId != 0 ? $"{Tokens.Format(p.Amount)} into task {p.TaskId}'s pool" : $"{Tokens.Format(p.Amount)} to {p.Recipient}",
-        _ => p.Kind,
-    };
-
     private static object Json(ProposalInfo p) => new
     {
         id = p.Id,
@@ -239,7 +230,7 @@ public static class GovCommands
         end_height = p.EndHeight,
         status = p.Status,
         outcome = p.Outcome,
-        asks = Asks(p),
+        asks = p.Asks,
         parameter = p.Parameter,
         value = p.Value,
         task_id = p.TaskId,

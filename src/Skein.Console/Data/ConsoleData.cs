@@ -111,6 +111,8 @@ public sealed partial class ConsoleData(ConsoleOptions options) : IDisposable
 
     public Task<ApiAccount?> AccountAsync(string address, CancellationToken ct) => TryAsync(() => _api.GetAccountAsync(address, ct));
 
+    public Task<ApiGovernance> GovernanceAsync(CancellationToken ct) => _api.GetGovernanceAsync(ct);
+
     /// <summary>The recomputation of a settled round, if done; <see cref="VerifyAsync"/> does it.</summary>
     public RoundVerification? Verification(ulong id, uint round) => _verified.TryGetValue((id, round), out var v) ? v : null;
 

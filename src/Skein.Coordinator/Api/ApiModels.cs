@@ -23,6 +23,19 @@ public sealed record ApiStatus(ulong ChainId, ulong Height, string HeadHash, str
     public ApiLedgerBackend? Ledger { get; init; }
 }
 
+/// <summary>Governance as the ledger holds it (<c>GET /api/governance</c>); <c>Supported</c> is false on a backend without proposals yet.</summary>
+public sealed record ApiGovernance(bool Supported, IReadOnlyList<ApiGovernedParameter> Parameters, string Treasury, IReadOnlyList<ApiProposal> Proposals, IReadOnlyList<ApiRelease> Releases);
+
+/// <summary>A governed parameter's value in force and the range a proposal must keep it in.</summary>
+public sealed record ApiGovernedParameter(string Name, string Value, string Min, string Max, string Meaning);
+
+/// <summary>A proposal with its count: final once decided, else as it stands under the rules in force.</summary>
+public sealed record ApiProposal(ulong Id, string Kind, string Proposer, string Deposit, ulong StartHeight, ulong EndHeight, string Status, string Outcome, string Asks,
+    int Votes, string Yes, string Abstain, string No, string NoWithVeto, string TotalPower, bool Final, bool QuorumReached, bool Vetoed, bool Passed);
+
+/// <summary>A model a passed model_release proposal marked as a task's released version.</summary>
+public sealed record ApiRelease(ulong TaskId, string ModelHash, string Name, string License, ulong ProposalId, ulong Height);
+
 /// <summary>The ledger's backend: "embedded", or "evm" with its SkeinLedger, SkeinTasks and SkeinMarket contracts.</summary>
 public sealed record ApiLedgerBackend(string Backend, string? Contract = null, string? TasksContract = null, string? MarketContract = null);
 

@@ -33,6 +33,8 @@ public sealed class CoordinatorApiClient(Uri apiUri, System.Security.Cryptograph
 
     public Task<ApiAccount> GetAccountAsync(string address, CancellationToken ct) => GetAsync<ApiAccount>($"api/accounts/{address}", ct);
 
+    public Task<ApiGovernance> GetGovernanceAsync(CancellationToken ct) => GetAsync<ApiGovernance>("api/governance", ct);
+
     public Uri BaseAddress => _http.BaseAddress!;
 
     /// <summary>Downloads a blob and refuses it unless its bytes hash to the name asked for.</summary>

@@ -13,6 +13,43 @@ namespace Skein.Coordinator.Api;
 /// </summary>
 public static class JsonApi
 {
+    /// <summary>Parameters, treasury, proposals with their counts, and releases; an empty, unsupported answer from a backend without governance.</summary>
+    public static async Task<ApiGovernance> GovernanceAsync(ILedger ledger, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(ledger);
+        Skein.Ledger.Governance.GovernanceInfo gov;
+        try
+        {
+            gov = await ledger.GetGovernanceAsync(ct);
+        }
+        catch (NotSupportedException)
+        {
+            return new ApiGovernance(false, [], "0", [], []);
+        }
+        UInt128 Param(string name) => gov.Parameters.First(p => p.Name == name).Value;
+        var rules = Skein.Ledger.Governance.GovernanceParams.Default with
+        {
+            QuorumBps = (uint)Param("governance.quorum_bps"),
+            ThresholdBps = (uint)Param("governance.threshold_bps"),
+            VetoBps = (uint)Param("governance.veto_bps"),
+        };
+        var parameters = gov.Parameters.Select(p =>
+        {
+            var d = Skein.Ledger.Governance.GovernedParameters.Find(p.Name)!;
+            return new ApiGovernedParameter(p.Name, p.Value.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                d.Min.ToString(System.Globalization.CultureInfo.InvariantCulture), d.Max.ToString(System.Globalization.CultureInfo.InvariantCulture), d.Meaning);
+        }).ToArray();
+        var proposals = gov.Proposals.Select(p =>
+        {
+            var t = p.Tally ?? Skein.Ledger.Governance.GovernanceTally.Count(p.Snapshot, p.Votes, rules);
+            return new ApiProposal(p.Id, p.Kind, p.Proposer.ToString(), Tokens.Format(p.Deposit), p.StartHeight, p.EndHeight, p.Status, p.Outcome, p.Asks, p.Votes.Count,
+                Tokens.Format(t.Yes), Tokens.Format(t.Abstain), Tokens.Format(t.No), Tokens.Format(t.NoWithVeto), Tokens.Format(t.TotalPower),
+                p.Tally is not null, t.QuorumReached, t.Vetoed, t.Passed);
+        }).ToArray();
+        var releases = gov.Releases.Select(r => new ApiRelease(r.TaskId, r.Release.ModelHash.ToString(), r.Release.Name, r.Release.License, r.Release.ProposalId, r.Release.Height)).ToArray();
+        return new ApiGovernance(true, parameters, Tokens.Format(gov.Treasury), proposals, releases);
+    }
+
     public static IEndpointRouteBuilder MapSkeinApi(this IEndpointRouteBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
@@ -47,6 +84,7 @@ public static class JsonApi
                 : Results.Problem($"address: '{address}' is not a 0x address", statusCode: StatusCodes.Status400BadRequest));
         app.MapGet("/api/tasks/{id}/leaderboard", async (ulong id, CoordinatorContext c, CancellationToken ct) =>
             await c.Ledger.GetTaskAsync(id, ct) is { } t ? Json(await LeaderboardAsync(c.Ledger, t, ct)) : NotFound($"task {id} does not exist"));
+        app.MapGet("/api/governance", async (CoordinatorContext c, CancellationToken ct) => Json(await GovernanceAsync(c.Ledger, ct)));
         app.MapGet("/api/blobs/{sha256}", (string sha256, CoordinatorContext c, HttpContext http) =>
         {
             var hex = sha256.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? sha256[2..] : sha256;

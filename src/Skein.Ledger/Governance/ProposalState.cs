@@ -82,6 +82,16 @@ public sealed record ProposalInfo(
     string Parameter, UInt128 Value, ulong TaskId, Hash32 ModelHash, string Name, string License, Address Recipient, UInt128 Amount,
     UInt128 SnapshotPower, IReadOnlyDictionary<Address, VoteOption> Votes, TallyResult? Tally, ulong DecidedHeight)
 {
+    /// <summary>What it asks, in a line: "incentives.trainer_slash_bps = 2500", "approve task 3", ...</summary>
+    public string Asks => Kind switch
+    {
+        "parameter_change" => $"{Parameter} = {Value}",
+        "task_approval" => $"approve task {TaskId}",
+        "model_release" => $"release {ModelHash.ToString()[..12]}… of task {TaskId} as '{Name}' ({License})",
+        "treasury_spend" => TaskId != 0 ? $"{Tokens.Format(Amount)} into task {TaskId}'s pool" : $"{Tokens.Format(Amount)} to {Recipient}",
+        _ => Kind,
+    };
+
     /// <summary>The voting power frozen at the start, for counting a proposal still in its voting period.</summary>
     public required VotingSnapshot Snapshot { get; init; }
 
