@@ -178,9 +178,10 @@ public static class DemoTextCommand
         var maliciousName = $"trainer-{TextDemoOptions.HonestTrainers + 1:00}";
         console.WriteLine($"{maliciousName}: holds trainer-01's addresses and sends its adapter update sign-flipped x4; validators: {string.Join(", ", partition.Validators.Select(v => $"{v.Speeches.Count} held-out addresses"))}");
 
-        var spec = TaskSpec.Parse(options.TaskJson(baseHash), "task");
+        var taskJson = options.TaskJson(baseHash);
+        var spec = TaskSpec.Parse(taskJson, "task");
         string? evalFolder = null;
-        var setup = new TextDemoSetup(options.TaskJson(baseHash), registryFolder, (root, trainers, validators) =>
+        var setup = new TextDemoSetup(taskJson, registryFolder, (root, trainers, validators) =>
         {
             for (var t = 0; t < trainers.Length; t++)
             {
@@ -229,7 +230,8 @@ public static class DemoTextCommand
             var (baseBpc, localOnly) = await alone;
             var board = await demo.LeaderboardAsync(ct);
             var lineage = await RegisterLineageAsync(demo, registryFolder, spec, baseHash, options, ct);
-            var samples = await Task.Run(() => Samples(spec, baseBytes, demo.Api, reports[^1].ModelSha256, options.Seed, ct), ct);
+            var finalAdapter = await demo.Api.GetBlobAsync(reports[^1].ModelSha256, ct);
+            var samples = await Task.Run(() => Samples(spec, baseBytes, finalAdapter, options.Seed, ct), ct);
             var ok = verifications.Count == options.Rounds && verifications.All(v => v.Ok);
             var final = reports[^1].Bpc;
             var median = localOnly.Order().ElementAt(localOnly.Count / 2);
@@ -339,11 +341,10 @@ public static class DemoTextCommand
         return registry.Lineage(parent).Select(e => new TextLineageEntry(e.Hash, ModelRegistryNames.Kind(e.Kind), e.Round, e.Contributors)).ToArray();
     }
 
-    private static Dictionary<string, string> Samples(TaskSpec spec, byte[] baseBytes, Coordinator.Api.CoordinatorApiClient api, string finalHash, ulong seed, CancellationToken ct)
+    private static Dictionary<string, string> Samples(TaskSpec spec, byte[] baseBytes, byte[] finalAdapter, ulong seed, CancellationToken ct)
     {
         using var bench = FineTuningWorkbench.Open(spec, baseBytes);
-        var layout = TaskModels.Layout(spec);
-        var final = layout.FromSafeTensors(SafeTensors.Parse(api.GetBlobAsync(finalHash, ct).GetAwaiter().GetResult()));
+        var final = TaskModels.Layout(spec).FromSafeTensors(SafeTensors.Parse(finalAdapter));
         var initial = TaskModels.InitialParameters(spec, 1);
         return new Dictionary<string, string>
         {
