@@ -5,16 +5,24 @@ import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
 import {SkeinRandom} from "./SkeinRandom.sol";
 import {Role} from "./SkeinTypes.sol";
 
 /// @title The Skein ledger's rules on an EVM chain: the token, signed transactions relayed by anyone, stake; tasks and
 /// rounds live in SkeinTasks, which acts on balances and stakes through the privileged calls below.
+/// Governance (SkeinGovernance) sets the chain parameters kept here and reads voting power from the stake checkpoints.
 /// @notice Participants sign the same EIP-712 transactions as for the embedded ledger (domain "Skein Ledger", "1",
 /// chainId; no verifyingContract, so one signature format serves both backends) and pay no gas: a relayer submits
 /// them, and the contract checks the signature, the chain id (through the domain) and the sender's nonce.
 /// Token amounts are in base units (18 decimals), as in the embedded ledger.
+/// @notice What SkeinLedger needs of SkeinGovernance: the tally of proposals whose voting period has ended.
+interface IGovernance {
+    function endVoting() external;
+}
+
 contract SkeinLedger is ERC20 {
+    using Checkpoints for Checkpoints.Trace208;
 
     struct StakeEntry {
         uint256 self;
@@ -26,6 +34,17 @@ contract SkeinLedger is ERC20 {
         uint64 releaseBlock;
     }
 
+    /// @notice The governed parameters kept here, in one storage word: every transaction reads them once.
+    struct ChainParams {
+        uint64 unbondingBlocks;
+        uint16 treasurySlashBps;
+        uint16 treasuryEmissionBps;
+        bool taskApproval;
+        /// @dev The earliest end of a proposal still in its voting period (0: none); the first transaction at or
+        /// after it has governance tally first, as the embedded ledger does at the start of a block.
+        uint64 governanceDue;
+    }
+
     bytes32 private constant DOMAIN_TYPEHASH = keccak256("EIP712Domain(string name,string version,uint256 chainId)");
     bytes32 private constant TRANSFER_TYPEHASH = keccak256("Transfer(address from,uint64 nonce,address to,uint256 amount)");
     bytes32 private constant STAKE_TYPEHASH = keccak256("Stake(address from,uint64 nonce,uint8 role,uint256 amount)");
@@ -34,8 +53,7 @@ contract SkeinLedger is ERC20 {
     bytes32 private constant UNDELEGATE_TYPEHASH = keccak256("Undelegate(address from,uint64 nonce,address operator,uint8 role,uint256 amount)");
     bytes32 private constant COMMISSION_TYPEHASH = keccak256("SetCommission(address from,uint64 nonce,uint16 commissionBps)");
 
-    /// @notice Blocks between an unstake or undelegation and the tokens' return to the balance.
-    uint64 public immutable unbondingBlocks;
+    ChainParams private _chain;
 
     mapping(address => uint64) public nonces;
     mapping(address => mapping(Role => StakeEntry)) private _stakes;
@@ -51,6 +69,16 @@ contract SkeinLedger is ERC20 {
     address public tasks;
     /// @notice The SkeinMarket contract, set once by the deployer.
     address public market;
+    /// @notice The SkeinGovernance contract, set once by the deployer: it holds deposits and the treasury.
+    address public governance;
+    // Voting power by block: own stake (both roles), each delegation (both roles), and everything staked.
+    mapping(address => Checkpoints.Trace208) private _ownAt;
+    mapping(address => mapping(address => Checkpoints.Trace208)) private _delegationAt;
+    Checkpoints.Trace208 private _stakedAt;
+    /// @dev Every operator an account ever delegated to, and every account that ever delegated to an operator (either role).
+    mapping(address => address[]) private _operatorsOf;
+    mapping(address => address[]) private _delegatorsAll;
+    mapping(address => mapping(address => bool)) private _everDelegated;
     uint256 public emitted;
     uint256 public burned;
     address private immutable _deployer;
@@ -76,12 +104,14 @@ contract SkeinLedger is ERC20 {
 
     /// @param accounts Genesis allocations: who holds tokens at the start.
     /// @param amounts Their balances, in base units.
-    /// @param unbondingBlocks_ Blocks an unbonding waits.
-    constructor(address[] memory accounts, uint256[] memory amounts, uint64 unbondingBlocks_) ERC20("Skein", "SKN") {
+    /// @param chain_ Blocks an unbonding waits, the treasury's shares of slashes and emission, whether tasks need approval.
+    constructor(address[] memory accounts, uint256[] memory amounts, ChainParams memory chain_) ERC20("Skein", "SKN") {
         _deployer = msg.sender;
         if (accounts.length != amounts.length) revert InvalidParameter(6);
-        if (unbondingBlocks_ == 0 || unbondingBlocks_ > 10_000_000) revert InvalidParameter(7);
-        unbondingBlocks = unbondingBlocks_;
+        if (chain_.unbondingBlocks == 0 || chain_.unbondingBlocks > 10_000_000) revert InvalidParameter(7);
+        if (chain_.treasurySlashBps > 10_000 || chain_.treasuryEmissionBps > 10_000) revert InvalidParameter(18);
+        chain_.governanceDue = 0;
+        _chain = chain_;
         for (uint256 i = 0; i < accounts.length; i++) {
             _mint(accounts[i], amounts[i]);
         }
@@ -95,6 +125,39 @@ contract SkeinLedger is ERC20 {
     /// @notice A balance with every unbonding that has matured, as the embedded ledger shows it.
     function balanceOf(address account) public view override returns (uint256) {
         return super.balanceOf(account) + _matured(account);
+    }
+
+    /// @notice Blocks between an unstake or undelegation and the tokens' return to the balance.
+    function unbondingBlocks() external view returns (uint64) {
+        return _chain.unbondingBlocks;
+    }
+
+    function chainParams() external view returns (ChainParams memory) {
+        return _chain;
+    }
+
+    function taskApproval() external view returns (bool) {
+        return _chain.taskApproval;
+    }
+
+    /// @notice Own stake (both roles) at the end of block `height`.
+    function ownStakeAt(address account, uint48 height) external view returns (uint256) {
+        return _ownAt[account].upperLookupRecent(height);
+    }
+
+    /// @notice What `delegator` delegated to `operator` (both roles) at the end of block `height`.
+    function delegationAt(address delegator, address operator, uint48 height) external view returns (uint256) {
+        return _delegationAt[delegator][operator].upperLookupRecent(height);
+    }
+
+    /// @notice Everything staked, own and delegated, at the end of block `height`: the voting power of a proposal started then.
+    function stakedAt(uint48 height) external view returns (uint256) {
+        return _stakedAt.upperLookupRecent(height);
+    }
+
+    /// @notice Every operator `delegator` ever delegated to, and every account that ever delegated to `operator` (amounts may since be 0).
+    function delegationLinks(address account) external view returns (address[] memory operators, address[] memory delegators) {
+        return (_operatorsOf[account], _delegatorsAll[account]);
     }
 
     function stakeOf(address operator, Role role) external view returns (uint256 self, uint256 delegated) {
@@ -124,6 +187,7 @@ contract SkeinLedger is ERC20 {
         _hold(from, amount);
         _stakes[from][role].self += amount;
         staked += amount;
+        _ownMoved(from, amount, true);
         emit Staked(from, role, amount);
     }
 
@@ -135,6 +199,7 @@ contract SkeinLedger is ERC20 {
         if (amount > s.self) revert InsufficientStake(from, amount, s.self);
         s.self -= amount;
         staked -= amount;
+        _ownMoved(from, amount, false);
         _startUnbonding(from, amount);
     }
 
@@ -151,7 +216,13 @@ contract SkeinLedger is ERC20 {
             _isDelegator[operator][role][from] = true;
             _delegators[operator][role].push(from);
         }
+        if (!_everDelegated[from][operator]) {
+            _everDelegated[from][operator] = true;
+            _operatorsOf[from].push(operator);
+            _delegatorsAll[operator].push(from);
+        }
         staked += amount;
+        _delegationMoved(from, operator, amount, true);
     }
 
     function relayUndelegate(address from, uint64 nonce, address operator, Role role, uint256 amount, bytes calldata signature) external {
@@ -163,6 +234,7 @@ contract SkeinLedger is ERC20 {
         delegations[from][operator][role] = heldByThem - amount;
         _stakes[operator][role].delegated -= amount;
         staked -= amount;
+        _delegationMoved(from, operator, amount, false);
         _startUnbonding(from, amount);
     }
 
@@ -180,15 +252,42 @@ contract SkeinLedger is ERC20 {
     }
 
     modifier onlyLinked() {
-        if ((msg.sender != tasks || tasks == address(0)) && (msg.sender != market || market == address(0))) revert NotTasks(msg.sender);
+        if ((msg.sender != tasks || tasks == address(0)) && (msg.sender != market || market == address(0))
+            && (msg.sender != governance || governance == address(0))) revert NotTasks(msg.sender);
         _;
     }
 
-    /// @notice Links SkeinTasks and SkeinMarket, once, by the deployer; after that nobody can change them.
-    function link(address tasks_, address market_) external {
+    modifier onlyGovernance() {
+        if (msg.sender != governance || governance == address(0)) revert NotTasks(msg.sender);
+        _;
+    }
+
+    /// @notice Links SkeinTasks, SkeinMarket and SkeinGovernance, once, by the deployer; after that nobody can change them.
+    function link(address tasks_, address market_, address governance_) external {
         if (msg.sender != _deployer || tasks != address(0)) revert NotTasks(msg.sender);
         tasks = tasks_;
         market = market_;
+        governance = governance_;
+    }
+
+    /// @notice Sets the governed parameters kept here: a passed parameter change, or a new earliest proposal end.
+    function setChainParams(ChainParams calldata chain_) external onlyGovernance {
+        _chain = chain_;
+    }
+
+    /// @notice Burns a vetoed proposal's deposit, which governance holds.
+    function burnDeposit(uint256 amount) external onlyGovernance {
+        burned += amount;
+        _burn(governance, amount);
+    }
+
+    /// @notice Mints the treasury's governed share of a round's emission to governance; returns that share.
+    function mintTreasury(uint256 emission) external onlyTasks returns (uint256 share) {
+        share = emission * _chain.treasuryEmissionBps / 10_000;
+        if (share > 0) {
+            emitted += share;
+            _mint(governance, share);
+        }
     }
 
     /// @notice Checks a task, round or market transaction's signature and uses its nonce (one nonce sequence per account).
@@ -258,17 +357,23 @@ contract SkeinLedger is ERC20 {
         }
         st.self -= fromSelf;
         uint256 gone = fromSelf;
+        _ownMoved(operator, fromSelf, false);
         for (uint256 i = 0; i < delegators.length; i++) {
             if (parts[i] == 0) continue;
             delegations[delegators[i]][operator][role] -= parts[i];
             st.delegated -= parts[i];
             gone += parts[i];
+            _delegationMoved(delegators[i], operator, parts[i], false);
             emit Movement(taskId, round, delegators[i], role == Role.Trainer ? "delegator slash (trainer)" : "delegator slash (validator)", parts[i], operator);
         }
         staked -= gone;
+        _stakedAt.push(uint48(block.number), uint208(staked));
         held -= gone;
-        burned += gone;
-        _burn(address(this), gone);
+        // The treasury's governed share of a slash is kept for the community; the rest is burned.
+        uint256 kept = gone * _chain.treasurySlashBps / 10_000;
+        if (kept > 0) _update(address(this), governance, kept);
+        burned += gone - kept;
+        _burn(address(this), gone - kept);
         emit Movement(taskId, round, operator, role == Role.Trainer ? "trainer slash" : "validator slash", fromSelf, operator);
     }
 
@@ -310,6 +415,8 @@ contract SkeinLedger is ERC20 {
     /// @dev Checks the signature over the EIP-712 digest and the nonce, then uses the nonce up. Every check of a
     /// transaction runs before its first change, and a revert undoes everything, so a refusal changes nothing.
     function _accept(address from, uint64 nonce, bytes32 structHash, bytes calldata signature) private {
+        uint64 due = _chain.governanceDue;
+        if (due != 0 && block.number >= due) IGovernance(governance).endVoting();
         bytes32 digest = MessageHashUtils.toTypedDataHash(domainSeparator(), structHash);
         (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, signature);
         if (err != ECDSA.RecoverError.NoError || recovered != from) revert BadSignature(from, recovered);
@@ -332,7 +439,7 @@ contract SkeinLedger is ERC20 {
     }
 
     function _startUnbonding(address account, uint256 amount) private {
-        uint64 release = uint64(block.number) + unbondingBlocks;
+        uint64 release = uint64(block.number) + _chain.unbondingBlocks;
         _unbondings[account].push(Unbonding(amount, release));
         emit Unbonded(account, amount, release);
     }
@@ -362,6 +469,20 @@ contract SkeinLedger is ERC20 {
         for (uint256 i = 0; i < list.length; i++) {
             if (list[i].releaseBlock <= block.number) total += list[i].amount;
         }
+    }
+
+    function _ownMoved(address account, uint256 amount, bool up) private {
+        Checkpoints.Trace208 storage t = _ownAt[account];
+        uint256 now_ = t.latest();
+        t.push(uint48(block.number), uint208(up ? now_ + amount : now_ - amount));
+        _stakedAt.push(uint48(block.number), uint208(staked));
+    }
+
+    function _delegationMoved(address delegator, address operator, uint256 amount, bool up) private {
+        Checkpoints.Trace208 storage t = _delegationAt[delegator][operator];
+        uint256 now_ = t.latest();
+        t.push(uint48(block.number), uint208(up ? now_ + amount : now_ - amount));
+        _stakedAt.push(uint48(block.number), uint208(staked));
     }
 
     function _positive(uint256 amount) private pure {

@@ -14,6 +14,9 @@ interface ISkeinLedger {
     function reward(address operator, Role role, uint256 amount, uint64 taskId, uint32 round) external;
     function slash(address operator, Role role, uint32 bps, uint64 taskId, uint32 round) external;
     function mint(uint256 amount) external;
+    function mintTreasury(uint256 emission) external returns (uint256);
+    function taskApproval() external view returns (bool);
+    function governance() external view returns (address);
 }
 
 /// @title Skein's tasks and rounds on an EVM chain: tasks with an escrowed reward pool, members, and rounds from
@@ -98,6 +101,8 @@ contract SkeinTasks {
     // of a word per score, when revealing and again when settlement reads every score.
     mapping(uint64 => mapping(uint32 => mapping(address => uint32[]))) private _reveals;
     mapping(uint64 => mapping(uint32 => mapping(address => bool))) private _revealed;
+    /// @notice 0: the task needs no approval; 1: it awaits a passed task_approval proposal; 2: approved; 3: refused (closed, pool returned).
+    mapping(uint64 => uint8) public approval;
 
     error InvalidAmount(uint8 field);
     error InsufficientStake(address account, uint256 needed, uint256 available);
@@ -115,6 +120,8 @@ contract SkeinTasks {
     error RevealMismatch(bytes32 recomputed, bytes32 commitment);
     error BadScore(uint256 index, uint256 score);
     error WrongModel(uint32 settledRounds, bytes32 modelHash);
+    error AwaitingApproval(uint64 taskId);
+    error NotGovernance(address caller);
 
     event Movement(uint64 indexed taskId, uint32 indexed round, address indexed account, string kind, uint256 amount, address operator);
     event RoundPhase(uint64 indexed taskId, uint32 indexed round, uint8 phase);
@@ -158,6 +165,7 @@ contract SkeinTasks {
         t.trainersPerRound = trainersPerRound;
         t.validatorsPerRound = validatorsPerRound;
         t.rejectBelow = rejectBelow;
+        if (ledger.taskApproval()) approval[id] = 1;
     }
 
     /// @notice Joins a task in a role; the sender's stake in that role (own and delegated) must meet the task's minimum.
@@ -180,6 +188,12 @@ contract SkeinTasks {
         return (_tasks[taskId], _members[taskId][Role.Trainer], _members[taskId][Role.Validator]);
     }
 
+    /// @notice A task without its members (cheap for governance's checks).
+    function taskData(uint64 taskId) external view returns (TaskData memory) {
+        if (taskId == 0 || taskId >= nextTaskId) revert UnknownTask(taskId);
+        return _tasks[taskId];
+    }
+
     function _openTask(uint64 taskId) private view returns (TaskData storage t) {
         if (taskId == 0 || taskId >= nextTaskId) revert UnknownTask(taskId);
         t = _tasks[taskId];
@@ -193,6 +207,7 @@ contract SkeinTasks {
         ledger.accept(from, nonce, keccak256(abi.encode(OPEN_ROUND_TYPEHASH, from, nonce, taskId, round, modelHash)), signature);
         TaskData storage t = _openTask(taskId);
         _coordinator(taskId, t, from);
+        if (approval[taskId] == 1) revert AwaitingApproval(taskId);
         uint32 expected = t.settledRounds + 1;
         if (round != expected) revert RoundNotOpen(taskId, round, _rounds[taskId][round].phase != 0 ? 0 : 1, expected);
         if (_rounds[taskId][expected].phase != 0 && _rounds[taskId][expected].phase != 4) revert RoundNotOpen(taskId, round, 2, expected);
@@ -297,6 +312,45 @@ contract SkeinTasks {
         return _incentives;
     }
 
+    // ---- what governance may do: passed proposals ----
+
+    modifier onlyGovernance() {
+        if (msg.sender != ledger.governance()) revert NotGovernance(msg.sender);
+        _;
+    }
+
+    /// @notice A passed change of a settlement parameter (checked against its range by governance).
+    function setIncentives(Incentives calldata incentives_) external onlyGovernance {
+        _incentives = incentives_;
+    }
+
+    /// @notice A decided task_approval: approved, or refused (the task closes and its whole pool returns to its creator).
+    function setApproval(uint64 taskId, bool approved) external onlyGovernance {
+        TaskData storage t = _tasks[taskId];
+        if (approved) {
+            approval[taskId] = 2;
+            return;
+        }
+        approval[taskId] = 3;
+        uint256 refund = t.escrow;
+        t.escrow = 0;
+        t.completed = true;
+        if (refund > 0) _token.transfer(t.creator, refund);
+    }
+
+    /// @notice A passed treasury spend into a task's reward pool (governance sent the tokens first).
+    function fund(uint64 taskId, uint256 amount) external onlyGovernance {
+        TaskData storage t = _tasks[taskId];
+        t.rewardPool += amount;
+        t.escrow += amount;
+    }
+
+    /// @notice A round's phase and the model it settled on (zero until settled).
+    function modelOf(uint64 taskId, uint32 round) external view returns (uint8 phase, bytes32 newModelHash) {
+        RoundData storage r = _rounds[taskId][round];
+        return (r.phase, r.newModelHash);
+    }
+
     function scoresOf(uint64 taskId, uint32 round, address validator) external view returns (uint256[] memory scores) {
         uint32[] storage stored = _reveals[taskId][round][validator];
         scores = new uint256[](stored.length);
@@ -375,6 +429,8 @@ contract SkeinTasks {
         s.poolShare = round < t.rounds ? t.rewardPool / t.rounds : t.rewardPool - (t.rewardPool / t.rounds) * (t.rounds - 1);
         uint64 halvings = settledRoundsTotal / p.halvingRounds;
         s.emission = halvings > 127 ? 0 : p.emissionPerRound >> halvings;
+        // The treasury's governed share of the emission is minted to it, not into the round's reward.
+        if (s.emission > 0) s.emission -= ledger.mintTreasury(s.emission);
         uint256 reward = s.poolShare + s.emission;
         s.weights = new uint256[](revealers.length);
         s.scores = new uint32[][](revealers.length);

@@ -69,6 +69,8 @@ public static class BenchEvmLedger
                 round_usd = r.RoundUsd,
                 rental_gas = r.RentalGas,
                 rental_usd = r.RentalUsd,
+                tally_gas = r.TallyGas,
+                tally_voters = r.TallyVoters,
             }),
         };
         if (json)
@@ -88,7 +90,7 @@ public static class BenchEvmLedger
                     t.MaxGas.ToString("N0", CultureInfo.InvariantCulture), t.MedianMs.ToString("0.0", CultureInfo.InvariantCulture));
             }
             table.Caption(string.Create(CultureInfo.InvariantCulture,
-                $"settlement at most {r.FinalizeGasMax:N0} gas; block gas limit {r.BlockGasLimit:N0}: {(r.SettlementFitsInABlock ? "fits" : "DOES NOT FIT")}; one rental on the market {r.RentalGas:N0} gas (${r.RentalUsd})"));
+                $"settlement at most {r.FinalizeGasMax:N0} gas; block gas limit {r.BlockGasLimit:N0}: {(r.SettlementFitsInABlock ? "fits" : "DOES NOT FIT")}; one rental on the market {r.RentalGas:N0} gas (${r.RentalUsd}); a proposal's tally with {r.TallyVoters} voters {r.TallyGas:N0} gas"));
             console.Write(table);
         }
         return ExitCodes.Ok;

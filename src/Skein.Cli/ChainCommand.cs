@@ -89,6 +89,7 @@ public static class ChainCommand
                         ledger = ledger?.ContractAddress,
                         tasks = ledger?.TasksAddress,
                         market = ledger?.MarketAddress,
+                        governance = ledger?.GovernanceAddress,
                         funded,
                     }, OneLine));
                 }
@@ -101,6 +102,7 @@ public static class ChainCommand
                         await stdout.WriteLineAsync($"SkeinLedger {ledger.ContractAddress}");
                         await stdout.WriteLineAsync($"SkeinTasks {ledger.TasksAddress}");
                         await stdout.WriteLineAsync($"SkeinMarket {ledger.MarketAddress}");
+                        await stdout.WriteLineAsync($"SkeinGovernance {ledger.GovernanceAddress}");
                     }
                     await stderr.WriteLineAsync("the chain stays up until Ctrl+C (it keeps nothing when it stops)");
                 }

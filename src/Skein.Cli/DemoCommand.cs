@@ -46,7 +46,7 @@ public sealed record DemoSummary(
 }
 
 /// <summary>The EVM chain a demo ran its ledger on.</summary>
-public sealed record DemoChain(ulong ChainId, string Node, string Rpc, string Contract, string TasksContract, string MarketContract);
+public sealed record DemoChain(ulong ChainId, string Node, string Rpc, string Contract, string TasksContract, string MarketContract, string GovernanceContract);
 
 /// <summary>Gas per settled round of the demo's task, as the chain's receipts add it up.</summary>
 public sealed record DemoGas(ulong PerRoundMedian, ulong PerRoundMax, ulong PerRoundMin, ulong Total, int Rounds, double TransactionsPerRound);

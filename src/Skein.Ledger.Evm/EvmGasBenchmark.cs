@@ -62,6 +62,11 @@ public sealed record EvmGasResult(int Trainers, int Validators, IReadOnlyList<Ev
 
     /// <summary><see cref="RentalGas"/> at <see cref="GasPriceGwei"/> and <see cref="EthUsd"/>.</summary>
     public decimal RentalUsd { get; init; }
+
+    /// <summary>Gas the tally and execution of one parameter change adds to the transaction that triggers it, with every trainer and validator voting.</summary>
+    public ulong TallyGas { get; init; }
+
+    public int TallyVoters { get; init; }
 }
 
 /// <summary>
@@ -86,7 +91,10 @@ public static class EvmGasBenchmark
         var auditor = Key("auditor");
         LedgerKey[] providers = [Key("provider-1"), Key("provider-2")];
         LedgerKey[] everyone = [coordinator, .. trainers, .. validators, tenant, auditor, .. providers];
-        var genesis = new Genesis(chainId, LedgerParams.Default, everyone.Select(k => new GenesisAllocation(k.Address, Tokens.Whole(10_000))).ToArray(),
+        // The voting period fits every member's vote, a plain transfer, and the transfer whose block ends it.
+        var voters = options.Trainers + options.Validators;
+        var parameters = LedgerParams.Default with { Governance = Governance.GovernanceParams.Default with { VotingPeriodBlocks = (ulong)voters + 2 } };
+        var genesis = new Genesis(chainId, parameters, everyone.Select(k => new GenesisAllocation(k.Address, Tokens.Whole(10_000))).ToArray(),
             DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
         await using var ledger = await EvmLedger.DeployAsync(rpc, relayerKey, genesis, cancellationToken);
         var nonces = new Dictionary<Address, ulong>();
@@ -171,6 +179,24 @@ public static class EvmGasBenchmark
             rounds.Add(new EvmRoundGas(round, count, total, total - before, Math.Round(clock.Elapsed.TotalSeconds, 2)));
             log?.Invoke(string.Create(CultureInfo.InvariantCulture, $"round {round}: {count} transactions, {total:N0} gas, settlement {total - before:N0} gas, {clock.Elapsed.TotalSeconds:0.0} s"));
         }
+        // Governance: a parameter change every member votes on; the tally runs first in the transaction at the period's end.
+        log?.Invoke($"governance: a parameter change, {voters} votes, the tally");
+        await Send(coordinator, (f, n) => new SubmitProposal
+        {
+            From = f, Nonce = n, Kind = Governance.ProposalKind.ParameterChange, Parameter = "incentives.trainer_slash_bps", Value = 2_000, Deposit = Tokens.Whole(10),
+        });
+        foreach (var member in trainers.Concat(validators))
+        {
+            await Send(member, (f, n) => new VoteProposal { From = f, Nonce = n, ProposalId = 1, Option = Governance.VoteOption.Yes });
+        }
+        var plain = await Send(coordinator, (f, n) => new Transfer { From = f, Nonce = n, To = tenant.Address, Amount = 1 });
+        var tally = await Send(coordinator, (f, n) => new Transfer { From = f, Nonce = n, To = tenant.Address, Amount = 1 }) - plain;
+        samples["Transfer"].RemoveAt(1); // the triggering transfer is the tally's, not a transfer's
+        if ((await ledger.GetIncentivesAsync(cancellationToken)).TrainerSlashBps != 2_000)
+        {
+            throw new InvalidOperationException("governance: the parameter change did not pass in the gas benchmark");
+        }
+
         // The market: a rental from registration to close, every market transaction type once or more.
         log?.Invoke("market: two providers register, one is audited, a tenant rents one node and closes");
         ulong rental = 0;
@@ -218,6 +244,8 @@ public static class EvmGasBenchmark
             RoundUsd = Math.Round(roundMedian * options.GasPriceGwei * 1e-9m * options.EthUsd, 4),
             RentalGas = rental,
             RentalUsd = Math.Round(rental * options.GasPriceGwei * 1e-9m * options.EthUsd, 4),
+            TallyGas = tally,
+            TallyVoters = voters,
         };
     }
 

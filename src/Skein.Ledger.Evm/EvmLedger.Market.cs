@@ -143,7 +143,8 @@ public sealed partial class EvmLedger
     /// that waited too long, with the contract's open settle and expireBids, so that balances and the market's state
     /// move on when nobody acts on a deployment. The embedded ledger does this at the start of every block it seals
     /// (its coordinator seals one every market block); on a chain anyone may do it, and the coordinator does, once a
-    /// market block. Returns how many transactions it sent.
+    /// market block. Proposals whose voting period has ended are tallied too (a chain's first transaction after the end
+    /// does it anyway). Returns how many transactions it sent.
     /// </summary>
     /// <param name="at">When the next block will be made (default: now, or just after the head block if that is later).</param>
     /// <param name="cancellationToken">Stops the round.</param>
@@ -157,7 +158,7 @@ public sealed partial class EvmLedger
         var head = await GetMarketStatusAsync(cancellationToken);
         var next = at?.ToUnixTimeMilliseconds() ?? Math.Max(head.Timestamp + 1_000, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
         var height = rules.MarketHeight(next, genesisMs);
-        var sent = 0;
+        var sent = await EndVotingIfDueAsync(cancellationToken) ? 1 : 0;
         foreach (var state in await AllDeploymentStatesAsync(cancellationToken))
         {
             var d = MarketQueries.ToInfo(height, state);
@@ -180,15 +181,18 @@ public sealed partial class EvmLedger
         return sent;
     }
 
-    private async Task SendKeeperAsync<TMessage>(TMessage message, CancellationToken cancellationToken)
+    private Task SendKeeperAsync<TMessage>(TMessage message, CancellationToken cancellationToken)
+        where TMessage : FunctionMessage, new() => SendKeeperAsync(MarketAddress, message, cancellationToken);
+
+    private async Task SendKeeperAsync<TMessage>(string contract, TMessage message, CancellationToken cancellationToken)
         where TMessage : FunctionMessage, new()
     {
         await _relay.WaitAsync(cancellationToken);
         try
         {
             var handler = _web3.Eth.GetContractTransactionHandler<TMessage>();
-            message.Gas = WithMargin(await handler.EstimateGasAsync(MarketAddress, message));
-            await handler.SendRequestAndWaitForReceiptAsync(MarketAddress, message, cancellationToken);
+            message.Gas = WithMargin(await handler.EstimateGasAsync(contract, message));
+            await handler.SendRequestAndWaitForReceiptAsync(contract, message, cancellationToken);
         }
         finally
         {

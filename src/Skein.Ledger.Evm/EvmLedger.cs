@@ -20,8 +20,8 @@ namespace Skein.Ledger.Evm;
 /// embedded ledger's <see cref="LedgerException"/>s, and reads the state through calls.
 /// </summary>
 /// <remarks>
-/// Three contracts: <c>SkeinLedger.sol</c> (token, nonces and signatures, stake), <c>SkeinTasks.sol</c> (tasks, rounds,
-/// settlement) and <c>SkeinMarket.sol</c> (the compute market), linked once at deployment.
+/// Four contracts: <c>SkeinLedger.sol</c> (token, nonces and signatures, stake), <c>SkeinTasks.sol</c> (tasks, rounds,
+/// settlement), <c>SkeinMarket.sol</c> (the compute market) and <c>SkeinGovernance.sol</c> (proposals, treasury), linked once at deployment.
 /// </remarks>
 public sealed partial class EvmLedger : ILedger
 {
@@ -32,8 +32,9 @@ public sealed partial class EvmLedger : ILedger
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(ulong Task, uint Round), RoundInfo> _settled = new();
     private string? _picker;
 
-    private EvmLedger(Web3 web3, string contract, string tasks, string market, ulong chainId, EvmLedgerOptions options)
+    private EvmLedger(Web3 web3, string contract, string tasks, string market, string governance, ulong chainId, EvmLedgerOptions options)
     {
+        GovernanceAddress = governance;
         _web3 = web3;
         _options = options;
         ContractAddress = contract;
@@ -80,7 +81,7 @@ public sealed partial class EvmLedger : ILedger
         {
             Accounts = [.. accounts],
             Amounts = [.. amounts],
-            UnbondingBlocks = genesis.Params.UnbondingBlocks,
+            Chain = ChainParams(genesis.Params),
         }, cancellationToken);
         Deployed(core, "SkeinLedger");
         var tasks = await web3.Eth.GetContractDeploymentHandler<TasksDeployment>().SendRequestAndWaitForReceiptAsync(new TasksDeployment
@@ -100,14 +101,19 @@ public sealed partial class EvmLedger : ILedger
             MinDeposit = m.MinDeposit, BidDeposit = m.BidDeposit, BidTimeoutBlocks = m.BidTimeoutBlocks, GenesisMs = (ulong)Math.Max(0, genesis.Timestamp),
         }, cancellationToken);
         Deployed(market, "SkeinMarket");
-        // SkeinLedger takes the tasks and market contracts once, from its deployer; after that nobody can change them.
-        var link = await web3.Eth.GetContractTransactionHandler<LinkFunction>()
-            .SendRequestAndWaitForReceiptAsync(core.ContractAddress, new LinkFunction { Tasks = tasks.ContractAddress, Market = market.ContractAddress }, cancellationToken);
+        var governance = await web3.Eth.GetContractDeploymentHandler<GovernanceDeployment>().SendRequestAndWaitForReceiptAsync(new GovernanceDeployment
+        {
+            Ledger = core.ContractAddress, Rules = Rules(genesis.Params.GovernanceRules),
+        }, cancellationToken);
+        Deployed(governance, "SkeinGovernance");
+        // SkeinLedger takes the other contracts once, from its deployer; after that nobody can change them.
+        var link = await web3.Eth.GetContractTransactionHandler<LinkFunction>().SendRequestAndWaitForReceiptAsync(core.ContractAddress,
+            new LinkFunction { Tasks = tasks.ContractAddress, Market = market.ContractAddress, Governance = governance.ContractAddress }, cancellationToken);
         if (link.Status?.Value != 1)
         {
-            throw new InvalidOperationException($"linking SkeinTasks and SkeinMarket to SkeinLedger failed in transaction {link.TransactionHash}");
+            throw new InvalidOperationException($"linking SkeinTasks, SkeinMarket and SkeinGovernance to SkeinLedger failed in transaction {link.TransactionHash}");
         }
-        return new EvmLedger(web3, core.ContractAddress, tasks.ContractAddress, market.ContractAddress, genesis.ChainId, options);
+        return new EvmLedger(web3, core.ContractAddress, tasks.ContractAddress, market.ContractAddress, governance.ContractAddress, genesis.ChainId, options);
     }
 
     private static void Deployed(TransactionReceipt receipt, string contract)
@@ -149,10 +155,12 @@ public sealed partial class EvmLedger : ILedger
         }
         string tasks;
         string market;
+        string governance;
         try
         {
             tasks = await web3.Eth.GetContractQueryHandler<TasksQuery>().QueryAsync<string>(contract, new TasksQuery());
             market = await web3.Eth.GetContractQueryHandler<MarketQuery>().QueryAsync<string>(contract, new MarketQuery());
+            governance = await web3.Eth.GetContractQueryHandler<GovernanceQuery>().QueryAsync<string>(contract, new GovernanceQuery());
         }
         catch (Exception ex) when (ex is SmartContractRevertException or SmartContractCustomErrorRevertException or Nethereum.JsonRpc.Client.RpcResponseException)
         {
@@ -162,7 +170,7 @@ public sealed partial class EvmLedger : ILedger
         {
             throw new ArgumentException($"contract: the SkeinLedger at {contract} has no SkeinTasks linked yet");
         }
-        return new EvmLedger(web3, contract, tasks, market, chainId, options);
+        return new EvmLedger(web3, contract, tasks, market, governance, chainId, options);
     }
 
     private static string RelayerKey(LedgerKey key)
@@ -335,6 +343,7 @@ public sealed partial class EvmLedger : ILedger
                 {
                     From = f.From.ToString(), TxNonce = f.Nonce, TaskId = f.TaskId, Round = f.Round, NewModelHash = f.NewModelHash.Bytes.ToArray(), Signature = signature,
                 }, tx, cancellationToken),
+                SubmitProposal or VoteProposal => await RelayGovernanceAsync(tx, signature, cancellationToken),
                 _ => await RelayMarketAsync(tx, signature, cancellationToken)
                     ?? throw new LedgerException(LedgerError.InvalidParameter, $"type: {tx.TypeName} is not a transaction this ledger knows"),
             };
@@ -357,7 +366,7 @@ public sealed partial class EvmLedger : ILedger
         }
         catch (SmartContractCustomErrorRevertException revert)
         {
-            throw await DecodeMarketAsync(revert, tx) ?? EvmRefusals.Decode(revert, tx, ChainId);
+            throw await DecodeMarketAsync(revert, tx) ?? await DecodeGovernanceAsync(revert, tx) ?? EvmRefusals.Decode(revert, tx, ChainId);
         }
     }
 

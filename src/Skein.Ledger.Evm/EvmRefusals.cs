@@ -37,7 +37,7 @@ internal static class EvmRefusals
         if (revert.IsCustomErrorFor<InsufficientBalanceError>())
         {
             var e = revert.DecodeError<InsufficientBalanceError>();
-            var purpose = tx switch { Stake => "stake", DelegateStake => "delegation", CreateTask => "the reward pool escrow", _ => "transfer" };
+            var purpose = tx switch { Stake => "stake", DelegateStake => "delegation", CreateTask => "the reward pool escrow", SubmitProposal => "the proposal's deposit", _ => "transfer" };
             return new LedgerException(LedgerError.InsufficientBalance,
                 $"balance: {tx.From} has {Tokens.Format(Units(e.Available))} {Tokens.Symbol}, {purpose} needs {Tokens.Format(Units(e.Needed))}");
         }

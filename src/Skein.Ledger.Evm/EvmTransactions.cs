@@ -94,6 +94,21 @@ internal static class EvmTransactions
             var m = new RelayFinalizeRound().DecodeTransaction(evm);
             return Signed(new FinalizeRound { From = A(m.From), Nonce = m.TxNonce, TaskId = m.TaskId, Round = m.Round, NewModelHash = new Hash32(m.NewModelHash) }, m.Signature, chainId);
         }
+        if (evm.IsTransactionForFunctionMessage<RelaySubmitProposal>())
+        {
+            var m = new RelaySubmitProposal().DecodeTransaction(evm);
+            var p = m.Proposal;
+            return Signed(new SubmitProposal
+            {
+                From = A(m.From), Nonce = m.TxNonce, Kind = (Skein.Ledger.Governance.ProposalKind)p.Kind, Parameter = p.Parameter, Value = (UInt128)p.Value, TaskId = p.TaskId,
+                ModelHash = new Hash32(p.ModelHash), Name = p.Name, License = p.License, Recipient = A(p.Recipient), Amount = (UInt128)p.Amount, Deposit = (UInt128)p.Deposit,
+            }, m.Signature, chainId);
+        }
+        if (evm.IsTransactionForFunctionMessage<RelayVoteProposal>())
+        {
+            var m = new RelayVoteProposal().DecodeTransaction(evm);
+            return Signed(new VoteProposal { From = A(m.From), Nonce = m.TxNonce, ProposalId = m.ProposalId, Option = (Skein.Ledger.Governance.VoteOption)m.Option }, m.Signature, chainId);
+        }
         return DecodeMarket(evm, chainId);
     }
 

@@ -19,7 +19,7 @@ public sealed class LedgerEvmCliTests : IDisposable
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        string[] keys = args is ["ledger", "status", ..] ? [] : ["--password-env", "SKEIN_EVM_CLI_PASSWORD"];
+        string[] keys = args is ["ledger", "status", ..] or ["gov", "tally" or "show" or "list" or "params", ..] ? [] : ["--password-env", "SKEIN_EVM_CLI_PASSWORD"];
         var code = await SkeinCommand.RunAsync([.. args, "--data-dir", _dir, .. keys], output, error, TestContext.Current.CancellationToken);
         return (code, output.ToString(), error.ToString());
     }
@@ -64,6 +64,22 @@ public sealed class LedgerEvmCliTests : IDisposable
         Assert.Equal("890000000000000000000", after.GetProperty("balance").GetString());
         Assert.Equal("100000000000000000000", after.GetProperty("validator_stake").GetProperty("self").GetString());
         Assert.Equal("20000000000000000000", (await Json(["balance", "bob", .. chain])).GetProperty("balance").GetString());
+        Assert.StartsWith("0x", deployed.GetProperty("governance").GetString(), StringComparison.Ordinal);
+
+        // Governance on the contracts, with the same commands: propose, vote, and the count so far.
+        var proposed = await Json(["gov", "propose", "--key", "alice", "--kind", "parameter_change", "--parameter", "unbonding_blocks", "--value", "7", .. chain]);
+        Assert.Equal(1UL, proposed.GetProperty("proposal_id").GetUInt64());
+        await Json(["gov", "vote", "--key", "alice", "1", "yes", .. chain]);
+        var tally = (await Json(["gov", "tally", "1", .. chain])).GetProperty("tally");
+        Assert.Equal("100000000000000000000", tally.GetProperty("yes").GetString());
+        Assert.Equal("100000000000000000000", tally.GetProperty("total_power").GetString());
+        var shown = (await Json(["gov", "show", "1", .. chain])).GetProperty("proposal");
+        Assert.Equal("voting", shown.GetProperty("status").GetString());
+        Assert.Equal("880000000000000000000", (await Json(["balance", "alice", .. chain])).GetProperty("balance").GetString()); // the 10-token deposit is locked
+        (code, _, err) = await Run(["gov", "propose", "--key", "alice", "--kind", "parameter_change", "--parameter", "incentives.trainer_slash_bps", "--value", "20000", .. chain]);
+        Assert.Equal(ExitCodes.InvalidOptions, code);
+        Assert.Contains("incentives.trainer_slash_bps: must be in [0, 10000], got 20000", err, StringComparison.Ordinal);
+
         var status = await Json(["ledger", "status", .. chain]);
         Assert.Equal(4245UL, status.GetProperty("chain_id").GetUInt64());
 

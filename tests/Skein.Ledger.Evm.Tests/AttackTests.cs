@@ -34,7 +34,9 @@ public sealed class AttackTests(AnvilChain chain) : IClassFixture<AnvilChain>
             ("reward", [A("thief").ToString(), (byte)Role.Trainer, (BigInteger)Tokens.Whole(1), 1UL, 1U]),
             ("slash", [A("victim").ToString(), (byte)Role.Trainer, 10_000U, 1UL, 1U]),
             ("accept", [A("victim").ToString(), 0UL, new byte[32], new byte[65]]),
-            ("link", [from, from]),
+            ("link", [from, from, from]),
+            ("burnDeposit", [(BigInteger)Tokens.Whole(1)]),
+            ("mintTreasury", [(BigInteger)Tokens.Whole(1_000_000)]),
         };
         foreach (var (function, args) in attempts)
         {
@@ -46,6 +48,29 @@ public sealed class AttackTests(AnvilChain chain) : IClassFixture<AnvilChain>
         Assert.Equal(Tokens.Whole(1_000), await ledger.GetBalanceAsync(A("victim"), ct));
         Assert.Equal(Tokens.Whole(2_000), (await ledger.GetStatusAsync(ct)).GenesisSupply);
         Assert.Equal(0UL, await ledger.GetNonceAsync(A("victim"), ct));
+    }
+
+    [Fact]
+    public async Task Only_governance_approves_funds_or_reconfigures_tasks_and_its_tally_is_open_to_anyone_but_changes_nothing_early()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var ledger = await EvmLedger.DeployAsync(chain.Node.Rpc, chain.Node.DevKey, AnvilChain.Genesis(["creator", "thief"]), ct);
+        var web3 = new Web3(new Nethereum.Web3.Accounts.Account(chain.Node.DevKey, new BigInteger(AnvilChain.ChainId)), chain.Node.Rpc.ToString());
+        var tasks = web3.Eth.GetContract(ContractArtifact.Load("SkeinTasks").Abi, ledger.TasksAddress);
+        var from = web3.TransactionManager.Account.Address;
+        foreach (var (function, args) in new (string, object[])[] { ("setApproval", [1UL, false]), ("fund", [1UL, (BigInteger)Tokens.Whole(1_000)]) })
+        {
+            var refused = await Assert.ThrowsAsync<SmartContractCustomErrorRevertException>(() => tasks.GetFunction(function).EstimateGasAsync(from, null, null, args));
+            Assert.True(refused.IsCustomErrorFor<NotGovernanceError>(), $"{function}: reverted with {refused.ExceptionEncodedData}, not NotGovernance");
+        }
+        // endVoting is open: with nothing due it changes nothing (no treasury, no parameters, no proposals).
+        var governance = web3.Eth.GetContract(ContractArtifact.Load("SkeinGovernance").Abi, ledger.GovernanceAddress);
+        var before = await ledger.GetGovernanceAsync(ct);
+        await governance.GetFunction("endVoting").SendTransactionAndWaitForReceiptAsync(from, new Nethereum.Hex.HexTypes.HexBigInteger(300_000), null, null, ct);
+        var after = await ledger.GetGovernanceAsync(ct);
+        Assert.Equal(before.Parameters, after.Parameters);
+        Assert.Equal(UInt128.Zero, after.Treasury);
+        Assert.Empty(after.Proposals);
     }
 
     [Fact]
@@ -198,6 +223,12 @@ public sealed class AttackTests(AnvilChain chain) : IClassFixture<AnvilChain>
 
 [Error("NotTasks")]
 internal sealed class NotTasksError
+{
+    [Parameter("address", "caller", 1)] public string Caller { get; set; } = "";
+}
+
+[Error("NotGovernance")]
+internal sealed class NotGovernanceError
 {
     [Parameter("address", "caller", 1)] public string Caller { get; set; } = "";
 }

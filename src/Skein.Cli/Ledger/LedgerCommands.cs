@@ -119,9 +119,10 @@ public static class LedgerCommands
                     ledger = deployed.ContractAddress,
                     tasks = deployed.TasksAddress,
                     market = deployed.MarketAddress,
+                    governance = deployed.GovernanceAddress,
                     deployer = deployer.Address,
                     supply = Tokens.Format(supply),
-                }, c => c.MarkupLine($"Deployed on chain {deployed.ChainId}: SkeinLedger [bold]{deployed.ContractAddress}[/], SkeinTasks {deployed.TasksAddress}, SkeinMarket {deployed.MarketAddress}; supply {Tokens.Format(supply)} {Tokens.Symbol}"
+                }, c => c.MarkupLine($"Deployed on chain {deployed.ChainId}: SkeinLedger [bold]{deployed.ContractAddress}[/], SkeinTasks {deployed.TasksAddress}, SkeinMarket {deployed.MarketAddress}, SkeinGovernance {deployed.GovernanceAddress}; supply {Tokens.Format(supply)} {Tokens.Symbol}"
                     + $"\nUse it: skein coordinator --ledger evm --rpc {Markup.Escape(url.ToString())} --contract {deployed.ContractAddress} ..., or --rpc/--contract on the ledger's commands"));
             }
         }));

@@ -232,8 +232,8 @@ public sealed partial class NetworkDemo(NetworkDemoOptions options, MnistFiles? 
                 throw new InvalidOperationException($"the coordinator names {status.Ledger?.Contract ?? "no contract"} as its ledger, not {expected}, the contract it deployed first");
             }
             _chain = await EvmLedger.ReadAsync(_anvil.Rpc, expected, cancellationToken: cancellationToken);
-            Chain = new DemoChain(_chain.ChainId, $"anvil {AnvilNode.Version}", _anvil.Rpc.ToString(), _chain.ContractAddress, _chain.TasksAddress, _chain.MarketAddress);
-            log.WriteLine($"contracts: SkeinLedger {_chain.ContractAddress}, SkeinTasks {_chain.TasksAddress}, SkeinMarket {_chain.MarketAddress}");
+            Chain = new DemoChain(_chain.ChainId, $"anvil {AnvilNode.Version}", _anvil.Rpc.ToString(), _chain.ContractAddress, _chain.TasksAddress, _chain.MarketAddress, _chain.GovernanceAddress);
+            log.WriteLine($"contracts: SkeinLedger {_chain.ContractAddress}, SkeinTasks {_chain.TasksAddress}, SkeinMarket {_chain.MarketAddress}, SkeinGovernance {_chain.GovernanceAddress}");
         }
         if (CoordinatorStarted is { } started)
         {

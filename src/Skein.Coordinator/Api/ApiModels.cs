@@ -37,7 +37,7 @@ public sealed record ApiProposal(ulong Id, string Kind, string Proposer, string 
 public sealed record ApiRelease(ulong TaskId, string ModelHash, string Name, string License, ulong ProposalId, ulong Height);
 
 /// <summary>The ledger's backend: "embedded", or "evm" with its SkeinLedger, SkeinTasks and SkeinMarket contracts.</summary>
-public sealed record ApiLedgerBackend(string Backend, string? Contract = null, string? TasksContract = null, string? MarketContract = null);
+public sealed record ApiLedgerBackend(string Backend, string? Contract = null, string? TasksContract = null, string? MarketContract = null, string? GovernanceContract = null);
 
 /// <summary>
 /// One round of a task at a glance (<c>GET /api/tasks/{id}/rounds</c>): its phase, counts, new model, when each phase

@@ -63,7 +63,7 @@ public static class JsonApi
                 Time = s.Timestamp,
                 Staked = Tokens.Format(s.Staked),
                 NodesOnline = c.Sessions.Online(TimeSpan.FromMinutes(2)),
-                Ledger = c.Ledger is Skein.Ledger.Evm.EvmLedger evm ? new ApiLedgerBackend("evm", evm.ContractAddress, evm.TasksAddress, evm.MarketAddress) : new ApiLedgerBackend("embedded"),
+                Ledger = c.Ledger is Skein.Ledger.Evm.EvmLedger evm ? new ApiLedgerBackend("evm", evm.ContractAddress, evm.TasksAddress, evm.MarketAddress, evm.GovernanceAddress) : new ApiLedgerBackend("embedded"),
             });
         });
         app.MapGet("/api/tasks", async (CoordinatorContext c, CancellationToken ct) =>

@@ -210,7 +210,17 @@ internal sealed class LedgerDeployment : ContractDeploymentMessage
 
     [Parameter("address[]", "accounts", 1)] public List<string> Accounts { get; set; } = [];
     [Parameter("uint256[]", "amounts", 2)] public List<BigInteger> Amounts { get; set; } = [];
-    [Parameter("uint64", "unbondingBlocks_", 3)] public ulong UnbondingBlocks { get; set; }
+    [Parameter("tuple", "chain_", 3)] public ChainParamsTuple Chain { get; set; } = new();
+}
+
+/// <summary>SkeinLedger.ChainParams: the governed parameters SkeinLedger keeps (one storage word).</summary>
+internal sealed class ChainParamsTuple
+{
+    [Parameter("uint64", "unbondingBlocks", 1)] public ulong UnbondingBlocks { get; set; }
+    [Parameter("uint16", "treasurySlashBps", 2)] public ushort TreasurySlashBps { get; set; }
+    [Parameter("uint16", "treasuryEmissionBps", 3)] public ushort TreasuryEmissionBps { get; set; }
+    [Parameter("bool", "taskApproval", 4)] public bool TaskApproval { get; set; }
+    [Parameter("uint64", "governanceDue", 5)] public ulong GovernanceDue { get; set; }
 }
 
 internal sealed class TasksDeployment : ContractDeploymentMessage

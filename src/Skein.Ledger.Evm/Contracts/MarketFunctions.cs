@@ -29,6 +29,7 @@ internal sealed class LinkFunction : FunctionMessage
 {
     [Parameter("address", "tasks_", 1)] public string Tasks { get; set; } = "";
     [Parameter("address", "market_", 2)] public string Market { get; set; } = "";
+    [Parameter("address", "governance_", 3)] public string Governance { get; set; } = "";
 }
 
 [Function("market", "address")]

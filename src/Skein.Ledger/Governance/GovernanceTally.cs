@@ -17,7 +17,13 @@ public enum VoteOption : byte
 /// </summary>
 public sealed record VotingSnapshot(IReadOnlyDictionary<Address, UInt128> Own, IReadOnlyDictionary<(Address Delegator, Address Operator), UInt128> Delegations)
 {
-    public UInt128 TotalPower => Own.Values.Aggregate(UInt128.Zero, (a, b) => a + b) + Delegations.Values.Aggregate(UInt128.Zero, (a, b) => a + b);
+    /// <summary>
+    /// Power of stakes the snapshot does not list: an EVM chain keeps stake checkpoints rather than a full copy, so its
+    /// snapshots list only the voters' own stakes and delegations and count everyone else's power here (0 on the embedded ledger).
+    /// </summary>
+    public UInt128 Unlisted { get; init; }
+
+    public UInt128 TotalPower => Own.Values.Aggregate(UInt128.Zero, (a, b) => a + b) + Delegations.Values.Aggregate(UInt128.Zero, (a, b) => a + b) + Unlisted;
 
     /// <summary>The power <paramref name="voter"/> can cast: its own stake plus what others delegated to it, plus what it delegated.</summary>
     public UInt128 PowerOf(Address voter) =>

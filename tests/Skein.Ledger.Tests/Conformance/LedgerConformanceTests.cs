@@ -9,7 +9,7 @@ namespace Skein.Ledger.Tests.Conformance;
 /// What every <see cref="ILedger"/> backend must do, written against the interface only: the embedded ledger
 /// runs it here, and an EVM backend must pass the same tests.
 /// </summary>
-public abstract class LedgerConformanceTests
+public abstract partial class LedgerConformanceTests
 {
     /// <summary>A fresh ledger with <paramref name="genesis"/>.</summary>
     protected abstract Task<ILedger> CreateAsync(Genesis genesis);
