@@ -11,7 +11,7 @@ namespace Skein.Cli;
 /// <summary>`skein model`: the local model registry: pretrain a base, list, show, lineage, generate text, export a file.</summary>
 public static partial class ModelCommands
 {
-    private static readonly string[] ListColumns = ["hash", "kind", "architecture", "parent", "task/round", "contributors"];
+    private static readonly string[] ListColumns = ["hash", "kind", "architecture", "parent", "task/round", "contributors", "release"];
 
     public static Command Build()
     {
@@ -111,15 +111,32 @@ public static partial class ModelCommands
 
     private static Command List()
     {
-        var command = new Command("list", "Every registered model, oldest first");
+        var command = new Command("list", "Every registered model, oldest first, with its release where a ledger records one");
         var common = CommonOptions.AddTo(command);
+        var from = ReleaseOptions.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
+            IReadOnlyDictionary<string, Release> releases;
+            string? source;
+            try
+            {
+                (releases, source) = await from.ReadAsync(parse, common.DataDirectory(parse), ct);
+            }
+            catch (Exception ex) when (ex is ArgumentException or HttpRequestException or InvalidDataException or Skein.Ledger.LedgerException)
+            {
+                return SimulationSession.Fail(parse.InvocationConfiguration.Error, ExitCodes.InvalidOptions, [ex.Message]);
+            }
             using var registry = common.Open(parse);
             var entries = registry.List();
             if (parse.GetValue(common.Json))
             {
-                await WriteJsonAsync(parse, new { registry = registry.Directory, models = entries.Select(EntryJson) });
+                var models = entries.Select(e =>
+                {
+                    var json = System.Text.Json.JsonSerializer.SerializeToNode(EntryJson(e), JsonOutput.Options)!.AsObject();
+                    json["release"] = System.Text.Json.JsonSerializer.SerializeToNode(ReleaseJson(releases.GetValueOrDefault(e.Hash)), JsonOutput.Options);
+                    return json;
+                }).ToArray();
+                await WriteJsonAsync(parse, new { registry = registry.Directory, releases_from = source, models });
                 return ExitCodes.Ok;
             }
             var table = new Table().Border(TableBorder.Rounded).Title($"[bold]Models[/] in {Markup.Escape(registry.Directory)}");
@@ -130,9 +147,15 @@ public static partial class ModelCommands
             foreach (var e in entries)
             {
                 table.AddRow(Short(e.Hash), ModelRegistryNames.Kind(e.Kind), e.Architecture, e.Parent is { } p ? Short(p) : "-",
-                    e.TaskId is { } t ? $"{t}/{e.Round}" : "-", Markup.Escape(string.Join(", ", e.Contributors)));
+                    e.TaskId is { } t ? $"{t}/{e.Round}" : "-", Markup.Escape(string.Join(", ", e.Contributors)),
+                    releases.GetValueOrDefault(e.Hash) is { } r ? Markup.Escape($"{r.Name} ({r.License})") : "-");
             }
-            Console(parse).Write(table);
+            var console = Console(parse);
+            console.Write(table);
+            if (source is not null)
+            {
+                console.MarkupLine($"releases as recorded on {Markup.Escape(source)}");
+            }
             return ExitCodes.Ok;
         });
         return command;

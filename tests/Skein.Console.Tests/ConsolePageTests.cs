@@ -174,7 +174,7 @@ public sealed class ConsolePageTests(TrainingNetwork net) : IClassFixture<Traini
         RequireBrowser();
         var page = await net.PageAsync();
         var baseUrl = net.ReadOnly.Uri.ToString();
-        foreach (var path in new[] { "", "tasks", $"tasks/{net.Task1}", $"tasks/{net.Task1}/rounds/1", "tasks/new", "stake", $"accounts/{User}" })
+        foreach (var path in new[] { "", "tasks", $"tasks/{net.Task1}", $"tasks/{net.Task1}/rounds/1", "tasks/new", "stake", "governance", $"accounts/{User}" })
         {
             await page.GotoAsync(baseUrl + path);
             Assert.True(await page.Locator("#read-only").IsVisibleAsync(), path);

@@ -58,5 +58,16 @@ public sealed class GovernanceApiTests : IDisposable
         Assert.True(proposal.Vetoed);
         Assert.False(proposal.Passed);
         Assert.Empty(gov.Releases);
+        Assert.Null(proposal.Voter);
+
+        // ?voter= adds that account's power in the snapshot and its vote, for the console's vote form.
+        var alice = Assert.Single((await api.GetGovernanceAsync(Key("alice").Address.ToString(), ct)).Proposals).Voter!;
+        Assert.Equal((Key("alice").Address.ToString(), "300", "no_with_veto"), (alice.Address, alice.Power, alice.Option));
+        var bob = Assert.Single((await api.GetGovernanceAsync(Key("bob").Address.ToString(), ct)).Proposals).Voter!;
+        Assert.Equal(("100", null), (bob.Power, bob.Option));
+        using var http = new HttpClient { BaseAddress = host.ApiUri };
+        using var bad = await http.GetAsync("api/governance?voter=alice", ct);
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("voter: 'alice' is not a 0x address", await bad.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
     }
 }

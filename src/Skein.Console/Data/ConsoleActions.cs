@@ -11,9 +11,9 @@ public sealed record ActionResult(bool Ok, string Message);
 
 /// <summary>
 /// What the console does with its key (the one it was started with; its password never leaves the terminal): stake,
-/// unstake, delegate, create tasks, deploy nodes. Without a key, or read-only, it does nothing and pages show no action.
+/// unstake, delegate, create tasks, deploy nodes, propose and vote. Without a key, or read-only, it does nothing and pages show no action.
 /// </summary>
-public sealed class ConsoleActions(ConsoleData data, LedgerKey? key) : IDisposable
+public sealed partial class ConsoleActions(ConsoleData data, LedgerKey? key) : IDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private MarketSigner? _signer;
@@ -133,13 +133,13 @@ public sealed class ConsoleActions(ConsoleData data, LedgerKey? key) : IDisposab
         }
     }
 
-    private static bool Parse(string amount, out UInt128 units, out ActionResult error)
+    private static bool Parse(string amount, out UInt128 units, out ActionResult error, string field = "amount")
     {
         try
         {
-            units = Tokens.Parse(amount, "amount");
+            units = Tokens.Parse(amount, field);
             error = new ActionResult(true, "");
-            return units > 0 || Fail(out error, "amount: must be > 0");
+            return units > 0 || Fail(out error, $"{field}: must be > 0");
         }
         catch (FormatException ex)
         {

@@ -113,6 +113,9 @@ public sealed partial class ConsoleData(ConsoleOptions options) : IDisposable
 
     public Task<ApiGovernance> GovernanceAsync(CancellationToken ct) => _api.GetGovernanceAsync(ct);
 
+    /// <summary>Governance with <paramref name="voter"/>'s power and vote in each proposal.</summary>
+    public Task<ApiGovernance> GovernanceAsync(string voter, CancellationToken ct) => _api.GetGovernanceAsync(voter, ct);
+
     /// <summary>The recomputation of a settled round, if done; <see cref="VerifyAsync"/> does it.</summary>
     public RoundVerification? Verification(ulong id, uint round) => _verified.TryGetValue((id, round), out var v) ? v : null;
 

@@ -31,7 +31,14 @@ public sealed record ApiGovernedParameter(string Name, string Value, string Min,
 
 /// <summary>A proposal with its count: final once decided, else as it stands under the rules in force.</summary>
 public sealed record ApiProposal(ulong Id, string Kind, string Proposer, string Deposit, ulong StartHeight, ulong EndHeight, string Status, string Outcome, string Asks,
-    int Votes, string Yes, string Abstain, string No, string NoWithVeto, string TotalPower, bool Final, bool QuorumReached, bool Vetoed, bool Passed);
+    int Votes, string Yes, string Abstain, string No, string NoWithVeto, string TotalPower, bool Final, bool QuorumReached, bool Vetoed, bool Passed)
+{
+    /// <summary>The account named by <c>?voter=</c>: its power in this proposal's snapshot and its vote, if any (absent without <c>?voter=</c>).</summary>
+    public ApiVoter? Voter { get; init; }
+}
+
+/// <summary>One account in a proposal: the power it held when the proposal started, and its vote (yes, abstain, no, no_with_veto) or null.</summary>
+public sealed record ApiVoter(string Address, string Power, string? Option);
 
 /// <summary>A model a passed model_release proposal marked as a task's released version.</summary>
 public sealed record ApiRelease(ulong TaskId, string ModelHash, string Name, string License, ulong ProposalId, ulong Height);

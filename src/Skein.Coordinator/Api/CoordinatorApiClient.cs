@@ -35,6 +35,9 @@ public sealed class CoordinatorApiClient(Uri apiUri, System.Security.Cryptograph
 
     public Task<ApiGovernance> GetGovernanceAsync(CancellationToken ct) => GetAsync<ApiGovernance>("api/governance", ct);
 
+    /// <summary>Governance with <paramref name="voter"/>'s power and vote in each proposal.</summary>
+    public Task<ApiGovernance> GetGovernanceAsync(string voter, CancellationToken ct) => GetAsync<ApiGovernance>($"api/governance?voter={Uri.EscapeDataString(voter)}", ct);
+
     public Uri BaseAddress => _http.BaseAddress!;
 
     /// <summary>Downloads a blob and refuses it unless its bytes hash to the name asked for.</summary>

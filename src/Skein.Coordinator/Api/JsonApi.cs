@@ -14,7 +14,10 @@ namespace Skein.Coordinator.Api;
 public static class JsonApi
 {
     /// <summary>Parameters, treasury, proposals with their counts, and releases; an empty, unsupported answer from a backend without governance.</summary>
-    public static async Task<ApiGovernance> GovernanceAsync(ILedger ledger, CancellationToken ct)
+    public static Task<ApiGovernance> GovernanceAsync(ILedger ledger, CancellationToken ct) => GovernanceAsync(ledger, null, ct);
+
+    /// <summary>As <see cref="GovernanceAsync(ILedger, CancellationToken)"/>, each proposal with <paramref name="voter"/>'s power and vote when given.</summary>
+    public static async Task<ApiGovernance> GovernanceAsync(ILedger ledger, Address? voter, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(ledger);
         Skein.Ledger.Governance.GovernanceInfo gov;
@@ -44,11 +47,26 @@ public static class JsonApi
             var t = p.Tally ?? Skein.Ledger.Governance.GovernanceTally.Count(p.Snapshot, p.Votes, rules);
             return new ApiProposal(p.Id, p.Kind, p.Proposer.ToString(), Tokens.Format(p.Deposit), p.StartHeight, p.EndHeight, p.Status, p.Outcome, p.Asks, p.Votes.Count,
                 Tokens.Format(t.Yes), Tokens.Format(t.Abstain), Tokens.Format(t.No), Tokens.Format(t.NoWithVeto), Tokens.Format(t.TotalPower),
-                p.Tally is not null, t.QuorumReached, t.Vetoed, t.Passed);
+                p.Tally is not null, t.QuorumReached, t.Vetoed, t.Passed)
+            {
+                Voter = voter is { } v
+                    ? new ApiVoter(v.ToString(), Tokens.Format(p.Snapshot.PowerOf(v)), p.Votes.TryGetValue(v, out var option) ? VoteName(option) : null)
+                    : null,
+            };
         }).ToArray();
         var releases = gov.Releases.Select(r => new ApiRelease(r.TaskId, r.Release.ModelHash.ToString(), r.Release.Name, r.Release.License, r.Release.ProposalId, r.Release.Height)).ToArray();
         return new ApiGovernance(true, parameters, Tokens.Format(gov.Treasury), proposals, releases);
     }
+
+    /// <summary>A vote option as <c>skein gov vote</c> and the API name it.</summary>
+    public static string VoteName(Skein.Ledger.Governance.VoteOption option) => option switch
+    {
+        Skein.Ledger.Governance.VoteOption.Yes => "yes",
+        Skein.Ledger.Governance.VoteOption.Abstain => "abstain",
+        Skein.Ledger.Governance.VoteOption.No => "no",
+        Skein.Ledger.Governance.VoteOption.NoWithVeto => "no_with_veto",
+        _ => $"option {(byte)option}",
+    };
 
     public static IEndpointRouteBuilder MapSkeinApi(this IEndpointRouteBuilder app)
     {
@@ -84,7 +102,16 @@ public static class JsonApi
                 : Results.Problem($"address: '{address}' is not a 0x address", statusCode: StatusCodes.Status400BadRequest));
         app.MapGet("/api/tasks/{id}/leaderboard", async (ulong id, CoordinatorContext c, CancellationToken ct) =>
             await c.Ledger.GetTaskAsync(id, ct) is { } t ? Json(await LeaderboardAsync(c.Ledger, t, ct)) : NotFound($"task {id} does not exist"));
-        app.MapGet("/api/governance", async (CoordinatorContext c, CancellationToken ct) => Json(await GovernanceAsync(c.Ledger, ct)));
+        app.MapGet("/api/governance", async (string? voter, CoordinatorContext c, CancellationToken ct) =>
+        {
+            if (voter is null)
+            {
+                return Json(await GovernanceAsync(c.Ledger, ct));
+            }
+            return Address.TryParse(voter, out var v, out _)
+                ? Json(await GovernanceAsync(c.Ledger, v, ct))
+                : Results.Problem($"voter: '{voter}' is not a 0x address", statusCode: StatusCodes.Status400BadRequest);
+        });
         app.MapGet("/api/blobs/{sha256}", (string sha256, CoordinatorContext c, HttpContext http) =>
         {
             var hex = sha256.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? sha256[2..] : sha256;
