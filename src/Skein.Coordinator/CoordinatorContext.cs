@@ -50,6 +50,9 @@ public sealed record CoordinatorOptions
     /// </summary>
     public string? ModelRegistry { get; init; }
 
+    /// <summary>Connections, body sizes, slow clients and requests a second per client, on gRPC and the JSON API.</summary>
+    public Skein.Market.Serving.ServerLimits Limits { get; init; } = Skein.Market.Serving.ServerLimits.Default;
+
     /// <summary>Keep the ledger on an EVM chain (SkeinLedger.sol and SkeinTasks.sol) instead of the embedded chain in the data folder.</summary>
     public EvmChainOptions? Evm { get; init; }
 }

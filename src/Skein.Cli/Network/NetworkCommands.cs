@@ -39,8 +39,11 @@ public static class NetworkCommands
         var consolePort = new Option<int>("--console-port") { Description = "The console's port (0: any free port)", DefaultValueFactory = _ => ConsoleCommand.DefaultPort };
         var evalData = new Option<string?>("--eval-data") { Description = "A public test set (eval-images-idx3-ubyte, eval-labels-idx1-ubyte) to test each new global model on, for the accuracy curves", HelpName = "folder" };
         var registry = new Option<string?>("--model-registry") { Description = "Model registry that fine-tuning tasks take their base model from (default: the registry of skein model, models/ in the per-user data folder)", HelpName = "folder" };
+        var maxConnections = new Option<long>("--max-connections") { Description = "Open connections the coordinator holds at once, all clients together", DefaultValueFactory = _ => Skein.Market.Serving.ServerLimits.Default.MaxConnections };
+        var rate = new Option<int>("--requests-per-second") { Description = "Requests a second one client (IP address) may make on average, beyond loopback (0: no rate limit)", DefaultValueFactory = _ => Skein.Market.Serving.ServerLimits.Default.RequestsPerSecond };
+        var burst = new Option<int>("--burst") { Description = "Requests one client may make at once above that average", DefaultValueFactory = _ => Skein.Market.Serving.ServerLimits.Default.Burst };
         var chain = new EvmChainCliOptions();
-        foreach (var o in new Option[] { key, password, data, host, port, apiPort, genesis, tasks, startWhen, exitWhenDone, training, committing, revealing, maxUpdate, tlsCert, tlsPassword, evalData, registry, console, consolePort })
+        foreach (var o in new Option[] { key, password, data, host, port, apiPort, genesis, tasks, startWhen, exitWhenDone, training, committing, revealing, maxUpdate, tlsCert, tlsPassword, evalData, registry, console, consolePort, maxConnections, rate, burst })
         {
             command.Add(o);
         }
@@ -69,7 +72,12 @@ public static class NetworkCommands
                 Timings = new RoundTimings(TimeSpan.FromSeconds(parse.GetValue(training)), TimeSpan.FromSeconds(parse.GetValue(committing)), TimeSpan.FromSeconds(parse.GetValue(revealing))),
                 Evm = evm,
                 ModelRegistry = parse.GetValue(registry) ?? Skein.Learning.Registry.ModelRegistry.DefaultDirectory(Skein.Learning.Data.MnistStore.DefaultDataDirectory()),
+                Limits = Skein.Market.Serving.ServerLimits.Default with { MaxConnections = parse.GetValue(maxConnections), RequestsPerSecond = parse.GetValue(rate), Burst = parse.GetValue(burst) },
             };
+            if (options.Limits.Validate() is { } badLimit)
+            {
+                throw new ArgumentException("--" + badLimit.Replace('_', '-'));
+            }
             await using var coordinator = await CoordinatorHost.StartAsync(options, ledgerKey, g, loggers, ct);
             var hostedSpecs = coordinator.Context.Index.Tasks().Select(t => TaskSpec.Parse(t.SpecJson).Sha256()).ToHashSet();
             var fresh = new List<ulong>();

@@ -83,12 +83,13 @@ public sealed partial class CoordinatorHost : IAsyncDisposable
         builder.Services.AddSingleton(context);
         builder.Services.AddGrpc(o =>
         {
-            o.MaxReceiveMessageSize = 8 << 20;
+            o.MaxReceiveMessageSize = options.Limits.MaxGrpcMessageBytes;
             o.EnableDetailedErrors = true;
         });
+        options.Limits.AddTo(builder.Services);
         builder.WebHost.ConfigureKestrel(k =>
         {
-            k.Limits.MaxRequestBodySize = null;
+            options.Limits.ApplyTo(k);
             // Updates are megabytes: HTTP/2's default windows (1 MB per connection, 768 KB per stream) would stall
             // an upload on every round trip even on loopback.
             k.Limits.Http2.InitialConnectionWindowSize = 32 << 20;
@@ -112,6 +113,7 @@ public sealed partial class CoordinatorHost : IAsyncDisposable
             });
         });
         var app = builder.Build();
+        options.Limits.UseLimits(app);
         app.MapGrpcService<CoordinatorService>();
         app.MapSkeinApi();
         // The compute market lives on the same ledger: tokens staked for tasks and paid for leases are one currency.

@@ -29,8 +29,21 @@ public sealed record SignedTransaction(Transaction Tx, byte[] Signature)
 
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 
-    public static SignedTransaction FromJson(string json) =>
-        JsonSerializer.Deserialize<SignedTransaction>(json, JsonOptions) ?? throw new JsonException("empty transaction");
+    /// <summary>Reads a signed transaction; a missing <c>tx</c> or <c>signature</c> is a <see cref="JsonException"/> naming it, as any malformed field is.</summary>
+    public static SignedTransaction FromJson(string json)
+    {
+        var signed = JsonSerializer.Deserialize<SignedTransaction>(json, JsonOptions) ?? throw new JsonException("empty transaction");
+        // Positional records take absent properties as null: refuse them here, not as a crash in whoever reads them.
+        if (signed.Tx is null)
+        {
+            throw new JsonException("tx: required");
+        }
+        if (signed.Signature is null)
+        {
+            throw new JsonException("signature: required");
+        }
+        return signed;
+    }
 
     private static JsonSerializerOptions CreateJsonOptions()
     {

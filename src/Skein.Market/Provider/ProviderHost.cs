@@ -48,8 +48,15 @@ public sealed class ProviderHost : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(loggers);
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Parse(agent.Options.Host), agent.Options.Port, l => l.Protocols = HttpProtocols.Http1AndHttp2));
+        var limits = agent.Options.Limits;
+        limits.AddTo(builder.Services);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            limits.ApplyTo(k);
+            k.Listen(IPAddress.Parse(agent.Options.Host), agent.Options.Port, l => l.Protocols = HttpProtocols.Http1AndHttp2);
+        });
         var app = builder.Build();
+        limits.UseLimits(app);
         Map(app, agent, clock);
         await app.StartAsync(cancellationToken);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

@@ -11,6 +11,9 @@ public sealed record ProviderOptions
     /// <summary>Address its endpoint (manifests, status, logs, quotes) binds to; loopback unless told otherwise.</summary>
     public string Host { get; init; } = "127.0.0.1";
 
+    /// <summary>Connections, body sizes, slow clients and requests a second per client on the provider's endpoint.</summary>
+    public Serving.ServerLimits Limits { get; init; } = Serving.ServerLimits.Default;
+
     /// <summary>Port of its endpoint (0: any free port).</summary>
     public int Port { get; init; }
 

@@ -67,7 +67,7 @@ internal sealed class MarketFixture : IAsyncDisposable
 
     /// <summary>Starts a provider with scale pricing (uact per core per block) and optional attributes and GPUs.</summary>
     public async Task<ProviderHost> StartProviderAsync(string name, decimal cpuPrice, IReadOnlyDictionary<string, string>? attributes = null,
-        IReadOnlyList<GpuCount>? gpus = null, ulong memoryGiB = 32, IBidPricing? pricing = null)
+        IReadOnlyList<GpuCount>? gpus = null, ulong memoryGiB = 32, IBidPricing? pricing = null, Skein.Market.Serving.ServerLimits? limits = null)
     {
         var state = Path.Combine(Directory, "providers", name);
         var store = new ProviderStore(state);
@@ -81,6 +81,7 @@ internal sealed class MarketFixture : IAsyncDisposable
             PollInterval = TimeSpan.FromMilliseconds(100),
             WithdrawInterval = TimeSpan.FromHours(1),
             StopGrace = TimeSpan.FromSeconds(2),
+            Limits = limits ?? Skein.Market.Serving.ServerLimits.Default,
         };
         var agent = new ProviderAgent(Market, Key(name), options, pricing ?? new ScalePricing(cpuPrice, 0, 0, new Dictionary<string, decimal>(), 0), runtime, store,
             NullLogger.Instance);
