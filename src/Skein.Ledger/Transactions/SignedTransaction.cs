@@ -29,8 +29,27 @@ public sealed record SignedTransaction(Transaction Tx, byte[] Signature)
 
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 
-    public static SignedTransaction FromJson(string json) =>
-        JsonSerializer.Deserialize<SignedTransaction>(json, JsonOptions) ?? throw new JsonException("empty transaction");
+    /// <summary>Reads a signed transaction; anything that is not one is refused with a <see cref="JsonException"/> naming the field.</summary>
+    public static SignedTransaction FromJson(string json)
+    {
+        SignedTransaction? signed;
+        try
+        {
+            signed = JsonSerializer.Deserialize<SignedTransaction>(json, JsonOptions);
+        }
+        catch (NotSupportedException ex)
+        {
+            // System.Text.Json's word for a transaction without "type" (an abstract type it cannot make).
+            throw new JsonException($"tx: must have a \"type\" (transfer, stake, create_task, ...) as its first field ({ex.Message})", ex);
+        }
+        return signed switch
+        {
+            null => throw new JsonException("empty transaction"),
+            { Tx: null } => throw new JsonException("tx: is required"),
+            { Signature: null } => throw new JsonException("signature: is required (0x followed by 130 hex digits)"),
+            _ => signed,
+        };
+    }
 
     private static JsonSerializerOptions CreateJsonOptions()
     {
@@ -38,6 +57,8 @@ public sealed record SignedTransaction(Transaction Tx, byte[] Signature)
         {
             PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
             UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+            // A null where the type has none ("groups": null) is refused here, not met later as a NullReferenceException.
+            RespectNullableAnnotations = true,
         };
         options.Converters.Add(new AddressJsonConverter());
         options.Converters.Add(new UInt128StringJsonConverter());
