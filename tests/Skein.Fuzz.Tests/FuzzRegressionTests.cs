@@ -107,6 +107,26 @@ public sealed class FuzzRegressionTests
         Assert.Contains(result.Errors, e => e.Message.StartsWith("malformed YAML", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("&a {*a : 1}")]
+    [InlineData("a: &a {b: *a}")]
+    [InlineData("a: &a [*a]")]
+    [InlineData("version: \"2.0\"\nservices: &s\n  web:\n    <<: *s\n")]
+    public void An_sdl_alias_inside_the_node_it_names_is_refused_instead_of_overflowing_the_stack(string yaml)
+    {
+        // Found by skein bench fuzz --seed 20261201: the process died of a stack overflow in YamlAliasNode.Equals.
+        var result = SdlDocument.Parse(yaml);
+        Assert.False(result.Ok);
+        Assert.Contains(result.Errors, e => e.Message.Contains("(a cycle)", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void An_sdl_alias_to_a_finished_node_still_works()
+    {
+        var result = SdlDocument.Parse("a: &a {b: 1}\nc: *a\n");
+        Assert.DoesNotContain(result.Errors, e => e.Message.Contains("(a cycle)", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void A_transaction_without_a_type_is_a_JsonException_naming_tx()
     {
