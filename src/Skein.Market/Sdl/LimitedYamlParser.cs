@@ -19,6 +19,7 @@ internal sealed class LimitedYamlParser(IParser inner) : IParser
 
     private readonly Stack<string> _collections = new();
     private readonly HashSet<string> _openAnchors = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _definedAnchors = new(StringComparer.Ordinal);
     private int _depth;
     private int _events;
 
@@ -34,6 +35,10 @@ internal sealed class LimitedYamlParser(IParser inner) : IParser
         if (++_events > MaxEvents)
         {
             throw new YamlException(current.Start, current.End, $"the file expands to more than {MaxEvents} YAML nodes (aliases and merge keys included)");
+        }
+        if (current is NodeEvent { Anchor.IsEmpty: false } anchored)
+        {
+            _definedAnchors.Add(anchored.Anchor.Value);
         }
         switch (current)
         {
@@ -51,6 +56,10 @@ internal sealed class LimitedYamlParser(IParser inner) : IParser
                 // A scalar redefines the anchor; an alias to it is no longer a cycle.
                 _openAnchors.Remove(scalar.Anchor.Value);
                 break;
+            case AnchorAlias alias when !_definedAnchors.Contains(alias.Value.Value):
+                // YAML wants the anchor first; YamlDotNet would keep a placeholder, and two placeholders compared
+                // (two such aliases as keys of one mapping) recurse until the stack overflows.
+                throw new YamlException(current.Start, current.End, $"the alias *{alias.Value.Value} names no anchor defined before it");
             case AnchorAlias alias when _openAnchors.Contains(alias.Value.Value):
                 // YamlDotNet's tree compares such a node with itself without end, and the stack overflows.
                 throw new YamlException(current.Start, current.End, $"the alias *{alias.Value.Value} is inside the node it names (a cycle)");
