@@ -134,6 +134,17 @@ public sealed class FuzzRegressionTests
     }
 
     [Fact]
+    public void Sdl_cpu_units_past_decimal_range_over_a_thousand_are_refused_not_an_OverflowException()
+    {
+        var yaml = Encoding.UTF8.GetString(SeedYaml()).Replace("units: 2", "units: 4294967294967294967294967296", StringComparison.Ordinal);
+        var result = SdlDocument.Parse(yaml);
+        Assert.False(result.Ok);
+        Assert.Contains(result.Errors, e => e.Path.EndsWith("cpu.units", StringComparison.Ordinal));
+    }
+
+    private static byte[] SeedYaml() => File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Regressions", "sdl--seed20261201-input233217.bin"));
+
+    [Fact]
     public void A_transaction_without_a_type_is_a_JsonException_naming_tx()
     {
         var e = Assert.Throws<JsonException>(() => SignedTransaction.FromJson("""{"tx":{"from":"0x0000000000000000000000000000000000000001","nonce":0},"signature":"0x00"}"""));
