@@ -28,6 +28,7 @@ public static class BenchCommand
         bench.Add(BuildUploadClient());
         bench.Add(BuildMarket());
         bench.Add(BenchConsoleCommand.Build());
+        bench.Add(BenchFuzzCommand.Build());
         return bench;
     }
 

@@ -160,6 +160,10 @@ public static class SafeTensors
             throw new SafeTensorsFormatException("header does not start with '{'");
         }
         var data = bytes[(8 + (int)headerLength)..];
+        if (!System.Text.Unicode.Utf8.IsValid(header))
+        {
+            throw new SafeTensorsFormatException("header is not valid UTF-8");
+        }
 
         JsonDocument json;
         try
@@ -175,8 +179,14 @@ public static class SafeTensors
         {
             var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
             var parsed = new List<(string Name, TensorDType DType, long[] Shape, long Begin, long End)>();
+            var names = new HashSet<string>(StringComparer.Ordinal);
             foreach (var property in json.RootElement.EnumerateObject())
             {
+                // A name given twice would leave which tensor it means to the reader; refuse it rather than guess.
+                if (!names.Add(property.Name))
+                {
+                    throw new SafeTensorsFormatException($"header: '{property.Name}' appears twice (each tensor name and __metadata__ at most once)");
+                }
                 if (property.Name == MetadataKey)
                 {
                     if (property.Value.ValueKind != JsonValueKind.Object)
@@ -185,6 +195,10 @@ public static class SafeTensors
                     }
                     foreach (var m in property.Value.EnumerateObject())
                     {
+                        if (metadata.ContainsKey(m.Name))
+                        {
+                            throw new SafeTensorsFormatException($"__metadata__.{m.Name} appears twice");
+                        }
                         metadata[m.Name] = m.Value.ValueKind == JsonValueKind.String
                             ? m.Value.GetString()!
                             : throw new SafeTensorsFormatException($"__metadata__.{m.Name} must be a string");
@@ -204,7 +218,7 @@ public static class SafeTensors
                     throw new SafeTensorsFormatException(
                         $"tensor '{p.Name}': data_offsets begin at {p.Begin}, expected {expectedBegin} (holes or overlaps are not allowed)");
                 }
-                var elementBytes = p.Shape.Aggregate(1L, (a, b) => a * b) * ElementSize(p.DType);
+                var elementBytes = ByteCount(p.Name, p.Shape, p.DType);
                 if (p.End - p.Begin != elementBytes)
                 {
                     throw new SafeTensorsFormatException(
@@ -250,6 +264,10 @@ public static class SafeTensors
     private static (string, TensorDType, long[], long, long) ParseEntry(JsonProperty property)
     {
         var name = property.Name;
+        if (name.Length == 0)
+        {
+            throw new SafeTensorsFormatException("header: a tensor name is empty");
+        }
         var v = property.Value;
         if (v.ValueKind != JsonValueKind.Object)
         {
@@ -276,11 +294,31 @@ public static class SafeTensors
             shape[i++] = dim;
         }
         if (!v.TryGetProperty("data_offsets", out var offsets) || offsets.ValueKind != JsonValueKind.Array || offsets.GetArrayLength() != 2
+            || offsets[0].ValueKind != JsonValueKind.Number || offsets[1].ValueKind != JsonValueKind.Number
             || !offsets[0].TryGetInt64(out var begin) || !offsets[1].TryGetInt64(out var end) || begin < 0 || end < begin)
         {
             throw new SafeTensorsFormatException($"tensor '{name}': data_offsets must be [begin, end] with 0 <= begin <= end");
         }
         return (name, dtype, shape, begin, end);
+    }
+
+    /// <summary>The bytes a tensor of this shape and dtype holds; refused when that does not fit 64 bits (a shape no file can back).</summary>
+    private static long ByteCount(string name, long[] shape, TensorDType dtype)
+    {
+        long bytes = ElementSize(dtype);
+        foreach (var d in shape)
+        {
+            if (d != 0 && bytes > long.MaxValue / d)
+            {
+                if (shape.Contains(0))
+                {
+                    return 0;
+                }
+                throw new SafeTensorsFormatException($"tensor '{name}': shape [{string.Join(", ", shape)}] of {dtype} has more bytes than fit in 64 bits");
+            }
+            bytes *= d;
+        }
+        return bytes;
     }
 
     private static void EnsureLittleEndian()

@@ -234,6 +234,8 @@ public sealed record TaskSpec
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
         ReadCommentHandling = JsonCommentHandling.Skip,
+        // "reward_pool": null or "model": null would otherwise reach the checks as a null where the type has none.
+        RespectNullableAnnotations = true,
         AllowTrailingCommas = true,
         WriteIndented = false,
     };

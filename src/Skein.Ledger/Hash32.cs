@@ -90,10 +90,21 @@ public sealed class AddressJsonConverter : JsonConverter<Address>
 /// <summary>JSON form of token amounts: a decimal string of base units, exact beyond 2^53.</summary>
 public sealed class UInt128StringJsonConverter : JsonConverter<UInt128>
 {
-    public override UInt128 Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-        reader.TokenType == JsonTokenType.Number
-            ? reader.GetUInt64()
-            : UInt128.Parse(reader.GetString() ?? throw new JsonException("an amount must be a string of base units"), System.Globalization.CultureInfo.InvariantCulture);
+    public override UInt128 Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType == JsonTokenType.Number)
+        {
+            return reader.TryGetUInt64(out var small)
+                ? small
+                : throw new JsonException("an amount written as a JSON number must be a whole number in [0, 2^64); write larger amounts as a string of base units");
+        }
+        var text = reader.TokenType == JsonTokenType.String ? reader.GetString()! : throw new JsonException("an amount must be a string of base units");
+        // Digits only: UInt128.Parse alone would take spaces and a sign, and throw OverflowException past 2^128.
+        return text.Length is > 0 and <= 39 && text.All(char.IsAsciiDigit)
+            && UInt128.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var amount)
+            ? amount
+            : throw new JsonException($"an amount must be a whole number of base units in [0, 2^128), got '{(text.Length <= 80 ? text : text[..80] + "...")}'");
+    }
 
     public override void Write(Utf8JsonWriter writer, UInt128 value, JsonSerializerOptions options)
     {

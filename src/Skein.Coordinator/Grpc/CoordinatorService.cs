@@ -155,9 +155,10 @@ public sealed class CoordinatorService(CoordinatorContext coordinator) : Protoco
         ArgumentNullException.ThrowIfNull(responseStream);
         ArgumentNullException.ThrowIfNull(context);
         Session(context);
-        var size = coordinator.Blobs.SizeOf(request.Sha256) ?? throw Refuse(StatusCode.NotFound, $"sha256: no blob {request.Sha256}");
         try
         {
+            // Inside the try: SizeOf refuses a sha256 that is not 64 lowercase hex digits with a BlobException.
+            var size = coordinator.Blobs.SizeOf(request.Sha256) ?? throw Refuse(StatusCode.NotFound, $"sha256: no blob {request.Sha256}");
             await foreach (var chunk in coordinator.Blobs.ReadAsync(request.Sha256, request.Offset, DownloadChunkBytes, context.CancellationToken))
             {
                 // The store reuses its buffer for the next chunk, so the message takes a copy.

@@ -29,20 +29,26 @@ public sealed record SignedTransaction(Transaction Tx, byte[] Signature)
 
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 
-    /// <summary>Reads a signed transaction; a missing <c>tx</c> or <c>signature</c> is a <see cref="JsonException"/> naming it, as any malformed field is.</summary>
+    /// <summary>Reads a signed transaction; anything that is not one is refused with a <see cref="JsonException"/> naming the field.</summary>
     public static SignedTransaction FromJson(string json)
     {
-        var signed = JsonSerializer.Deserialize<SignedTransaction>(json, JsonOptions) ?? throw new JsonException("empty transaction");
-        // Positional records take absent properties as null: refuse them here, not as a crash in whoever reads them.
-        if (signed.Tx is null)
+        SignedTransaction? signed;
+        try
         {
-            throw new JsonException("tx: required");
+            signed = JsonSerializer.Deserialize<SignedTransaction>(json, JsonOptions);
         }
-        if (signed.Signature is null)
+        catch (NotSupportedException ex)
         {
-            throw new JsonException("signature: required");
+            // System.Text.Json's word for a transaction without "type" (an abstract type it cannot make).
+            throw new JsonException($"tx: must have a \"type\" (transfer, stake, create_task, ...) as its first field ({ex.Message})", ex);
         }
-        return signed;
+        return signed switch
+        {
+            null => throw new JsonException("empty transaction"),
+            { Tx: null } => throw new JsonException("tx: is required"),
+            { Signature: null } => throw new JsonException("signature: is required (0x followed by 130 hex digits)"),
+            _ => signed,
+        };
     }
 
     private static JsonSerializerOptions CreateJsonOptions()
@@ -51,6 +57,8 @@ public sealed record SignedTransaction(Transaction Tx, byte[] Signature)
         {
             PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
             UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+            // A null where the type has none ("groups": null) is refused here, not met later as a NullReferenceException.
+            RespectNullableAnnotations = true,
         };
         options.Converters.Add(new AddressJsonConverter());
         options.Converters.Add(new UInt128StringJsonConverter());

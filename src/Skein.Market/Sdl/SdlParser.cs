@@ -56,14 +56,22 @@ internal sealed partial class SdlParser
         var stream = new YamlStream();
         try
         {
-            // MergingParser applies YAML merge keys (`<<: *anchor`), which Akash's Go decoder (yaml.v3) honours too.
-            stream.Load(new MergingParser(new Parser(new StringReader(yaml))));
+            // MergingParser applies YAML merge keys (`<<: *anchor`), which Akash's Go decoder (yaml.v3) honours too. It reads
+            // every event before it hands out the first, so the depth limit sits below it; YamlDotNet's own limit of
+            // 100,000 events bounds what merges expand to.
+            stream.Load(new MergingParser(new LimitedYamlParser(new Parser(new StringReader(yaml)))));
         }
         catch (YamlException ex)
         {
             // YamlDotNet prefixes its message with the span; the path already says where.
             var message = SpanPrefix().Replace(ex.Message, "");
             _r.Error($"line {ex.Start.Line}, column {ex.Start.Column}", $"malformed YAML: {message}");
+            return null;
+        }
+        catch (Exception ex) when (ex is ArgumentException or KeyNotFoundException)
+        {
+            // MergingParser's ways of refusing a merge key (<<) whose value is not an alias of a mapping defined before it.
+            _r.Error("(root)", "malformed YAML: a merge key (<<) must be an alias (*name) of a mapping defined earlier, or a list of such aliases");
             return null;
         }
         catch (InvalidOperationException)

@@ -86,6 +86,10 @@ public static partial class SdlUnits
         {
             return false;
         }
+        if (value > uint.MaxValue)
+        {
+            return false; // and value * 1000 would overflow decimal past 7.9e25 (found by fuzzing)
+        }
         var m = isMilli ? value : value * 1000;
         if (m != decimal.Floor(m) || m > uint.MaxValue)
         {
