@@ -371,10 +371,13 @@ public sealed partial class EvmLedger : ILedger
     }
 
     /// <summary>
-    /// The estimate plus an eighth: an estimate is exact for the head state, and a contract that calls another keeps
-    /// back 1/64 of the gas it forwards, which a tight limit can leave the callee short of (SkeinMarket calling SkeinLedger).
+    /// The estimate plus an eighth plus 100,000: an estimate is exact for the head state, and a contract that calls another
+    /// keeps back 1/64 of the gas it forwards, which a tight limit can leave the callee short of (SkeinMarket calling
+    /// SkeinLedger). The fixed part covers a transaction mined in a later market block than it was estimated in (a slow
+    /// machine): settling that block writes storage the estimate did not (a market deposit reverted out of gas so under load).
+    /// Only the gas used is paid.
     /// </summary>
-    private static HexBigInteger WithMargin(HexBigInteger estimate) => new(estimate.Value + (estimate.Value / 8));
+    private static HexBigInteger WithMargin(HexBigInteger estimate) => new(estimate.Value + (estimate.Value / 8) + 100_000);
 
     public async Task<LedgerStatus> GetStatusAsync(CancellationToken cancellationToken = default)
     {
