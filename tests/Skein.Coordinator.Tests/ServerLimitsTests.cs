@@ -129,17 +129,24 @@ public sealed class ServerLimitsTests : IDisposable
         await using var host = await StartAsync(ServerLimits.Default with { MaxJsonBodyBytes = 4_096 });
         using var api = new HttpClient { BaseAddress = host.ApiUri };
         var big = new string('x', 10_000);
-        var declared = await api.PostAsync("/v1/tx", new StringContent(big, Encoding.UTF8, "application/json"), Ct);
-        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, declared.StatusCode);
-        Assert.Contains("body: 10000 bytes is more than the 4096", await declared.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        // Raw sockets: the server answers 413 before reading the body, and an HTTP client still sending it can miss the answer.
+        using (var declared = await ConnectAsync(host.ApiUri))
+        {
+            await declared.SendAsync(Encoding.ASCII.GetBytes("POST /v1/tx HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 10000\r\nConnection: close\r\n\r\n"),
+                SocketFlags.None, Ct);
+            var (_, answer) = await ClosedByServerAsync(declared, TimeSpan.FromSeconds(30));
+            Assert.StartsWith("HTTP/1.1 413", answer, StringComparison.Ordinal);
+            Assert.Contains("body: 10000 bytes is more than the 4096", answer, StringComparison.Ordinal);
+        }
 
         // Without a Content-Length the limit applies while the body is read.
-        var chunked = new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes(big)));
-        chunked.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/tx") { Content = chunked };
-        request.Headers.TransferEncodingChunked = true;
-        var streamed = await api.SendAsync(request, Ct);
-        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, streamed.StatusCode);
+        using (var chunked = await ConnectAsync(host.ApiUri))
+        {
+            await chunked.SendAsync(Encoding.ASCII.GetBytes("POST /v1/tx HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n2710\r\n" + big + "\r\n0\r\n\r\n"),
+                SocketFlags.None, Ct);
+            var (_, answer) = await ClosedByServerAsync(chunked, TimeSpan.FromSeconds(30));
+            Assert.StartsWith("HTTP/1.1 413", answer, StringComparison.Ordinal);
+        }
 
         // A small body still reaches the API, which words its own refusal.
         var small = await api.PostAsync("/v1/tx", new StringContent("{}", Encoding.UTF8, "application/json"), Ct);
