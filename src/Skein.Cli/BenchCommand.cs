@@ -229,7 +229,7 @@ public static class BenchCommand
             Network.UploadThroughput? upload = null;
             if (parse.GetValue(uploadMb) > 0)
             {
-                await log.WriteLineAsync($"uploading {parse.GetValue(uploadMb)} MB over gRPC ...");
+                await log.WriteLineAsync($"uploading {parse.GetValue(uploadMb)} MB of updates through the update path and as bare HTTP/2 POSTs ...");
                 upload = await Network.RoundBench.UploadAsync(parse.GetValue(uploadMb) * 1_000_000L, log, ct);
             }
             var summary = counts.Select(n => new
@@ -257,7 +257,7 @@ public static class BenchCommand
             if (upload is not null)
             {
                 console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"upload of {upload.Bytes / 1e6:0} MB: gRPC {upload.GrpcMbPerSecond:#,0} MB/s ({upload.GrpcSeconds:0.000} s, flushed to disk); file copy flushed to disk {upload.DurableCopyMbPerSecond:#,0} MB/s (ratio {upload.Ratio:0.000}); file copy in the page cache {upload.CopyMbPerSecond:#,0} MB/s (ratio {upload.RatioToCopy:0.000})"));
+                    $"upload of {upload.Bytes / 1e6:0} MB ({upload.Updates} CNN updates): update path {upload.GrpcMbPerSecond:#,0} MB/s ({upload.GrpcSeconds:0.000} s: hashed, checked, flushed to disk); bare HTTP/2 POST {upload.Http2MbPerSecond:#,0} MB/s ({upload.Http2Seconds:0.000} s); upload_vs_http2 {upload.UploadVsHttp2:0.000}; file copy flushed {upload.DurableCopyMbPerSecond:#,0} MB/s, in the page cache {upload.CopyMbPerSecond:#,0} MB/s"));
             }
             return ExitCodes.Ok;
         });
@@ -271,16 +271,18 @@ public static class BenchCommand
         var coordinator = new Option<string>("--coordinator") { Required = true };
         var keyFile = new Option<string>("--key-file") { Required = true };
         var task = new Option<ulong>("--task") { Required = true };
-        var file = new Option<string>("--file") { Required = true };
-        foreach (var o in new Option[] { coordinator, keyFile, task, file })
+        var bytes = new Option<long>("--bytes") { Required = true };
+        var bare = new Option<string>("--bare") { Required = true };
+        var repetitions = new Option<int>("--repetitions") { DefaultValueFactory = _ => 3 };
+        foreach (var o in new Option[] { coordinator, keyFile, task, bytes, bare, repetitions })
         {
             command.Add(o);
         }
         command.SetAction(async (parse, ct) =>
         {
             using var key = Skein.Ledger.Crypto.KeyFile.Decrypt(await File.ReadAllTextAsync(parse.GetValue(keyFile)!, ct), Environment.GetEnvironmentVariable("SKEIN_KEY_PASSWORD") ?? "", "uploader");
-            var seconds = await Network.RoundBench.UploadClientAsync(new Uri(parse.GetValue(coordinator)!), key, parse.GetValue(task), parse.GetValue(file)!, ct);
-            await parse.InvocationConfiguration.Output.WriteLineAsync(seconds.ToString("R", CultureInfo.InvariantCulture));
+            var times = await Network.RoundBench.UploadClientAsync(new Uri(parse.GetValue(coordinator)!), key, parse.GetValue(task), parse.GetValue(bytes), new Uri(parse.GetValue(bare)!), parse.GetValue(repetitions), ct);
+            await parse.InvocationConfiguration.Output.WriteLineAsync(JsonOutput.Serialize(times));
             return ExitCodes.Ok;
         });
         return command;

@@ -61,36 +61,59 @@ public sealed class ParameterLayout
     public float[] FromSafeTensors(SafeTensorsDocument document)
     {
         ArgumentNullException.ThrowIfNull(document);
-        var byName = new Dictionary<string, TensorEntry>(StringComparer.Ordinal);
-        foreach (var t in document.Tensors)
+        var byName = Match(document.Tensors, t => t.Name, t => t.DType, t => t.Shape);
+        var flat = new float[TotalCount];
+        for (var i = 0; i < Parameters.Count; i++)
         {
-            byName[t.Name] = t;
+            byName[Parameters[i].Name].AsFloats().CopyTo(flat.AsSpan(OffsetOf(i)));
+        }
+        return flat;
+    }
+
+    /// <summary>
+    /// Checks a header before its data arrives under the rules of <see cref="FromSafeTensors"/> (the same messages),
+    /// and returns for each tensor, in data order, the index of its parameter.
+    /// </summary>
+    public int[] Match(SafeTensorsHeader header)
+    {
+        ArgumentNullException.ThrowIfNull(header);
+        var byName = Match(header.Tensors, t => t.Name, t => t.DType, t => t.Shape);
+        var index = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < Parameters.Count; i++)
+        {
+            index[Parameters[i].Name] = i;
+        }
+        return [.. header.Tensors.Select(t => index[t.Name])];
+    }
+
+    private Dictionary<string, T> Match<T>(IReadOnlyList<T> tensors, Func<T, string> name, Func<T, TensorDType> dtype, Func<T, IReadOnlyList<long>> shape)
+    {
+        var byName = new Dictionary<string, T>(StringComparer.Ordinal);
+        foreach (var t in tensors)
+        {
+            byName[name(t)] = t;
         }
         foreach (var extra in byName.Keys.Where(n => !Parameters.Any(p => p.Name == n)).Order(StringComparer.Ordinal))
         {
             throw new SafeTensorsFormatException($"tensor '{extra}' is not a parameter of this model (expected: {string.Join(", ", Parameters)})");
         }
-
-        var flat = new float[TotalCount];
-        for (var i = 0; i < Parameters.Count; i++)
+        foreach (var p in Parameters)
         {
-            var p = Parameters[i];
             if (!byName.TryGetValue(p.Name, out var t))
             {
                 throw new SafeTensorsFormatException($"tensor '{p.Name}' is missing");
             }
-            if (t.DType != TensorDType.F32)
+            if (dtype(t) != TensorDType.F32)
             {
-                throw new SafeTensorsFormatException($"tensor '{p.Name}': dtype {t.DType}, expected F32");
+                throw new SafeTensorsFormatException($"tensor '{p.Name}': dtype {dtype(t)}, expected F32");
             }
-            if (!t.Shape.SequenceEqual(p.Shape))
+            if (!shape(t).SequenceEqual(p.Shape))
             {
                 throw new SafeTensorsFormatException(
-                    $"tensor '{p.Name}': shape [{string.Join(", ", t.Shape)}], expected [{string.Join(", ", p.Shape)}]");
+                    $"tensor '{p.Name}': shape [{string.Join(", ", shape(t))}], expected [{string.Join(", ", p.Shape)}]");
             }
-            t.AsFloats().CopyTo(flat.AsSpan(OffsetOf(i)));
         }
-        return flat;
+        return byName;
     }
 
     private void CheckLength(int length)

@@ -46,6 +46,12 @@ public sealed record SafeTensorsDocument(IReadOnlyList<TensorEntry> Tensors, IRe
 }
 
 /// <summary>Raised when bytes are not a valid safetensors file; the message names the rule broken.</summary>
+/// <summary>One tensor as a header describes it: where its bytes lie in the data section.</summary>
+public sealed record SafeTensorsHeaderEntry(string Name, TensorDType DType, IReadOnlyList<long> Shape, long Begin, long End);
+
+/// <summary>A checked safetensors header: its tensors in data order, and its metadata.</summary>
+public sealed record SafeTensorsHeader(IReadOnlyList<SafeTensorsHeaderEntry> Tensors, IReadOnlyDictionary<string, string> Metadata);
+
 public sealed class SafeTensorsFormatException(string message) : FormatException(message);
 
 /// <summary>
@@ -139,27 +145,56 @@ public static class SafeTensors
     /// <summary>Parses a whole safetensors file held in memory; tensors share no memory with <paramref name="bytes"/>.</summary>
     public static SafeTensorsDocument Parse(ReadOnlySpan<byte> bytes)
     {
-        EnsureLittleEndian();
-        if (bytes.Length < 8)
-        {
-            throw new SafeTensorsFormatException($"truncated: {bytes.Length} bytes, the 8-byte header length is missing");
-        }
-        var headerLength = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
-        if (headerLength > MaxHeaderBytes)
-        {
-            throw new SafeTensorsFormatException($"header length {headerLength} exceeds the limit of {MaxHeaderBytes} bytes");
-        }
+        var headerLength = ReadHeaderLength(bytes, bytes.Length);
         if ((ulong)bytes.Length - 8 < headerLength)
         {
             throw new SafeTensorsFormatException($"truncated: header claims {headerLength} bytes but only {bytes.Length - 8} follow");
         }
+        var data = bytes[(8 + (int)headerLength)..];
+        var header = ParseHeader(bytes.Slice(8, (int)headerLength), data.Length);
+        var tensors = new List<TensorEntry>(header.Tensors.Count);
+        foreach (var t in header.Tensors)
+        {
+            tensors.Add(new TensorEntry(t.Name, t.DType, t.Shape, data[(int)t.Begin..(int)t.End].ToArray()));
+        }
+        return new SafeTensorsDocument(tensors, header.Metadata);
+    }
 
-        var header = bytes.Slice(8, (int)headerLength);
+    /// <summary>
+    /// The header length a file of <paramref name="fileLength"/> bytes declares in its first 8 bytes, checked against
+    /// the limit; <paramref name="prefix"/> must hold at least those 8 bytes unless the file is shorter.
+    /// </summary>
+    public static ulong ReadHeaderLength(ReadOnlySpan<byte> prefix, long fileLength)
+    {
+        EnsureLittleEndian();
+        if (fileLength < 8)
+        {
+            throw new SafeTensorsFormatException($"truncated: {fileLength} bytes, the 8-byte header length is missing");
+        }
+        var headerLength = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
+        if (headerLength > MaxHeaderBytes)
+        {
+            throw new SafeTensorsFormatException($"header length {headerLength} exceeds the limit of {MaxHeaderBytes} bytes");
+        }
+        if ((ulong)fileLength - 8 < headerLength)
+        {
+            throw new SafeTensorsFormatException($"truncated: header claims {headerLength} bytes but only {fileLength - 8} follow");
+        }
+        return headerLength;
+    }
+
+    /// <summary>
+    /// Parses and checks a header (the JSON after the length) for a data section of <paramref name="dataLength"/>
+    /// bytes: every rule <see cref="Parse"/> applies, without needing the data itself, so that a stream can be
+    /// checked as it arrives. Tensors come back in the order of their data.
+    /// </summary>
+    public static SafeTensorsHeader ParseHeader(ReadOnlySpan<byte> header, long dataLength)
+    {
+        EnsureLittleEndian();
         if (header.Length == 0 || header[0] != (byte)'{')
         {
             throw new SafeTensorsFormatException("header does not start with '{'");
         }
-        var data = bytes[(8 + (int)headerLength)..];
         if (!System.Text.Unicode.Utf8.IsValid(header))
         {
             throw new SafeTensorsFormatException("header is not valid UTF-8");
@@ -210,7 +245,7 @@ public static class SafeTensors
 
             parsed.Sort((a, b) => a.Begin.CompareTo(b.Begin));
             long expectedBegin = 0;
-            var tensors = new List<TensorEntry>(parsed.Count);
+            var tensors = new List<SafeTensorsHeaderEntry>(parsed.Count);
             foreach (var p in parsed)
             {
                 if (p.Begin != expectedBegin)
@@ -224,19 +259,19 @@ public static class SafeTensors
                     throw new SafeTensorsFormatException(
                         $"tensor '{p.Name}': data_offsets span {p.End - p.Begin} bytes but shape [{string.Join(", ", p.Shape)}] of {p.DType} needs {elementBytes}");
                 }
-                if (p.End > data.Length)
+                if (p.End > dataLength)
                 {
                     throw new SafeTensorsFormatException(
-                        $"truncated: tensor '{p.Name}' ends at byte {p.End} of the data, but the data has {data.Length} bytes");
+                        $"truncated: tensor '{p.Name}' ends at byte {p.End} of the data, but the data has {dataLength} bytes");
                 }
-                tensors.Add(new TensorEntry(p.Name, p.DType, p.Shape, data[(int)p.Begin..(int)p.End].ToArray()));
+                tensors.Add(new SafeTensorsHeaderEntry(p.Name, p.DType, p.Shape, p.Begin, p.End));
                 expectedBegin = p.End;
             }
-            if (expectedBegin != data.Length)
+            if (expectedBegin != dataLength)
             {
-                throw new SafeTensorsFormatException($"{data.Length - expectedBegin} bytes after the last tensor are not described by the header");
+                throw new SafeTensorsFormatException($"{dataLength - expectedBegin} bytes after the last tensor are not described by the header");
             }
-            return new SafeTensorsDocument(tensors, metadata);
+            return new SafeTensorsHeader(tensors, metadata);
         }
     }
 

@@ -98,42 +98,45 @@ public sealed class CoordinatorConnection : IDisposable
     }
 
     /// <summary>
-    /// Uploads an update for a round: declares its hash and size, sends what the coordinator does not have yet (all
-    /// of it, or the rest after an interruption), and returns the hash the coordinator stored. For fault drills,
-    /// <paramref name="stallAfterChunks"/> sends that many chunks and then hangs with the stream open.
+    /// Uploads an update for a round and returns its SHA-256 as the coordinator stored it: declares its size, sends
+    /// what the coordinator does not have yet (all of it, or the rest after an interruption), hashing while it sends,
+    /// and declares the hash on the last chunk. For fault drills, <paramref name="stallAfterChunks"/> sends that many
+    /// chunks and then hangs with the stream open.
     /// </summary>
     public async Task<string> UploadAsync(ulong taskId, uint round, ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken, int? stallAfterChunks = null)
     {
-        var sha = Convert.ToHexStringLower(SHA256.HashData(bytes.Span));
-        var begin = await _client.BeginUploadAsync(new BeginUploadRequest { TaskId = taskId, Round = round, Sha256 = sha, Size = bytes.Length }, Auth, cancellationToken: cancellationToken);
-        if (begin.AlreadyStored)
-        {
-            return sha;
-        }
+        var begin = await _client.BeginUploadAsync(new BeginUploadRequest { TaskId = taskId, Round = round, Size = bytes.Length }, Auth, cancellationToken: cancellationToken);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        // A resumed upload: the coordinator has the first bytes; the hash still covers them.
+        hash.AppendData(bytes.Span[..(int)begin.Offset]);
         using var call = _client.UploadChunks(Auth, cancellationToken: cancellationToken);
-        for (var offset = (int)begin.Offset; offset < bytes.Length; offset += UploadChunkBytes)
+        var offset = (int)begin.Offset;
+        do
         {
             var length = Math.Min(UploadChunkBytes, bytes.Length - offset);
+            var data = bytes.Slice(offset, length);
+            hash.AppendData(data.Span);
+            var last = offset + length == bytes.Length;
             await call.RequestStream.WriteAsync(new UploadChunk
             {
                 UploadId = begin.UploadId,
                 Offset = offset,
-                Data = UnsafeByteOperations.UnsafeWrap(bytes.Slice(offset, length)),
+                Data = UnsafeByteOperations.UnsafeWrap(data),
+                // An empty chunk still completes an upload whose bytes had all arrived before an interruption.
+                Sha256 = last ? Convert.ToHexStringLower(hash.GetCurrentHash()) : "",
             }, cancellationToken);
+            offset += length;
             if (--stallAfterChunks == 0)
             {
-                await Console.Error.WriteLineAsync($"upload stalled after {offset + length} of {bytes.Length} bytes");
+                await Console.Error.WriteLineAsync($"upload stalled after {offset} of {bytes.Length} bytes");
                 await Task.Delay(Timeout.Infinite, cancellationToken);
             }
         }
-        if (bytes.Length == begin.Offset)
-        {
-            // Nothing left to send; an empty chunk still completes the upload.
-            await call.RequestStream.WriteAsync(new UploadChunk { UploadId = begin.UploadId, Offset = begin.Offset }, cancellationToken);
-        }
+        while (offset < bytes.Length);
         await call.RequestStream.CompleteAsync();
         var reply = await call.ResponseAsync;
-        return reply.Sha256;
+        var sha = Convert.ToHexStringLower(hash.GetCurrentHash());
+        return reply.Sha256 == sha ? sha : throw new InvalidDataException($"upload: the coordinator stored {reply.Sha256}, but the update hashes to {sha}");
     }
 
     public void Dispose() => _channel.Dispose();

@@ -90,6 +90,46 @@ public sealed class BlobStoreTests
     }
 
     [Fact]
+    public async Task Hash_declared_at_the_end_resumes_by_scope_and_is_checked_on_completion()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var root = new TempRoot();
+        var data = TempRoot.Bytes(250_000, seed: 5);
+        var sha = TempRoot.Sha(data);
+
+        var first = root.NewStore();
+        var handle = await first.BeginUploadAsync("", data.Length, "alice", "task 1 round 2", ct);
+        Assert.Equal(0, handle.Offset);
+        Assert.Equal(100_000, await first.AppendAsync(handle.UploadId, 0, TempRoot.Chunks(data[..100_000], 30_000), ct));
+
+        // A restarted store finds it by owner, scope and size; another round or owner starts afresh.
+        using var second = root.NewStore();
+        var resumed = await second.BeginUploadAsync("", data.Length, "alice", "task 1 round 2", ct);
+        Assert.Equal((handle.UploadId, 100_000L), (resumed.UploadId, resumed.Offset));
+        Assert.NotEqual(handle.UploadId, (await second.BeginUploadAsync("", data.Length, "alice", "task 1 round 3", ct)).UploadId);
+        Assert.NotEqual(handle.UploadId, (await second.BeginUploadAsync("", data.Length, "bob", "task 1 round 2", ct)).UploadId);
+        await second.AppendAsync(resumed.UploadId, 100_000, data.AsMemory(100_000), ct);
+
+        // Completing needs the hash; a wrong one discards the upload, as a wrong declaration up front does.
+        var none = await Assert.ThrowsAsync<BlobException>(() => second.CompleteAsync(resumed.UploadId, null, ct));
+        Assert.Equal(BlobError.InvalidHash, none.Error);
+        Assert.Contains("must declare one", none.Message);
+        Assert.Equal(sha, await second.CompleteAsync(resumed.UploadId, sha, ct));
+        Assert.Equal(data, await second.ReadAllAsync(sha, ct));
+
+        var again = await second.BeginUploadAsync("", data.Length, "carol", "task 1 round 2", ct);
+        await second.AppendAsync(again.UploadId, 0, data, ct);
+        var wrong = await Assert.ThrowsAsync<BlobException>(() => second.CompleteAsync(again.UploadId, TempRoot.Sha([1, 2, 3]), ct));
+        Assert.Equal(BlobError.HashMismatch, wrong.Error);
+        Assert.DoesNotContain(root.UploadFiles(), f => f.Contains(again.UploadId, StringComparison.Ordinal));
+
+        // An upload without a declared hash needs a scope to be found again.
+        var noScope = await Assert.ThrowsAsync<BlobException>(() => second.BeginUploadAsync("", 10, "alice", null, ct));
+        Assert.Contains("scope", noScope.Message);
+        first.Dispose();
+    }
+
+    [Fact]
     public async Task Running_hash_is_not_trusted_once_another_instance_appended()
     {
         var ct = TestContext.Current.CancellationToken;

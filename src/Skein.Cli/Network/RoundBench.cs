@@ -20,13 +20,19 @@ namespace Skein.Cli.Network;
 public sealed record RoundOverhead(int Nodes, int SamplesPerNode, int Epochs, uint Round, double RoundSeconds, double LongestTrainingSeconds, double Ratio,
     double TrainingPhaseSeconds, double CommitPhaseSeconds, double RevealAndSettleSeconds);
 
-/// <summary>A 100 MB upload over gRPC on loopback beside a same-run file copy of the same bytes.</summary>
+/// <summary>About 100 MB of valid updates uploaded through the coordinator's whole update path, beside a bare HTTP/2 POST of the same bytes and a file copy, all in one run.</summary>
 /// <remarks>
-/// The coordinator acknowledges an upload only once its bytes are flushed to disk (a restarted coordinator must
-/// still hold every accepted update), so the baseline the ratio uses is a copy that is flushed too
-/// (<c>durable_copy</c>); a copy left in the page cache (<c>copy</c>) is reported beside it.
+/// The update path is what a node's upload costs: hashing, the transfer over gRPC, the checks of the update
+/// (safetensors, names, shapes, finite values) and storing it flushed to disk. The baseline
+/// (<c>http2_seconds</c>) sends the same bytes in plain HTTP/2 POSTs between the same two processes to an endpoint
+/// that drops them; <c>upload_vs_http2</c> is the baseline's time over the update path's (1 = no cost beyond the
+/// transport). The file copies (flushed, and left in the page cache) are the earlier baselines, kept for comparison.
 /// </remarks>
-public sealed record UploadThroughput(long Bytes, double GrpcSeconds, double GrpcMbPerSecond, double CopySeconds, double CopyMbPerSecond, double DurableCopySeconds, double DurableCopyMbPerSecond, double Ratio, double RatioToCopy);
+public sealed record UploadThroughput(long Bytes, double GrpcSeconds, double GrpcMbPerSecond, double CopySeconds, double CopyMbPerSecond, double DurableCopySeconds, double DurableCopyMbPerSecond, double Ratio, double RatioToCopy,
+    int Updates, long UpdateBytes, double Http2Seconds, double Http2MbPerSecond, double UploadVsHttp2, int Repetitions);
+
+/// <summary>What the uploading process measured: per repetition, the seconds of all updates through the update path and of the same bytes in bare HTTP/2 POSTs.</summary>
+public sealed record UploadClientTimes(double[] UploadSeconds, double[] Http2Seconds, int Updates, long UpdateBytes);
 
 /// <summary>
 /// <c>skein bench round</c>: the platform's overhead per round and its upload throughput, with every party in
@@ -161,30 +167,57 @@ public static class RoundBench
 
     /// <summary>
     /// A trainer in a process of its own (as on a real network, where node and coordinator share no runtime)
-    /// uploads <paramref name="bytes"/> random bytes as its update; the time from its first call to the
-    /// coordinator's answer (all bytes received, flushed to disk, SHA-256 checked) is set beside copies of the same
-    /// file made in this run: flushed to disk, and left in the page cache. The blob is not a model, so the
-    /// coordinator then refuses it as an update: its checks come after the transfer this measures.
+    /// uploads valid CNN updates adding up to about <paramref name="bytes"/>, one after the other, and then posts the
+    /// same bytes to a bare HTTP/2 endpoint in this (the coordinator's) process, alternating for
+    /// <paramref name="repetitions"/> rounds of each; the medians are compared. File copies of the same bytes made
+    /// in this run are reported beside them.
     /// </summary>
-    public static async Task<UploadThroughput> UploadAsync(long bytes, TextWriter log, CancellationToken ct)
+    public static async Task<UploadThroughput> UploadAsync(long bytes, TextWriter log, CancellationToken ct, int repetitions = 3)
     {
         var dir = Directory.CreateTempSubdirectory("skein-bench-upload-").FullName;
         try
         {
             var genesis = new Genesis(31338, LedgerParams.Default,
                 UploadParties.Select(n => new GenesisAllocation(Key(n).Address, Tokens.Whole(1_000))).ToArray(), 0);
-            var options = new CoordinatorOptions { DataDirectory = Path.Combine(dir, "coordinator"), MaxUpdateBytes = bytes + (1 << 20), Timings = new RoundTimings(TimeSpan.FromMinutes(10), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1)) };
+            var options = new CoordinatorOptions { DataDirectory = Path.Combine(dir, "coordinator"), Timings = new RoundTimings(TimeSpan.FromMinutes(10), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1)) };
             await using var host = await CoordinatorHost.StartAsync(options, Key("coordinator"), genesis, NullLoggerFactory.Instance, ct);
             var taskId = await host.HostTaskAsync("""
-                { "name": "bench-upload", "model": "2nn", "rounds": 1, "trainers_per_round": 1, "validators_per_round": 1,
-                  "reward_pool": "10", "min_stake": "1", "reject_below": 0, "max_update_bytes": 4000000000 }
+                { "name": "bench-upload", "model": "cnn", "rounds": 1, "trainers_per_round": 1, "validators_per_round": 1,
+                  "reward_pool": "10", "min_stake": "1", "reject_below": 0 }
                 """, seed: 1, ct);
+            await using var bare = await BareHttp2Sink.StartAsync(ct);
 
-            var payload = new byte[bytes];
-            new Random(7).NextBytes(payload);
+            var keyFile = Path.Combine(dir, "uploader.json");
+            using (var uploader = Key("uploader"))
+            {
+                await File.WriteAllTextAsync(keyFile, Skein.Ledger.Crypto.KeyFile.Encrypt(uploader, "bench", KdfStrength.Light), ct);
+            }
+            var psi = NetworkDemo.SelfLaunch(["bench", "upload-client", "--coordinator", host.Uri.ToString(), "--key-file", keyFile, "--task", taskId.ToString(CultureInfo.InvariantCulture),
+                "--bytes", bytes.ToString(CultureInfo.InvariantCulture), "--bare", bare.Uri.ToString(), "--repetitions", repetitions.ToString(CultureInfo.InvariantCulture)]);
+            psi.RedirectStandardOutput = true;
+            psi.UseShellExecute = false;
+            psi.Environment["SKEIN_KEY_PASSWORD"] = "bench";
+            using var child = Process.Start(psi) ?? throw new InvalidOperationException("could not start the uploading process");
+            // The round opens once the uploader has joined.
+            for (var i = 0; i < 600 && (await host.Context.Ledger.GetTaskAsync(taskId, ct))!.Trainers.Count == 0 && !child.HasExited; i++)
+            {
+                await Task.Delay(50, ct);
+            }
+            host.StartEngine(taskId);
+            var answer = await child.StandardOutput.ReadToEndAsync(ct);
+            await child.WaitForExitAsync(ct).WaitAsync(TimeSpan.FromMinutes(10), ct);
+            var times = child.ExitCode == 0 ? System.Text.Json.JsonSerializer.Deserialize<UploadClientTimes>(answer, JsonOutput.Options) : null;
+            if (times is null || times.UploadSeconds.Length == 0 || times.Http2Seconds.Length == 0)
+            {
+                throw new InvalidOperationException($"the uploading process failed (exit {child.ExitCode}): {answer}");
+            }
+            var total = times.Updates * times.UpdateBytes;
+
+            // The same number of bytes copied as files, flushed and not.
             var source = Path.Combine(dir, "update.bin");
+            var payload = new byte[total];
+            new Random(7).NextBytes(payload);
             await File.WriteAllBytesAsync(source, payload, ct);
-            // Warm the page cache, as a node that has just written its update would have it.
             File.Copy(source, Path.Combine(dir, "warm.bin"));
             var copyClock = Stopwatch.StartNew();
             File.Copy(source, Path.Combine(dir, "copy.bin"));
@@ -197,36 +230,18 @@ public static class RoundBench
             }
             durableClock.Stop();
 
-            var keyFile = Path.Combine(dir, "uploader.json");
-            using (var uploader = Key("uploader"))
-            {
-                await File.WriteAllTextAsync(keyFile, Skein.Ledger.Crypto.KeyFile.Encrypt(uploader, "bench", KdfStrength.Light), ct);
-            }
-            var psi = NetworkDemo.SelfLaunch(["bench", "upload-client", "--coordinator", host.Uri.ToString(), "--key-file", keyFile, "--task", taskId.ToString(CultureInfo.InvariantCulture), "--file", source]);
-            psi.RedirectStandardOutput = true;
-            psi.UseShellExecute = false;
-            psi.Environment["SKEIN_KEY_PASSWORD"] = "bench";
-            using var child = Process.Start(psi) ?? throw new InvalidOperationException("could not start the uploading process");
-            // The round opens once the uploader has joined.
-            for (var i = 0; i < 600 && (await host.Context.Ledger.GetTaskAsync(taskId, ct))!.Trainers.Count == 0 && !child.HasExited; i++)
-            {
-                await Task.Delay(50, ct);
-            }
-            host.StartEngine(taskId);
-            var answer = await child.StandardOutput.ReadToEndAsync(ct);
-            await child.WaitForExitAsync(ct).WaitAsync(TimeSpan.FromMinutes(5), ct);
-            if (child.ExitCode != 0 || !double.TryParse(answer.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var grpcSeconds))
-            {
-                throw new InvalidOperationException($"the uploading process failed (exit {child.ExitCode}): {answer}");
-            }
-            double Mbps(double seconds) => bytes / 1e6 / seconds;
+            var uploadSeconds = Median(times.UploadSeconds);
+            var http2Seconds = Median(times.Http2Seconds);
+            double Mbps(double seconds) => total / 1e6 / seconds;
             var copySeconds = copyClock.Elapsed.TotalSeconds;
             var durableSeconds = durableClock.Elapsed.TotalSeconds;
-            log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  gRPC {grpcSeconds:0.000} s, copy {copySeconds:0.000} s, flushed copy {durableSeconds:0.000} s"));
-            return new UploadThroughput(bytes, Math.Round(grpcSeconds, 3), Math.Round(Mbps(grpcSeconds), 1),
+            log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  {times.Updates} updates of {times.UpdateBytes:N0} bytes: update path {string.Join(", ", times.UploadSeconds.Select(t => t.ToString("0.000", CultureInfo.InvariantCulture)))} s; bare HTTP/2 {string.Join(", ", times.Http2Seconds.Select(t => t.ToString("0.000", CultureInfo.InvariantCulture)))} s; copy {copySeconds:0.000} s, flushed copy {durableSeconds:0.000} s"));
+            return new UploadThroughput(total, Math.Round(uploadSeconds, 3), Math.Round(Mbps(uploadSeconds), 1),
                 Math.Round(copySeconds, 3), Math.Round(Mbps(copySeconds), 1),
                 Math.Round(durableSeconds, 3), Math.Round(Mbps(durableSeconds), 1),
-                Math.Round(Mbps(grpcSeconds) / Mbps(durableSeconds), 3), Math.Round(Mbps(grpcSeconds) / Mbps(copySeconds), 3));
+                Math.Round(Mbps(uploadSeconds) / Mbps(durableSeconds), 3), Math.Round(Mbps(uploadSeconds) / Mbps(copySeconds), 3),
+                times.Updates, times.UpdateBytes, Math.Round(http2Seconds, 3), Math.Round(Mbps(http2Seconds), 1), Math.Round(http2Seconds / uploadSeconds, 3), times.UploadSeconds.Length);
         }
         finally
         {
@@ -237,12 +252,13 @@ public static class RoundBench
 
     /// <summary>
     /// The uploading side of <see cref="UploadAsync"/>, run in its own process: signs in, stakes and joins, waits for
-    /// the round to open, then uploads the file and returns the seconds from the first upload call to the answer.
+    /// the round to open, makes distinct valid CNN updates of about <paramref name="bytes"/> in all for each
+    /// repetition, and times them through the update path and as bare HTTP/2 POSTs to <paramref name="bare"/>,
+    /// alternating so that both see the same machine.
     /// </summary>
-    public static async Task<double> UploadClientAsync(Uri coordinator, LedgerKey key, ulong taskId, string file, CancellationToken ct)
+    public static async Task<UploadClientTimes> UploadClientAsync(Uri coordinator, LedgerKey key, ulong taskId, long bytes, Uri bare, int repetitions, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(key);
-        var payload = await File.ReadAllBytesAsync(file, ct);
         using var connection = new CoordinatorConnection(coordinator, key);
         await connection.SignInAsync(ct);
         await connection.SendAsync((f, n) => new Stake { From = f, Nonce = n, Role = Role.Trainer, Amount = Tokens.Whole(5) }, ct);
@@ -254,23 +270,56 @@ public static class RoundBench
                 // wait for round 1 to open
             }
         }
-        // A first, small upload warms the code paths (JIT) and the connection, as on a node that has run a while.
-        await RefusedUploadAsync(connection, taskId, payload.AsMemory(0, Math.Min(payload.Length, 8 << 20)).ToArray(), ct);
-        var clock = Stopwatch.StartNew();
-        await RefusedUploadAsync(connection, taskId, payload, ct);
-        return clock.Elapsed.TotalSeconds;
+        var layout = Skein.Learning.Models.ModelLayouts.For(Skein.Learning.Models.ModelKind.Cnn);
+        var random = new Random(11);
+        byte[] Update()
+        {
+            var flat = new float[layout.TotalCount];
+            for (var i = 0; i < flat.Length; i++)
+            {
+                flat[i] = (float)(random.NextDouble() - 0.5) * 0.01f;
+            }
+            return layout.ToSafeTensors(flat);
+        }
+        var updateBytes = Update().LongLength;
+        var count = (int)Math.Max(1, (bytes + updateBytes - 1) / updateBytes);
+        // The same kind of client as the node's gRPC channel: same handler settings, its own connection.
+        using var http = new HttpClient(Skein.Core.CertificatePin.Handler(null)) { DefaultRequestVersion = System.Net.HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
+        async Task PostAsync(byte[] body)
+        {
+            using var response = await http.PostAsync(bare, new ByteArrayContent(body), ct);
+            response.EnsureSuccessStatusCode();
+        }
+        // Warm-up of both paths (JIT, connections).
+        var warm = Update();
+        await connection.UploadAsync(taskId, 1, warm, ct);
+        await PostAsync(warm);
+
+        var upload = new List<double>();
+        var plain = new List<double>();
+        for (var r = 0; r < repetitions; r++)
+        {
+            var updates = Enumerable.Range(0, count).Select(_ => Update()).ToArray();
+            var clock = Stopwatch.StartNew();
+            foreach (var u in updates)
+            {
+                await connection.UploadAsync(taskId, 1, u, ct);
+            }
+            upload.Add(clock.Elapsed.TotalSeconds);
+            clock.Restart();
+            foreach (var u in updates)
+            {
+                await PostAsync(u);
+            }
+            plain.Add(clock.Elapsed.TotalSeconds);
+        }
+        return new UploadClientTimes([.. upload], [.. plain], count, updateBytes);
     }
 
-    private static async Task RefusedUploadAsync(CoordinatorConnection connection, ulong taskId, byte[] payload, CancellationToken ct)
+    private static double Median(double[] values)
     {
-        try
-        {
-            await connection.UploadAsync(taskId, 1, payload, ct);
-        }
-        catch (Grpc.Core.RpcException ex) when (ex.StatusCode == Grpc.Core.StatusCode.InvalidArgument)
-        {
-            // Refused as an update after the transfer, as expected for random bytes.
-        }
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
     /// <summary>Rounds run before measuring.</summary>

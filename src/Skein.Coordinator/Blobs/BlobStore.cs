@@ -22,6 +22,9 @@ public sealed class BlobStore : IDisposable
     private const string PartExtension = ".part";
     private const string ManifestExtension = ".json";
 
+    /// <summary>Bytes received between background flushes of a streamed upload.</summary>
+    private const long BackgroundFlushBytes = 8 << 20;
+
     private readonly string _blobs;
     private readonly string _uploads;
     private readonly string _quarantine;
@@ -29,6 +32,10 @@ public sealed class BlobStore : IDisposable
 
     // Serialises BeginUpload so that two identical requests at once resume one upload instead of opening two.
     private readonly SemaphoreSlim _beginGate = new(1, 1);
+
+    // Guarded by _beginGate; entries may outlive their upload and are checked against the disk when found.
+    private readonly Dictionary<ResumeKey, string> _resumable = [];
+    private bool _resumableLoaded;
 
     public BlobStore(BlobStoreOptions options)
     {
@@ -58,8 +65,26 @@ public sealed class BlobStore : IDisposable
     /// </summary>
     public async Task<UploadHandle> BeginUploadAsync(string sha256, long size, string owner, CancellationToken ct)
     {
-        var blobPath = BlobPath(sha256);
+        // Without a scope the hash must be declared now.
+        BlobNames.CheckHash(sha256);
+        return await BeginUploadAsync(sha256, size, owner, null, ct);
+    }
+
+    /// <summary>
+    /// As <see cref="BeginUploadAsync(string, long, string, CancellationToken)"/>; with an empty
+    /// <paramref name="sha256"/> the hash is declared when the upload completes, and <paramref name="scope"/> (e.g. a
+    /// task and round) is what identifies the upload for resuming instead.
+    /// </summary>
+    public async Task<UploadHandle> BeginUploadAsync(string sha256, long size, string owner, string? scope, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(sha256);
         ArgumentNullException.ThrowIfNull(owner);
+        var declared = sha256.Length != 0;
+        var blobPath = declared ? BlobPath(sha256) : null;
+        if (!declared && (string.IsNullOrEmpty(scope) || scope.Length > UploadManifest.MaxScopeLength))
+        {
+            throw new BlobException(BlobError.InvalidHash, $"sha256: an upload that declares its hash at the end needs a scope of 1 to {UploadManifest.MaxScopeLength} characters");
+        }
         if (size < 0)
         {
             throw new BlobException(BlobError.InvalidSize, $"declared size {size} is negative");
@@ -68,7 +93,7 @@ public sealed class BlobStore : IDisposable
         {
             throw new BlobException(BlobError.TooLarge, $"declared size {size} bytes exceeds the limit of {Options.MaxBlobBytes} bytes");
         }
-        if (SizeOfFile(blobPath) is { } stored)
+        if (blobPath is not null && SizeOfFile(blobPath) is { } stored)
         {
             // One SHA-256, one content: a different size means the declaration is wrong, and an upload could only fail.
             return stored == size
@@ -79,11 +104,12 @@ public sealed class BlobStore : IDisposable
         await _beginGate.WaitAsync(ct);
         try
         {
-            if (FindResumable(sha256, size, owner) is { } resumed)
+            var key = new ResumeKey(sha256, declared ? null : scope, size, owner);
+            if (FindResumable(key) is { } resumed)
             {
                 return resumed;
             }
-            var session = new UploadSession(BlobNames.NewUploadId(), _uploads, new UploadManifest(sha256, size, owner, DateTimeOffset.UtcNow));
+            var session = new UploadSession(BlobNames.NewUploadId(), _uploads, new UploadManifest(sha256, size, owner, DateTimeOffset.UtcNow, key.Scope));
             // The part file before the manifest: the manifest is what makes an upload visible, so it never points at nothing.
             File.OpenHandle(session.PartPath, FileMode.CreateNew, FileAccess.Write).Dispose();
             await WriteManifestAsync(session, ct);
@@ -91,6 +117,7 @@ public sealed class BlobStore : IDisposable
             {
                 session.Dispose();
             }
+            _resumable[key] = session.Id;
             return new UploadHandle(session.Id, sha256, size, 0);
         }
         finally
@@ -144,18 +171,37 @@ public sealed class BlobStore : IDisposable
             var received = RandomAccess.GetLength(handle);
             CheckOffset(session, offset, received);
             var position = received;
+            var flushedTo = received;
+            Task? flushing = null;
             try
             {
                 await foreach (var chunk in chunks.WithCancellation(ct))
                 {
                     CheckRoom(session, position, chunk.Length);
-                    await RandomAccess.WriteAsync(handle, chunk, position, ct);
+                    // A synchronous write: it only copies into the page cache, and an asynchronous one would cost a
+                    // thread-pool hop per chunk.
+                    RandomAccess.Write(handle, chunk.Span, position);
                     session.Track(position, chunk.Span);
                     position += chunk.Length;
+                    // Flush in the background while more arrives, so that the flush the answer waits for at the end
+                    // covers only the last stretch instead of the whole upload.
+                    if (position - flushedTo >= BackgroundFlushBytes && flushing is not { IsCompleted: false })
+                    {
+                        if (flushing is not null)
+                        {
+                            await flushing;
+                        }
+                        flushedTo = position;
+                        flushing = Task.Run(() => RandomAccess.FlushToDisk(handle), CancellationToken.None);
+                    }
                 }
             }
             finally
             {
+                if (flushing is not null)
+                {
+                    await flushing;
+                }
                 // Also on failure: a client that resumes is told the part file's length, which must be on disk.
                 if (position != received)
                 {
@@ -174,14 +220,30 @@ public sealed class BlobStore : IDisposable
     /// Checks that every declared byte arrived and that they hash to the declared SHA-256, then renames the part file
     /// into place. A hash mismatch discards the upload, since resending cannot fix it. Returns the hash.
     /// </summary>
-    public async Task<string> CompleteAsync(string uploadId, CancellationToken ct)
+    public Task<string> CompleteAsync(string uploadId, CancellationToken ct) => CompleteAsync(uploadId, null, ct);
+
+    /// <summary>
+    /// As <see cref="CompleteAsync(string, CancellationToken)"/>, for an upload that declares its hash now
+    /// (<paramref name="sha256"/>); when the upload declared one when it began, a hash given here must equal it.
+    /// </summary>
+    public async Task<string> CompleteAsync(string uploadId, string? sha256, CancellationToken ct)
     {
         var session = GetSession(uploadId);
         var manifest = session.Manifest;
+        var declared = manifest.HashDeclared ? manifest.Sha256 : sha256 ?? "";
+        if (declared.Length == 0)
+        {
+            throw new BlobException(BlobError.InvalidHash, $"sha256: upload {uploadId} declared no hash when it began, so its completion must declare one");
+        }
+        BlobNames.CheckHash(declared);
+        if (manifest.HashDeclared && sha256 is { Length: > 0 } && !string.Equals(sha256, manifest.Sha256, StringComparison.Ordinal))
+        {
+            throw new BlobException(BlobError.HashMismatch, $"sha256: upload {uploadId} began declaring {manifest.Sha256} and completes declaring {sha256}");
+        }
         await session.Gate.WaitAsync(ct);
         try
         {
-            var blobPath = BlobPath(manifest.Sha256);
+            var blobPath = BlobPath(declared);
             if (SizeOfFile(session.PartPath) is not { } received)
             {
                 Forget(session);
@@ -189,7 +251,7 @@ public sealed class BlobStore : IDisposable
                 {
                     // A repeated Complete, or a crash between the rename and the manifest's removal: the blob is in place.
                     TryDelete(session.ManifestPath);
-                    return manifest.Sha256;
+                    return declared;
                 }
                 throw UnknownUpload(uploadId);
             }
@@ -199,12 +261,12 @@ public sealed class BlobStore : IDisposable
             }
 
             var actual = session.HashIfCovering(received) ?? await Hashing.Sha256HexOfFileAsync(session.PartPath, ct);
-            if (!string.Equals(actual, manifest.Sha256, StringComparison.Ordinal))
+            if (!string.Equals(actual, declared, StringComparison.Ordinal))
             {
                 Discard(session);
                 throw new BlobException(
                     BlobError.HashMismatch,
-                    $"upload {uploadId}: declared sha256 {manifest.Sha256}, but the {received} bytes received hash to {actual}; the upload is discarded");
+                    $"upload {uploadId}: declared sha256 {declared}, but the {received} bytes received hash to {actual}; the upload is discarded");
             }
 
             Directory.CreateDirectory(Path.GetDirectoryName(blobPath)!);
@@ -213,7 +275,7 @@ public sealed class BlobStore : IDisposable
             // repeated Complete and the stale-upload collector both clean up.
             TryDelete(session.ManifestPath);
             Forget(session);
-            return manifest.Sha256;
+            return declared;
         }
         finally
         {
@@ -473,10 +535,33 @@ public sealed class BlobStore : IDisposable
         return winner;
     }
 
-    /// <summary>The owner's upload of this blob with the most bytes received, if any.</summary>
-    private UploadHandle? FindResumable(string sha256, long size, string owner)
+    /// <summary>The owner's upload under this key that is still on disk, if any. Called under the begin gate.</summary>
+    /// <remarks>
+    /// Uploads are found through an index held in memory, built from the manifests on disk the first time it is
+    /// needed, so that opening an upload costs the same with one upload open as with thousands.
+    /// </remarks>
+    private UploadHandle? FindResumable(ResumeKey key)
     {
-        UploadHandle? best = null;
+        if (!_resumableLoaded)
+        {
+            LoadResumable();
+        }
+        if (!_resumable.TryGetValue(key, out var id))
+        {
+            return null;
+        }
+        if (File.Exists(Path.Combine(_uploads, id + ManifestExtension)) && SizeOfFile(Path.Combine(_uploads, id + PartExtension)) is { } received && received <= key.Size)
+        {
+            return new UploadHandle(id, key.Sha256, key.Size, received);
+        }
+        _resumable.Remove(key);
+        return null;
+    }
+
+    private void LoadResumable()
+    {
+        _resumableLoaded = true;
+        var best = new Dictionary<ResumeKey, (string Id, long Received)>();
         foreach (var path in Directory.EnumerateFiles(_uploads, "*" + ManifestExtension))
         {
             var id = Path.GetFileNameWithoutExtension(path);
@@ -493,19 +578,24 @@ public sealed class BlobStore : IDisposable
             {
                 continue; // a damaged manifest resumes nothing; the collector removes it in time
             }
-            if (manifest is null || manifest.Size != size
-                || !string.Equals(manifest.Sha256, sha256, StringComparison.Ordinal)
-                || !string.Equals(manifest.Owner, owner, StringComparison.Ordinal))
+            if (manifest is null || SizeOfFile(Path.Combine(_uploads, id + PartExtension)) is not { } received || received > manifest.Size)
             {
                 continue;
             }
-            if (SizeOfFile(Path.Combine(_uploads, id + PartExtension)) is { } received && received <= size && received >= (best?.Offset ?? -1))
+            var key = new ResumeKey(manifest.Sha256, manifest.HashDeclared ? null : manifest.Scope, manifest.Size, manifest.Owner);
+            if (!best.TryGetValue(key, out var other) || received >= other.Received)
             {
-                best = new UploadHandle(id, sha256, size, received);
+                best[key] = (id, received);
             }
         }
-        return best;
+        foreach (var (key, value) in best)
+        {
+            _resumable[key] = value.Id;
+        }
     }
+
+    /// <summary>What a resuming sender names: the declared hash (or, declared at the end, a scope), the size and the owner.</summary>
+    private sealed record ResumeKey(string Sha256, string? Scope, long Size, string Owner);
 
     /// <summary>Null if the manifest does not exist (any more); <see cref="BlobError.Corrupt"/> if it cannot be read as one.</summary>
     private static UploadManifest? ReadManifest(string path, string uploadId)
@@ -529,7 +619,8 @@ public sealed class BlobStore : IDisposable
             throw new BlobException(BlobError.Corrupt, $"upload {uploadId}: manifest is not valid JSON: {ex.Message}");
         }
         // The manifest's hash becomes a path on completion, so it is checked like any other input.
-        return manifest is { Owner: not null, Size: >= 0 } && BlobNames.IsHash(manifest.Sha256)
+        return manifest is { Owner: not null, Size: >= 0, Sha256: not null }
+            && (BlobNames.IsHash(manifest.Sha256) || (manifest.Sha256.Length == 0 && manifest.Scope is { Length: > 0 and <= UploadManifest.MaxScopeLength }))
             ? manifest
             : throw new BlobException(BlobError.Corrupt, $"upload {uploadId}: manifest lacks a valid sha256, size or owner");
     }

@@ -58,11 +58,14 @@ public static class SafeTensorsValidator
             {
                 j++;
             }
-            throw new UpdateRejectedException(string.Create(
-                CultureInfo.InvariantCulture,
-                $"tensor '{p.Name}': non-finite value {values[j]} at element {j} (index [{string.Join(", ", Unravel(j, p.Shape))}])"));
+            throw NonFinite(p, j, values[j]);
         }
     }
+
+    /// <summary>The refusal of an update whose tensor <paramref name="p"/> holds <paramref name="value"/> at flat element <paramref name="element"/>.</summary>
+    internal static UpdateRejectedException NonFinite(ParameterSpec p, long element, float value) => new(string.Create(
+        CultureInfo.InvariantCulture,
+        $"tensor '{p.Name}': non-finite value {value} at element {element} (index [{string.Join(", ", Unravel(element, p.Shape))}])"));
 
     /// <summary>Row-major flat index to one index per dimension.</summary>
     private static long[] Unravel(long flatIndex, IReadOnlyList<long> shape)

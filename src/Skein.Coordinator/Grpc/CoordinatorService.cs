@@ -91,7 +91,9 @@ public sealed class CoordinatorService(CoordinatorContext coordinator) : Protoco
         }
         try
         {
-            var handle = await coordinator.Blobs.BeginUploadAsync(request.Sha256, request.Size, node.ToLowerHex(), context.CancellationToken);
+            // Without a hash (declared on the last chunk), the upload is found again by its task and round.
+            var scope = request.Sha256.Length == 0 ? Invariant($"task {request.TaskId} round {request.Round}") : null;
+            var handle = await coordinator.Blobs.BeginUploadAsync(request.Sha256, request.Size, node.ToLowerHex(), scope, context.CancellationToken);
             if (handle.AlreadyStored)
             {
                 // Content addressing: the same bytes are stored already; still check them against this task.
@@ -124,17 +126,23 @@ public sealed class CoordinatorService(CoordinatorContext coordinator) : Protoco
         {
             throw Refuse(StatusCode.PermissionDenied, $"upload_id: upload {first.UploadId} belongs to another node");
         }
+        // From byte 0 the update is checked as it arrives (no read-back); a resumed upload is checked from disk.
+        var check = first.Offset == 0 ? StreamingCheck((ulong)upload.TaskId, upload.Size) : null;
+        var declared = new DeclaredHash();
         try
         {
-            var offset = await coordinator.Blobs.AppendAsync(first.UploadId, first.Offset, Chunks(first, requestStream, ct), ct);
+            var offset = await coordinator.Blobs.AppendAsync(first.UploadId, first.Offset, Chunks(first, requestStream, check, declared, ct), ct);
             if (offset < upload.Size)
             {
                 // The stream ended early (a dropped connection or a deliberate pause): the node resumes from here.
                 throw Refuse(StatusCode.FailedPrecondition, $"truncated: received {offset} of {upload.Size} bytes; resume with BeginUpload");
             }
-            var hash = await coordinator.Blobs.CompleteAsync(first.UploadId, ct);
-            await ValidateStoredUpdate((ulong)upload.TaskId, hash, ct);
-            coordinator.Index.Finish(first.UploadId, "valid");
+            var hash = await coordinator.Blobs.CompleteAsync(first.UploadId, declared.Sha256, ct);
+            if (check is not { Covered: true })
+            {
+                await ValidateStoredUpdate((ulong)upload.TaskId, hash, ct);
+            }
+            coordinator.Index.Finish(first.UploadId, "valid", sha256: hash);
             return new UploadReply { Sha256 = hash, Size = upload.Size };
         }
         catch (BlobException ex)
@@ -144,9 +152,41 @@ public sealed class CoordinatorService(CoordinatorContext coordinator) : Protoco
         }
         catch (UpdateRejectedException ex)
         {
+            if (check is not null)
+            {
+                // Refused mid-stream: what arrived can never become a valid update, so it is not kept for a resume.
+                try
+                {
+                    await coordinator.Blobs.AbortAsync(first.UploadId, CancellationToken.None);
+                }
+                catch (BlobException)
+                {
+                    // already gone
+                }
+            }
             coordinator.Index.Finish(first.UploadId, "refused", ex.Reason);
             throw Refuse(StatusCode.InvalidArgument, ex.Reason);
         }
+    }
+
+    /// <summary>A check of an update as it arrives, or null where only a check of the whole file can do (an adapter in exact mode).</summary>
+    private StreamingUpdateCheck? StreamingCheck(ulong taskId, long size)
+    {
+        var hosted = coordinator.Index.Task(taskId) ?? throw Refuse(StatusCode.NotFound, $"task_id: this coordinator does not host task {taskId}");
+        var (layout, exact) = Layouts.GetOrAdd(hosted.SpecJson, json =>
+        {
+            var spec = TaskSpec.Parse(json);
+            return (TaskModels.Layout(spec), spec.IsFineTuning && spec.Model.Adapter?.Mode == "exact");
+        });
+        return exact ? null : new StreamingUpdateCheck(layout, size);
+    }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, (ParameterLayout, bool)> Layouts = new(StringComparer.Ordinal);
+
+    /// <summary>The hash the last chunk of an upload declared, if it did.</summary>
+    private sealed class DeclaredHash
+    {
+        public string? Sha256 { get; set; }
     }
 
     public override async Task Download(DownloadRequest request, IServerStreamWriter<DownloadChunk> responseStream, ServerCallContext context)
@@ -313,13 +353,24 @@ public sealed class CoordinatorService(CoordinatorContext coordinator) : Protoco
         }
     }
 
-    private static async IAsyncEnumerable<ReadOnlyMemory<byte>> Chunks(UploadChunk first, IAsyncStreamReader<UploadChunk> rest,
+    private static async IAsyncEnumerable<ReadOnlyMemory<byte>> Chunks(UploadChunk first, IAsyncStreamReader<UploadChunk> rest, StreamingUpdateCheck? check, DeclaredHash declared,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        yield return first.Data.Memory;
-        while (await rest.MoveNext(cancellationToken))
+        var chunk = first;
+        while (true)
         {
-            yield return rest.Current.Data.Memory;
+            if (chunk.Sha256.Length != 0)
+            {
+                declared.Sha256 = chunk.Sha256;
+            }
+            // Checked before it is written: a refused byte never reaches the disk.
+            check?.Feed(chunk.Data.Span);
+            yield return chunk.Data.Memory;
+            if (!await rest.MoveNext(cancellationToken))
+            {
+                yield break;
+            }
+            chunk = rest.Current;
         }
     }
 

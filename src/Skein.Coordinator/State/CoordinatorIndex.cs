@@ -107,11 +107,12 @@ public sealed class CoordinatorIndex : IDisposable
         }
     }
 
-    public void Finish(string uploadId, string state, string? reason = null)
+    /// <summary>Records how an upload ended; <paramref name="sha256"/> is its hash when it declared one only at its end.</summary>
+    public void Finish(string uploadId, string state, string? reason = null, string? sha256 = null)
     {
         lock (_gate)
         {
-            _db.Execute("UPDATE uploads SET state = @state, reason = @reason WHERE upload_id = @uploadId", new { uploadId, state, reason });
+            _db.Execute("UPDATE uploads SET state = @state, reason = @reason, sha256 = COALESCE(@sha256, sha256) WHERE upload_id = @uploadId", new { uploadId, state, reason, sha256 });
         }
     }
 
