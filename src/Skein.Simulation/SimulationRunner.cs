@@ -57,6 +57,11 @@ public sealed partial class SimulationRunner : IDisposable
         _options = options;
         _train = train;
         (_strategy, _proximalMu, _dpDelta) = strategy is null ? CreateStrategy(options.Strategy, options) : (strategy, 0, 0);
+        if (strategy is null && _strategy is FedAvg)
+        {
+            // The workers are idle while the server averages; the parallel mean gives the same bits.
+            _strategy = new FedAvg { MaxDegreeOfParallelism = options.Parallelism };
+        }
         if (_strategy is DpFedAvg)
         {
             _accountant = new RdpAccountant();
