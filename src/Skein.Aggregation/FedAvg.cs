@@ -16,6 +16,12 @@ public sealed class FedAvg : IAggregationStrategy
 {
     public string Name => "fedavg";
 
+    /// <summary>
+    /// Blocks of coordinates averaged at once (default 1). The result is the same bits whatever the value; the
+    /// simulator raises it, where a round's 100 updates are read while the training workers are idle.
+    /// </summary>
+    public int MaxDegreeOfParallelism { get; init; } = 1;
+
     public void Aggregate(Span<float> global, IReadOnlyList<ClientUpdate> updates, AggregationContext context)
     {
         RoundInput.CheckShape(Name, global, updates);
@@ -24,7 +30,7 @@ public sealed class FedAvg : IAggregationStrategy
         {
             var result = scratch.AsSpan(0, global.Length);
             global.CopyTo(result);
-            BlockedWeightedSum.AddWeightedMeanTo(result, updates);
+            BlockedWeightedSum.AddWeightedMeanTo(scratch.AsMemory(0, global.Length), updates, MaxDegreeOfParallelism);
             if (!TensorPrimitives.IsFiniteAll(result))
             {
                 RoundInput.Check(Name, global, updates); // names the non-finite input, if there is one

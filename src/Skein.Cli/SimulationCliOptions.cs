@@ -38,6 +38,7 @@ public sealed class SimulationCliOptions
         Alpha = DoubleOption("--alpha", "Dirichlet concentration for --partition dirichlet", defaults.DirichletAlpha);
         Seed = new Option<ulong>("--seed") { Description = "Seed for partition, sampling, initialisation and shuffles", DefaultValueFactory = _ => defaults.Seed };
         Parallelism = IntOption("--parallelism", "Clients trained at once (default: the core count)", defaults.Parallelism);
+        EvaluateEvery = IntOption("--eval-every", "Test the global model every N rounds and after the last (default 1: every round)", defaults.EvaluateEvery);
         Target = new Option<double?>("--target")
         {
             Description = "Target test accuracy; the first round that reaches it is reported",
@@ -79,13 +80,14 @@ public sealed class SimulationCliOptions
     public Option<double> Alpha { get; }
     public Option<ulong> Seed { get; }
     public Option<int> Parallelism { get; }
+    public Option<int> EvaluateEvery { get; }
     public Option<double?> Target { get; }
     public Option<bool> StopAtTarget { get; }
 
     public void AddTo(Command command)
     {
         ArgumentNullException.ThrowIfNull(command);
-        foreach (var o in new Option[] { Model, Clients, Fraction, Rounds, Epochs, BatchSize, LearningRate, LearningRateDecay, Partition, Alpha, Seed, Parallelism, Target, StopAtTarget, Strategy, StrategyParams, Attack, AttackFraction, AttackParams })
+        foreach (var o in new Option[] { Model, Clients, Fraction, Rounds, Epochs, BatchSize, LearningRate, LearningRateDecay, Partition, Alpha, Seed, Parallelism, EvaluateEvery, Target, StopAtTarget, Strategy, StrategyParams, Attack, AttackFraction, AttackParams })
         {
             command.Add(o);
         }
@@ -113,6 +115,7 @@ public sealed class SimulationCliOptions
             DirichletAlpha = parse.GetValue(Alpha),
             Seed = parse.GetValue(Seed),
             Parallelism = parse.GetValue(Parallelism),
+            EvaluateEvery = parse.GetValue(EvaluateEvery),
             TargetAccuracy = parse.GetValue(Target),
             StopAtTarget = parse.GetValue(StopAtTarget),
             Strategy = new StrategySpec(parse.GetValue(Strategy)!, ParsePairs("--strategy-param", parse.GetValue(StrategyParams))),

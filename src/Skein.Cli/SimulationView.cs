@@ -21,11 +21,11 @@ public sealed class SimulationView(IAnsiConsole console, string title, Simulatio
     {
         ArgumentNullException.ThrowIfNull(o);
         return string.Create(CultureInfo.InvariantCulture,
-            $"model {o.Model.ToName()}, {o.Partition.ToString().ToLowerInvariant()} partition, K={o.Clients}, C={o.Fraction} ({o.ClientsPerRound}/round), E={o.LocalEpochs}, B={o.BatchSize}, lr={o.LearningRate}{(o.LearningRateDecay < 1 ? $" (x{o.LearningRateDecay}/round)" : "")}, R={o.Rounds}, seed {o.Seed}, {o.Parallelism} in parallel, strategy {o.Strategy.Name}{(o.Attack is null ? "" : ", attack: " + o.Attack)}");
+            $"model {o.Model.ToName()}, {o.Partition.ToString().ToLowerInvariant()} partition, K={o.Clients}, C={o.Fraction} ({o.ClientsPerRound}/round), E={o.LocalEpochs}, B={o.BatchSize}, lr={o.LearningRate}{(o.LearningRateDecay < 1 ? $" (x{o.LearningRateDecay}/round)" : "")}, R={o.Rounds}, seed {o.Seed}, {o.Parallelism} in parallel, strategy {o.Strategy.Name}{(o.Attack is null ? "" : ", attack: " + o.Attack)}{(o.EvaluateEvery > 1 ? $", tested every {o.EvaluateEvery} rounds" : "")}");
     }
 
     private static string RoundLine(RoundReport r) => string.Create(CultureInfo.InvariantCulture,
-        $"round {r.Round,3}  accuracy {r.Accuracy:0.0000}  loss {r.Loss:0.0000}  {r.Seconds,5:0.0} s{(r.MaliciousClients > 0 ? $"  {r.MaliciousClients} malicious" : "")}{(r.Epsilon is { } e ? $"  epsilon {e:0.00}" : "")}{(r.RefusedUpdates > 0 ? $"  {r.RefusedUpdates} refused (not finite)" : "")}{(r.AggregationError is null ? "" : "  aggregation refused: " + r.AggregationError)}");
+        $"round {r.Round,3}  {(r.Evaluated ? $"accuracy {r.Accuracy:0.0000}  loss {r.Loss:0.0000}" : "(not tested)")}  {r.Seconds,5:0.0} s{(r.MaliciousClients > 0 ? $"  {r.MaliciousClients} malicious" : "")}{(r.Epsilon is { } e ? $"  epsilon {e:0.00}" : "")}{(r.RefusedUpdates > 0 ? $"  {r.RefusedUpdates} refused (not finite)" : "")}{(r.AggregationError is null ? "" : "  aggregation refused: " + r.AggregationError)}");
 
     public static void RenderSummary(IAnsiConsole console, SimulationReport report, string? summaryPath)
     {
@@ -39,7 +39,7 @@ public sealed class SimulationView(IAnsiConsole console, string title, Simulatio
         table.AddColumn(new TableColumn("train loss").RightAligned());
         table.AddColumn(new TableColumn("clients").RightAligned());
         table.AddColumn(new TableColumn("seconds").RightAligned());
-        var shown = Subsample(rounds, 20).ToArray();
+        var shown = Subsample(rounds.Where(r => r.Evaluated).ToArray(), 20).ToArray();
         // The bar spans from the lowest accuracy shown to 1, so the last points of a climb stay distinguishable.
         var low = shown.Length == 0 ? 0 : Math.Floor(shown.Min(r => r.Accuracy) * 20) / 20;
         table.AddColumn($"{low.ToString("0.00", CultureInfo.InvariantCulture)} .. 1.00");
@@ -69,6 +69,9 @@ public sealed class SimulationView(IAnsiConsole console, string title, Simulatio
         }
         grid.AddRow("wall time", report.WallSeconds.ToString("0.0 's'", CultureInfo.InvariantCulture));
         grid.AddRow("training throughput", report.TrainSamplesPerSecond.ToString("#,0 'samples/s'", CultureInfo.InvariantCulture));
+        grid.AddRow("rounds: training / tests / overhead", string.Create(CultureInfo.InvariantCulture,
+            $"{report.TrainingSeconds:0.00} s / {report.EvaluationSeconds:0.00} s / {report.OverheadSeconds:0.00} s (overhead {report.OverheadFraction:P1} of the untested time)"));
+        grid.AddRow("peak memory", (report.PeakMemoryBytes / (1024.0 * 1024.0)).ToString("#,0 'MiB'", CultureInfo.InvariantCulture));
         grid.AddRow("model sha256", report.FinalModelSha256[..16] + "… (full hash in --json)");
         if (summaryPath is not null)
         {
@@ -78,16 +81,16 @@ public sealed class SimulationView(IAnsiConsole console, string title, Simulatio
     }
 
     /// <summary>At most <paramref name="max"/> rounds, evenly spaced, always including the first and the last.</summary>
-    private static IEnumerable<RoundReport> Subsample(IReadOnlyList<RoundReport> rounds, int max)
+    private static IEnumerable<RoundReport> Subsample(RoundReport[] rounds, int max)
     {
-        if (rounds.Count <= max)
+        if (rounds.Length <= max)
         {
             return rounds;
         }
         var picked = new SortedSet<int>();
         for (var i = 0; i < max; i++)
         {
-            picked.Add((int)Math.Round(i * (rounds.Count - 1) / (double)(max - 1)));
+            picked.Add((int)Math.Round(i * (rounds.Length - 1) / (double)(max - 1)));
         }
         return picked.Select(i => rounds[i]);
     }

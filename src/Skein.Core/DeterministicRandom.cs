@@ -128,10 +128,22 @@ public sealed class DeterministicRandom
     }
 
     /// <summary>k distinct values from [0, n), in ascending order.</summary>
+    /// <remarks>
+    /// A partial Fisher-Yates shuffle of [0, n). When k is small beside n (100 clients of 100,000) the array of n
+    /// is replaced by a map of the positions the shuffle displaced, so time and memory are O(k), not O(n); both
+    /// paths make the same draws and swaps and so return the same values.
+    /// </remarks>
     public int[] SampleWithoutReplacement(int n, int k)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(k);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(k, n);
+        var picked = (long)k * 16 < n ? SparsePartialShuffle(n, k) : DensePartialShuffle(n, k);
+        Array.Sort(picked);
+        return picked;
+    }
+
+    private int[] DensePartialShuffle(int n, int k)
+    {
         var all = new int[n];
         for (var i = 0; i < n; i++)
         {
@@ -143,8 +155,22 @@ public sealed class DeterministicRandom
             var j = i + NextInt(n - i);
             (all[i], all[j]) = (all[j], all[i]);
         }
-        var picked = all.AsSpan(0, k).ToArray();
-        Array.Sort(picked);
+        return all.AsSpan(0, k).ToArray();
+    }
+
+    private int[] SparsePartialShuffle(int n, int k)
+    {
+        // displaced[p] is the value at position p when it is no longer p itself.
+        var displaced = new Dictionary<int, int>(2 * k);
+        var picked = new int[k];
+        for (var i = 0; i < k; i++)
+        {
+            var j = i + NextInt(n - i);
+            var atI = displaced.TryGetValue(i, out var vi) ? vi : i;
+            var atJ = displaced.TryGetValue(j, out var vj) ? vj : j;
+            picked[i] = atJ;
+            displaced[j] = atI;
+        }
         return picked;
     }
 

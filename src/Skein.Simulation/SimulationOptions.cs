@@ -10,6 +10,11 @@ namespace Skein.Simulation;
 /// A federated run in the notation of McMahan et al.: K clients, a fraction C of them sampled per round, R
 /// rounds, E local epochs with batch size B and learning rate lr, on a given model and partition.
 /// </summary>
+/// <remarks>
+/// K may exceed the number of training examples with the iid and Dirichlet partitions: every example still goes
+/// to exactly one client, the clients left without one are never sampled, and m = round(C K) clients are drawn
+/// from those that hold data.
+/// </remarks>
 public sealed record SimulationOptions
 {
     public ModelKind Model { get; init; } = ModelKind.Mlp2NN;
@@ -62,6 +67,18 @@ public sealed record SimulationOptions
     /// <summary>Malicious clients, if any.</summary>
     public AttackOptions? Attack { get; init; }
 
+    /// <summary>
+    /// Test the global model every this many rounds (and always after the last): testing 10,000 images costs more
+    /// than a round of 100 clients holding one image each, so population-scale runs test less often.
+    /// </summary>
+    public int EvaluateEvery { get; init; } = 1;
+
+    /// <summary>The most clients a run may have: their offsets alone take 4 bytes each.</summary>
+    public const int MaxClients = 10_000_000;
+
+    /// <summary>Whether round <paramref name="round"/> ends with a test of the global model.</summary>
+    public bool EvaluatesAt(int round) => round % EvaluateEvery == 0 || round == Rounds;
+
     /// <summary>m = max(1, round(C K)): clients per round.</summary>
     public int ClientsPerRound => Math.Max(1, (int)Math.Round(Fraction * Clients, MidpointRounding.AwayFromZero));
 
@@ -75,9 +92,9 @@ public sealed record SimulationOptions
         {
             errors.Add($"--clients must be >= 1, got {Clients}");
         }
-        else if (Clients > trainingExamples)
+        else if (Clients > MaxClients)
         {
-            errors.Add($"--clients must be at most the {trainingExamples} training examples, got {Clients}");
+            errors.Add($"--clients must be at most {MaxClients}, got {Clients}");
         }
         if (!(Fraction > 0 && Fraction <= 1))
         {
@@ -107,6 +124,10 @@ public sealed record SimulationOptions
         {
             errors.Add($"--alpha must be a finite number > 0, got {DirichletAlpha}");
         }
+        if (EvaluateEvery < 1)
+        {
+            errors.Add($"--eval-every must be >= 1, got {EvaluateEvery}");
+        }
         if (Parallelism < 1)
         {
             errors.Add($"--parallelism must be >= 1, got {Parallelism}");
@@ -119,7 +140,7 @@ public sealed record SimulationOptions
         {
             errors.Add(attackError);
         }
-        if (Partition == PartitionKind.Shards && Clients >= 1 && Clients * 2 > trainingExamples)
+        if (Partition == PartitionKind.Shards && Clients >= 1 && (long)Clients * 2 > trainingExamples)
         {
             errors.Add($"--partition shards needs 2 examples per client; {Clients} clients is too many");
         }

@@ -17,18 +17,26 @@ namespace Skein.Simulation;
 /// mixes, each round a seeded sample of them trains locally in parallel (one model instance per worker), and
 /// the strategy combines their deltas into the next global model, which is then tested on the test set.
 /// </summary>
-public sealed class SimulationRunner : IDisposable
+/// <remarks>
+/// A client costs nothing between rounds beyond its range in <see cref="Partition"/>: its examples are gathered
+/// into tensors only while it trains, its delta lives in a pooled buffer until the round is aggregated, and no
+/// step of a round is O(K). That is what lets 100,000 clients run in the memory of 100.
+/// </remarks>
+public sealed partial class SimulationRunner : IDisposable
 {
     private readonly SimulationOptions _options;
     private readonly IAggregationStrategy _strategy;
-    private readonly ClientData[] _clients;
+    private readonly LabeledImages _train;
     private readonly ClientData[] _testChunks;
     private readonly ConcurrentBag<TorchModel> _pool = [];
     private readonly List<TorchModel> _allModels = [];
     private readonly List<RoundReport> _rounds = [];
     private readonly float[] _global;
     private readonly HashSet<int> _malicious;
-    private readonly Dictionary<int, ClientData> _flipped = [];
+    private readonly byte[]? _flip;
+    private readonly int[]? _sampleable;
+    private readonly int _clientsPerRound;
+    private readonly DeltaPool _deltas;
     private readonly double _proximalMu;
     private readonly RdpAccountant? _accountant;
     private readonly double _dpDelta;
@@ -47,27 +55,31 @@ public sealed class SimulationRunner : IDisposable
             throw new ArgumentException(string.Join("; ", errors), nameof(options));
         }
         _options = options;
+        _train = train;
         (_strategy, _proximalMu, _dpDelta) = strategy is null ? CreateStrategy(options.Strategy, options) : (strategy, 0, 0);
+        if (strategy is null && _strategy is FedAvg)
+        {
+            // The workers are idle while the server averages; the parallel mean gives the same bits.
+            _strategy = new FedAvg { MaxDegreeOfParallelism = options.Parallelism };
+        }
         if (_strategy is DpFedAvg)
         {
             _accountant = new RdpAccountant();
         }
 
-        Partition = DataPartitioner.Create(options.Partition, train.Labels, train.ClassCount, options.Clients, options.Seed, options.DirichletAlpha);
-        _clients = Partition.Select(indices => new ClientData(train, indices)).ToArray();
+        Partition = DataPartitioner.CreatePartition(options.Partition, train.Labels, train.ClassCount, options.Clients, options.Seed, options.DirichletAlpha);
+        // Clients without data are never sampled; when every client has some (K <= N), sampling is over all K as before.
+        _sampleable = Partition.NonEmptyClients < Partition.Count ? Partition.NonEmptyClientIds() : null;
+        _clientsPerRound = Math.Min(options.ClientsPerRound, Partition.NonEmptyClients);
         _malicious = options.Attack is { } attack
             ? [.. DeterministicRandom.Derive(options.Seed, "attack/clients").SampleWithoutReplacement(options.Clients, (int)Math.Round(attack.Fraction * options.Clients))]
             : [];
         if (options.Attack is { FlipsLabels: true })
         {
-            var flip = Enumerable.Range(0, train.ClassCount).Select(c => (byte)(train.ClassCount - 1 - c)).ToArray();
-            foreach (var c in _malicious)
-            {
-                _flipped[c] = new ClientData(train, Partition[c], flip);
-            }
+            _flip = Enumerable.Range(0, train.ClassCount).Select(c => (byte)(train.ClassCount - 1 - c)).ToArray();
         }
 
-        var workers = Math.Min(options.Parallelism, Math.Max(options.ClientsPerRound, 1));
+        var workers = Math.Min(options.Parallelism, Math.Max(_clientsPerRound, 1));
         var chunks = Math.Max(1, Math.Min(options.Parallelism, test.Count));
         _testChunks = Enumerable.Range(0, chunks)
             .Select(c => Enumerable.Range(0, test.Count).Where(i => i % chunks == c).ToArray())
@@ -81,13 +93,14 @@ public sealed class SimulationRunner : IDisposable
         }
         Layout = _allModels[0].Layout;
         _global = TorchModel.InitialParameters(Layout, options.Seed);
+        _deltas = new DeltaPool(_global.Length);
     }
 
     /// <summary>The clients that behave maliciously (empty without an attack).</summary>
     public IReadOnlySet<int> MaliciousClients => _malicious;
 
-    /// <summary>Per client, the indices of its training examples.</summary>
-    public int[][] Partition { get; }
+    /// <summary>Per client, the indices of its training examples (ranges of one shared array, not copies).</summary>
+    public ClientPartition Partition { get; }
 
     public ParameterLayout Layout { get; }
 
@@ -96,9 +109,8 @@ public sealed class SimulationRunner : IDisposable
 
     public IReadOnlyList<RoundReport> Rounds => _rounds;
 
-    /// <summary>The clients sampled in <paramref name="round"/>: m of K without replacement, seeded by (seed, round).</summary>
-    public int[] SampleClients(int round) =>
-        DeterministicRandom.Derive(_options.Seed, "round/sample", round).SampleWithoutReplacement(_options.Clients, _options.ClientsPerRound);
+    /// <summary>Delta buffers allocated so far: at most the clients of one round, reused by every later round.</summary>
+    public int DeltaBuffersAllocated => _deltas.Allocated;
 
     public async IAsyncEnumerable<RoundReport> RunAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
@@ -116,7 +128,7 @@ public sealed class SimulationRunner : IDisposable
 
     public SimulationReport BuildReport(double wallSeconds)
     {
-        var last = _rounds.Count > 0 ? _rounds[^1] : null;
+        var last = _rounds.LastOrDefault(r => r.Evaluated);
         int? targetRound = _options.TargetAccuracy is { } t ? _rounds.FirstOrDefault(r => r.Accuracy >= t)?.Round : null;
         return new SimulationReport(
             _options,
@@ -126,38 +138,97 @@ public sealed class SimulationRunner : IDisposable
             wallSeconds,
             _trainSeconds > 0 ? _trainSamples / _trainSeconds : 0,
             targetRound,
-            Hashing.Sha256Hex(Layout.ToSafeTensors(_global)));
+            Hashing.Sha256Hex(Layout.ToSafeTensors(_global)))
+        {
+            PeakMemoryBytes = PeakMemory.Bytes(),
+        };
     }
 
+    /// <summary>
+    /// One round, in three timed phases: the clients' phase (each sampled client receives the global model,
+    /// trains, and hands back a checked delta, in parallel), the server's phase (sampling before, aggregation and
+    /// accounting after) and, in rounds that test, the evaluation.
+    /// </summary>
     private async Task<RoundReport> RunRoundAsync(int round, CancellationToken cancellationToken)
     {
         var roundClock = Stopwatch.StartNew();
         var sampled = SampleClients(round);
         var deltas = new float[sampled.Length][];
+        var finite = new bool[sampled.Length];
         var results = new TrainingResult[sampled.Length];
         var training = _options.TrainingAt(round);
-
-        var trainClock = Stopwatch.StartNew();
-        await Parallel.ForAsync(0, sampled.Length, new ParallelOptions { MaxDegreeOfParallelism = _options.Parallelism, CancellationToken = cancellationToken },
-            (i, ct) =>
-            {
-                (deltas[i], results[i]) = TrainClient(round, sampled[i], training, ct);
-                return ValueTask.CompletedTask;
-            });
-        trainClock.Stop();
-
-        // Updates enter the strategy in sampled-client order, never completion order, so the result is reproducible.
-        // As the coordinator does, a non-finite update (a diverged client) is refused, not aggregated.
-        var updates = new List<ClientUpdate>(sampled.Length);
-        for (var i = 0; i < sampled.Length; i++)
+        try
         {
-            if (TensorPrimitives.IsFiniteAll(deltas[i]))
+            var trainClock = Stopwatch.StartNew();
+            await Parallel.ForAsync(0, sampled.Length, new ParallelOptions { MaxDegreeOfParallelism = _options.Parallelism, CancellationToken = cancellationToken },
+                (i, ct) =>
+                {
+                    (deltas[i], results[i]) = TrainClient(round, sampled[i], training, ct);
+                    // The check the coordinator makes on every upload, done here by the worker that made the delta.
+                    finite[i] = TensorPrimitives.IsFiniteAll(deltas[i]);
+                    return ValueTask.CompletedTask;
+                });
+            trainClock.Stop();
+
+            var aggregationClock = Stopwatch.StartNew();
+            var (refused, aggregationError, epsilon) = Aggregate(round, deltas, finite, results, training.Epochs);
+            aggregationClock.Stop();
+
+            var evaluated = _options.EvaluatesAt(round);
+            var evaluationClock = Stopwatch.StartNew();
+            var evaluation = evaluated ? await EvaluateGlobalAsync(cancellationToken) : new Evaluation(double.NaN, double.NaN, 0, 0);
+            evaluationClock.Stop();
+
+            var samples = results.Sum(r => r.Samples);
+            _trainSeconds += trainClock.Elapsed.TotalSeconds;
+            _trainSamples += results.Where(r => r.Steps > 0).Sum(r => r.Samples);
+            return new RoundReport(
+                round,
+                evaluation.Accuracy,
+                evaluation.Loss,
+                roundClock.Elapsed.TotalSeconds,
+                sampled.Length,
+                sampled.Count(_malicious.Contains),
+                samples,
+                TrainedLoss(results),
+                trainClock.Elapsed.TotalSeconds,
+                results.Max(r => r.Elapsed.TotalSeconds),
+                epsilon,
+                refused,
+                aggregationError)
             {
-                updates.Add(new ClientUpdate(deltas[i], results[i].Samples / training.Epochs));
+                AggregationSeconds = aggregationClock.Elapsed.TotalSeconds,
+                EvaluationSeconds = evaluated ? evaluationClock.Elapsed.TotalSeconds : 0,
+                Evaluated = evaluated,
+                ClientTrainSecondsSum = results.Sum(r => r.Elapsed.TotalSeconds),
+            };
+        }
+        finally
+        {
+            foreach (var d in deltas)
+            {
+                if (d is not null)
+                {
+                    _deltas.Return(d);
+                }
             }
         }
-        var refused = sampled.Length - updates.Count;
-        string? aggregationError = null;
+    }
+
+    /// <summary>Applies the round's finite deltas to the global model; returns what the round report says about it.</summary>
+    private (int Refused, string? Error, double? Epsilon) Aggregate(int round, float[][] deltas, bool[] finite, TrainingResult[] results, int epochs)
+    {
+        // Updates enter the strategy in sampled-client order, never completion order, so the result is reproducible.
+        // As the coordinator does, a non-finite update (a diverged client) is refused, not aggregated.
+        var updates = new List<ClientUpdate>(deltas.Length);
+        for (var i = 0; i < deltas.Length; i++)
+        {
+            if (finite[i])
+            {
+                updates.Add(new ClientUpdate(deltas[i], results[i].Samples / epochs));
+            }
+        }
+        string? error = null;
         var before = _options.Attack is { Kind: AttackKind.FreeRider, Stale: true } ? (float[])_global.Clone() : null;
         if (updates.Count > 0)
         {
@@ -169,12 +240,12 @@ public sealed class SimulationRunner : IDisposable
             {
                 // The strategy refused the round (e.g. an overflow, or too few updates for Krum) and left the
                 // global model unchanged; the run goes on, and the report says why.
-                aggregationError = ex.Message;
+                error = ex.Message;
             }
         }
         else
         {
-            aggregationError = "no finite update to aggregate";
+            error = "no finite update to aggregate";
         }
         if (before is not null)
         {
@@ -185,157 +256,12 @@ public sealed class SimulationRunner : IDisposable
         double? epsilon = null;
         if (_accountant is not null && _strategy is DpFedAvg dp)
         {
-            // Each round releases one sampled Gaussian mechanism with q = C (approximated as Poisson, see docs/privacy.md).
-            _accountant.Step((double)_options.ClientsPerRound / _options.Clients, dp.NoiseMultiplier);
+            // Each round releases one sampled Gaussian mechanism with q = m / (clients that can be sampled), which is
+            // C when every client holds data (approximated as Poisson, see docs/privacy.md).
+            _accountant.Step((double)_clientsPerRound / Partition.NonEmptyClients, dp.NoiseMultiplier);
             epsilon = _accountant.GetEpsilon(_dpDelta).Epsilon;
         }
-        var evaluation = await EvaluateGlobalAsync(cancellationToken);
-        var samples = results.Sum(r => r.Samples);
-        _trainSeconds += trainClock.Elapsed.TotalSeconds;
-        _trainSamples += results.Where(r => r.Steps > 0).Sum(r => r.Samples);
-        return new RoundReport(
-            round,
-            evaluation.Accuracy,
-            evaluation.Loss,
-            roundClock.Elapsed.TotalSeconds,
-            sampled.Length,
-            sampled.Count(_malicious.Contains),
-            samples,
-            TrainedLoss(results),
-            trainClock.Elapsed.TotalSeconds,
-            results.Max(r => r.Elapsed.TotalSeconds),
-            epsilon,
-            refused,
-            aggregationError);
-    }
-
-    /// <summary>
-    /// One client's round: honest clients train on their data; malicious ones follow <see cref="SimulationOptions.Attack"/>
-    /// (and still claim their real sample count, as a cheat would).
-    /// </summary>
-    private (float[] Delta, TrainingResult Result) TrainClient(int round, int client, TrainingOptions training, CancellationToken cancellationToken)
-    {
-        var attack = _malicious.Contains(client) ? _options.Attack : null;
-        var seed = DeterministicRandom.Derive(_options.Seed, "round/train", ((long)round << 32) | (uint)client).NextUInt64();
-        if (attack is { Trains: false })
-        {
-            var delta = new float[_global.Length];
-            if (attack.Kind == AttackKind.Gaussian)
-            {
-                var rng = DeterministicRandom.Derive(seed, "attack/gaussian");
-                for (var j = 0; j < delta.Length; j++)
-                {
-                    delta[j] = (float)(rng.NextGaussian() * attack.Sigma);
-                }
-            }
-            else if (attack.Stale && _lastGlobalChange is not null)
-            {
-                _lastGlobalChange.CopyTo(delta, 0);
-            }
-            return (delta, new TrainingResult(_clients[client].Count * training.Epochs, 0, double.NaN, TimeSpan.Zero));
-        }
-
-        var model = Rent();
-        try
-        {
-            model.Load(_global);
-            var data = attack is { FlipsLabels: true } ? _flipped[client] : _clients[client];
-            var result = LocalTrainer.Train(model, data, training with { ProximalMu = _proximalMu }, seed, cancellationToken);
-            var delta = model.ToFlat();
-            TensorPrimitives.Subtract(delta, _global, delta);
-            if (attack is { Kind: AttackKind.SignFlip })
-            {
-                TensorPrimitives.Multiply(delta, (float)-attack.Scale, delta);
-            }
-            else if (attack is { Kind: AttackKind.Scaled })
-            {
-                TensorPrimitives.Multiply(delta, (float)attack.Scale, delta);
-            }
-            return (delta, result);
-        }
-        finally
-        {
-            _pool.Add(model);
-        }
-    }
-
-    /// <summary>The first rule <paramref name="spec"/> breaks, naming the field, or null if the strategy can be built.</summary>
-    public static string? StrategyError(StrategySpec spec, SimulationOptions options)
-    {
-        try
-        {
-            CreateStrategy(spec, options);
-            return null;
-        }
-        catch (ArgumentException ex)
-        {
-            return ex.Message;
-        }
-    }
-
-    /// <summary>
-    /// Builds the server strategy. Two names carry a client-side or accounting part the factory does not know:
-    /// "fedprox" (FedAvg plus the proximal mu in every client's loss) and "dpfedavg" (whose expected_clients
-    /// defaults to m = CK, and whose "delta" is the accountant's delta, default 1e-5).
-    /// </summary>
-    private static (IAggregationStrategy Strategy, double ProximalMu, double DpDelta) CreateStrategy(StrategySpec spec, SimulationOptions options)
-    {
-        if (string.Equals(spec.Name, "fedprox", StringComparison.Ordinal))
-        {
-            var mu = spec.Parameters.TryGetValue("mu", out var m) ? m : 0.01;
-            if (!(mu >= 0) || double.IsInfinity(mu))
-            {
-                throw new ArgumentException($"strategy.parameters.mu: must be a finite number >= 0, got {mu}");
-            }
-            return (StrategyFactory.Create(new StrategySpec("fedavg", Without(spec.Parameters, "mu"))), mu, 0);
-        }
-        if (string.Equals(spec.Name, DpFedAvg.StrategyName, StringComparison.Ordinal))
-        {
-            var delta = spec.Parameters.TryGetValue("delta", out var d) ? d : 1e-5;
-            if (!(delta > 0 && delta < 1))
-            {
-                throw new ArgumentException($"strategy.parameters.delta: must be in (0, 1), got {delta}");
-            }
-            var parameters = Without(spec.Parameters, "delta");
-            parameters.TryAdd("expected_clients", options.ClientsPerRound);
-            return (StrategyFactory.Create(new StrategySpec(spec.Name, parameters)), 0, delta);
-        }
-        return (StrategyFactory.Create(spec), 0, 0);
-    }
-
-    private static Dictionary<string, double> Without(IReadOnlyDictionary<string, double> parameters, string key) =>
-        parameters.Where(kv => kv.Key != key).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
-
-    /// <summary>Test loss and accuracy of the current global model, the test set split across workers.</summary>
-    public async Task<Evaluation> EvaluateGlobalAsync(CancellationToken cancellationToken = default)
-    {
-        var parts = new Evaluation[_testChunks.Length];
-        await Parallel.ForAsync(0, _testChunks.Length, new ParallelOptions { MaxDegreeOfParallelism = _options.Parallelism, CancellationToken = cancellationToken },
-            (i, ct) =>
-            {
-                var model = Rent();
-                try
-                {
-                    model.Load(_global);
-                    parts[i] = Evaluator.Evaluate(model, _testChunks[i], cancellationToken: ct);
-                }
-                finally
-                {
-                    _pool.Add(model);
-                }
-                return ValueTask.CompletedTask;
-            });
-        var count = parts.Sum(p => p.Count);
-        var correct = parts.Sum(p => p.Correct);
-        var loss = parts.Sum(p => p.Loss * p.Count) / Math.Max(1, count);
-        return new Evaluation(loss, (double)correct / Math.Max(1, count), count, correct);
-    }
-
-    private static double TrainedLoss(TrainingResult[] results)
-    {
-        var trained = results.Where(r => r.Steps > 0).ToArray();
-        var n = trained.Sum(r => r.Samples);
-        return n == 0 ? double.NaN : trained.Sum(r => r.MeanLoss * r.Samples) / n;
+        return (deltas.Length - updates.Count, error, epsilon);
     }
 
     private TorchModel Rent() =>
@@ -347,15 +273,7 @@ public sealed class SimulationRunner : IDisposable
         {
             m.Dispose();
         }
-        foreach (var c in _clients)
-        {
-            c.Dispose();
-        }
         foreach (var c in _testChunks)
-        {
-            c.Dispose();
-        }
-        foreach (var c in _flipped.Values)
         {
             c.Dispose();
         }

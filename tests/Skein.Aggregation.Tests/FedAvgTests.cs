@@ -88,6 +88,20 @@ public sealed class FedAvgTests
         Assert.NotEqual(global, a);
     }
 
+    [Theory]
+    [InlineData(2, 300_001)]
+    [InlineData(4, 199_210)]
+    [InlineData(3, 1_000)]
+    public void Averaging_blocks_in_parallel_gives_the_bits_of_the_sequential_pass(int parallelism, int length)
+    {
+        var (global, updates) = RandomRound(21, 11, length);
+        var sequential = global.ToArray();
+        var parallel = global.ToArray();
+        new FedAvg().Aggregate(sequential, updates, default);
+        new FedAvg { MaxDegreeOfParallelism = parallelism }.Aggregate(parallel, updates, default);
+        Assert.Equal(sequential.Select(BitConverter.SingleToInt32Bits), parallel.Select(BitConverter.SingleToInt32Bits));
+    }
+
     [Fact]
     public void Refuses_empty_rounds_wrong_lengths_and_non_positive_counts()
     {

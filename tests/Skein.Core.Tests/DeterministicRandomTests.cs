@@ -53,6 +53,24 @@ public sealed class DeterministicRandomTests
     }
 
     [Theory]
+    [InlineData(100_000, 100)]
+    [InlineData(100_000, 6_249)]
+    [InlineData(1_000, 100)]
+    [InlineData(20, 5)]
+    public void Sampling_a_few_of_many_gives_the_values_of_the_full_partial_shuffle(int n, int k)
+    {
+        // The reference: the O(n) partial Fisher-Yates the sampler used before it learned to keep only displaced positions.
+        var reference = new DeterministicRandom(17);
+        var all = Enumerable.Range(0, n).ToArray();
+        for (var i = 0; i < k; i++)
+        {
+            var j = i + reference.NextInt(n - i);
+            (all[i], all[j]) = (all[j], all[i]);
+        }
+        Assert.Equal(all.Take(k).Order(), new DeterministicRandom(17).SampleWithoutReplacement(n, k));
+    }
+
+    [Theory]
     [InlineData(0.3)]
     [InlineData(1.0)]
     [InlineData(4.5)]

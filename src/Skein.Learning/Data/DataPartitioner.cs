@@ -19,6 +19,13 @@ public enum PartitionKind
 /// Seeded partitioners: each returns, per client, the ascending indices of its examples. Partitions are
 /// disjoint and cover every example, and the same seed gives the same partition on any machine.
 /// </summary>
+/// <remarks>
+/// <see cref="CreatePartition"/> returns the compact <see cref="ClientPartition"/> and, for iid and Dirichlet,
+/// accepts more clients than examples (a population of 100,000 phones sharing MNIST's 60,000 images): the
+/// examples are still dealt out exactly once, and the clients left without one hold an empty range. The
+/// <c>int[][]</c> methods keep their rule of at least one example per client. Both give the same clients the same
+/// examples for the same seed.
+/// </remarks>
 public static class DataPartitioner
 {
     public static int[][] Create(PartitionKind kind, ReadOnlySpan<byte> labels, int classCount, int clients, ulong seed,
@@ -30,12 +37,41 @@ public static class DataPartitioner
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 
+    /// <summary>The compact form of <see cref="Create"/>; iid and Dirichlet also allow more clients than examples.</summary>
+    public static ClientPartition CreatePartition(PartitionKind kind, ReadOnlySpan<byte> labels, int classCount, int clients, ulong seed,
+        double dirichletAlpha = 0.5, int shardsPerClient = 2) => kind switch
+    {
+        PartitionKind.Iid => IidPartition(labels.Length, clients, seed),
+        PartitionKind.Shards => ClientPartition.FromArrays(Shards(labels, clients, shardsPerClient, seed)),
+        PartitionKind.Dirichlet => DirichletPartition(labels, classCount, clients, dirichletAlpha, seed),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
+    };
+
     public static int[][] Iid(int count, int clients, ulong seed)
     {
         CheckClients(count, clients);
+        return IidPartition(count, clients, seed).ToArrays();
+    }
+
+    /// <summary>
+    /// Shuffles the examples and deals them out in runs of (nearly) equal length. With more clients than examples
+    /// the first <paramref name="count"/> clients get one example each and the rest none. O(count + clients).
+    /// </summary>
+    public static ClientPartition IidPartition(int count, int clients, ulong seed)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(clients);
         var order = Enumerable.Range(0, count).ToArray();
         DeterministicRandom.Derive(seed, "partition/iid").Shuffle(order.AsSpan());
-        return SplitEvenly(order, clients).Select(Sorted).ToArray();
+        var offsets = new int[clients + 1];
+        var baseSize = count / clients;
+        var remainder = count % clients;
+        for (var c = 0; c < clients; c++)
+        {
+            offsets[c + 1] = offsets[c] + baseSize + (c < remainder ? 1 : 0);
+            Array.Sort(order, offsets[c], offsets[c + 1] - offsets[c]);
+        }
+        return new ClientPartition(order, offsets);
     }
 
     /// <summary>
@@ -80,6 +116,16 @@ public static class DataPartitioner
     public static int[][] Dirichlet(ReadOnlySpan<byte> labels, int classCount, int clients, double alpha, ulong seed, int maxAttempts = 1000)
     {
         CheckClients(labels.Length, clients);
+        return DirichletPartition(labels, classCount, clients, alpha, seed, maxAttempts).ToArrays();
+    }
+
+    /// <summary>
+    /// <see cref="Dirichlet"/> in compact form, in O(examples + classes * clients) time and memory per draw. With
+    /// more clients than examples the minimum size is 0, so the first draw stands and many clients hold nothing.
+    /// </summary>
+    public static ClientPartition DirichletPartition(ReadOnlySpan<byte> labels, int classCount, int clients, double alpha, ulong seed, int maxAttempts = 1000)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(clients);
         if (!(alpha > 0) || double.IsInfinity(alpha))
         {
             throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "alpha must be a finite number > 0");
@@ -96,34 +142,57 @@ public static class DataPartitioner
         }
 
         var rng = DeterministicRandom.Derive(seed, "partition/dirichlet");
+        var proportions = new double[clients];
+        var sizes = new int[clients];
+        // Per class, its examples shuffled and where each client's run of them ends (cuts[k][c + 1]).
+        var shuffled = new int[classCount][];
+        var cuts = new int[classCount][];
         for (var attempt = 0; attempt < maxAttempts; attempt++)
         {
-            var parts = Enumerable.Range(0, clients).Select(_ => new List<int>()).ToArray();
-            var proportions = new double[clients];
-            foreach (var members in byClass)
+            Array.Clear(sizes);
+            for (var k = 0; k < classCount; k++)
             {
-                var shuffled = members.ToArray();
-                rng.Shuffle(shuffled.AsSpan());
+                var members = shuffled[k] = byClass[k].ToArray();
+                rng.Shuffle(members.AsSpan());
                 var sum = 0.0;
                 for (var c = 0; c < clients; c++)
                 {
                     proportions[c] = rng.NextGamma(alpha);
                     sum += proportions[c];
                 }
+                var ends = cuts[k] ??= new int[clients + 1];
                 var start = 0;
                 var cumulative = 0.0;
                 for (var c = 0; c < clients; c++)
                 {
                     cumulative += proportions[c];
-                    var end = c == clients - 1 ? shuffled.Length : (int)Math.Round(cumulative / sum * shuffled.Length);
-                    end = Math.Clamp(end, start, shuffled.Length);
-                    parts[c].AddRange(shuffled.AsSpan(start, end - start));
+                    var end = c == clients - 1 ? members.Length : (int)Math.Round(cumulative / sum * members.Length);
+                    end = Math.Clamp(end, start, members.Length);
+                    ends[c + 1] = end;
+                    sizes[c] += end - start;
                     start = end;
                 }
             }
-            if (parts.All(p => p.Count >= minSize))
+            if (sizes.All(n => n >= minSize))
             {
-                return parts.Select(p => Sorted(p.ToArray())).ToArray();
+                var offsets = new int[clients + 1];
+                for (var c = 0; c < clients; c++)
+                {
+                    offsets[c + 1] = offsets[c] + sizes[c];
+                }
+                var indices = new int[offsets[^1]];
+                for (var c = 0; c < clients; c++)
+                {
+                    var at = offsets[c];
+                    for (var k = 0; k < classCount; k++)
+                    {
+                        var run = shuffled[k].AsSpan(cuts[k][c], cuts[k][c + 1] - cuts[k][c]);
+                        run.CopyTo(indices.AsSpan(at));
+                        at += run.Length;
+                    }
+                    Array.Sort(indices, offsets[c], sizes[c]);
+                }
+                return new ClientPartition(indices, offsets);
             }
         }
         throw new ArgumentException(

@@ -1,9 +1,10 @@
+using System.Runtime.InteropServices;
 using Skein.Learning.Data;
 using static TorchSharp.torch;
 
 namespace Skein.Learning.Training;
 
-/// <summary>One client's examples as tensors (features [n, d] float32, labels [n] int64), built once and reused.</summary>
+/// <summary>One client's examples as tensors (features [n, d] float32, labels [n] int64), gathered from a shared set.</summary>
 public sealed class ClientData : IDisposable
 {
     /// <param name="source">The examples to take from.</param>
@@ -14,16 +15,17 @@ public sealed class ClientData : IDisposable
         ArgumentNullException.ThrowIfNull(source);
         TorchRuntime.EnsureInitialized();
         var d = source.FeatureCount;
-        var features = new float[indices.Length * d];
-        var labels = new long[indices.Length];
+        // Gathered straight into the tensors' storage: a client built for one round costs no managed copy.
+        Features = zeros([indices.Length, d], ScalarType.Float32);
+        Labels = zeros([indices.Length], ScalarType.Int64);
+        var features = MemoryMarshal.Cast<byte, float>(Features.bytes);
+        var labels = MemoryMarshal.Cast<byte, long>(Labels.bytes);
         for (var i = 0; i < indices.Length; i++)
         {
-            source.Features.AsSpan(indices[i] * d, d).CopyTo(features.AsSpan(i * d));
+            source.Features.AsSpan(indices[i] * d, d).CopyTo(features.Slice(i * d, d));
             var label = source.Labels[indices[i]];
             labels[i] = labelMap is null ? label : labelMap[label];
         }
-        Features = tensor(features, [indices.Length, d]);
-        Labels = tensor(labels);
         Count = indices.Length;
     }
 
