@@ -119,16 +119,26 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
                 await Task.WhenAll(info.Tasks.Where(Wanted).Select(t => FollowAsync(connection, t, cancellationToken)));
                 return;
             }
-            // Unauthenticated too: a restarted coordinator has forgotten every session, so sign in again.
-            catch (RpcException ex) when (ex.StatusCode is StatusCode.Unavailable or StatusCode.Internal or StatusCode.Unknown or StatusCode.Cancelled or StatusCode.Unauthenticated
-                && !cancellationToken.IsCancellationRequested && attempt < options.MaxReconnects)
+            catch (Exception ex) when (Transient(ex) && !cancellationToken.IsCancellationRequested && attempt < options.MaxReconnects)
             {
                 var delay = TimeSpan.FromMilliseconds(Math.Min(5_000, 100 * Math.Pow(2, Math.Min(attempt, 6))));
-                LogReconnect(logger, ex.Status.Detail, delay.TotalMilliseconds);
+                LogReconnect(logger, ex is RpcException rpc ? rpc.Status.Detail : $"{ex.GetType().Name}: {ex.Message}", delay.TotalMilliseconds);
                 await Task.Delay(delay, cancellationToken);
             }
         }
     }
+
+    /// <summary>
+    /// A lost connection, however it shows: gRPC statuses, or (from a client stream's writes, found by the chaos
+    /// bench) the transport's own exception when the connection dies in the middle of an upload.
+    /// </summary>
+    private static bool Transient(Exception ex) => ex switch
+    {
+        // Unauthenticated too: a restarted coordinator has forgotten every session, so sign in again.
+        RpcException rpc => rpc.StatusCode is StatusCode.Unavailable or StatusCode.Internal or StatusCode.Unknown or StatusCode.Cancelled or StatusCode.Unauthenticated,
+        HttpRequestException or IOException => true,
+        _ => false,
+    };
 
     private async Task JoinAsync(CoordinatorConnection connection, InfoReply info, CancellationToken cancellationToken)
     {

@@ -38,6 +38,13 @@ public sealed class NodeLostMessageTests : IDisposable
 
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
+            // An upload stream whose connection ends while chunks are still being written, as a cut connection ends it.
+            if (type == "upload_chunks" && request.RequestUri!.AbsolutePath.EndsWith("/UploadChunks", StringComparison.Ordinal) && request.Content is { } chunks
+                && Interlocked.CompareExchange(ref s_fired, 1, 0) == 0)
+            {
+                lost();
+                request.Content = new BrokenBody(chunks);
+            }
             if (request.RequestUri!.AbsolutePath.EndsWith("/SubmitTransaction", StringComparison.Ordinal) && request.Content is { } content)
             {
                 var body = await content.ReadAsByteArrayAsync(cancellationToken);
@@ -62,11 +69,54 @@ public sealed class NodeLostMessageTests : IDisposable
         }
     }
 
+    /// <summary>A request body whose connection dies once the first bytes are written, as the transport reports it.</summary>
+    private sealed class BrokenBody(HttpContent inner) : HttpContent
+    {
+        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context) =>
+            await inner.CopyToAsync(new Breaking(stream));
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
+
+        private sealed class Breaking(Stream inner) : Stream
+        {
+            public override bool CanRead => false;
+
+            public override bool CanSeek => false;
+
+            public override bool CanWrite => true;
+
+            public override long Length => throw new NotSupportedException();
+
+            public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+            public override void Flush() => inner.Flush();
+
+            public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+
+            public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+            public override void SetLength(long value) => throw new NotSupportedException();
+
+            public override void Write(byte[] buffer, int offset, int count) => throw Broken();
+
+            public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => ValueTask.FromException(Broken());
+
+            private static HttpIOException Broken() => new(HttpRequestError.ResponseEnded, "The response ended prematurely while waiting for the next frame from the server.");
+        }
+    }
+
     [Theory]
     [InlineData("commit_scores", false)]
     [InlineData("commit_scores", true)]
     [InlineData("submit_update", false)]
     [InlineData("submit_update", true)]
+    [InlineData("upload_chunks", false)]
     public async Task A_node_whose_request_or_reply_is_lost_with_its_connection_still_finishes_its_step_and_keeps_running(string type, bool afterReply)
     {
         var ct = TestContext.Current.CancellationToken;
@@ -101,7 +151,7 @@ public sealed class NodeLostMessageTests : IDisposable
                 DataDirectory = data,
                 StateDirectory = Path.Combine(data, "state"),
                 TrainerStake = Tokens.Whole(5),
-                WrapTransport = i == 0 && type == "submit_update" ? wrap : null,
+                WrapTransport = i == 0 && type is "submit_update" or "upload_chunks" ? wrap : null,
             }, Key(trainers[i]), NullLogger.Instance).RunAsync(stop.Token));
         }
         var validatorData = Path.Combine(_dir, "v1");
