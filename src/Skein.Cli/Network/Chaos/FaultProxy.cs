@@ -14,16 +14,16 @@ public sealed record FaultProxyOptions
     public TimeSpan MaxDelay { get; init; } = TimeSpan.FromMilliseconds(250);
 
     /// <summary>Chance that a new connection is reset (RST) at a random moment within <see cref="FaultWindow"/>.</summary>
-    public double ResetProbability { get; init; } = 0.05;
+    public double ResetProbability { get; init; } = 0.15;
 
     /// <summary>Chance that a new connection is closed after a random number of bytes in one direction, in the middle of whatever message that is.</summary>
-    public double CutProbability { get; init; } = 0.05;
+    public double CutProbability { get; init; } = 0.15;
 
     /// <summary>A cut falls after 1 to this many bytes of the chosen direction.</summary>
     public int MaxCutBytes { get; init; } = 4 << 20;
 
     /// <summary>When a reset falls: a uniform moment between 0 and this after the connection opened.</summary>
-    public TimeSpan FaultWindow { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan FaultWindow { get; init; } = TimeSpan.FromSeconds(20);
 
     /// <summary>The options that inject nothing: a plain forwarder.</summary>
     public static FaultProxyOptions None { get; } = new() { DelayProbability = 0, ResetProbability = 0, CutProbability = 0 };
@@ -65,9 +65,13 @@ public sealed class FaultProxy : IAsyncDisposable
     private readonly IPEndPoint _upstream;
     private readonly FaultProxyOptions _options;
     private readonly DeterministicRandom _random;
+    // Chunks come in whatever order the threads read them: their draws get a generator of their own, so that the
+    // fate of the n-th connection depends only on the seed.
+    private readonly DeterministicRandom _chunks;
     private readonly TimeProvider _time;
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _connections = [];
+    private readonly List<string> _fates = [];
     private readonly Task _accepting;
     private long _connectionCount, _delayed, _delayMs, _resets, _cuts, _refused, _bytes, _pendingDelays;
     private volatile bool _faultsEnabled = true;
@@ -77,6 +81,7 @@ public sealed class FaultProxy : IAsyncDisposable
         _upstream = upstream;
         _options = options;
         _random = DeterministicRandom.Derive(seed, "chaos/proxy");
+        _chunks = DeterministicRandom.Derive(seed, "chaos/proxy/chunks");
         _time = time;
         _listener = new TcpListener(IPAddress.Loopback, 0);
         _listener.Start();
@@ -110,6 +115,18 @@ public sealed class FaultProxy : IAsyncDisposable
 
     /// <summary>Chunks held back right now; lets a test with a fake clock know a delay has begun before it advances time.</summary>
     public long PendingDelays => Interlocked.Read(ref _pendingDelays);
+
+    /// <summary>The fate drawn for each connection so far, in the order they were accepted.</summary>
+    public IReadOnlyList<string> ConnectionFates
+    {
+        get
+        {
+            lock (_fates)
+            {
+                return [.. _fates];
+            }
+        }
+    }
 
     public FaultProxyCounts Counts => new(Interlocked.Read(ref _connectionCount), Interlocked.Read(ref _delayed), Interlocked.Read(ref _delayMs),
         Interlocked.Read(ref _resets), Interlocked.Read(ref _cuts), Interlocked.Read(ref _refused), Interlocked.Read(ref _bytes));
@@ -145,10 +162,10 @@ public sealed class FaultProxy : IAsyncDisposable
     /// <summary>The hold for the next chunk, or zero.</summary>
     private TimeSpan NextDelay()
     {
-        lock (_random)
+        lock (_chunks)
         {
-            var roll = _random.NextDouble();
-            var length = _random.NextDouble();
+            var roll = _chunks.NextDouble();
+            var length = _chunks.NextDouble();
             return _faultsEnabled && roll < _options.DelayProbability
                 ? TimeSpan.FromMilliseconds(1 + (length * (_options.MaxDelay.TotalMilliseconds - 1)))
                 : TimeSpan.Zero;
@@ -170,6 +187,15 @@ public sealed class FaultProxy : IAsyncDisposable
             }
             Interlocked.Increment(ref _connectionCount);
             var plan = Draw();
+            lock (_fates)
+            {
+                _fates.Add(plan switch
+                {
+                    { ResetAfter: { } after } => $"reset after {after.TotalMilliseconds:0} ms",
+                    { CutAfterBytes: { } k } => $"cut after {k} bytes {(plan.CutUpstream ? "up" : "down")}",
+                    _ => "none",
+                });
+            }
             lock (_connections)
             {
                 _connections.RemoveAll(t => t.IsCompleted);
