@@ -29,6 +29,7 @@ public static class BenchCommand
         bench.Add(BuildMarket());
         bench.Add(BenchConsoleCommand.Build());
         bench.Add(BenchFuzzCommand.Build());
+        bench.Add(BenchChaosCommand.Build());
         return bench;
     }
 

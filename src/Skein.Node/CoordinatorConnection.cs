@@ -27,8 +27,12 @@ public sealed class CoordinatorConnection : IDisposable
     private readonly LedgerKey _key;
     private Metadata? _auth;
 
-    /// <summary>A connection to <paramref name="coordinator"/> for <paramref name="key"/>; with https, <paramref name="pinnedCertificate"/> (if any) is trusted instead of the system's roots.</summary>
-    public CoordinatorConnection(Uri coordinator, LedgerKey key, System.Security.Cryptography.X509Certificates.X509Certificate2? pinnedCertificate = null)
+    /// <summary>
+    /// A connection to <paramref name="coordinator"/> for <paramref name="key"/>; with https, <paramref name="pinnedCertificate"/>
+    /// (if any) is trusted instead of the system's roots; <paramref name="wrapTransport"/> wraps the HTTP handler (fault drills).
+    /// </summary>
+    public CoordinatorConnection(Uri coordinator, LedgerKey key, System.Security.Cryptography.X509Certificates.X509Certificate2? pinnedCertificate = null,
+        Func<HttpMessageHandler, HttpMessageHandler>? wrapTransport = null)
     {
         ArgumentNullException.ThrowIfNull(coordinator);
         _key = key ?? throw new ArgumentNullException(nameof(key));
@@ -37,7 +41,7 @@ public sealed class CoordinatorConnection : IDisposable
             MaxReceiveMessageSize = 16 << 20,
             MaxSendMessageSize = 16 << 20,
             // Large windows for model downloads (see the coordinator's Kestrel limits).
-            HttpHandler = CertificatePin.Handler(pinnedCertificate),
+            HttpHandler = wrapTransport is null ? CertificatePin.Handler(pinnedCertificate) : wrapTransport(CertificatePin.Handler(pinnedCertificate)),
         });
         _client = new Protocol.V1.Coordinator.CoordinatorClient(_channel);
     }

@@ -62,6 +62,9 @@ public sealed record NodeOptions
 
     /// <summary>Join only these tasks of the coordinator (null: all of them).</summary>
     public IReadOnlySet<ulong>? Tasks { get; init; }
+
+    /// <summary>Wraps the HTTP handler under each connection to the coordinator: the seam fault drills and tests lose requests and replies at.</summary>
+    public Func<HttpMessageHandler, HttpMessageHandler>? WrapTransport { get; init; }
 }
 
 /// <summary>
@@ -106,23 +109,36 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
         {
             try
             {
-                using var connection = new CoordinatorConnection(options.Coordinator, key, options.TlsPin is null ? null : CertificatePin.Load(options.TlsPin));
+                using var connection = new CoordinatorConnection(options.Coordinator, key, options.TlsPin is null ? null : CertificatePin.Load(options.TlsPin), options.WrapTransport);
                 await connection.SignInAsync(cancellationToken);
                 var info = await connection.Client.GetInfoAsync(new InfoRequest(), cancellationToken: cancellationToken);
                 await JoinAsync(connection, info, cancellationToken);
+                // The budget is for consecutive failures: a node that got back in has a full one again, so that a
+                // long-lived node survives any number of separate outages.
+                attempt = 0;
                 await Task.WhenAll(info.Tasks.Where(Wanted).Select(t => FollowAsync(connection, t, cancellationToken)));
                 return;
             }
-            // Unauthenticated too: a restarted coordinator has forgotten every session, so sign in again.
-            catch (RpcException ex) when (ex.StatusCode is StatusCode.Unavailable or StatusCode.Internal or StatusCode.Unknown or StatusCode.Cancelled or StatusCode.Unauthenticated
-                && !cancellationToken.IsCancellationRequested && attempt < options.MaxReconnects)
+            catch (Exception ex) when (Transient(ex) && !cancellationToken.IsCancellationRequested && attempt < options.MaxReconnects)
             {
                 var delay = TimeSpan.FromMilliseconds(Math.Min(5_000, 100 * Math.Pow(2, Math.Min(attempt, 6))));
-                LogReconnect(logger, ex.Status.Detail, delay.TotalMilliseconds);
+                LogReconnect(logger, ex is RpcException rpc ? rpc.Status.Detail : $"{ex.GetType().Name}: {ex.Message}", delay.TotalMilliseconds);
                 await Task.Delay(delay, cancellationToken);
             }
         }
     }
+
+    /// <summary>
+    /// A lost connection, however it shows: gRPC statuses, or (from a client stream's writes, found by the chaos
+    /// bench) the transport's own exception when the connection dies in the middle of an upload.
+    /// </summary>
+    private static bool Transient(Exception ex) => ex switch
+    {
+        // Unauthenticated too: a restarted coordinator has forgotten every session, so sign in again.
+        RpcException rpc => rpc.StatusCode is StatusCode.Unavailable or StatusCode.Internal or StatusCode.Unknown or StatusCode.Cancelled or StatusCode.Unauthenticated,
+        HttpRequestException or IOException => true,
+        _ => false,
+    };
 
     private async Task JoinAsync(CoordinatorConnection connection, InfoReply info, CancellationToken cancellationToken)
     {
@@ -179,13 +195,15 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
             switch (e.Phase)
             {
                 case "training" when e.PickedTrainers.Contains(me) && Trains && !Done(e, "submitted"):
-                    await TrainAsync(connection, e, kind, spec, cancellationToken);
+                    await StepAsync(e, "submitted", () => TrainAsync(connection, e, kind, spec, cancellationToken));
                     break;
                 case "committing" when e.PickedValidators.Contains(me) && Validates && !Done(e, "committed"):
-                    await CommitAsync(connection, e, kind, spec, cancellationToken);
+                    await StepAsync(e, "committed", () => CommitAsync(connection, e, kind, spec, cancellationToken));
                     break;
-                case "revealing" when Done(e, "committed") && !Done(e, "revealed") && options.Behaviour != NodeBehaviour.NeverReveal:
-                    await RevealAsync(connection, e, cancellationToken);
+                // On the saved commitment, not on the "committed" mark: a commit that reached the ledger while its reply
+                // was lost must still be revealed, or the validator is slashed for a reveal it could have made.
+                case "revealing" when Done(e, "commitment") && !Done(e, "revealed") && options.Behaviour != NodeBehaviour.NeverReveal:
+                    await StepAsync(e, "revealed", () => RevealAsync(connection, e, cancellationToken));
                     break;
             }
             if (e.TaskCompleted)
@@ -301,6 +319,14 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
 
     private async Task CommitAsync(CoordinatorConnection connection, RoundEvent e, ModelKind kind, TaskSpec spec, CancellationToken cancellationToken)
     {
+        // A commitment saved by an earlier try (whose transaction may or may not have landed) is sent again as it
+        // was: the scores and salt must be the ones that will be revealed.
+        if (Done(e, "commitment"))
+        {
+            var again = JsonSerializer.Deserialize<Commitment>(await File.ReadAllTextAsync(StatePath(e, "commitment"), cancellationToken))!;
+            await SendCommitAsync(connection, e, again.Scores, Hash32.Parse(again.Salt), cancellationToken);
+            return;
+        }
         var layout = TaskModels.Layout(spec);
         var global = layout.FromSafeTensors(SafeTensors.Parse(await connection.DownloadAsync(e.ModelSha256, cancellationToken)));
         // All of the round's updates at once: the downloads are independent, and the commit phase waits on the slowest validator.
@@ -319,16 +345,49 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
             scores = await OffThePool(() => UpdateScorer.Score(spec.Validation.Score, model, heldout, global, deltas, cancellationToken), cancellationToken);
         }
         var salt = LoginProof.NewChallenge();
-        // The salt and scores are written before the commitment is sent: a restarted node can still reveal.
-        Mark(e, "committed", new Commitment([.. scores], salt.ToString()));
+        // The salt and scores are written before the commitment is sent: a restarted node can still reveal. They are
+        // not the mark that the commit is done, which only the ledger's answer gives: a node cut off between the two
+        // sends the same commitment again.
+        Mark(e, "commitment", new Commitment([.. scores], salt.ToString()));
+        await SendCommitAsync(connection, e, scores, salt, cancellationToken);
+    }
+
+    private async Task SendCommitAsync(CoordinatorConnection connection, RoundEvent e, ulong[] scores, Hash32 salt, CancellationToken cancellationToken)
+    {
         var commitment = SignedTransaction.ScoreCommitment(e.TaskId, e.Round, key.Address, scores, salt);
         await connection.SendAsync((f, n) => new CommitScores { From = f, Nonce = n, TaskId = e.TaskId, Round = e.Round, Commitment = commitment }, cancellationToken);
+        Mark(e, "committed", null);
         LogCommitted(logger, e.TaskId, e.Round, scores.Length);
+    }
+
+    /// <summary>
+    /// Runs one step of a round and takes the ledger's refusals as outcomes, not faults. "Already submitted" means an
+    /// earlier try landed and only its reply was lost with the connection: the step is done. "Wrong phase", "round
+    /// not open" or "nothing committed to reveal" mean the round went on without this node while it was down or cut
+    /// off: the step is over for this round. Either way the node goes on with the next round instead of exiting.
+    /// </summary>
+    private async Task StepAsync(RoundEvent e, string step, Func<Task> run)
+    {
+        try
+        {
+            await run();
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.AlreadyExists && ex.Status.Detail.StartsWith(nameof(LedgerError.AlreadySubmitted), StringComparison.Ordinal))
+        {
+            Mark(e, step, null);
+            LogAlreadyDone(logger, e.TaskId, e.Round, step);
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.FailedPrecondition
+            || (ex.StatusCode == StatusCode.InvalidArgument && ex.Status.Detail.StartsWith(nameof(LedgerError.NotCommitted), StringComparison.Ordinal)))
+        {
+            Mark(e, step, null);
+            LogTooLate(logger, e.TaskId, e.Round, step, ex.Status.Detail);
+        }
     }
 
     private async Task RevealAsync(CoordinatorConnection connection, RoundEvent e, CancellationToken cancellationToken)
     {
-        var saved = JsonSerializer.Deserialize<Commitment>(await File.ReadAllTextAsync(StatePath(e, "committed"), cancellationToken))!;
+        var saved = JsonSerializer.Deserialize<Commitment>(await File.ReadAllTextAsync(StatePath(e, "commitment"), cancellationToken))!;
         await connection.SendAsync((f, n) => new RevealScores { From = f, Nonce = n, TaskId = e.TaskId, Round = e.Round, Scores = saved.Scores, Salt = Hash32.Parse(saved.Salt) }, cancellationToken);
         Mark(e, "revealed", null);
     }
@@ -376,6 +435,12 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
 
     [LoggerMessage(Level = LogLevel.Information, Message = "task {Task} round {Round}: {Count} scores committed")]
     private static partial void LogCommitted(ILogger logger, ulong task, uint round, int count);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "task {Task} round {Round}: {Step} already on the ledger (the reply to an earlier try was lost)")]
+    private static partial void LogAlreadyDone(ILogger logger, ulong task, uint round, string step);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "task {Task} round {Round}: too late to be {Step}; the round went on without this node ({Reason})")]
+    private static partial void LogTooLate(ILogger logger, ulong task, uint round, string step, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "coordinator unavailable ({Reason}); reconnecting in {Delay} ms")]
     private static partial void LogReconnect(ILogger logger, string reason, double delay);

@@ -46,6 +46,23 @@ public sealed record NetworkDemoOptions
     /// <summary>A fine-tuning task instead of MNIST (<c>skein demo text</c>): its spec, registry and node folders.</summary>
     public TextDemoSetup? Text { get; init; }
 
+    /// <summary>
+    /// Above 0: MNIST-shaped synthetic images instead of MNIST, this many per trainer (for tests and smoke runs, which
+    /// must not download anything); validators and the coordinator's test set get their own.
+    /// </summary>
+    public int SyntheticExamples { get; init; }
+
+    /// <summary>The coordinator's gRPC and API ports (0: any free port). Fixed ports let a killed coordinator come back where its nodes look for it.</summary>
+    public int CoordinatorPort { get; init; }
+
+    public int ApiPort { get; init; }
+
+    /// <summary>Where the nodes dial instead of the coordinator's own gRPC address (a fault-injecting proxy in front of it).</summary>
+    public Uri? NodesDial { get; init; }
+
+    /// <summary>Phase deadlines of every round (training, commits, reveals).</summary>
+    public (double Training, double Commit, double Reveal) DeadlineSeconds { get; init; } = (120, 60, 60);
+
     public IReadOnlyList<string> Validate()
     {
         var e = new List<string>();
@@ -119,6 +136,7 @@ public sealed partial class NetworkDemo(NetworkDemoOptions options, MnistFiles? 
 {
     private const string PasswordVariable = "SKEIN_KEY_PASSWORD";
     private readonly List<Process> _processes = [];
+    private readonly Dictionary<string, (string[] Args, Process Process)> _named = [];
     private readonly string _password = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
     private string _work = "";
     private bool _ownsWork;
@@ -177,6 +195,10 @@ public sealed partial class NetworkDemo(NetworkDemoOptions options, MnistFiles? 
             evalFolder = text.WriteData(_work, trainers, validators);
             registryArgs = ["--model-registry", text.ModelRegistry];
         }
+        else if (options.SyntheticExamples > 0)
+        {
+            evalFolder = WriteSyntheticData(trainers, validators);
+        }
         else
         {
             var files = mnist ?? throw new InvalidOperationException("the MNIST demo needs the MNIST files");
@@ -202,7 +224,9 @@ public sealed partial class NetworkDemo(NetworkDemoOptions options, MnistFiles? 
         }
         var coordinator = Start("coordinator", ["coordinator", "--key-file", KeyFile("coordinator"), "--data-dir", Path.Combine(_work, "coordinator"),
             "--genesis", genesisFile, "--task", taskFile, "--start-when-joined", $"{options.Trainers}:{options.Validators}",
-            "--training-seconds", "120", "--commit-seconds", "60", "--reveal-seconds", "60", "--eval-data", evalFolder, .. registryArgs, .. ledgerArgs]);
+            "--training-seconds", Invariant(options.DeadlineSeconds.Training), "--commit-seconds", Invariant(options.DeadlineSeconds.Commit),
+            "--reveal-seconds", Invariant(options.DeadlineSeconds.Reveal), "--port", Invariant(options.CoordinatorPort), "--api-port", Invariant(options.ApiPort),
+            "--eval-data", evalFolder, .. registryArgs, .. ledgerArgs]);
         string? grpc = null;
         for (var i = 0; i < 10 && (grpc is null || ApiUri is null); i++)
         {
@@ -239,6 +263,7 @@ public sealed partial class NetworkDemo(NetworkDemoOptions options, MnistFiles? 
         {
             await started(ApiUri, cancellationToken);
         }
+        grpc = options.NodesDial?.ToString() ?? grpc;
         if (options.RentThroughMarket)
         {
             await StartProvidersAsync(cancellationToken);
@@ -286,6 +311,24 @@ public sealed partial class NetworkDemo(NetworkDemoOptions options, MnistFiles? 
         DeterministicRandom.Derive(options.Seed, "demo/attacker").Shuffle(own.AsSpan());
         Write(Path.Combine(_work, trainers[^1]), "train", images, labels, own[..shards[0].Length]);
     }
+
+    /// <summary>Synthetic images for every node and the coordinator's test set, each from a seed of its own; returns the test set's folder.</summary>
+    private string WriteSyntheticData(string[] trainers, string[] validators)
+    {
+        for (var t = 0; t < trainers.Length; t++)
+        {
+            SyntheticImages.WriteIdxFiles(Path.Combine(_work, trainers[t]), "train", options.SyntheticExamples, DeterministicRandom.Derive(options.Seed, "demo/synthetic/train", t).NextUInt64());
+        }
+        for (var v = 0; v < validators.Length; v++)
+        {
+            SyntheticImages.WriteIdxFiles(Path.Combine(_work, validators[v]), "heldout", options.SyntheticExamples, DeterministicRandom.Derive(options.Seed, "demo/synthetic/heldout", v).NextUInt64());
+        }
+        var eval = Path.Combine(_work, "coordinator-eval");
+        SyntheticImages.WriteIdxFiles(eval, "eval", 1000, DeterministicRandom.Derive(options.Seed, "demo/synthetic/eval").NextUInt64());
+        return eval;
+    }
+
+    private static string Invariant(double value) => value.ToString(CultureInfo.InvariantCulture);
 
     private static void Write(string folder, string prefix, IdxArray images, IdxArray labels, int[] indices)
     {
@@ -388,9 +431,9 @@ public sealed partial class NetworkDemo(NetworkDemoOptions options, MnistFiles? 
 
     private void CheckCoordinatorAlive()
     {
-        if (_processes.Count > 0 && _processes[0].HasExited)
+        if (_named.TryGetValue("coordinator", out var c) && c.Process.HasExited && !_down.Contains("coordinator"))
         {
-            throw new InvalidOperationException($"the coordinator exited with code {_processes[0].ExitCode}; see {Path.Combine(_work, "logs", "coordinator.log")}");
+            throw new InvalidOperationException($"the coordinator exited with code {c.Process.ExitCode}; see {Path.Combine(_work, "logs", "coordinator.log")}");
         }
     }
 
@@ -407,7 +450,11 @@ public sealed partial class NetworkDemo(NetworkDemoOptions options, MnistFiles? 
         psi.UseShellExecute = false;
         psi.Environment[PasswordVariable] = _password;
         var p = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {name}");
-        _processes.Add(p);
+        lock (_processes)
+        {
+            _processes.Add(p);
+            _named[name] = (args, p);
+        }
         var logFile = Path.Combine(_work, "logs", name + ".log");
         _ = Task.Run(async () =>
         {
