@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
+using System.Text.Json;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -23,6 +24,8 @@ public sealed class CoordinatorConnection : IDisposable
 {
     private const int UploadChunkBytes = 1 << 20;
     private readonly GrpcChannel _channel;
+    private readonly HttpClient _http;
+    private readonly Uri _uploads;
     private readonly Protocol.V1.Coordinator.CoordinatorClient _client;
     private readonly LedgerKey _key;
     private Metadata? _auth;
@@ -36,13 +39,17 @@ public sealed class CoordinatorConnection : IDisposable
     {
         ArgumentNullException.ThrowIfNull(coordinator);
         _key = key ?? throw new ArgumentNullException(nameof(key));
+        var handler = wrapTransport is null ? CertificatePin.Handler(pinnedCertificate) : wrapTransport(CertificatePin.Handler(pinnedCertificate));
         _channel = GrpcChannel.ForAddress(coordinator, new GrpcChannelOptions
         {
             MaxReceiveMessageSize = 16 << 20,
             MaxSendMessageSize = 16 << 20,
             // Large windows for model downloads (see the coordinator's Kestrel limits).
-            HttpHandler = wrapTransport is null ? CertificatePin.Handler(pinnedCertificate) : wrapTransport(CertificatePin.Handler(pinnedCertificate)),
+            HttpHandler = handler,
         });
+        // Uploads share the channel's handler, and so its connection; the channel leaves the handler to this client.
+        _http = new HttpClient(handler, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
+        _uploads = new Uri(coordinator, "/skein.v1/uploads");
         _client = new Protocol.V1.Coordinator.CoordinatorClient(_channel);
     }
 
@@ -102,46 +109,99 @@ public sealed class CoordinatorConnection : IDisposable
     }
 
     /// <summary>
-    /// Uploads an update for a round and returns its SHA-256 as the coordinator stored it: declares its size, sends
-    /// what the coordinator does not have yet (all of it, or the rest after an interruption), hashing while it sends,
-    /// and declares the hash on the last chunk. For fault drills, <paramref name="stallAfterChunks"/> sends that many
-    /// chunks and then hangs with the stream open.
+    /// Uploads an update for a round and returns its SHA-256 as the coordinator stored it, in one HTTP/2 request
+    /// (<c>PUT /skein.v1/uploads</c>, beside the gRPC API): sends what the coordinator does not have yet (all of it,
+    /// or the rest after an interruption), hashing while it sends, and checks the hash the coordinator answers with
+    /// against its own. Refusals are <see cref="RpcException"/>s with the coordinator's status and reason, as from
+    /// the gRPC calls. For fault drills, <paramref name="stallAfterChunks"/> sends that many chunks and then hangs
+    /// with the request open.
     /// </summary>
     public async Task<string> UploadAsync(ulong taskId, uint round, ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken, int? stallAfterChunks = null)
     {
-        var begin = await _client.BeginUploadAsync(new BeginUploadRequest { TaskId = taskId, Round = round, Size = bytes.Length }, Auth, cancellationToken: cancellationToken);
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        // A resumed upload: the coordinator has the first bytes; the hash still covers them.
-        hash.AppendData(bytes.Span[..(int)begin.Offset]);
-        using var call = _client.UploadChunks(Auth, cancellationToken: cancellationToken);
-        var offset = (int)begin.Offset;
-        do
+        long offset = 0;
+        // Bounded: a 409 names the offset the coordinator holds, and the next attempt starts there.
+        for (var attempt = 0; attempt < 4; attempt++)
         {
-            var length = Math.Min(UploadChunkBytes, bytes.Length - offset);
-            var data = bytes.Slice(offset, length);
-            hash.AppendData(data.Span);
-            var last = offset + length == bytes.Length;
-            await call.RequestStream.WriteAsync(new UploadChunk
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            // A resumed upload: the coordinator has the first bytes; the hash still covers them.
+            hash.AppendData(bytes.Span[..(int)offset]);
+            using var request = new HttpRequestMessage(HttpMethod.Put, _uploads)
             {
-                UploadId = begin.UploadId,
-                Offset = offset,
-                Data = UnsafeByteOperations.UnsafeWrap(data),
-                // An empty chunk still completes an upload whose bytes had all arrived before an interruption.
-                Sha256 = last ? Convert.ToHexStringLower(hash.GetCurrentHash()) : "",
-            }, cancellationToken);
-            offset += length;
-            if (--stallAfterChunks == 0)
+                Version = System.Net.HttpVersion.Version20,
+                VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+                Content = new UpdateContent(bytes[(int)offset..], hash, stallAfterChunks),
+            };
+            request.Headers.TryAddWithoutValidation("authorization", Auth.GetValue("authorization"));
+            // A refusal or another offset comes back before the body is sent.
+            request.Headers.ExpectContinue = true;
+            request.Headers.Add("skein-task", taskId.ToString(CultureInfo.InvariantCulture));
+            request.Headers.Add("skein-round", round.ToString(CultureInfo.InvariantCulture));
+            request.Headers.Add("skein-size", bytes.Length.ToString(CultureInfo.InvariantCulture));
+            request.Headers.Add("skein-offset", offset.ToString(CultureInfo.InvariantCulture));
+            using var response = await _http.SendAsync(request, cancellationToken);
+            var text = await response.Content.ReadAsStringAsync(cancellationToken);
+            if (response.StatusCode == System.Net.HttpStatusCode.Conflict
+                && response.Headers.TryGetValues("skein-offset", out var values) && long.TryParse(values.FirstOrDefault(), CultureInfo.InvariantCulture, out var held) && held >= 0 && held <= bytes.Length)
             {
-                await Console.Error.WriteLineAsync($"upload stalled after {offset} of {bytes.Length} bytes");
-                await Task.Delay(Timeout.Infinite, cancellationToken);
+                offset = held;
+                continue;
             }
+            if (!response.IsSuccessStatusCode)
+            {
+                var code = response.Headers.TryGetValues("skein-status", out var status) && int.TryParse(status.FirstOrDefault(), CultureInfo.InvariantCulture, out var c)
+                    ? (StatusCode)c
+                    : (int)response.StatusCode >= 500 ? StatusCode.Unavailable : StatusCode.Unknown;
+                throw new RpcException(new Status(code, text));
+            }
+            using var reply = JsonDocument.Parse(text);
+            var stored = reply.RootElement.GetProperty("sha256").GetString();
+            var sha = Convert.ToHexStringLower(hash.GetCurrentHash());
+            return stored == sha ? sha : throw new InvalidDataException($"upload: the coordinator stored {stored}, but the update hashes to {sha}");
         }
-        while (offset < bytes.Length);
-        await call.RequestStream.CompleteAsync();
-        var reply = await call.ResponseAsync;
-        var sha = Convert.ToHexStringLower(hash.GetCurrentHash());
-        return reply.Sha256 == sha ? sha : throw new InvalidDataException($"upload: the coordinator stored {reply.Sha256}, but the update hashes to {sha}");
+        throw new RpcException(new Status(StatusCode.Aborted, "upload: the coordinator kept naming another offset"));
     }
 
-    public void Dispose() => _channel.Dispose();
+    /// <summary>An update's bytes as a request body, hashed as they are written; for drills, it hangs after some chunks.</summary>
+    private sealed class UpdateContent(ReadOnlyMemory<byte> bytes, IncrementalHash hash, int? stallAfterChunks) : HttpContent
+    {
+        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context, CancellationToken cancellationToken)
+        {
+            var stall = stallAfterChunks;
+            for (var offset = 0; offset < bytes.Length;)
+            {
+                var chunk = bytes.Slice(offset, Math.Min(UploadChunkBytes, bytes.Length - offset));
+                // Hashed on another thread while the same bytes go out: sending waits on the socket, hashing on the CPU.
+                var hashing = Task.Run(() => hash.AppendData(chunk.Span), CancellationToken.None);
+                try
+                {
+                    await stream.WriteAsync(chunk, cancellationToken);
+                }
+                finally
+                {
+                    await hashing;
+                }
+                offset += chunk.Length;
+                if (--stall == 0)
+                {
+                    await stream.FlushAsync(cancellationToken);
+                    await Console.Error.WriteLineAsync($"upload stalled after {offset} of {bytes.Length} bytes");
+                    await Task.Delay(Timeout.Infinite, cancellationToken);
+                }
+            }
+        }
+
+        protected override Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context) => SerializeToStreamAsync(stream, context, CancellationToken.None);
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = bytes.Length;
+            return true;
+        }
+    }
+
+    public void Dispose()
+    {
+        _channel.Dispose();
+        _http.Dispose();
+    }
 }

@@ -39,7 +39,7 @@ public sealed class NodeLostMessageTests : IDisposable
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             // An upload stream whose connection ends while chunks are still being written, as a cut connection ends it.
-            if (type == "upload_chunks" && request.RequestUri!.AbsolutePath.EndsWith("/UploadChunks", StringComparison.Ordinal) && request.Content is { } chunks
+            if (type == "upload_chunks" && (request.RequestUri!.AbsolutePath.EndsWith("/UploadChunks", StringComparison.Ordinal) || request.RequestUri.AbsolutePath.EndsWith("/uploads", StringComparison.Ordinal)) && request.Content is { } chunks
                 && Interlocked.CompareExchange(ref s_fired, 1, 0) == 0)
             {
                 lost();

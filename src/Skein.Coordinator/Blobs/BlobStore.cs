@@ -23,7 +23,7 @@ public sealed class BlobStore : IDisposable
     private const string ManifestExtension = ".json";
 
     /// <summary>Bytes received between background flushes of a streamed upload.</summary>
-    private const long BackgroundFlushBytes = 8 << 20;
+    private const long BackgroundFlushBytes = 1 << 20;
 
     private readonly string _blobs;
     private readonly string _uploads;
@@ -226,11 +226,33 @@ public sealed class BlobStore : IDisposable
     /// As <see cref="CompleteAsync(string, CancellationToken)"/>, for an upload that declares its hash now
     /// (<paramref name="sha256"/>); when the upload declared one when it began, a hash given here must equal it.
     /// </summary>
-    public async Task<string> CompleteAsync(string uploadId, string? sha256, CancellationToken ct)
+    public Task<string> CompleteAsync(string uploadId, string? sha256, CancellationToken ct) => CompleteAsync(uploadId, sha256, acceptReceived: false, ct);
+
+    /// <summary>
+    /// As <see cref="CompleteAsync(string, string, CancellationToken)"/>; with <paramref name="acceptReceived"/>, an
+    /// upload that declared no hash at all is stored under the hash of what arrived, for a sender that compares
+    /// the hash it is told with its own.
+    /// </summary>
+    public async Task<string> CompleteAsync(string uploadId, string? sha256, bool acceptReceived, CancellationToken ct)
     {
         var session = GetSession(uploadId);
         var manifest = session.Manifest;
         var declared = manifest.HashDeclared ? manifest.Sha256 : sha256 ?? "";
+        if (declared.Length == 0 && acceptReceived)
+        {
+            await session.Gate.WaitAsync(ct);
+            try
+            {
+                if (SizeOfFile(session.PartPath) is { } length)
+                {
+                    declared = session.HashIfCovering(length) ?? await Hashing.Sha256HexOfFileAsync(session.PartPath, ct);
+                }
+            }
+            finally
+            {
+                session.Gate.Release();
+            }
+        }
         if (declared.Length == 0)
         {
             throw new BlobException(BlobError.InvalidHash, $"sha256: upload {uploadId} declared no hash when it began, so its completion must declare one");
@@ -634,7 +656,9 @@ public sealed class BlobStore : IDisposable
             await using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 4096, FileOptions.Asynchronous))
             {
                 await JsonSerializer.SerializeAsync(stream, session.Manifest, BlobJsonContext.Default.UploadManifest, ct);
-                stream.Flush(flushToDisk: true);
+                // Not flushed to disk: a manifest lost to a power cut loses only the chance to resume (the upload then
+                // starts again), never an accepted update, and a flush here would cost every upload a disk round trip.
+                stream.Flush();
             }
             File.Move(temporary, session.ManifestPath);
         }

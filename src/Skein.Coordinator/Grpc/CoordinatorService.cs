@@ -73,8 +73,13 @@ public sealed class CoordinatorService(CoordinatorContext coordinator) : Protoco
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
-        var node = Session(context);
-        var round = await coordinator.Ledger.GetRoundAsync(request.TaskId, request.Round, context.CancellationToken)
+        return await OpenUploadAsync(Session(context), request, context.CancellationToken);
+    }
+
+    /// <summary>BeginUpload for <paramref name="node"/>, whatever the transport; refusals are <see cref="RpcException"/>s.</summary>
+    internal async Task<BeginUploadReply> OpenUploadAsync(Address node, BeginUploadRequest request, CancellationToken cancellationToken)
+    {
+        var round = await coordinator.Ledger.GetRoundAsync(request.TaskId, request.Round, cancellationToken)
             ?? throw Refuse(StatusCode.FailedPrecondition, $"round: round {request.Round} of task {request.TaskId} is not open");
         if (round.Phase != RoundPhase.Training)
         {
@@ -93,11 +98,11 @@ public sealed class CoordinatorService(CoordinatorContext coordinator) : Protoco
         {
             // Without a hash (declared on the last chunk), the upload is found again by its task and round.
             var scope = request.Sha256.Length == 0 ? Invariant($"task {request.TaskId} round {request.Round}") : null;
-            var handle = await coordinator.Blobs.BeginUploadAsync(request.Sha256, request.Size, node.ToLowerHex(), scope, context.CancellationToken);
+            var handle = await coordinator.Blobs.BeginUploadAsync(request.Sha256, request.Size, node.ToLowerHex(), scope, cancellationToken);
             if (handle.AlreadyStored)
             {
                 // Content addressing: the same bytes are stored already; still check them against this task.
-                await ValidateStoredUpdate(request.TaskId, request.Sha256, context.CancellationToken);
+                await ValidateStoredUpdate(request.TaskId, request.Sha256, cancellationToken);
                 coordinator.Index.BeginUpload(new UploadRecord("stored-" + request.Sha256 + "-" + node.ToLowerHex(), (long)request.TaskId, request.Round, node.ToLowerHex(), request.Sha256, request.Size, "valid", null));
                 return new BeginUploadReply { UploadId = "", Offset = request.Size, AlreadyStored = true };
             }
@@ -121,33 +126,43 @@ public sealed class CoordinatorService(CoordinatorContext coordinator) : Protoco
             throw Refuse(StatusCode.InvalidArgument, "stream: no chunk was sent");
         }
         var first = requestStream.Current;
-        var upload = coordinator.Index.Upload(first.UploadId) ?? throw Refuse(StatusCode.NotFound, $"upload_id: no upload {first.UploadId}; call BeginUpload");
+        var declared = new DeclaredHash();
+        return await ReceiveUploadAsync(node, first.UploadId, first.Offset, Chunks(first, requestStream, declared, ct), () => declared.Sha256 ?? "", ct);
+    }
+
+    /// <summary>
+    /// Receives an upload's bytes from <paramref name="offset"/> on, checking an update from byte 0 as it arrives,
+    /// and completes it under the hash <paramref name="declaredSha256"/> gives once the bytes are in (the manifest's
+    /// if it has one; null: the hash of what arrived, which the sender compares with its own).
+    /// </summary>
+    internal async Task<UploadReply> ReceiveUploadAsync(Address node, string uploadId, long offset, IAsyncEnumerable<ReadOnlyMemory<byte>> data, Func<string?> declaredSha256, CancellationToken ct)
+    {
+        var upload = coordinator.Index.Upload(uploadId) ?? throw Refuse(StatusCode.NotFound, $"upload_id: no upload {uploadId}; call BeginUpload");
         if (upload.Trainer != node.ToLowerHex())
         {
-            throw Refuse(StatusCode.PermissionDenied, $"upload_id: upload {first.UploadId} belongs to another node");
+            throw Refuse(StatusCode.PermissionDenied, $"upload_id: upload {uploadId} belongs to another node");
         }
         // From byte 0 the update is checked as it arrives (no read-back); a resumed upload is checked from disk.
-        var check = first.Offset == 0 ? StreamingCheck((ulong)upload.TaskId, upload.Size) : null;
-        var declared = new DeclaredHash();
+        var check = offset == 0 ? StreamingCheck((ulong)upload.TaskId, upload.Size) : null;
         try
         {
-            var offset = await coordinator.Blobs.AppendAsync(first.UploadId, first.Offset, Chunks(first, requestStream, check, declared, ct), ct);
-            if (offset < upload.Size)
+            var received = await coordinator.Blobs.AppendAsync(uploadId, offset, Checked(data, check, ct), ct);
+            if (received < upload.Size)
             {
                 // The stream ended early (a dropped connection or a deliberate pause): the node resumes from here.
-                throw Refuse(StatusCode.FailedPrecondition, $"truncated: received {offset} of {upload.Size} bytes; resume with BeginUpload");
+                throw Refuse(StatusCode.FailedPrecondition, $"truncated: received {received} of {upload.Size} bytes; resume with BeginUpload");
             }
-            var hash = await coordinator.Blobs.CompleteAsync(first.UploadId, declared.Sha256, ct);
+            var hash = await coordinator.Blobs.CompleteAsync(uploadId, declaredSha256(), acceptReceived: true, ct);
             if (check is not { Covered: true })
             {
                 await ValidateStoredUpdate((ulong)upload.TaskId, hash, ct);
             }
-            coordinator.Index.Finish(first.UploadId, "valid", sha256: hash);
+            coordinator.Index.Finish(uploadId, "valid", sha256: hash);
             return new UploadReply { Sha256 = hash, Size = upload.Size };
         }
         catch (BlobException ex)
         {
-            coordinator.Index.Finish(first.UploadId, "refused", ex.Message);
+            coordinator.Index.Finish(uploadId, "refused", ex.Message);
             throw Refuse(StatusCode.InvalidArgument, ex.Message);
         }
         catch (UpdateRejectedException ex)
@@ -157,15 +172,26 @@ public sealed class CoordinatorService(CoordinatorContext coordinator) : Protoco
                 // Refused mid-stream: what arrived can never become a valid update, so it is not kept for a resume.
                 try
                 {
-                    await coordinator.Blobs.AbortAsync(first.UploadId, CancellationToken.None);
+                    await coordinator.Blobs.AbortAsync(uploadId, CancellationToken.None);
                 }
                 catch (BlobException)
                 {
                     // already gone
                 }
             }
-            coordinator.Index.Finish(first.UploadId, "refused", ex.Reason);
+            coordinator.Index.Finish(uploadId, "refused", ex.Reason);
             throw Refuse(StatusCode.InvalidArgument, ex.Reason);
+        }
+    }
+
+    private static async IAsyncEnumerable<ReadOnlyMemory<byte>> Checked(IAsyncEnumerable<ReadOnlyMemory<byte>> data, StreamingUpdateCheck? check,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var chunk in data.WithCancellation(cancellationToken))
+        {
+            // Checked before it is written: a refused byte never reaches the disk.
+            check?.Feed(chunk.Span);
+            yield return chunk;
         }
     }
 
@@ -353,7 +379,7 @@ public sealed class CoordinatorService(CoordinatorContext coordinator) : Protoco
         }
     }
 
-    private static async IAsyncEnumerable<ReadOnlyMemory<byte>> Chunks(UploadChunk first, IAsyncStreamReader<UploadChunk> rest, StreamingUpdateCheck? check, DeclaredHash declared,
+    private static async IAsyncEnumerable<ReadOnlyMemory<byte>> Chunks(UploadChunk first, IAsyncStreamReader<UploadChunk> rest, DeclaredHash declared,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var chunk = first;
@@ -363,14 +389,25 @@ public sealed class CoordinatorService(CoordinatorContext coordinator) : Protoco
             {
                 declared.Sha256 = chunk.Sha256;
             }
-            // Checked before it is written: a refused byte never reaches the disk.
-            check?.Feed(chunk.Data.Span);
             yield return chunk.Data.Memory;
             if (!await rest.MoveNext(cancellationToken))
             {
                 yield break;
             }
             chunk = rest.Current;
+        }
+    }
+
+    /// <summary>The node a request's session token names; refused as Unauthenticated otherwise.</summary>
+    internal Address Session(string? authorization)
+    {
+        try
+        {
+            return coordinator.Sessions.Resolve(authorization);
+        }
+        catch (SessionException ex)
+        {
+            throw Refuse(StatusCode.Unauthenticated, ex.Message);
         }
     }
 

@@ -86,10 +86,12 @@ public sealed partial class CoordinatorHost : IAsyncDisposable
             o.MaxReceiveMessageSize = options.Limits.MaxGrpcMessageBytes;
             o.EnableDetailedErrors = true;
         });
-        options.Limits.AddTo(builder.Services);
+        // Update uploads stream past the JSON body limit; their own limit is the task's update size.
+        var limits = options.Limits with { StreamingPathPrefix = UploadEndpoint.Path };
+        limits.AddTo(builder.Services);
         builder.WebHost.ConfigureKestrel(k =>
         {
-            options.Limits.ApplyTo(k);
+            limits.ApplyTo(k);
             // Updates are megabytes: HTTP/2's default windows (1 MB per connection, 768 KB per stream) would stall
             // an upload on every round trip even on loopback.
             k.Limits.Http2.InitialConnectionWindowSize = 32 << 20;
@@ -113,8 +115,9 @@ public sealed partial class CoordinatorHost : IAsyncDisposable
             });
         });
         var app = builder.Build();
-        options.Limits.UseLimits(app);
+        limits.UseLimits(app);
         app.MapGrpcService<CoordinatorService>();
+        app.MapUploads();
         app.MapSkeinApi();
         // The compute market lives on the same ledger: tokens staked for tasks and paid for leases are one currency.
         var embedded = ledger as EmbeddedLedger;

@@ -82,7 +82,21 @@ public sealed class CoordinatorIndex : IDisposable
         }
     }
 
-    public HostedTask? Task(ulong taskId) => Tasks().FirstOrDefault(t => t.TaskId == (long)taskId);
+    /// <summary>One hosted task; a hosted task never changes, so it is read once (every upload asks).</summary>
+    public HostedTask? Task(ulong taskId)
+    {
+        if (_hosted.TryGetValue(taskId, out var cached))
+        {
+            return cached;
+        }
+        lock (_gate)
+        {
+            var task = _db.QuerySingleOrDefault<HostedTask>("SELECT task_id AS TaskId, spec_json AS SpecJson, initial_model AS InitialModel FROM tasks WHERE task_id = @id", new { id = (long)taskId });
+            return task is null ? null : _hosted.GetOrAdd(taskId, task);
+        }
+    }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, HostedTask> _hosted = new();
 
     public void BeginUpload(UploadRecord upload)
     {

@@ -112,7 +112,7 @@ public sealed record ServerLimits
         app.UseRateLimiter();
         app.Use(async (context, next) =>
         {
-            if (!IsGrpc(context.Request) && context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } body)
+            if (!IsGrpc(context.Request) && !IsStreaming(context.Request) && context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } body)
             {
                 body.MaxRequestBodySize = MaxJsonBodyBytes;
                 if (context.Request.ContentLength > MaxJsonBodyBytes)
@@ -135,6 +135,14 @@ public sealed record ServerLimits
     }
 
     private const int ResourceExhausted = 8;
+
+    /// <summary>
+    /// A path under which request bodies are streams of their own limit (a coordinator's update uploads, bounded by
+    /// the task's update size), exempt from <see cref="MaxJsonBodyBytes"/>; null: none.
+    /// </summary>
+    public string? StreamingPathPrefix { get; init; }
+
+    private bool IsStreaming(HttpRequest request) => StreamingPathPrefix is { } prefix && request.Path.StartsWithSegments(prefix, StringComparison.Ordinal);
 
     private static bool IsGrpc(HttpRequest request) => request.ContentType?.StartsWith("application/grpc", StringComparison.Ordinal) == true;
 
