@@ -187,8 +187,10 @@ public static class BenchCommand
         var epochs = new Option<int>("--epochs") { Description = "Local epochs per round", DefaultValueFactory = _ => 1 };
         var rounds = new Option<int>("--rounds") { Description = "Rounds per run; the first two (JIT, connections) are not reported", DefaultValueFactory = _ => 5 };
         var uploadMb = new Option<int>("--upload-mb") { Description = "Size of the upload to time, in MB (0: skip)", DefaultValueFactory = _ => 100 };
+        var lightNodes = new Option<int>("--light-nodes") { Description = "Light trainers of the logistic-regression model for the scale case (they wait instead of training; 0: skip)", DefaultValueFactory = _ => 1000 };
+        var lightTraining = new Option<int>("--light-training-ms") { Description = "How long each light trainer's simulated training lasts, in ms", DefaultValueFactory = _ => 1000 };
         var json = new Option<bool>("--json") { Description = "Print exactly one JSON object on stdout" };
-        foreach (var o in new Option[] { nodes, samples, epochs, rounds, uploadMb, json })
+        foreach (var o in new Option[] { nodes, samples, epochs, rounds, uploadMb, lightNodes, lightTraining, json })
         {
             command.Add(o);
         }
@@ -215,6 +217,14 @@ public static class BenchCommand
             {
                 errors.Add($"--upload-mb must be between 0 and 4000, got {parse.GetValue(uploadMb)}");
             }
+            if (parse.GetValue(lightNodes) is < 0 or > 5000)
+            {
+                errors.Add($"--light-nodes must be between 0 and 5000, got {parse.GetValue(lightNodes)}");
+            }
+            if (parse.GetValue(lightTraining) is < 1 or > 600_000)
+            {
+                errors.Add($"--light-training-ms must be between 1 and 600000, got {parse.GetValue(lightTraining)}");
+            }
             if (errors.Count > 0)
             {
                 return SimulationSession.Fail(parse.InvocationConfiguration.Error, ExitCodes.InvalidOptions, errors);
@@ -226,6 +236,12 @@ public static class BenchCommand
                 var perNode = Math.Max(10, parse.GetValue(samples) * 10 / Math.Max(10, n));
                 await log.WriteLineAsync($"{n} nodes, {perNode} examples each ...");
                 overhead.AddRange(await Network.RoundBench.OverheadAsync(n, perNode, parse.GetValue(epochs), (uint)parse.GetValue(rounds), log, ct));
+            }
+            Network.LightScale? light = null;
+            if (parse.GetValue(lightNodes) > 0)
+            {
+                await log.WriteLineAsync($"{parse.GetValue(lightNodes)} light nodes (logreg, {parse.GetValue(lightTraining)} ms of simulated training each) ...");
+                light = await Network.RoundBench.LightAsync(parse.GetValue(lightNodes), TimeSpan.FromMilliseconds(parse.GetValue(lightTraining)), (uint)parse.GetValue(rounds), log, ct);
             }
             Network.UploadThroughput? upload = null;
             if (parse.GetValue(uploadMb) > 0)
@@ -241,7 +257,7 @@ public static class BenchCommand
             }).ToArray();
             if (parse.GetValue(json))
             {
-                await parse.InvocationConfiguration.Output.WriteLineAsync(JsonOutput.Serialize(new { rounds = overhead, summary, upload }));
+                await parse.InvocationConfiguration.Output.WriteLineAsync(JsonOutput.Serialize(new { rounds = overhead, summary, light, upload }));
                 return ExitCodes.Ok;
             }
             var table = new Table().Border(TableBorder.Rounded).Title("[bold]Round overhead[/] (wall time over the longest local training)");
@@ -255,6 +271,11 @@ public static class BenchCommand
             }
             var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(parse.InvocationConfiguration.Output) });
             console.Write(table);
+            if (light is not null)
+            {
+                console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{light.Nodes} light nodes ({light.Model}, {light.SimulatedTrainingSeconds:0.000} s of simulated training): median ratio {light.MedianRatio:0.000}, median overhead {light.MedianOverheadSeconds:0.000} s per round; managed memory per connected node {light.ManagedKbPerNode:#,0.0} KB"));
+            }
             if (upload is not null)
             {
                 console.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -63,6 +63,13 @@ public sealed record NodeOptions
     /// <summary>Join only these tasks of the coordinator (null: all of them).</summary>
     public IReadOnlySet<ulong>? Tasks { get; init; }
 
+    /// <summary>
+    /// A light trainer for scale benchmarks: instead of training, it waits this long without using the CPU (as a node
+    /// training on a machine of its own would) and sends a small seeded update; everything else (download, upload,
+    /// signed submission) is real. Null: train for real.
+    /// </summary>
+    public TimeSpan? SimulatedTraining { get; init; }
+
     /// <summary>Wraps the HTTP handler under each connection to the coordinator: the seam fault drills and tests lose requests and replies at.</summary>
     public Func<HttpMessageHandler, HttpMessageHandler>? WrapTransport { get; init; }
 }
@@ -231,6 +238,10 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
                 var bench = await WorkbenchAsync(connection, e.TaskId, spec, cancellationToken);
                 update = await OffThePool(() => FineTune(bench, globalBytes, e, cancellationToken), cancellationToken);
             }
+            else if (options.SimulatedTraining is { } simulated)
+            {
+                update = await SimulateTrainingAsync(globalBytes, e, kind, simulated, cancellationToken);
+            }
             else
             {
                 update = await OffThePool(() => Train(globalBytes, e, kind, spec, cancellationToken), cancellationToken);
@@ -269,6 +280,22 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
         }
         LogTrained(logger, e.TaskId, e.Round, result.Samples, result.MeanLoss);
         options.Trained?.Invoke(e.TaskId, e.Round, result.Elapsed);
+        return layout.ToSafeTensors(delta);
+    }
+
+    private async Task<byte[]> SimulateTrainingAsync(byte[] globalBytes, RoundEvent e, ModelKind kind, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var layout = ModelLayouts.For(kind);
+        var global = layout.FromSafeTensors(SafeTensors.Parse(globalBytes));
+        var random = DeterministicRandom.Derive(BitConverter.ToUInt64(SHA256.HashData(key.Address.ToBytes())), "node/simulated", e.Round);
+        var delta = new float[global.Length];
+        for (var i = 0; i < delta.Length; i++)
+        {
+            delta[i] = (float)((random.NextDouble() - 0.5) * 1e-3);
+        }
+        await Task.Delay(duration - clock.Elapsed is { Ticks: > 0 } rest ? rest : TimeSpan.Zero, cancellationToken);
+        options.Trained?.Invoke(e.TaskId, e.Round, clock.Elapsed);
         return layout.ToSafeTensors(delta);
     }
 

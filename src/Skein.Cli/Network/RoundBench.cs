@@ -20,6 +20,13 @@ namespace Skein.Cli.Network;
 public sealed record RoundOverhead(int Nodes, int SamplesPerNode, int Epochs, uint Round, double RoundSeconds, double LongestTrainingSeconds, double Ratio,
     double TrainingPhaseSeconds, double CommitPhaseSeconds, double RevealAndSettleSeconds);
 
+/// <summary>
+/// The light-node case of <c>bench round</c>: its rounds, the median ratio and overhead (round time beyond the
+/// simulated training), and this process's managed heap per connected node (coordinator and in-process node alike).
+/// </summary>
+public sealed record LightScale(int Nodes, string Model, double SimulatedTrainingSeconds, IReadOnlyList<RoundOverhead> Rounds, double MedianRatio, double MedianOverheadSeconds,
+    double ManagedKbPerNode);
+
 /// <summary>About 100 MB of valid updates uploaded through the coordinator's whole update path, beside a bare HTTP/2 POST of the same bytes and a file copy, all in one run.</summary>
 /// <remarks>
 /// The update path is what a node's upload costs: hashing, the transfer over gRPC, the checks of the update
@@ -45,7 +52,20 @@ public static class RoundBench
     /// validators, and reports every round after the first two (which pay for JIT, tiered recompilation and
     /// connection set-up).
     /// </summary>
-    public static async Task<IReadOnlyList<RoundOverhead>> OverheadAsync(int nodes, int samplesPerNode, int epochs, uint rounds, TextWriter log, CancellationToken ct)
+    public static async Task<IReadOnlyList<RoundOverhead>> OverheadAsync(int nodes, int samplesPerNode, int epochs, uint rounds, TextWriter log, CancellationToken ct) =>
+        (await RunAsync(nodes, samplesPerNode, epochs, rounds, "2nn", null, 500, log, ct)).Rounds;
+
+    /// <summary>
+    /// The same with <paramref name="nodes"/> light trainers of the tiny logistic-regression model: each waits
+    /// <paramref name="simulatedTraining"/> without using the CPU instead of training (a node on a machine of its own),
+    /// while download, upload, checks, signed transactions, the validators' scoring and aggregation are all real.
+    /// Memory per node is the growth of this process (coordinator and nodes alike) once every node has joined,
+    /// divided by their number: an upper bound of what one connected node costs the coordinator.
+    /// </summary>
+    public static Task<LightScale> LightAsync(int nodes, TimeSpan simulatedTraining, uint rounds, TextWriter log, CancellationToken ct) =>
+        RunAsync(nodes, 60, 1, rounds, "logreg", simulatedTraining, 200, log, ct);
+
+    private static async Task<LightScale> RunAsync(int nodes, int samplesPerNode, int epochs, uint rounds, string model, TimeSpan? simulatedTraining, int heldout, TextWriter log, CancellationToken ct)
     {
         var dir = Directory.CreateTempSubdirectory("skein-bench-round-").FullName;
         try
@@ -57,10 +77,11 @@ public static class RoundBench
             var options = new CoordinatorOptions { DataDirectory = Path.Combine(dir, "coordinator"), Timings = new RoundTimings(TimeSpan.FromMinutes(10), TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(2)) };
             await using var host = await CoordinatorHost.StartAsync(options, Key("coordinator"), genesis, NullLoggerFactory.Instance, ct);
             var spec = string.Create(CultureInfo.InvariantCulture, $$"""
-                { "name": "bench-round", "model": "2nn", "rounds": {{rounds}}, "trainers_per_round": {{nodes}}, "validators_per_round": 3,
+                { "name": "bench-round", "model": "{{model}}", "rounds": {{rounds}}, "trainers_per_round": {{nodes}}, "validators_per_round": 3,
                   "training": { "epochs": {{epochs}}, "batch_size": 10, "lr": 0.05 }, "reward_pool": "100", "min_stake": "1", "reject_below": 0 }
                 """);
             var taskId = await host.HostTaskAsync(spec, seed: 1, ct);
+            var managedBefore = ManagedBytes();
             var trained = new ConcurrentDictionary<(uint Round, int Node), TimeSpan>();
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
             var daemons = new List<Task>();
@@ -75,13 +96,14 @@ public static class RoundBench
                     DataDirectory = data,
                     StateDirectory = Path.Combine(data, "state"),
                     TrainerStake = Tokens.Whole(5),
+                    SimulatedTraining = simulatedTraining,
                     Trained = (_, round, elapsed) => trained[(round, node)] = elapsed,
                 }, Key(trainers[i]), NullLogger.Instance).RunAsync(stop.Token));
             }
             for (var i = 0; i < validators.Length; i++)
             {
                 var data = Path.Combine(dir, validators[i]);
-                SyntheticImages.WriteIdxFiles(data, "heldout", 500, 1000 + (ulong)i);
+                SyntheticImages.WriteIdxFiles(data, "heldout", heldout, 1000 + (ulong)i);
                 daemons.Add(new NodeDaemon(new NodeOptions
                 {
                     Coordinator = host.Uri,
@@ -91,7 +113,7 @@ public static class RoundBench
                 }, Key(validators[i]), NullLogger.Instance).RunAsync(stop.Token));
             }
             var ledger = host.Context.Ledger;
-            for (var i = 0; i < 1200; i++)
+            for (var i = 0; i < 6000; i++)
             {
                 var t = (await ledger.GetTaskAsync(taskId, ct))!;
                 if (t.Trainers.Count == nodes && t.Validators.Count == validators.Length)
@@ -100,6 +122,7 @@ public static class RoundBench
                 }
                 await Task.Delay(100, ct);
             }
+            var managedAfter = ManagedBytes();
             log.WriteLine($"{nodes} trainers and 3 validators joined; running {rounds} rounds");
 
             // Poll the ledger (in memory) every 5 ms for when each round opens and settles.
@@ -156,7 +179,10 @@ public static class RoundBench
                 results.Add(new RoundOverhead(nodes, samplesPerNode, epochs, r, Math.Round(wall, 3), Math.Round(longest, 3), Math.Round(wall / longest, 3),
                     Math.Round((committing[r] - opened[r]).TotalSeconds, 3), Math.Round((revealing[r] - committing[r]).TotalSeconds, 3), Math.Round((settled[r] - revealing[r]).TotalSeconds, 3)));
             }
-            return results;
+            var perNode = nodes + validators.Length;
+            return new LightScale(nodes, model, Math.Round(simulatedTraining?.TotalSeconds ?? 0, 3), results,
+                Median([.. results.Select(o => o.Ratio)]), Math.Round(Median([.. results.Select(o => o.RoundSeconds - o.LongestTrainingSeconds)]), 3),
+                Math.Round((managedAfter - managedBefore) / 1024.0 / perNode, 1));
         }
         finally
         {
@@ -314,6 +340,13 @@ public static class RoundBench
             plain.Add(clock.Elapsed.TotalSeconds);
         }
         return new UploadClientTimes([.. upload], [.. plain], count, updateBytes);
+    }
+
+    private static long ManagedBytes()
+    {
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        GC.WaitForPendingFinalizers();
+        return GC.GetTotalMemory(forceFullCollection: true);
     }
 
     private static double Median(double[] values)
