@@ -16,77 +16,12 @@ using Skein.Protocol.V1;
 namespace Skein.Coordinator.Tests;
 
 /// <summary>Every refusal the coordinator owes a node, provoked over gRPC, with its reason checked; refused bytes are stored nowhere.</summary>
-public sealed class RefusalTests : IAsyncLifetime
+public sealed class RefusalTests() : OpenRoundFixture("refuse-", ModelKind.LogReg, 64 * 1024)
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("skein-refuse-").FullName;
-    private CoordinatorHost _host = null!;
-    private readonly Dictionary<string, CoordinatorConnection> _nodes = [];
-    private static readonly ParameterLayout Layout = ModelLayouts.For(ModelKind.LogReg);
-
-    private static LedgerKey Key(string name) => LedgerKey.FromPrivateKey(SHA256.HashData(Encoding.UTF8.GetBytes("refuse-" + name)));
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    public async ValueTask InitializeAsync()
-    {
-        string[] names = ["coordinator", "t1", "t2", "t3", "v1"];
-        var genesis = new Genesis(55, LedgerParams.Default, names.Select(n => new GenesisAllocation(Key(n).Address, Tokens.Whole(1_000))).ToArray(), 0);
-        _host = await CoordinatorHost.StartAsync(new CoordinatorOptions { DataDirectory = _dir, MaxUpdateBytes = 64 * 1024 }, Key("coordinator"), genesis, NullLoggerFactory.Instance, Ct);
-        await _host.HostTaskAsync("""
-            { "name": "refusals", "model": "logreg", "rounds": 1, "trainers_per_round": 2, "validators_per_round": 1,
-              "reward_pool": "10", "min_stake": "5", "reject_below": 0.1 }
-            """, 1, Ct);
-        foreach (var (name, role) in new[] { ("t1", Role.Trainer), ("t2", Role.Trainer), ("t3", Role.Trainer), ("v1", Role.Validator) })
-        {
-            var c = new CoordinatorConnection(_host.Uri, Key(name));
-            await c.SignInAsync(Ct);
-            await c.SendAsync((f, n) => new Stake { From = f, Nonce = n, Role = role, Amount = Tokens.Whole(5) }, Ct);
-            await c.SendAsync((f, n) => new JoinTask { From = f, Nonce = n, TaskId = 1, Role = role }, Ct);
-            _nodes[name] = c;
-        }
-        // The coordinator opens round 1 by hand: these tests drive the phases themselves.
-        await Coordinator((f, n) => new OpenRound { From = f, Nonce = n, TaskId = 1, Round = 1, ModelHash = Hash32.Parse(_host.Context.Index.Task(1)!.InitialModel) });
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var c in _nodes.Values)
-        {
-            c.Dispose();
-        }
-        await _host.DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_dir, recursive: true);
-    }
-
-    private async Task Coordinator(Func<Address, ulong, Transaction> build)
-    {
-        var key = _host.Context.Key;
-        var nonce = await _host.Context.Ledger.GetNonceAsync(key.Address, Ct);
-        await _host.Context.Ledger.SubmitAsync(key.SignTransaction(build(key.Address, nonce), 55) with { ChainId = 55 }, Ct);
-    }
-
-    private async Task<(string Picked, string NotPicked)> Trainers()
-    {
-        var round = (await _host.Context.Ledger.GetRoundAsync(1, 1, Ct))!;
-        var names = new[] { "t1", "t2", "t3" };
-        return (names.First(n => round.PickedTrainers.Contains(Key(n).Address)), names.First(n => !round.PickedTrainers.Contains(Key(n).Address)));
-    }
-
-    private static byte[] Update(float value = 0.01f) => Layout.ToSafeTensors(Enumerable.Repeat(value, Layout.TotalCount).ToArray());
-
-    private static async Task<RpcException> Refused(Func<Task> call, StatusCode code, string reason)
-    {
-        var ex = await Assert.ThrowsAsync<RpcException>(call);
-        Assert.Equal(code, ex.StatusCode);
-        Assert.Contains(reason, ex.Status.Detail, StringComparison.Ordinal);
-        return ex;
-    }
-
     [Fact]
     public async Task A_wrong_login_signature_and_a_missing_session_are_refused()
     {
-        var client = _nodes["t1"].Client;
+        var client = Nodes["t1"].Client;
         var hello = await client.HelloAsync(new HelloRequest { Address = Key("t1").Address.ToString() }, cancellationToken: Ct);
         var forged = LoginProof.Sign(Key("t2"), 55, new Hash32(hello.Challenge.Span), hello.ExpiresUnixMs);
         await Refused(() => client.AuthenticateAsync(new AuthenticateRequest
@@ -106,14 +41,14 @@ public sealed class RefusalTests : IAsyncLifetime
     public async Task Uploads_from_trainers_not_picked_are_refused()
     {
         var (_, notPicked) = await Trainers();
-        await Refused(() => _nodes[notPicked].UploadAsync(1, 1, Update(), Ct), StatusCode.PermissionDenied, "was not picked");
+        await Refused(() => Nodes[notPicked].UploadAsync(1, 1, Update(), Ct), StatusCode.PermissionDenied, "was not picked");
     }
 
     [Fact]
     public async Task Oversized_truncated_mismatched_malformed_and_non_finite_uploads_are_refused_and_stored_nowhere()
     {
         var (picked, _) = await Trainers();
-        var node = _nodes[picked];
+        var node = Nodes[picked];
         await Refused(() => node.Client.BeginUploadAsync(new BeginUploadRequest { TaskId = 1, Round = 1, Sha256 = new string('b', 64), Size = 1 << 20 }, node.Auth, cancellationToken: Ct).ResponseAsync,
             StatusCode.InvalidArgument, $"exceeds the limit of {Layout.ToSafeTensors(new float[Layout.TotalCount]).Length + 4096} bytes per update of task 1 (one logreg update)");
 
@@ -127,7 +62,7 @@ public sealed class RefusalTests : IAsyncLifetime
             await call.RequestStream.CompleteAsync();
             await Refused(() => call.ResponseAsync, StatusCode.FailedPrecondition, $"truncated: received {bytes.Length / 2} of {bytes.Length} bytes");
         }
-        Assert.False(_host.Context.Blobs.Exists(sha));
+        Assert.False(Host.Context.Blobs.Exists(sha));
 
         // Hash mismatch: declared hash of one update, bytes of another of the same size.
         var other = Update(0.03f);
@@ -138,7 +73,7 @@ public sealed class RefusalTests : IAsyncLifetime
             await call.RequestStream.CompleteAsync();
             await Refused(() => call.ResponseAsync, StatusCode.InvalidArgument, "declared sha256");
         }
-        Assert.False(_host.Context.Blobs.Exists(Hashing.Sha256Hex(other)));
+        Assert.False(Host.Context.Blobs.Exists(Hashing.Sha256Hex(other)));
 
         // Wrong tensors: a 2NN update for a logreg task.
         var wrong = ModelLayouts.For(ModelKind.Mlp2NN);
@@ -147,7 +82,7 @@ public sealed class RefusalTests : IAsyncLifetime
         var shapes = new ParameterLayout([new ParameterSpec("fc.weight", [10, 783]), new ParameterSpec("fc.bias", [10])]);
         var shapeBytes = shapes.ToSafeTensors(new float[shapes.TotalCount]);
         await Refused(() => node.UploadAsync(1, 1, shapeBytes, Ct), StatusCode.InvalidArgument, "fc.weight");
-        Assert.False(_host.Context.Blobs.Exists(Hashing.Sha256Hex(shapeBytes)));
+        Assert.False(Host.Context.Blobs.Exists(Hashing.Sha256Hex(shapeBytes)));
 
         // NaN.
         var values = new float[Layout.TotalCount];
@@ -155,14 +90,14 @@ public sealed class RefusalTests : IAsyncLifetime
         var nan = Layout.ToSafeTensors(values);
         var ex = await Refused(() => node.UploadAsync(1, 1, nan, Ct), StatusCode.InvalidArgument, "fc.weight");
         Assert.Contains("42", ex.Status.Detail, StringComparison.Ordinal);
-        Assert.False(_host.Context.Blobs.Exists(Hashing.Sha256Hex(nan)));
+        Assert.False(Host.Context.Blobs.Exists(Hashing.Sha256Hex(nan)));
     }
 
     [Fact]
     public async Task Commitments_need_a_checked_upload_and_cannot_be_replayed_or_come_late()
     {
         var (picked, _) = await Trainers();
-        var node = _nodes[picked];
+        var node = Nodes[picked];
         var bytes = Update(0.05f);
         var unknown = Hash32.Parse(Hashing.Sha256Hex(bytes));
         await Refused(() => node.SendAsync((f, n) => new SubmitUpdate { From = f, Nonce = n, TaskId = 1, Round = 1, UpdateHash = unknown, Samples = 10 }, Ct),
@@ -176,7 +111,7 @@ public sealed class RefusalTests : IAsyncLifetime
             StatusCode.AlreadyExists, "replayed");
 
         // Someone else's signed transaction on this node's session.
-        await Refused(() => _nodes["v1"].Client.SubmitTransactionAsync(new TransactionRequest { SignedJson = submit.ToJson() }, _nodes["v1"].Auth, cancellationToken: Ct).ResponseAsync,
+        await Refused(() => Nodes["v1"].Client.SubmitTransactionAsync(new TransactionRequest { SignedJson = submit.ToJson() }, Nodes["v1"].Auth, cancellationToken: Ct).ResponseAsync,
             StatusCode.PermissionDenied, "session belongs to");
 
         await Coordinator((f, n) => new CloseTraining { From = f, Nonce = n, TaskId = 1, Round = 1 });

@@ -16,74 +16,9 @@ using Skein.Protocol.V1;
 namespace Skein.Coordinator.Tests;
 
 /// <summary>The update upload over plain HTTP/2 (<c>PUT /skein.v1/uploads</c>) and the hash declared at the end over gRPC: resumes, refusals mid-body, header checks.</summary>
-public sealed class UploadEndpointTests : IAsyncLifetime
+public sealed class UploadEndpointTests() : OpenRoundFixture("upload-", ModelKind.Cnn, 16 << 20)
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("skein-upload-").FullName;
-    private CoordinatorHost _host = null!;
-    private readonly Dictionary<string, CoordinatorConnection> _nodes = [];
-    private static readonly ParameterLayout Layout = ModelLayouts.For(ModelKind.Cnn);
-
-    private static LedgerKey Key(string name) => LedgerKey.FromPrivateKey(SHA256.HashData(Encoding.UTF8.GetBytes("upload-" + name)));
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    public async ValueTask InitializeAsync()
-    {
-        string[] names = ["coordinator", "t1", "t2", "t3", "v1"];
-        var genesis = new Genesis(55, LedgerParams.Default, names.Select(n => new GenesisAllocation(Key(n).Address, Tokens.Whole(1_000))).ToArray(), 0);
-        _host = await CoordinatorHost.StartAsync(new CoordinatorOptions { DataDirectory = _dir, MaxUpdateBytes = 16 << 20 }, Key("coordinator"), genesis, NullLoggerFactory.Instance, Ct);
-        await _host.HostTaskAsync("""
-            { "name": "refusals", "model": "cnn", "rounds": 1, "trainers_per_round": 2, "validators_per_round": 1,
-              "reward_pool": "10", "min_stake": "5", "reject_below": 0.1 }
-            """, 1, Ct);
-        foreach (var (name, role) in new[] { ("t1", Role.Trainer), ("t2", Role.Trainer), ("t3", Role.Trainer), ("v1", Role.Validator) })
-        {
-            var c = new CoordinatorConnection(_host.Uri, Key(name));
-            await c.SignInAsync(Ct);
-            await c.SendAsync((f, n) => new Stake { From = f, Nonce = n, Role = role, Amount = Tokens.Whole(5) }, Ct);
-            await c.SendAsync((f, n) => new JoinTask { From = f, Nonce = n, TaskId = 1, Role = role }, Ct);
-            _nodes[name] = c;
-        }
-        // The coordinator opens round 1 by hand: these tests drive the phases themselves.
-        await Coordinator((f, n) => new OpenRound { From = f, Nonce = n, TaskId = 1, Round = 1, ModelHash = Hash32.Parse(_host.Context.Index.Task(1)!.InitialModel) });
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var c in _nodes.Values)
-        {
-            c.Dispose();
-        }
-        await _host.DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_dir, recursive: true);
-    }
-
-    private async Task Coordinator(Func<Address, ulong, Transaction> build)
-    {
-        var key = _host.Context.Key;
-        var nonce = await _host.Context.Ledger.GetNonceAsync(key.Address, Ct);
-        await _host.Context.Ledger.SubmitAsync(key.SignTransaction(build(key.Address, nonce), 55) with { ChainId = 55 }, Ct);
-    }
-
-    private async Task<(string Picked, string NotPicked)> Trainers()
-    {
-        var round = (await _host.Context.Ledger.GetRoundAsync(1, 1, Ct))!;
-        var names = new[] { "t1", "t2", "t3" };
-        return (names.First(n => round.PickedTrainers.Contains(Key(n).Address)), names.First(n => !round.PickedTrainers.Contains(Key(n).Address)));
-    }
-
-    private static byte[] Update(float value = 0.01f) => Layout.ToSafeTensors(Enumerable.Repeat(value, Layout.TotalCount).ToArray());
-
-    private static async Task<RpcException> Refused(Func<Task> call, StatusCode code, string reason)
-    {
-        var ex = await Assert.ThrowsAsync<RpcException>(call);
-        Assert.Equal(code, ex.StatusCode);
-        Assert.Contains(reason, ex.Status.Detail, StringComparison.Ordinal);
-        return ex;
-    }
-
-    private HttpClient Http() => new() { BaseAddress = _host.Uri, DefaultRequestVersion = System.Net.HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
+    private HttpClient Http() => new() { BaseAddress = Host.Uri, DefaultRequestVersion = System.Net.HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
 
     private static HttpRequestMessage Put(CoordinatorConnection node, long size, long offset, byte[] body)
     {
@@ -102,13 +37,13 @@ public sealed class UploadEndpointTests : IAsyncLifetime
         return request;
     }
 
-    private string[] UploadFiles() => Directory.GetFiles(Path.Combine(_dir, "blobs", "uploads"));
+    private string[] UploadFiles() => Directory.GetFiles(Path.Combine(Dir, "blobs", "uploads"));
 
     [Fact]
     public async Task An_interrupted_upload_keeps_its_bytes_is_told_its_offset_and_completes_under_the_hash_of_what_arrived()
     {
         var (picked, _) = await Trainers();
-        var node = _nodes[picked];
+        var node = Nodes[picked];
         var bytes = Update(0.02f);
         var half = bytes.Length / 2;
         using var http = Http();
@@ -140,7 +75,7 @@ public sealed class UploadEndpointTests : IAsyncLifetime
     public async Task A_non_finite_value_is_refused_mid_body_and_nothing_is_kept()
     {
         var (picked, _) = await Trainers();
-        var node = _nodes[picked];
+        var node = Nodes[picked];
         var flat = Enumerable.Repeat(0.01f, Layout.TotalCount).ToArray();
         flat[1000] = float.NaN;
         var bytes = Layout.ToSafeTensors(flat);
@@ -159,7 +94,7 @@ public sealed class UploadEndpointTests : IAsyncLifetime
     {
         var (picked, notPicked) = await Trainers();
         using var http = Http();
-        using (var request = Put(_nodes[picked], 10, 0, new byte[10]))
+        using (var request = Put(Nodes[picked], 10, 0, new byte[10]))
         {
             request.Headers.Remove("skein-round");
             request.Headers.Add("skein-round", "one");
@@ -167,19 +102,19 @@ public sealed class UploadEndpointTests : IAsyncLifetime
             Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
             Assert.Contains("skein-round: header must be a non-negative integer, got 'one'", await response.Content.ReadAsStringAsync(Ct));
         }
-        using (var response = await http.SendAsync(Put(_nodes[notPicked], 10, 0, new byte[10]), Ct))
+        using (var response = await http.SendAsync(Put(Nodes[notPicked], 10, 0, new byte[10]), Ct))
         {
             Assert.Equal(System.Net.HttpStatusCode.Forbidden, response.StatusCode);
             Assert.Contains("was not picked", await response.Content.ReadAsStringAsync(Ct));
         }
-        using (var request = Put(_nodes[picked], 10, 0, new byte[10]))
+        using (var request = Put(Nodes[picked], 10, 0, new byte[10]))
         {
             request.Headers.Remove("authorization");
             using var response = await http.SendAsync(request, Ct);
             Assert.Equal(System.Net.HttpStatusCode.Unauthorized, response.StatusCode);
         }
         var bytes = Update(0.04f);
-        using (var response = await http.SendAsync(Put(_nodes[picked], bytes.Length - 100, 0, bytes), Ct))
+        using (var response = await http.SendAsync(Put(Nodes[picked], bytes.Length - 100, 0, bytes), Ct))
         {
             Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
         }
@@ -189,7 +124,7 @@ public sealed class UploadEndpointTests : IAsyncLifetime
     public async Task Over_grpc_a_hash_declared_on_the_last_chunk_completes_the_upload_and_a_wrong_one_discards_it()
     {
         var (picked, _) = await Trainers();
-        var node = _nodes[picked];
+        var node = Nodes[picked];
         foreach (var (bytes, declared, ok) in new[] { (Update(0.05f), "", false), (Update(0.06f), "", true) })
         {
             var sha = ok ? Hashing.Sha256Hex(bytes) : Hashing.Sha256Hex(Update(0.07f));
