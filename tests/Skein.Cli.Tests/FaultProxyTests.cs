@@ -120,15 +120,22 @@ public sealed class FaultProxyTests : IAsyncDisposable
         var reading = ReadAsync(stream, payload.Length, ct);
         await stream.WriteAsync(payload, ct);
         // Every chunk is held (there and back), and nothing passes until the fake clock moves.
-        for (var held = 0; held < 2; held++)
+        for (var held = 1; held <= 2; held++)
         {
-            for (var i = 0; i < 1000 && proxy.PendingDelays == 0; i++)
+            for (var i = 0; i < 1000 && !(proxy.Counts.DelayedChunks == held && proxy.PendingDelays == 1); i++)
             {
                 await Task.Delay(10, ct);
             }
+            Assert.Equal(held, proxy.Counts.DelayedChunks);
             Assert.Equal(1, proxy.PendingDelays);
             Assert.False(reading.IsCompleted);
-            clock.Advance(options.MaxDelay);
+            // The pump counts the chunk a moment before it arms its timer, and a timer armed after an advance
+            // waits for the next one: so the clock steps until this chunk is let go.
+            for (var i = 0; i < 200 && proxy.PendingDelays == 1 && proxy.Counts.DelayedChunks == held; i++)
+            {
+                clock.Advance(options.MaxDelay);
+                await Task.WhenAny(reading, Task.Delay(10, ct));
+            }
         }
         var (bytes, end) = await reading.WaitAsync(TimeSpan.FromSeconds(10), ct);
         Assert.Equal("complete", end);
