@@ -12,6 +12,7 @@ public sealed class RoundEvents
 {
     private readonly ConcurrentDictionary<ulong, ConcurrentDictionary<Guid, Channel<RoundEvent>>> _watchers = new();
     private readonly ConcurrentDictionary<ulong, SemaphoreSlim> _nudges = new();
+    private readonly ConcurrentDictionary<ulong, TaskCompletionSource> _changes = new();
 
     public IAsyncEnumerable<RoundEvent> WatchAsync(ulong taskId, CancellationToken cancellationToken)
     {
@@ -30,6 +31,7 @@ public sealed class RoundEvents
     public void Publish(RoundEvent e)
     {
         ArgumentNullException.ThrowIfNull(e);
+        Changed(e.TaskId);
         if (_watchers.TryGetValue(e.TaskId, out var watchers))
         {
             foreach (var channel in watchers.Values)
@@ -42,10 +44,27 @@ public sealed class RoundEvents
     /// <summary>Signals the round engine of <paramref name="taskId"/> to look at the ledger again.</summary>
     public void Nudge(ulong taskId)
     {
+        Changed(taskId);
         var s = _nudges.GetOrAdd(taskId, _ => new SemaphoreSlim(0));
         if (s.CurrentCount == 0)
         {
             s.Release();
+        }
+    }
+
+    /// <summary>
+    /// Completes at the next nudge or published event of <paramref name="taskId"/>, for any number of waiters (the engine's own wait
+    /// takes one nudge each). Take it before reading the ledger, so that a change between the read and the wait is
+    /// not missed.
+    /// </summary>
+    public Task NextChange(ulong taskId) =>
+        _changes.GetOrAdd(taskId, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+
+    private void Changed(ulong taskId)
+    {
+        if (_changes.TryRemove(taskId, out var changed))
+        {
+            changed.TrySetResult();
         }
     }
 

@@ -196,27 +196,61 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
             throw new InvalidOperationException($"task {task.TaskId}: unknown model '{spec.Model}'");
         }
         using var watch = connection.Client.WatchRounds(new WatchRequest { TaskId = task.TaskId }, connection.Auth, cancellationToken: cancellationToken);
-        await foreach (var e in watch.ResponseStream.ReadAllAsync(cancellationToken))
+        var layout = TaskModels.Layout(spec);
+        UpdatePrefetch? prefetch = null;
+        try
         {
-            var me = key.Address.ToString();
-            switch (e.Phase)
+            await foreach (var e in watch.ResponseStream.ReadAllAsync(cancellationToken))
             {
-                case "training" when e.PickedTrainers.Contains(me) && Trains && !Done(e, "submitted"):
-                    await StepAsync(e, "submitted", () => TrainAsync(connection, e, kind, spec, cancellationToken));
-                    break;
-                case "committing" when e.PickedValidators.Contains(me) && Validates && !Done(e, "committed"):
-                    await StepAsync(e, "committed", () => CommitAsync(connection, e, kind, spec, cancellationToken));
-                    break;
-                // On the saved commitment, not on the "committed" mark: a commit that reached the ledger while its reply
-                // was lost must still be revealed, or the validator is slashed for a reveal it could have made.
-                case "revealing" when Done(e, "commitment") && !Done(e, "revealed") && options.Behaviour != NodeBehaviour.NeverReveal:
-                    await StepAsync(e, "revealed", () => RevealAsync(connection, e, cancellationToken));
-                    break;
+                var me = key.Address.ToString();
+                // A picked validator fetches the round's updates while they come in, beside its own training if it
+                // trains too; the commit phase then only scores.
+                if (e.Phase == "training" && e.PickedValidators.Contains(me) && Validates && !Done(e, "commitment") && prefetch?.Round != e.Round)
+                {
+                    if (prefetch is not null)
+                    {
+                        await prefetch.DisposeAsync();
+                    }
+                    prefetch = new UpdatePrefetch(connection, e, b => layout.FromSafeTensors(SafeTensors.Parse(b)), cancellationToken);
+                }
+                await OnRoundEventAsync(connection, e, kind, spec, prefetch?.Round == e.Round ? prefetch : null, cancellationToken);
+                // Once its round has left training the prefetch has served (or missed) the commit: its updates go.
+                if (prefetch is not null && (prefetch.Round != e.Round || e.Phase != "training"))
+                {
+                    await prefetch.DisposeAsync();
+                    prefetch = null;
+                }
+                if (e.TaskCompleted)
+                {
+                    return;
+                }
             }
-            if (e.TaskCompleted)
+        }
+        finally
+        {
+            if (prefetch is not null)
             {
-                return;
+                await prefetch.DisposeAsync();
             }
+        }
+    }
+
+    private async Task OnRoundEventAsync(CoordinatorConnection connection, RoundEvent e, ModelKind kind, TaskSpec spec, UpdatePrefetch? prefetch, CancellationToken cancellationToken)
+    {
+        var me = key.Address.ToString();
+        switch (e.Phase)
+        {
+            case "training" when e.PickedTrainers.Contains(me) && Trains && !Done(e, "submitted"):
+                await StepAsync(e, "submitted", () => TrainAsync(connection, e, kind, spec, cancellationToken));
+                break;
+            case "committing" when e.PickedValidators.Contains(me) && Validates && !Done(e, "committed"):
+                await StepAsync(e, "committed", () => CommitAsync(connection, e, kind, spec, prefetch, cancellationToken));
+                break;
+            // On the saved commitment, not on the "committed" mark: a commit that reached the ledger while its reply
+            // was lost must still be revealed, or the validator is slashed for a reveal it could have made.
+            case "revealing" when Done(e, "commitment") && !Done(e, "revealed") && options.Behaviour != NodeBehaviour.NeverReveal:
+                await StepAsync(e, "revealed", () => RevealAsync(connection, e, cancellationToken));
+                break;
         }
     }
 
@@ -344,7 +378,7 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
     private static async Task<byte[]?> LoadTextAsync(string folder, CancellationToken cancellationToken) =>
         Directory.Exists(folder) ? TaskModels.JoinText((await TextFolderReader.ReadAsync(folder, cancellationToken)).Select(d => d.Text)) : null;
 
-    private async Task CommitAsync(CoordinatorConnection connection, RoundEvent e, ModelKind kind, TaskSpec spec, CancellationToken cancellationToken)
+    private async Task CommitAsync(CoordinatorConnection connection, RoundEvent e, ModelKind kind, TaskSpec spec, UpdatePrefetch? prefetch, CancellationToken cancellationToken)
     {
         // A commitment saved by an earlier try (whose transaction may or may not have landed) is sent again as it
         // was: the scores and salt must be the ones that will be revealed.
@@ -355,10 +389,13 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
             return;
         }
         var layout = TaskModels.Layout(spec);
-        var global = layout.FromSafeTensors(SafeTensors.Parse(await connection.DownloadAsync(e.ModelSha256, cancellationToken)));
-        // All of the round's updates at once: the downloads are independent, and the commit phase waits on the slowest validator.
-        var blobs = await Task.WhenAll(e.UpdateSha256.Select(h => connection.DownloadAsync(h, cancellationToken)));
-        var deltas = blobs.Select(b => layout.FromSafeTensors(SafeTensors.Parse(b))).ToList();
+        async Task<float[]> Fetch(string sha256) => prefetch is not null
+            ? await prefetch.GetAsync(sha256, cancellationToken)
+            : layout.FromSafeTensors(SafeTensors.Parse(await connection.DownloadAsync(sha256, cancellationToken)));
+        var global = await Fetch(e.ModelSha256);
+        // All of the round's updates at once (most are already here if the prefetch ran): the downloads are
+        // independent, and the commit phase waits on the slowest validator.
+        var deltas = await Task.WhenAll(e.UpdateSha256.Select(Fetch));
         ulong[] scores;
         if (spec.IsFineTuning)
         {
@@ -423,8 +460,13 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
     /// Runs seconds of CPU-bound training or scoring on a thread of its own, so that the pool threads stay free for
     /// gRPC, which matters when many nodes share one process (tests, <c>skein bench round</c>).
     /// </summary>
+    // A thread of its own (LongRunning), lowered below the node's networking for as long as it lives.
     private static Task<T> OffThePool<T>(Func<T> work, CancellationToken cancellationToken) =>
-        Task.Factory.StartNew(work, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        Task.Factory.StartNew(() =>
+        {
+            ComputePriority.LowerCurrentThread();
+            return work();
+        }, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
     private bool Done(RoundEvent e, string step) => File.Exists(StatePath(e, step));
 

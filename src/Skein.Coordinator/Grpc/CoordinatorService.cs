@@ -306,6 +306,41 @@ public sealed class CoordinatorService(CoordinatorContext coordinator) : Protoco
         }
     }
 
+    public override async Task WatchUpdates(WatchUpdatesRequest request, IServerStreamWriter<UpdateNotice> responseStream, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(responseStream);
+        ArgumentNullException.ThrowIfNull(context);
+        Session(context);
+        var ct = context.CancellationToken;
+        var sent = (int)request.FromIndex;
+        try
+        {
+            // Ends with the training phase (or the call); between changes it waits for the next accepted
+            // transaction of the task, and looks again every second in case a change came another way.
+            while (true)
+            {
+                var changed = coordinator.Events.NextChange(request.TaskId);
+                var round = await coordinator.Ledger.GetRoundAsync(request.TaskId, request.Round, ct)
+                    ?? throw Refuse(StatusCode.NotFound, $"round: task {request.TaskId} has no round {request.Round}");
+                for (; sent < round.Updates.Count; sent++)
+                {
+                    await responseStream.WriteAsync(new UpdateNotice { Index = (uint)sent, Sha256 = RoundEventFactory.Hex(round.Updates[sent].UpdateHash) }, ct);
+                }
+                if (round.Phase != RoundPhase.Training)
+                {
+                    return;
+                }
+                await Task.WhenAny(changed, Task.Delay(TimeSpan.FromSeconds(1), ct));
+                ct.ThrowIfCancellationRequested();
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // the node went away
+        }
+    }
+
     public override async Task<AccountReply> GetAccount(AccountRequest request, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(request);

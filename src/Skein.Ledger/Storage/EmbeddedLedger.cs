@@ -22,6 +22,7 @@ public sealed class EmbeddedLedger : ILedger
 {
     private readonly BlockStore _store;
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly List<PendingTransaction> _pending = [];
     private readonly Genesis _genesis;
     private readonly TimeProvider _time;
     private LedgerState _state;
@@ -125,11 +126,110 @@ public sealed class EmbeddedLedger : ILedger
         }
     }
 
+    /// <summary>
+    /// Applies one transaction, in a block with whatever else was submitted while the previous block was being
+    /// sealed (group commit): under a burst of submissions the chain grows by a few blocks instead of one per
+    /// transaction, and readers wait on fewer seals. Each transaction is applied, or refused, on its own, in the
+    /// order it arrived; the receipt comes once its block is committed.
+    /// </summary>
     public async Task<TxReceipt> SubmitAsync(SignedTransaction transaction, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(transaction);
-        var result = (await SubmitBatchAsync([transaction], cancellationToken))[0];
-        return result.Receipt ?? throw result.Refusal!;
+        var mine = new PendingTransaction(transaction);
+        lock (_pending)
+        {
+            _pending.Add(mine);
+        }
+        try
+        {
+            await _gate.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            lock (_pending)
+            {
+                if (_pending.Remove(mine))
+                {
+                    throw;
+                }
+            }
+            // Already taken into a block by another caller: its outcome is on the way and is this call's answer.
+            return Outcome(await mine.Result.Task);
+        }
+        try
+        {
+            // Whoever holds the gate seals everything queued so far, this call's transaction among them unless a
+            // caller before it already did.
+            PendingTransaction[] batch;
+            lock (_pending)
+            {
+                batch = [.. _pending];
+                _pending.Clear();
+            }
+            if (batch.Length > 0)
+            {
+                try
+                {
+                    var results = await SubmitBatchLockedAsync([.. batch.Select(p => p.Transaction)], CancellationToken.None);
+                    for (var i = 0; i < batch.Length; i++)
+                    {
+                        batch[i].Result.TrySetResult(results[i]);
+                    }
+                }
+                catch (Exception ex)
+                {
+                    foreach (var p in batch)
+                    {
+                        p.Result.TrySetException(ex);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+        return Outcome(await mine.Result.Task);
+    }
+
+    /// <summary>Holds the ledger as a block being sealed does, until the returned handle is disposed (tests of group commit).</summary>
+    internal async Task<IDisposable> HoldAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        return new Releaser(_gate);
+    }
+
+    private sealed class Releaser(SemaphoreSlim gate) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                gate.Release();
+            }
+        }
+    }
+
+    /// <summary>Transactions waiting for the next block (tests of group commit).</summary>
+    internal int PendingCount
+    {
+        get
+        {
+            lock (_pending)
+            {
+                return _pending.Count;
+            }
+        }
+    }
+
+    private static TxReceipt Outcome(BatchResult result) => result.Receipt ?? throw result.Refusal!;
+
+    /// <summary>A transaction waiting for the next block, and where its outcome goes.</summary>
+    private sealed record PendingTransaction(SignedTransaction Transaction)
+    {
+        public TaskCompletionSource<BatchResult> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     /// <summary>
@@ -142,42 +242,47 @@ public sealed class EmbeddedLedger : ILedger
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            var height = _headHeight + 1;
-            var context = new BlockContext(height, _headHash, NextTimestamp());
-            _state.Height = height;
-            _state.LastBlockHash = _headHash;
-            StateMachine.BeginBlock(_state, context);
-            var included = new List<SignedTransaction>(transactions.Count);
-            var ids = new List<Hash32>(transactions.Count);
-            var results = new BatchResult[transactions.Count];
-            for (var i = 0; i < transactions.Count; i++)
-            {
-                try
-                {
-                    var id = transactions[i].Tx.Digest(ChainId);
-                    StateMachine.Apply(_state, transactions[i], context, digest: id);
-                    results[i] = new BatchResult(transactions[i], new TxReceipt(id, height, included.Count), null);
-                    included.Add(transactions[i]);
-                    ids.Add(id);
-                }
-                catch (LedgerException ex)
-                {
-                    results[i] = new BatchResult(transactions[i], null, ex);
-                }
-            }
-            if (included.Count == 0)
-            {
-                // Nothing to commit; BeginBlock may have released unbondings into this block, so drop it.
-                await ReloadAsync(cancellationToken);
-                return results;
-            }
-            await SealAsync(context, included, ids, cancellationToken);
-            return results;
+            return await SubmitBatchLockedAsync(transactions, cancellationToken);
         }
         finally
         {
             _gate.Release();
         }
+    }
+
+    private async Task<IReadOnlyList<BatchResult>> SubmitBatchLockedAsync(IReadOnlyList<SignedTransaction> transactions, CancellationToken cancellationToken)
+    {
+        var height = _headHeight + 1;
+        var context = new BlockContext(height, _headHash, NextTimestamp());
+        _state.Height = height;
+        _state.LastBlockHash = _headHash;
+        StateMachine.BeginBlock(_state, context);
+        var included = new List<SignedTransaction>(transactions.Count);
+        var ids = new List<Hash32>(transactions.Count);
+        var results = new BatchResult[transactions.Count];
+        for (var i = 0; i < transactions.Count; i++)
+        {
+            try
+            {
+                var id = transactions[i].Tx.Digest(ChainId);
+                StateMachine.Apply(_state, transactions[i], context, digest: id);
+                results[i] = new BatchResult(transactions[i], new TxReceipt(id, height, included.Count), null);
+                included.Add(transactions[i]);
+                ids.Add(id);
+            }
+            catch (LedgerException ex)
+            {
+                results[i] = new BatchResult(transactions[i], null, ex);
+            }
+        }
+        if (included.Count == 0)
+        {
+            // Nothing to commit; BeginBlock may have released unbondings into this block, so drop it.
+            await ReloadAsync(cancellationToken);
+            return results;
+        }
+        await SealAsync(context, included, ids, cancellationToken);
+        return results;
     }
 
     /// <summary>Commits an empty block: lets time (height) pass, e.g. to release matured unbonding.</summary>

@@ -205,4 +205,61 @@ public sealed class EmbeddedLedgerTests : IDisposable
         await using var reopened = await EmbeddedLedger.OpenAsync(DbPath, cancellationToken: TestContext.Current.CancellationToken);
         Assert.Equal(report.HeadStateRoot, (await reopened.GetStatusAsync(TestContext.Current.CancellationToken)).StateRoot);
     }
+    [Fact]
+    public async Task Submissions_that_arrive_while_a_block_is_sealed_share_the_next_block_each_with_its_own_outcome()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        string[] names = ["a", "b", "c", "d", "e"];
+        var c = new TestChain([.. names, "sink"]);
+        await using var ledger = await EmbeddedLedger.OpenAsync(DbPath, c.Genesis, cancellationToken: ct);
+        var start = (await ledger.GetStatusAsync(ct)).Height;
+        var signed = names.Select(n => c.KeyOf(n).SignTransaction(new Transfer { From = c[n], Nonce = 0, To = c["sink"], Amount = Tokens.Whole(1) }, TestChain.ChainId) with { ChainId = TestChain.ChainId }).ToList();
+        // "c" sends a transaction with a nonce from the future: refused on its own, the others land.
+        signed[2] = c.KeyOf("c").SignTransaction(new Transfer { From = c["c"], Nonce = 7, To = c["sink"], Amount = Tokens.Whole(1) }, TestChain.ChainId) with { ChainId = TestChain.ChainId };
+        Task<TxReceipt>[] submissions;
+        using (await ledger.HoldAsync(ct))
+        {
+            submissions = [.. signed.Select(s => ledger.SubmitAsync(s, ct))];
+            Assert.Equal(names.Length, ledger.PendingCount);
+            Assert.All(submissions, s => Assert.False(s.IsCompleted));
+        }
+        var refusal = await Assert.ThrowsAsync<LedgerException>(() => submissions[2]);
+        Assert.Equal(LedgerError.BadNonce, refusal.Code);
+        var receipts = await Task.WhenAll(submissions.Where((_, i) => i != 2));
+        // One block for the four that landed, in the order they arrived.
+        Assert.All(receipts, r => Assert.Equal(start + 1, r.BlockHeight));
+        Assert.Equal([0, 1, 2, 3], receipts.Select(r => r.Index));
+        var block = (await ledger.GetBlockAsync(start + 1, ct))!;
+        Assert.Equal(receipts.Select(r => r.Id), block.TransactionIds);
+        Assert.Equal(start + 1, (await ledger.GetStatusAsync(ct)).Height);
+        Assert.Equal(Tokens.Whole(4), await ledger.GetBalanceAsync(c["sink"], ct) - c.Genesis.Allocations.Single(a => a.Address == c["sink"]).Balance);
+        Assert.Equal(0UL, await ledger.GetNonceAsync(c["c"], ct));
+        Assert.True((await EmbeddedLedger.VerifyAsync(DbPath, ct)).Ok);
+    }
+
+    [Fact]
+    public async Task A_submission_cancelled_while_it_waits_for_a_block_never_lands()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var c = new TestChain("alice", "bob");
+        await using var ledger = await EmbeddedLedger.OpenAsync(DbPath, c.Genesis, cancellationToken: ct);
+        var start = (await ledger.GetStatusAsync(ct)).Height;
+        SignedTransaction Transfer(string from, string to) =>
+            c.KeyOf(from).SignTransaction(new Transfer { From = c[from], Nonce = 0, To = c[to], Amount = Tokens.Whole(1) }, TestChain.ChainId) with { ChainId = TestChain.ChainId };
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        Task<TxReceipt> cancelled, kept;
+        using (await ledger.HoldAsync(ct))
+        {
+            cancelled = ledger.SubmitAsync(Transfer("alice", "bob"), cancel.Token);
+            kept = ledger.SubmitAsync(Transfer("bob", "alice"), ct);
+            await cancel.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
+            Assert.Equal(1, ledger.PendingCount);
+        }
+        var receipt = await kept;
+        Assert.Equal(start + 1, receipt.BlockHeight);
+        Assert.Equal(1, (await ledger.GetBlockAsync(start + 1, ct))!.TxCount);
+        Assert.Equal(0UL, await ledger.GetNonceAsync(c["alice"], ct));
+        Assert.Equal(1UL, await ledger.GetNonceAsync(c["bob"], ct));
+    }
 }
