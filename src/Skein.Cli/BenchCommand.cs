@@ -187,7 +187,7 @@ public static class BenchCommand
         var epochs = new Option<int>("--epochs") { Description = "Local epochs per round", DefaultValueFactory = _ => 1 };
         var rounds = new Option<int>("--rounds") { Description = "Rounds per run; the first two (JIT, connections) are not reported", DefaultValueFactory = _ => 5 };
         var uploadMb = new Option<int>("--upload-mb") { Description = "Size of the upload to time, in MB (0: skip)", DefaultValueFactory = _ => 100 };
-        var lightNodes = new Option<int>("--light-nodes") { Description = "Light trainers of the logistic-regression model for the scale case (they wait instead of training; 0: skip)", DefaultValueFactory = _ => 1000 };
+        var lightNodes = new Option<string>("--light-nodes") { Description = "Comma-separated counts of light trainers of the logistic-regression model, one run each (they wait instead of training, as nodes on machines of their own; 0: skip)", DefaultValueFactory = _ => "100,1000" };
         var lightTraining = new Option<int>("--light-training-ms") { Description = "How long each light trainer's simulated training lasts, in ms", DefaultValueFactory = _ => 1000 };
         var json = new Option<bool>("--json") { Description = "Print exactly one JSON object on stdout" };
         foreach (var o in new Option[] { nodes, samples, epochs, rounds, uploadMb, lightNodes, lightTraining, json })
@@ -217,9 +217,9 @@ public static class BenchCommand
             {
                 errors.Add($"--upload-mb must be between 0 and 4000, got {parse.GetValue(uploadMb)}");
             }
-            if (parse.GetValue(lightNodes) is < 0 or > 5000)
+            if (!TryParseList(parse.GetValue(lightNodes)!, out var lightCounts) || lightCounts.Any(c => c is < 0 or > 5000))
             {
-                errors.Add($"--light-nodes must be between 0 and 5000, got {parse.GetValue(lightNodes)}");
+                errors.Add($"--light-nodes must be a comma-separated list of counts between 0 and 5000 (0: skip), got '{parse.GetValue(lightNodes)}'");
             }
             if (parse.GetValue(lightTraining) is < 1 or > 600_000)
             {
@@ -237,12 +237,14 @@ public static class BenchCommand
                 await log.WriteLineAsync($"{n} nodes, {perNode} examples each ...");
                 overhead.AddRange(await Network.RoundBench.OverheadAsync(n, perNode, parse.GetValue(epochs), (uint)parse.GetValue(rounds), log, ct));
             }
-            Network.LightScale? light = null;
-            if (parse.GetValue(lightNodes) > 0)
+            var lightRuns = new List<Network.LightScale>();
+            foreach (var n in lightCounts.Where(c => c > 0))
             {
-                await log.WriteLineAsync($"{parse.GetValue(lightNodes)} light nodes (logreg, {parse.GetValue(lightTraining)} ms of simulated training each) ...");
-                light = await Network.RoundBench.LightAsync(parse.GetValue(lightNodes), TimeSpan.FromMilliseconds(parse.GetValue(lightTraining)), (uint)parse.GetValue(rounds), log, ct);
+                await log.WriteLineAsync($"{n} light nodes (logreg, {parse.GetValue(lightTraining)} ms of simulated training each) ...");
+                lightRuns.Add(await Network.RoundBench.LightAsync(n, TimeSpan.FromMilliseconds(parse.GetValue(lightTraining)), (uint)parse.GetValue(rounds), log, ct));
             }
+            // "light" is the largest run, as it was when there was only one; "light_runs" has them all.
+            var light = lightRuns.MaxBy(r => r.Nodes);
             Network.UploadThroughput? upload = null;
             if (parse.GetValue(uploadMb) > 0)
             {
@@ -252,12 +254,13 @@ public static class BenchCommand
             var summary = counts.Select(n => new
             {
                 nodes = n,
+                light = false,
                 median_ratio = Skein.Learning.Validation.CohortScore.Median(overhead.Where(o => o.Nodes == n).Select(o => o.Ratio).ToArray()),
                 max_ratio = overhead.Where(o => o.Nodes == n).Max(o => o.Ratio),
-            }).ToArray();
+            }).Concat(lightRuns.Select(r => new { nodes = r.Nodes, light = true, median_ratio = r.MedianRatio, max_ratio = r.Rounds.Max(o => o.Ratio) })).ToArray();
             if (parse.GetValue(json))
             {
-                await parse.InvocationConfiguration.Output.WriteLineAsync(JsonOutput.Serialize(new { rounds = overhead, summary, light, upload }));
+                await parse.InvocationConfiguration.Output.WriteLineAsync(JsonOutput.Serialize(new { rounds = overhead, summary, light, light_runs = lightRuns, upload }));
                 return ExitCodes.Ok;
             }
             var table = new Table().Border(TableBorder.Rounded).Title("[bold]Round overhead[/] (wall time over the longest local training)");
@@ -271,10 +274,10 @@ public static class BenchCommand
             }
             var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(parse.InvocationConfiguration.Output) });
             console.Write(table);
-            if (light is not null)
+            foreach (var run in lightRuns)
             {
                 console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{light.Nodes} light nodes ({light.Model}, {light.SimulatedTrainingSeconds:0.000} s of simulated training): median ratio {light.MedianRatio:0.000}, median overhead {light.MedianOverheadSeconds:0.000} s per round; managed memory per connected node {light.ManagedKbPerNode:#,0.0} KB"));
+                    $"{run.Nodes} light nodes ({run.Model}, {run.SimulatedTrainingSeconds:0.000} s of simulated training): median ratio {run.MedianRatio:0.000}, median overhead {run.MedianOverheadSeconds:0.000} s per round; managed memory per connected node {run.ManagedKbPerNode:#,0.0} KB"));
             }
             if (upload is not null)
             {

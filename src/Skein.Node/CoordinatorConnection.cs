@@ -28,7 +28,9 @@ public sealed class CoordinatorConnection : IDisposable
     private readonly Uri _uploads;
     private readonly Protocol.V1.Coordinator.CoordinatorClient _client;
     private readonly LedgerKey _key;
+    private readonly SemaphoreSlim _sending = new(1, 1);
     private Metadata? _auth;
+    private ulong? _nextNonce;
 
     /// <summary>
     /// A connection to <paramref name="coordinator"/> for <paramref name="key"/>; with https, <paramref name="pinnedCertificate"/>
@@ -85,13 +87,41 @@ public sealed class CoordinatorConnection : IDisposable
             UInt128.Parse(a.ValidatorStake, CultureInfo.InvariantCulture), [.. a.TrainerOf], [.. a.ValidatorOf]);
     }
 
-    /// <summary>Signs the transaction with the node's next nonce and submits it.</summary>
+    /// <summary>
+    /// Signs the transaction with the node's next nonce and submits it. The nonce is asked for once and then counted
+    /// here, one transaction at a time, which saves a round trip per transaction; when the ledger says the nonce is
+    /// wrong (the key also signed elsewhere, or a reply was lost), it is asked for again and the transaction, not
+    /// applied, is signed again once.
+    /// </summary>
     public async Task<TransactionReply> SendAsync(Func<Address, ulong, Transaction> build, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(build);
-        var nonce = (await AccountAsync(cancellationToken)).Nonce;
-        var signed = _key.SignTransaction(build(_key.Address, nonce), ChainId) with { ChainId = ChainId };
-        return await _client.SubmitTransactionAsync(new TransactionRequest { SignedJson = signed.ToJson() }, Auth, cancellationToken: cancellationToken);
+        await _sending.WaitAsync(cancellationToken);
+        try
+        {
+            for (var attempt = 0; ; attempt++)
+            {
+                var counted = _nextNonce is not null;
+                var nonce = _nextNonce ?? (await AccountAsync(cancellationToken)).Nonce;
+                _nextNonce = null;
+                var signed = _key.SignTransaction(build(_key.Address, nonce), ChainId) with { ChainId = ChainId };
+                try
+                {
+                    var reply = await _client.SubmitTransactionAsync(new TransactionRequest { SignedJson = signed.ToJson() }, Auth, cancellationToken: cancellationToken);
+                    _nextNonce = nonce + 1;
+                    return reply;
+                }
+                catch (RpcException ex) when (counted && attempt == 0 && ex.StatusCode == StatusCode.AlreadyExists
+                    && ex.Status.Detail.StartsWith(nameof(LedgerError.BadNonce), StringComparison.Ordinal))
+                {
+                    // The counted nonce was stale; the ledger's own is asked for on the next pass.
+                }
+            }
+        }
+        finally
+        {
+            _sending.Release();
+        }
     }
 
     /// <summary>Downloads a blob and checks that its bytes hash to the name it was asked for.</summary>
@@ -201,6 +231,7 @@ public sealed class CoordinatorConnection : IDisposable
 
     public void Dispose()
     {
+        _sending.Dispose();
         _channel.Dispose();
         _http.Dispose();
     }
