@@ -282,7 +282,7 @@ public static class BenchCommand
             if (upload is not null)
             {
                 console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"upload of {upload.Bytes / 1e6:0} MB ({upload.Updates} CNN updates): update path {upload.GrpcMbPerSecond:#,0} MB/s ({upload.GrpcSeconds:0.000} s: hashed, checked, flushed to disk); bare HTTP/2 POST {upload.Http2MbPerSecond:#,0} MB/s ({upload.Http2Seconds:0.000} s); upload_vs_http2 {upload.UploadVsHttp2:0.000}; file copy flushed {upload.DurableCopyMbPerSecond:#,0} MB/s, in the page cache {upload.CopyMbPerSecond:#,0} MB/s"));
+                    $"upload of {upload.Bytes / 1e6:0} MB ({upload.Updates} CNN updates): update path {upload.GrpcMbPerSecond:#,0} MB/s ({upload.GrpcSeconds:0.000} s: hashed, checked, flushed to disk); bare HTTP/2 POST {upload.Http2MbPerSecond:#,0} MB/s ({upload.Http2Seconds:0.000} s); upload_vs_http2 {upload.UploadVsHttp2:0.000} (CPU time of both processes: {upload.UploadCpuSeconds:0.000} s against {upload.Http2CpuSeconds:0.000} s, so at most {upload.CpuBoundRatio:0.000} on {upload.Cores} cores kept {upload.Http2CoresBusy:0.00} busy by the bare POST); file copy flushed {upload.DurableCopyMbPerSecond:#,0} MB/s, in the page cache {upload.CopyMbPerSecond:#,0} MB/s"));
             }
             return ExitCodes.Ok;
         });
@@ -299,14 +299,15 @@ public static class BenchCommand
         var bytes = new Option<long>("--bytes") { Required = true };
         var bare = new Option<string>("--bare") { Required = true };
         var repetitions = new Option<int>("--repetitions") { DefaultValueFactory = _ => 3 };
-        foreach (var o in new Option[] { coordinator, keyFile, task, bytes, bare, repetitions })
+        var serverPid = new Option<int>("--server-pid") { Required = true };
+        foreach (var o in new Option[] { coordinator, keyFile, task, bytes, bare, repetitions, serverPid })
         {
             command.Add(o);
         }
         command.SetAction(async (parse, ct) =>
         {
             using var key = Skein.Ledger.Crypto.KeyFile.Decrypt(await File.ReadAllTextAsync(parse.GetValue(keyFile)!, ct), Environment.GetEnvironmentVariable("SKEIN_KEY_PASSWORD") ?? "", "uploader");
-            var times = await Network.RoundBench.UploadClientAsync(new Uri(parse.GetValue(coordinator)!), key, parse.GetValue(task), parse.GetValue(bytes), new Uri(parse.GetValue(bare)!), parse.GetValue(repetitions), ct);
+            var times = await Network.RoundBench.UploadClientAsync(new Uri(parse.GetValue(coordinator)!), key, parse.GetValue(task), parse.GetValue(bytes), new Uri(parse.GetValue(bare)!), parse.GetValue(repetitions), parse.GetValue(serverPid), ct);
             await parse.InvocationConfiguration.Output.WriteLineAsync(JsonOutput.Serialize(times));
             return ExitCodes.Ok;
         });

@@ -34,12 +34,16 @@ public sealed record LightScale(int Nodes, string Model, double SimulatedTrainin
 /// (<c>http2_seconds</c>) sends the same bytes in plain HTTP/2 POSTs between the same two processes to an endpoint
 /// that drops them; <c>upload_vs_http2</c> is the baseline's time over the update path's (1 = no cost beyond the
 /// transport). The file copies (flushed, and left in the page cache) are the earlier baselines, kept for comparison.
+/// The CPU time both processes spent on each (<c>upload_cpu_seconds</c>, <c>http2_cpu_seconds</c>) shows how busy the
+/// cores were: when the baseline already keeps every core busy, <c>cpu_bound_ratio</c> (its CPU time over the update
+/// path's) is the best <c>upload_vs_http2</c> this machine can give, whatever the overlap.
 /// </remarks>
 public sealed record UploadThroughput(long Bytes, double GrpcSeconds, double GrpcMbPerSecond, double CopySeconds, double CopyMbPerSecond, double DurableCopySeconds, double DurableCopyMbPerSecond, double Ratio, double RatioToCopy,
-    int Updates, long UpdateBytes, double Http2Seconds, double Http2MbPerSecond, double UploadVsHttp2, int Repetitions);
+    int Updates, long UpdateBytes, double Http2Seconds, double Http2MbPerSecond, double UploadVsHttp2, int Repetitions,
+    double UploadCpuSeconds, double Http2CpuSeconds, double Http2CoresBusy, double CpuBoundRatio, int Cores);
 
 /// <summary>What the uploading process measured: per repetition, the seconds of all updates through the update path and of the same bytes in bare HTTP/2 POSTs.</summary>
-public sealed record UploadClientTimes(double[] UploadSeconds, double[] Http2Seconds, int Updates, long UpdateBytes);
+public sealed record UploadClientTimes(double[] UploadSeconds, double[] Http2Seconds, int Updates, long UpdateBytes, double[] UploadCpuSeconds, double[] Http2CpuSeconds);
 
 /// <summary>
 /// <c>skein bench round</c>: the platform's overhead per round and its upload throughput, with every party in
@@ -219,7 +223,8 @@ public static class RoundBench
                 await File.WriteAllTextAsync(keyFile, Skein.Ledger.Crypto.KeyFile.Encrypt(uploader, "bench", KdfStrength.Light), ct);
             }
             var psi = NetworkDemo.SelfLaunch(["bench", "upload-client", "--coordinator", host.Uri.ToString(), "--key-file", keyFile, "--task", taskId.ToString(CultureInfo.InvariantCulture),
-                "--bytes", bytes.ToString(CultureInfo.InvariantCulture), "--bare", bare.Uri.ToString(), "--repetitions", repetitions.ToString(CultureInfo.InvariantCulture)]);
+                "--bytes", bytes.ToString(CultureInfo.InvariantCulture), "--bare", bare.Uri.ToString(), "--repetitions", repetitions.ToString(CultureInfo.InvariantCulture),
+                "--server-pid", Environment.ProcessId.ToString(CultureInfo.InvariantCulture)]);
             psi.RedirectStandardOutput = true;
             psi.UseShellExecute = false;
             psi.Environment["SKEIN_KEY_PASSWORD"] = "bench";
@@ -258,6 +263,8 @@ public static class RoundBench
 
             var uploadSeconds = Median(times.UploadSeconds);
             var http2Seconds = Median(times.Http2Seconds);
+            var uploadCpu = Median(times.UploadCpuSeconds);
+            var http2Cpu = Median(times.Http2CpuSeconds);
             double Mbps(double seconds) => total / 1e6 / seconds;
             var copySeconds = copyClock.Elapsed.TotalSeconds;
             var durableSeconds = durableClock.Elapsed.TotalSeconds;
@@ -267,7 +274,8 @@ public static class RoundBench
                 Math.Round(copySeconds, 3), Math.Round(Mbps(copySeconds), 1),
                 Math.Round(durableSeconds, 3), Math.Round(Mbps(durableSeconds), 1),
                 Math.Round(Mbps(uploadSeconds) / Mbps(durableSeconds), 3), Math.Round(Mbps(uploadSeconds) / Mbps(copySeconds), 3),
-                times.Updates, times.UpdateBytes, Math.Round(http2Seconds, 3), Math.Round(Mbps(http2Seconds), 1), Math.Round(http2Seconds / uploadSeconds, 3), times.UploadSeconds.Length);
+                times.Updates, times.UpdateBytes, Math.Round(http2Seconds, 3), Math.Round(Mbps(http2Seconds), 1), Math.Round(http2Seconds / uploadSeconds, 3), times.UploadSeconds.Length,
+                Math.Round(uploadCpu, 3), Math.Round(http2Cpu, 3), Math.Round(http2Cpu / http2Seconds, 2), Math.Round(http2Cpu / uploadCpu, 3), Environment.ProcessorCount);
         }
         finally
         {
@@ -282,8 +290,17 @@ public static class RoundBench
     /// repetition, and times them through the update path and as bare HTTP/2 POSTs to <paramref name="bare"/>,
     /// alternating so that both see the same machine.
     /// </summary>
-    public static async Task<UploadClientTimes> UploadClientAsync(Uri coordinator, LedgerKey key, ulong taskId, long bytes, Uri bare, int repetitions, CancellationToken ct)
+    public static async Task<UploadClientTimes> UploadClientAsync(Uri coordinator, LedgerKey key, ulong taskId, long bytes, Uri bare, int repetitions, int serverPid, CancellationToken ct)
     {
+        using var server = Process.GetProcessById(serverPid);
+        using var self = Process.GetCurrentProcess();
+        // CPU time of both processes (this one and the coordinator's), so that the report can say how busy the cores were.
+        double Cpu()
+        {
+            server.Refresh();
+            self.Refresh();
+            return (server.TotalProcessorTime + self.TotalProcessorTime).TotalSeconds;
+        }
         ArgumentNullException.ThrowIfNull(key);
         using var connection = new CoordinatorConnection(coordinator, key);
         await connection.SignInAsync(ct);
@@ -323,23 +340,29 @@ public static class RoundBench
 
         var upload = new List<double>();
         var plain = new List<double>();
+        var uploadCpu = new List<double>();
+        var plainCpu = new List<double>();
         for (var r = 0; r < repetitions; r++)
         {
             var updates = Enumerable.Range(0, count).Select(_ => Update()).ToArray();
+            var cpu = Cpu();
             var clock = Stopwatch.StartNew();
             foreach (var u in updates)
             {
                 await connection.UploadAsync(taskId, 1, u, ct);
             }
             upload.Add(clock.Elapsed.TotalSeconds);
+            uploadCpu.Add(Cpu() - cpu);
+            cpu = Cpu();
             clock.Restart();
             foreach (var u in updates)
             {
                 await PostAsync(u);
             }
             plain.Add(clock.Elapsed.TotalSeconds);
+            plainCpu.Add(Cpu() - cpu);
         }
-        return new UploadClientTimes([.. upload], [.. plain], count, updateBytes);
+        return new UploadClientTimes([.. upload], [.. plain], count, updateBytes, [.. uploadCpu], [.. plainCpu]);
     }
 
     private static long ManagedBytes()
