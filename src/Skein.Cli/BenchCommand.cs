@@ -181,7 +181,7 @@ public static class BenchCommand
 
     private static Command BuildRound()
     {
-        var command = new Command("round", "Platform overhead per round (round wall time over the longest local training in it) for 10 and 100 nodes, and a 100 MB upload over gRPC beside a file copy");
+        var command = new Command("round", "Platform overhead per round (round wall time over the longest local training in it) for 10 and 100 nodes and for 100 and 1,000 light nodes, and 100 MB of updates through the update path beside bare HTTP/2 POSTs");
         var nodes = new Option<string>("--nodes") { Description = "Comma-separated trainer counts", DefaultValueFactory = _ => "10,100" };
         var samples = new Option<int>("--samples") { Description = "Training examples per trainer with 10 nodes (the 2NN, B=10; with n nodes each gets this x 10/n)", DefaultValueFactory = _ => 6000 };
         var epochs = new Option<int>("--epochs") { Description = "Local epochs per round", DefaultValueFactory = _ => 1 };
