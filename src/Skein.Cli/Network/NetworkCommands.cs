@@ -54,7 +54,7 @@ public static class NetworkCommands
             var logger = loggers.CreateLogger("skein.coordinator");
             var evm = chain.Parse(parse);
             using var ledgerKey = Unlock(parse.GetValue(key)!, parse.GetValue(password)!);
-            Genesis? g = parse.GetValue(genesis) is { } gf ? GenesisJson.Deserialize(await File.ReadAllTextAsync(gf, ct)) : null;
+            Genesis? g = parse.GetValue(genesis) is { } gf ? await ReadGenesisAsync(gf, ct) : null;
             var options = new CoordinatorOptions
             {
                 DataDirectory = parse.GetValue(data)!,
@@ -319,5 +319,22 @@ public static class NetworkCommands
         var password = Environment.GetEnvironmentVariable(passwordVariable)
             ?? throw new ArgumentException($"--password-env: set {passwordVariable} to the key's password");
         return KeyFile.Decrypt(File.ReadAllText(file), password, Path.GetFileNameWithoutExtension(file));
+    }
+
+    /// <summary>A genesis file, or an <see cref="ArgumentException"/> naming the file and the field at fault.</summary>
+    private static async Task<Genesis> ReadGenesisAsync(string file, CancellationToken ct)
+    {
+        if (!File.Exists(file))
+        {
+            throw new ArgumentException($"--genesis: '{file}' does not exist");
+        }
+        try
+        {
+            return GenesisJson.Deserialize(await File.ReadAllTextAsync(file, ct));
+        }
+        catch (System.Text.Json.JsonException ex)
+        {
+            throw new ArgumentException($"--genesis: {file}: {ex.Message}", ex);
+        }
     }
 }

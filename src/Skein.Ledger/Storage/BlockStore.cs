@@ -175,11 +175,65 @@ public sealed class BlockStore : IDisposable
     }
 }
 
-/// <summary>The JSON form of a genesis, as stored with the chain and as `skein ledger init` reads it.</summary>
+/// <summary>The JSON form of a genesis, as stored with the chain and as `skein ledger init` reads it (fields: docs/genesis.md).</summary>
 public static class GenesisJson
 {
     public static string Serialize(Genesis genesis) => JsonSerializer.Serialize(genesis, SignedTransaction.JsonOptions);
 
-    public static Genesis Deserialize(string json) =>
-        JsonSerializer.Deserialize<Genesis>(json, SignedTransaction.JsonOptions) ?? throw new LedgerException(LedgerError.CorruptStore, "genesis: empty");
+    /// <summary>
+    /// Reads a genesis; anything that is not one is refused with a <see cref="JsonException"/> whose message starts
+    /// with the field, as <c>genesis.allocations[1].balance: ...</c>, the way task specs name theirs.
+    /// </summary>
+    public static Genesis Deserialize(string json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        CheckAddresses(json);
+        try
+        {
+            return JsonSerializer.Deserialize<Genesis>(json, SignedTransaction.JsonOptions) ?? throw new JsonException("genesis: the file holds null, not a genesis object");
+        }
+        catch (JsonException ex) when (!ex.Message.StartsWith("genesis", StringComparison.Ordinal))
+        {
+            var field = Field(ex.Path);
+            var reason = ex.Message.Contains("could not be mapped", StringComparison.Ordinal)
+                ? "unknown field (see docs/genesis.md for the fields)"
+                : ex.Message.Split(" Path: ", 2)[0];
+            throw new JsonException($"{field}: {reason}", ex.Path, ex.LineNumber, ex.BytePositionInLine, ex);
+        }
+    }
+
+    // "$.allocations[0].balance" -> "genesis.allocations[0].balance"
+    private static string Field(string? path) => string.IsNullOrEmpty(path) || path == "$" ? "genesis" : "genesis" + path[1..];
+
+    /// <summary>Addresses first: their parser says what is wrong but not where, and a file has many.</summary>
+    private static void CheckAddresses(string json)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(json);
+        }
+        catch (JsonException ex)
+        {
+            throw new JsonException($"genesis: not JSON: {ex.Message}", ex.Path, ex.LineNumber, ex.BytePositionInLine, ex);
+        }
+        using (document)
+        {
+            if (document.RootElement.ValueKind != JsonValueKind.Object
+                || !document.RootElement.TryGetProperty("allocations", out var allocations) || allocations.ValueKind != JsonValueKind.Array)
+            {
+                return;
+            }
+            var i = 0;
+            foreach (var allocation in allocations.EnumerateArray())
+            {
+                if (allocation.ValueKind == JsonValueKind.Object && allocation.TryGetProperty("address", out var address)
+                    && (address.ValueKind != JsonValueKind.String || !Address.TryParse(address.GetString(), out _, out _)))
+                {
+                    throw new JsonException($"genesis.allocations[{i}].address: {address.GetRawText()} is not an address (0x followed by 40 hex digits)", $"$.allocations[{i}].address", null, null);
+                }
+                i++;
+            }
+        }
+    }
 }
