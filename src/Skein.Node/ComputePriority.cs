@@ -27,6 +27,35 @@ internal static partial class ComputePriority
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="work"/> on a thread of its own lowered to <see cref="Nice"/>. What awaits the result goes on
+    /// at normal priority: the continuation is queued to the pool rather than run inline on the lowered thread, where
+    /// the upload that follows training would otherwise start.
+    /// </summary>
+    public static Task<T> RunLoweredAsync<T>(Func<T> work, CancellationToken cancellationToken)
+    {
+        var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _ = Task.Factory.StartNew(() =>
+        {
+            try
+            {
+                LowerCurrentThread();
+                done.TrySetResult(work());
+            }
+            catch (OperationCanceledException ex) when (ex.CancellationToken == cancellationToken || cancellationToken.IsCancellationRequested)
+            {
+                done.TrySetCanceled(cancellationToken);
+            }
+            catch (Exception ex)
+            {
+                done.TrySetException(ex);
+            }
+        }, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default).ContinueWith(
+            started => done.TrySetCanceled(cancellationToken),
+            CancellationToken.None, TaskContinuationOptions.OnlyOnCanceled, TaskScheduler.Default);
+        return done.Task;
+    }
+
     /// <summary>The calling thread's nice value (Linux; 0 elsewhere).</summary>
     public static int CurrentNice() => OperatingSystem.IsLinux() ? GetPriority(PrioProcess, GetThreadId()) : 0;
 

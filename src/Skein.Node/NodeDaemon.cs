@@ -460,13 +460,8 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
     /// Runs seconds of CPU-bound training or scoring on a thread of its own, so that the pool threads stay free for
     /// gRPC, which matters when many nodes share one process (tests, <c>skein bench round</c>).
     /// </summary>
-    // A thread of its own (LongRunning), lowered below the node's networking for as long as it lives.
     private static Task<T> OffThePool<T>(Func<T> work, CancellationToken cancellationToken) =>
-        Task.Factory.StartNew(() =>
-        {
-            ComputePriority.LowerCurrentThread();
-            return work();
-        }, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        ComputePriority.RunLoweredAsync(work, cancellationToken);
 
     private bool Done(RoundEvent e, string step) => File.Exists(StatePath(e, step));
 

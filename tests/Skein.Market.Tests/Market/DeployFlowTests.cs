@@ -40,8 +40,12 @@ public sealed class DeployFlowTests
 
         using var signer = new MarketSigner(m.Market, MarketFixture.Key("tenant"));
         await signer.SendAsync((f, n) => new Skein.Ledger.Transactions.CloseDeployment { From = f, Nonce = n, Owner = f, Dseq = outcome.Deployment.Dseq }, Ct);
+        // The runtime reports the service exited a moment before the agent records the "stopped" event: wait for both.
         Assert.True(await MarketFixture.EventuallyAsync(async () =>
-            (await m.Providers.LeaseStatusAsync(cheap.Uri, lease.Lease, Ct)).Services.All(s => s.State == "exited")), "the workload did not stop after the lease closed");
+        {
+            var status = await m.Providers.LeaseStatusAsync(cheap.Uri, lease.Lease, Ct);
+            return status.Services.All(s => s.State == "exited") && status.Events.Any(e => e.Kind == "stopped");
+        }), "the workload did not stop after the lease closed");
         var events = (await m.Providers.LeaseStatusAsync(cheap.Uri, lease.Lease, Ct)).Events.Select(e => e.Kind).ToArray();
         Assert.Equal(["manifest", "started", "stopped"], events);
     }
