@@ -5,12 +5,12 @@ using Skein.Learning.Data;
 
 namespace Skein.Cli;
 
-/// <summary>`skein data fetch`: put MNIST or a text corpus into the cache (or check a folder) ahead of a run.</summary>
+/// <summary>`skein data fetch|import|partition`: MNIST or a text corpus into the cache, one's own images, node folders.</summary>
 public static class DataCommand
 {
     public static Command Build()
     {
-        var data = new Command("data", "Datasets: fetch and verify");
+        var data = new Command("data", "Datasets: fetch and verify, import your own images, split into node folders");
         var fetch = new Command("fetch", "Fetch a dataset into the per-user cache and verify it against the pinned SHA-256");
         var dataOptions = new DataOptions();
         var json = new Option<bool>("--json") { Description = "Print exactly one JSON object on stdout" };
@@ -61,6 +61,8 @@ public static class DataCommand
             }
         });
         data.Add(fetch);
+        data.Add(DataNodeCommands.Import());
+        data.Add(DataNodeCommands.Partition());
         return data;
     }
 
