@@ -43,6 +43,10 @@ public static partial class ConsoleCommand
             };
             using var loggers = CliLogging.Create();
             using var signer = parse.GetValue(key) is { } name ? UnlockKey(parse, ledger, name) : null;
+            if (Network.BindWarning.Console(options.Host, signer is not null && !options.ReadOnly) is { } warning)
+            {
+                await parse.InvocationConfiguration.Error.WriteLineAsync(warning);
+            }
             await using var console = await ConsoleHost.StartAsync(options, signer, loggers, ct);
             var stdout = parse.InvocationConfiguration.Output;
             if (parse.GetValue(ledger.Json))

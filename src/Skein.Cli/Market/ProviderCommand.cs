@@ -74,6 +74,10 @@ public static class ProviderCommand
             };
             using var loggers = CliLogging.Create();
             using var key = market.Unlock(parse);
+            if (Network.BindWarning.Provider(options.Provider.Host) is { } warning)
+            {
+                await parse.InvocationConfiguration.Error.WriteLineAsync(warning);
+            }
             await using var node = await ProviderNode.StartAsync(options, key, loggers, ct);
             // Machine-readable, for scripts and tests: the endpoint and the address, one line each.
             await parse.InvocationConfiguration.Output.WriteLineAsync($"provider {key.Address}");

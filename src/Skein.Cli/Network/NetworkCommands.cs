@@ -78,6 +78,10 @@ public static class NetworkCommands
             {
                 throw new ArgumentException("--" + badLimit.Replace('_', '-'));
             }
+            if (BindWarning.For(options.Host, options.CertificatePath is not null, parse.GetValue(console)) is { } warning)
+            {
+                await parse.InvocationConfiguration.Error.WriteLineAsync(warning);
+            }
             await using var coordinator = await CoordinatorHost.StartAsync(options, ledgerKey, g, loggers, ct);
             var hostedSpecs = coordinator.Context.Index.Tasks().Select(t => TaskSpec.Parse(t.SpecJson).Sha256()).ToHashSet();
             var fresh = new List<ulong>();
