@@ -17,6 +17,7 @@ public static class SkeinCommand
         root.Add(Network.NetworkCommands.Coordinator());
         root.Add(Network.NetworkCommands.Node());
         root.Add(Network.NetworkCommands.Verify());
+        root.Add(Network.InitCommand.Build());
         root.Add(Network.TlsCommands.Build());
         root.Add(Ledger.LedgerCommands.Build());
         root.Add(Ledger.TaskCommands.Build());

@@ -16,58 +16,10 @@ public sealed class ImageImportTests : IDisposable
 
     private string Root => Path.Combine(_dir.FullName, "photos");
 
-    /// <summary>
-    /// Three classes a model can tell apart: horizontal bars, vertical bars, a ring; drawn at 32x32 (so they are
-    /// resized) with a seeded jitter of position and thickness, light on dark.
-    /// </summary>
-    internal static void MakeImageFolder(string root, int perClass, int size = 32, ulong seed = 7)
-    {
-        var random = new Random((int)seed);
-        foreach (var name in new[] { "bars", "columns", "ring" })
-        {
-            Directory.CreateDirectory(Path.Combine(root, name));
-            for (var i = 0; i < perClass; i++)
-            {
-                using var bitmap = new SKBitmap(size, size);
-                using (var canvas = new SKCanvas(bitmap))
-                {
-                    canvas.Clear(SKColors.Black);
-                    using var paint = new SKPaint { Color = SKColors.White, StrokeWidth = 2 + random.Next(3), Style = SKPaintStyle.Stroke, IsAntialias = true };
-                    var offset = random.Next(-3, 4);
-                    switch (name)
-                    {
-                        case "bars":
-                            for (var y = 6; y < size; y += 8)
-                            {
-                                canvas.DrawLine(2, y + offset, size - 2, y + offset, paint);
-                            }
-                            break;
-                        case "columns":
-                            for (var x = 6; x < size; x += 8)
-                            {
-                                canvas.DrawLine(x + offset, 2, x + offset, size - 2, paint);
-                            }
-                            break;
-                        default:
-                            canvas.DrawCircle((size / 2f) + offset, (size / 2f) - offset, (size / 3f) + random.Next(-2, 3), paint);
-                            break;
-                    }
-                }
-                WritePng(bitmap, Path.Combine(root, name, $"{i:000}.png"));
-            }
-        }
-    }
-
-    private static void WritePng(SKBitmap bitmap, string path)
-    {
-        using var data = bitmap.Encode(SKEncodedImageFormat.Png, 100);
-        File.WriteAllBytes(path, data.ToArray());
-    }
-
     [Fact]
     public void An_image_folder_becomes_node_folders_that_a_model_learns_from()
     {
-        MakeImageFolder(Root, perClass: 60);
+        ImageImportFixtures.MakeImageFolder(Root, perClass: 60);
         var imported = ImageImport.FromImageFolder(Root, new ImageImportOptions(), TestContext.Current.CancellationToken);
         Assert.Equal(["bars", "columns", "ring"], imported.Classes);
         Assert.Equal([60, 60, 60], imported.PerClass);
@@ -101,7 +53,7 @@ public sealed class ImageImportTests : IDisposable
     [Fact]
     public void A_second_import_with_the_first_ones_classes_gives_the_same_labels_and_refuses_a_new_class()
     {
-        MakeImageFolder(Root, perClass: 2);
+        ImageImportFixtures.MakeImageFolder(Root, perClass: 2);
         var first = ImageImport.FromImageFolder(Root, new ImageImportOptions(), TestContext.Current.CancellationToken);
         var dataset = Path.Combine(_dir.FullName, "first");
         first.Write(dataset, "train");
@@ -124,7 +76,7 @@ public sealed class ImageImportTests : IDisposable
     [Fact]
     public void An_unreadable_image_is_refused_by_name()
     {
-        MakeImageFolder(Root, perClass: 2);
+        ImageImportFixtures.MakeImageFolder(Root, perClass: 2);
         var bad = Path.Combine(Root, "ring", "broken.png");
         File.WriteAllBytes(bad, Encoding.ASCII.GetBytes("not a png at all"));
         var ex = Assert.Throws<ImageImportException>(() => ImageImport.FromImageFolder(Root, new ImageImportOptions(), TestContext.Current.CancellationToken));
@@ -134,7 +86,7 @@ public sealed class ImageImportTests : IDisposable
     [Fact]
     public void A_truncated_image_is_refused_by_name()
     {
-        MakeImageFolder(Root, perClass: 2);
+        ImageImportFixtures.MakeImageFolder(Root, perClass: 2);
         var file = Path.Combine(Root, "bars", "001.png");
         var bytes = File.ReadAllBytes(file);
         File.WriteAllBytes(file, bytes[..16]);
@@ -145,7 +97,7 @@ public sealed class ImageImportTests : IDisposable
     [Fact]
     public void A_wrong_size_is_refused_when_resizing_is_off_and_the_right_size_is_taken_as_is()
     {
-        MakeImageFolder(Root, perClass: 2, size: 28);
+        ImageImportFixtures.MakeImageFolder(Root, perClass: 2, size: 28);
         var exact = ImageImport.FromImageFolder(Root, new ImageImportOptions { Resize = false }, TestContext.Current.CancellationToken);
         Assert.Equal(0, exact.Resized);
         // Taken as is: the grey levels are the PNG's own.
@@ -160,7 +112,7 @@ public sealed class ImageImportTests : IDisposable
         var big = Path.Combine(Root, "ring", "big.png");
         using (var bitmap = new SKBitmap(40, 30))
         {
-            WritePng(bitmap, big);
+            ImageImportFixtures.WritePng(bitmap, big);
         }
         var ex = Assert.Throws<ImageImportException>(() => ImageImport.FromImageFolder(Root, new ImageImportOptions { Resize = false }, TestContext.Current.CancellationToken));
         Assert.Equal($"{big}: 40x30 pixels, expected 28x28 (resizing is off)", ex.Message);
@@ -169,7 +121,7 @@ public sealed class ImageImportTests : IDisposable
     [Fact]
     public void An_empty_class_a_stray_file_and_too_many_classes_are_refused()
     {
-        MakeImageFolder(Root, perClass: 1);
+        ImageImportFixtures.MakeImageFolder(Root, perClass: 1);
         Directory.CreateDirectory(Path.Combine(Root, "empty"));
         var ex = Assert.Throws<ImageImportException>(() => ImageImport.FromImageFolder(Root, new ImageImportOptions(), TestContext.Current.CancellationToken));
         Assert.Contains($"{Path.Combine(Root, "empty")}: class 'empty' is empty", ex.Message, StringComparison.Ordinal);

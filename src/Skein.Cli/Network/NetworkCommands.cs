@@ -231,7 +231,9 @@ public static class NetworkCommands
         var verifyPin = new Option<string?>("--tls-pin") { Description = "With an https coordinator: its certificate (PEM or DER) to trust", HelpName = "file" };
         var rpc = new Option<string?>("--rpc") { Description = "Read the ledger's facts from this EVM node (a node you trust) instead of the coordinator's API; blobs still come from the coordinator, checked against the chain's hashes", HelpName = "url" };
         var contract = new Option<string?>("--contract") { Description = "With --rpc: the SkeinLedger contract (default: the one the coordinator names, which --rpc then reads)", HelpName = "address" };
-        foreach (var o in new Option[] { coordinator, task, round, json, verifyPin, rpc, contract })
+        var wait = new Option<bool>("--wait") { Description = "Wait until the task has completed (every round settled), showing progress on stderr, then verify every round" };
+        var timeout = new Option<double>("--timeout") { Description = "With --wait: give up after this many seconds", DefaultValueFactory = _ => 3600 };
+        foreach (var o in new Option[] { coordinator, task, round, json, verifyPin, rpc, contract, wait, timeout })
         {
             command.Add(o);
         }
@@ -244,6 +246,10 @@ public static class NetworkCommands
             using var api = new CoordinatorApiClient(uri, parse.GetValue(verifyPin) is { } pin ? CertificatePin.Load(pin) : null);
             var id = parse.GetValue(task);
             await using var chain = await OpenChainAsync(parse, rpc, contract, api, ct);
+            if (parse.GetValue(wait))
+            {
+                await WaitForCompletionAsync(api, id, parse.GetValue(timeout), parse.InvocationConfiguration.Error, ct);
+            }
             uint settled;
             try
             {
@@ -279,6 +285,50 @@ public static class NetworkCommands
             return ok ? ExitCodes.Ok : ExitCodes.VerificationFailed;
         }));
         return command;
+    }
+
+    /// <summary>
+    /// Polls the coordinator until the task has completed. A coordinator that does not answer yet (still starting,
+    /// restarting) is waited for too; only the timeout ends the wait.
+    /// </summary>
+    private static async Task WaitForCompletionAsync(CoordinatorApiClient api, ulong id, double timeoutSeconds, TextWriter progress, CancellationToken ct)
+    {
+        if (!(timeoutSeconds > 0))
+        {
+            throw new ArgumentException($"--timeout: must be a number of seconds > 0, got {timeoutSeconds}");
+        }
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var seen = -1L;
+        string? lastError = null;
+        while (true)
+        {
+            try
+            {
+                var t = await api.GetTaskAsync(id, ct);
+                lastError = null;
+                if (t.SettledRounds != seen)
+                {
+                    seen = t.SettledRounds;
+                    // The coordinator's test of the newest model, where it has a public test set (--eval-data).
+                    var tested = t.SettledRounds == 0 ? null : (await api.GetRoundSummariesAsync(id, ct)).Where(r => r.Accuracy is not null).MaxBy(r => r.Round);
+                    await progress.WriteLineAsync(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                        $"task {id}: {t.SettledRounds}/{t.Rounds} rounds settled{(tested is null ? "" : $", test accuracy {tested.Accuracy:0.0000} after round {tested.Round}")} ({clock.Elapsed.TotalSeconds:0} s)"));
+                }
+                if (t.Completed || t.SettledRounds >= t.Rounds)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException ex)
+            {
+                lastError = ex.Message;
+            }
+            if (clock.Elapsed.TotalSeconds > timeoutSeconds)
+            {
+                throw new ArgumentException($"--wait: task {id} did not complete in {timeoutSeconds:0} s ({Math.Max(seen, 0)} rounds settled{(lastError is null ? "" : "; last error: " + lastError)})");
+            }
+            await Task.Delay(TimeSpan.FromSeconds(1), ct);
+        }
     }
 
     /// <summary>With --rpc, the chain's ledger read through that node (no key: it only reads); null without.</summary>

@@ -1,0 +1,168 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.RegularExpressions;
+using SkiaSharp;
+
+namespace Skein.Cli.Tests;
+
+/// <summary>
+/// The README's "A network of your own" blocks, run literally (extracted from README.md, each line as written) in a
+/// fresh folder where <c>./skein</c> is this build of the CLI: the documentation cannot drift from the product.
+/// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public sealed partial class ReadmeWalkthroughTests : IDisposable
+{
+    private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("skein-walkthrough-");
+
+    [Fact]
+    public async Task The_network_walkthrough_runs_as_written_and_every_round_verifies()
+    {
+        var (code, stdout, stderr) = await RunBlockAsync("network");
+        Assert.True(code == 0, $"the walkthrough exited {code}:\n{stdout}\n{stderr}");
+        Assert.Contains("verify ok: 3 round(s) of task 1 recomputed bit for bit", stdout, StringComparison.Ordinal);
+        Assert.Contains("task 1: 3/3 rounds settled, test accuracy", stderr, StringComparison.Ordinal);
+        // What init wrote, and what the nodes left: every key encrypted, each node's data its own.
+        var net = Path.Combine(_dir.FullName, "mynet");
+        Assert.Equal(5, Directory.GetFiles(Path.Combine(net, "keys"), "*.json").Length);
+        Assert.All(Directory.GetFiles(Path.Combine(net, "keys")), f => Assert.Contains("\"crypto\"", File.ReadAllText(f), StringComparison.Ordinal));
+        Assert.True(File.Exists(Path.Combine(net, "data", "validator-1", "heldout-images-idx3-ubyte")));
+        Assert.Empty(Directory.GetFiles(Path.Combine(net, "run"), "*.pid"));
+        // The final model beats chance by far: the coordinator tested it on MNIST's test set.
+        var accuracy = double.Parse(AccuracyLine().Matches(stderr)[^1].Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(accuracy > 0.85, $"test accuracy after 3 rounds: {accuracy}");
+    }
+
+    [Fact]
+    public async Task The_images_walkthrough_imports_a_folder_of_pngs_and_a_network_trains_on_it()
+    {
+        Learning.Tests.ImageImportFixtures.MakeImageFolder(Path.Combine(_dir.FullName, "my-photos"), perClass: 60);
+        var (code, stdout, stderr) = await RunBlockAsync("images");
+        Assert.True(code == 0, $"the walkthrough exited {code}:\n{stdout}\n{stderr}");
+        Assert.Contains("imported 180 images in 3 classes (180 resized to 28x28)", stdout, StringComparison.Ordinal);
+        Assert.Contains("verify ok: 3 round(s) of task 1 recomputed bit for bit", stdout, StringComparison.Ordinal);
+        Assert.Equal("{\"classes\":[\"bars\",\"columns\",\"ring\"]}", File.ReadAllText(Path.Combine(_dir.FullName, "photonet", "data", "trainer-01", "classes.json")).Trim());
+    }
+
+    [Fact]
+    public async Task Import_refuses_a_broken_image_by_name_and_writes_nothing()
+    {
+        var photos = Path.Combine(_dir.FullName, "my-photos");
+        Learning.Tests.ImageImportFixtures.MakeImageFolder(photos, perClass: 2);
+        var broken = Path.Combine(photos, "ring", "scan.jpg");
+        await File.WriteAllTextAsync(broken, "truncated", TestContext.Current.CancellationToken);
+        var (code, _, stderr) = await RunAsync("./skein data import --format imagefolder my-photos --out my-dataset");
+        Assert.Equal(2, code);
+        // Named as the user gave it: relative to where the command ran.
+        Assert.Contains($"skein: error: {Path.Combine("my-photos", "ring", "scan.jpg")}: unreadable image", stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_dir.FullName, "my-dataset")));
+    }
+
+    /// <summary>The shell block after <c>&lt;!-- walkthrough: NAME --&gt;</c> in README.md, exactly as written.</summary>
+    internal static string Block(string name)
+    {
+        var readme = File.ReadAllText(Path.Combine(RepoRoot(), "README.md"));
+        var marker = $"<!-- walkthrough: {name} -->";
+        var at = readme.IndexOf(marker, StringComparison.Ordinal);
+        Assert.True(at >= 0, $"README.md has no {marker}");
+        var open = readme.IndexOf("```sh\n", at, StringComparison.Ordinal);
+        var close = readme.IndexOf("\n```", open + 6, StringComparison.Ordinal);
+        return readme[(open + 6)..close] + "\n";
+    }
+
+    private async Task<(int Code, string Stdout, string Stderr)> RunBlockAsync(string name)
+    {
+        var block = Block(name);
+        Assert.Contains("./skein ", block, StringComparison.Ordinal);
+        return await RunAsync(block);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="script"/> with bash in the test's folder, where <c>./skein</c> runs this build. Ports 0:
+    /// tests run side by side, so the network takes free ports (the script reads where the coordinator listens).
+    /// </summary>
+    private async Task<(int Code, string Stdout, string Stderr)> RunAsync(string script)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var launcher = Path.Combine(_dir.FullName, "skein");
+        await File.WriteAllTextAsync(launcher, $"""
+            #!/usr/bin/env bash
+            export SKEIN_LAUNCHER="{launcher}"
+            exec dotnet "{Path.Combine(AppContext.BaseDirectory, "skein.dll")}" "$@"
+
+            """, ct);
+        File.SetUnixFileMode(launcher, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var file = Path.Combine(_dir.FullName, "block.sh");
+        await File.WriteAllTextAsync(file, "set -euo pipefail\n" + script, ct);
+        var psi = new ProcessStartInfo("bash") { WorkingDirectory = _dir.FullName, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(file);
+        psi.Environment["SKEIN_PORT"] = "0";
+        psi.Environment["SKEIN_API_PORT"] = "0";
+        psi.Environment.Remove("SKEIN_KEY_PASSWORD");
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync(ct);
+        var stderr = p.StandardError.ReadToEndAsync(ct);
+        try
+        {
+            await p.WaitForExitAsync(ct).WaitAsync(TimeSpan.FromMinutes(10), ct);
+        }
+        catch (TimeoutException)
+        {
+            p.Kill(entireProcessTree: true);
+            throw;
+        }
+        return (p.ExitCode, await stdout, await stderr);
+    }
+
+    private static string RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "README.md")) && File.Exists(Path.Combine(dir.FullName, "skein")))
+            {
+                return dir.FullName;
+            }
+        }
+        throw new InvalidOperationException("the repository root (README.md beside ./skein) is not above the test's folder");
+    }
+
+    /// <summary>Kills whatever a failed block left running (the pid files start.sh wrote), then deletes the folder.</summary>
+    public void Dispose()
+    {
+        foreach (var pidFile in Directory.GetFiles(_dir.FullName, "*.pid", SearchOption.AllDirectories))
+        {
+            if (int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid))
+            {
+                try
+                {
+                    using var process = Process.GetProcessById(pid);
+                    process.Kill(entireProcessTree: true);
+                    process.WaitForExit(10_000);
+                }
+                catch (ArgumentException)
+                {
+                    // already gone
+                }
+                catch (InvalidOperationException)
+                {
+                    // already gone
+                }
+            }
+        }
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        for (var i = 0; i < 5; i++)
+        {
+            try
+            {
+                _dir.Delete(recursive: true);
+                return;
+            }
+            catch (IOException) when (i < 4)
+            {
+                Thread.Sleep(200);
+            }
+        }
+    }
+
+    [GeneratedRegex(@"test accuracy ([0-9.]+) after round")]
+    private static partial Regex AccuracyLine();
+}
