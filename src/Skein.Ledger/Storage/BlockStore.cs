@@ -176,7 +176,7 @@ public sealed class BlockStore : IDisposable
 }
 
 /// <summary>The JSON form of a genesis, as stored with the chain and as `skein ledger init` reads it (fields: docs/genesis.md).</summary>
-public static class GenesisJson
+public static partial class GenesisJson
 {
     public static string Serialize(Genesis genesis) => JsonSerializer.Serialize(genesis, SignedTransaction.JsonOptions);
 
@@ -190,7 +190,12 @@ public static class GenesisJson
         CheckAddresses(json);
         try
         {
-            return JsonSerializer.Deserialize<Genesis>(json, SignedTransaction.JsonOptions) ?? throw new JsonException("genesis: the file holds null, not a genesis object");
+            return JsonSerializer.Deserialize<Genesis>(json, StrictOptions) ?? throw new JsonException("genesis: the file holds null, not a genesis object");
+        }
+        catch (JsonException ex) when (MissingFields().Match(ex.Message) is { Success: true } missing)
+        {
+            var names = missing.Groups[1].Value.Split(", ").Select(n => n.Trim('\'')).ToArray();
+            throw new JsonException($"{Field(ex.Path)}.{names[0]}: required (see docs/genesis.md for the fields)", ex.Path, ex.LineNumber, ex.BytePositionInLine, ex);
         }
         catch (JsonException ex) when (!ex.Message.StartsWith("genesis", StringComparison.Ordinal))
         {
@@ -201,6 +206,16 @@ public static class GenesisJson
             throw new JsonException($"{field}: {reason}", ex.Path, ex.LineNumber, ex.BytePositionInLine, ex);
         }
     }
+
+    /// <summary>The ledger's JSON settings, plus: a field the rules need may not be left out or null.</summary>
+    private static readonly JsonSerializerOptions StrictOptions = new(SignedTransaction.JsonOptions)
+    {
+        RespectRequiredConstructorParameters = true,
+        RespectNullableAnnotations = true,
+    };
+
+    [System.Text.RegularExpressions.GeneratedRegex("missing required properties including: (.+)\\.")]
+    private static partial System.Text.RegularExpressions.Regex MissingFields();
 
     // "$.allocations[0].balance" -> "genesis.allocations[0].balance"
     private static string Field(string? path) => string.IsNullOrEmpty(path) || path == "$" ? "genesis" : "genesis" + path[1..];

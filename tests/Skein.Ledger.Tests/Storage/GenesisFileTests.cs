@@ -46,6 +46,20 @@ public sealed class GenesisFileTests
         Assert.Contains("genesis.allocations", ex.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("params", "genesis.params: required")]
+    [InlineData("allocations", "genesis.allocations: required")]
+    [InlineData("params.incentives", "genesis.params.incentives: required")]
+    public void A_missing_section_is_refused_naming_it(string path, string expected)
+    {
+        var node = System.Text.Json.Nodes.JsonNode.Parse(Valid)!.AsObject();
+        var parts = path.Split('.');
+        var parent = parts[..^1].Aggregate(node, (o, p) => o[p]!.AsObject());
+        Assert.True(parent.Remove(parts[^1]));
+        var ex = Assert.Throws<JsonException>(() => GenesisJson.Deserialize(node.ToJsonString()));
+        Assert.StartsWith(expected, ex.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Text_that_is_not_json_or_not_an_object_is_refused_as_a_whole()
     {
