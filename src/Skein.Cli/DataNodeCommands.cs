@@ -128,7 +128,7 @@ public static class DataNodeCommands
     }
 
     /// <summary>Loads <paramref name="dataset"/> (mnist or a folder) and writes the node folders and, where the dataset has one, the coordinator's test set.</summary>
-    internal static async Task<NodeSplit> SplitAsync(ParseResult parse, DataOptions dataOptions, string dataset, NodeSplitPlan plan, string outDirectory, bool force, ILogger logger, CancellationToken ct)
+    internal static async Task<NodeSplit> SplitAsync(ParseResult parse, DataOptions dataOptions, string dataset, NodeSplitPlan plan, string outDirectory, bool force, ILogger logger, CancellationToken ct, string trainersOption = "--clients")
     {
         IdxArray images, labels;
         IReadOnlyList<string> classes;
@@ -155,7 +155,7 @@ public static class DataNodeCommands
         }
         if (plan.Check(labels.Count) is { } problem)
         {
-            throw new ArgumentException("--" + problem.Replace("trainers:", "clients:", StringComparison.Ordinal));
+            throw new ArgumentException(problem.StartsWith("trainers:", StringComparison.Ordinal) ? trainersOption + problem["trainers".Length..] : "--" + problem);
         }
         var taken = Enumerable.Range(0, plan.Trainers).Select(plan.TrainerName).Concat(Enumerable.Range(0, plan.Validators).Select(NodeSplitPlan.ValidatorName)).Append("eval")
             .Select(n => Path.Combine(outDirectory, n)).Where(Directory.Exists).ToArray();

@@ -45,11 +45,13 @@ public static class InitCommand
         partition.AcceptOnlyFromAmong("iid", "shards", "dirichlet");
         var seed = new Option<ulong>("--seed") { Description = "Seed of the data split", DefaultValueFactory = _ => 42UL };
         var port = new Option<int>("--port") { Description = "The coordinator's gRPC port for nodes (its JSON API listens one above)", DefaultValueFactory = _ => DefaultPort };
+        var tls = new Option<bool>("--tls") { Description = "TLS from the first run: a self-signed coordinator certificate in tls/ (its PFX encrypted with the keys' password), pinned by every node and by verify" };
+        var hosts = new Option<string[]>("--host") { Description = "With --tls: a name or IP address nodes reach the coordinator by (repeatable; localhost and 127.0.0.1 are always in)", HelpName = "name|ip" };
         var password = new Option<string>("--password-env") { Description = "Environment variable holding the password of every key (else a prompt)", DefaultValueFactory = _ => "SKEIN_KEY_PASSWORD" };
         var json = new Option<bool>("--json") { Description = "Print exactly one JSON object on stdout" };
         var dataOptions = new DataOptions();
         command.Add(dir);
-        foreach (var o in new Option[] { trainers, validators, task, rounds, data, partition, seed, port, password, json })
+        foreach (var o in new Option[] { trainers, validators, task, rounds, data, partition, seed, port, tls, hosts, password, json })
         {
             command.Add(o);
         }
@@ -86,6 +88,9 @@ public static class InitCommand
                 Validators = v,
                 Seed = parse.GetValue(seed),
             };
+            var certificateHosts = parse.GetValue(hosts) is { Length: > 0 } named
+                ? parse.GetValue(tls) ? TlsCommands.ParseHosts([.. TlsCommands.DefaultHosts, .. named]) : throw new ArgumentException("--host: only with --tls (the certificate's names)")
+                : parse.GetValue(tls) ? TlsCommands.DefaultHosts : null;
             var passwordVariable = parse.GetValue(password)!;
             var secret = Password(passwordVariable);
 
@@ -93,8 +98,8 @@ public static class InitCommand
             Directory.CreateDirectory(root);
             try
             {
-                var split = await DataNodeCommands.SplitAsync(parse, dataOptions, parse.GetValue(data)!, plan, Path.Combine(root, "data"), force: false, loggers.CreateLogger("skein"), ct);
-                var network = await WriteNetworkAsync(root, spec, split, secret, passwordVariable, p, ct);
+                var split = await DataNodeCommands.SplitAsync(parse, dataOptions, parse.GetValue(data)!, plan, Path.Combine(root, "data"), force: false, loggers.CreateLogger("skein"), ct, "--trainers");
+                var network = await WriteNetworkAsync(root, spec, split, secret, passwordVariable, p, certificateHosts, ct);
                 var result = new
                 {
                     dir = root,
@@ -107,6 +112,7 @@ public static class InitCommand
                     start = Path.Combine(root, "start.sh"),
                     stop = Path.Combine(root, "stop.sh"),
                     readme = Path.Combine(root, "README.md"),
+                    tls = certificateHosts is null ? null : new { pfx = Path.Combine(root, "tls", "coordinator.pfx"), pin = Path.Combine(root, "tls", "coordinator.pin.pem"), hosts = certificateHosts },
                     seconds = Math.Round(clock.Elapsed.TotalSeconds, 2),
                 };
                 var stdout = parse.InvocationConfiguration.Output;
@@ -124,7 +130,7 @@ public static class InitCommand
                       data/        one folder per node ({split.Folders.Sum(f => f.Examples)} examples, {plan.Partition.ToString().ToLowerInvariant()}){(split.Eval is null ? "" : "; data/eval is the coordinator's test set")}
                     Next:
                       {relative}/start.sh        start the coordinator and every node (logs in {relative}/logs)
-                      ./skein verify --coordinator "$(cat {relative}/api-url)" --task 1 --wait
+                      ./skein verify --coordinator "$(cat {relative}/api-url)" --task 1 --wait{(certificateHosts is null ? "" : $" --tls-pin {relative}/tls/coordinator.pin.pem")}
                       {relative}/stop.sh         stop them all
                     """);
                 return ExitCodes.Ok;
@@ -209,8 +215,19 @@ public static class InitCommand
 
     private sealed record WrittenNetwork(object Coordinator, object[] Trainers, object[] Validators);
 
-    private static async Task<WrittenNetwork> WriteNetworkAsync(string root, string taskJson, NodeSplit split, string password, string passwordVariable, int port, CancellationToken ct)
+    private static async Task<WrittenNetwork> WriteNetworkAsync(string root, string taskJson, NodeSplit split, string password, string passwordVariable, int port,
+        IReadOnlyList<string>? certificateHosts, CancellationToken ct)
     {
+        if (certificateHosts is not null)
+        {
+            // The keys' password also locks the certificate's private key: one secret for the whole network folder.
+            using var certificate = TlsCommands.Create(certificateHosts, 825, DateTimeOffset.UtcNow);
+            var folder = Path.Combine(root, "tls");
+            Directory.CreateDirectory(folder);
+            await TlsCommands.WritePrivateAsync(Path.Combine(folder, "coordinator.pfx"), certificate.ExportPkcs12(System.Security.Cryptography.X509Certificates.Pkcs12ExportPbeParameters.Pbes2Aes256Sha256, password), ct);
+            await File.WriteAllTextAsync(Path.Combine(folder, "coordinator.pin.pem"), certificate.ExportCertificatePem() + "\n", ct);
+        }
+        var tls = certificateHosts is not null;
         var spec = TaskSpec.Parse(taskJson);
         await File.WriteAllTextAsync(Path.Combine(root, "task.json"), taskJson, ct);
         var keys = Path.Combine(root, "keys");
@@ -239,9 +256,9 @@ public static class InitCommand
 
         var trainers = split.Folders.Where(f => f.Role == "trainer").ToArray();
         var validators = split.Folders.Where(f => f.Role == "validator").ToArray();
-        await WriteScriptAsync(Path.Combine(root, "start.sh"), StartScript(split, spec, passwordVariable, port), ct);
+        await WriteScriptAsync(Path.Combine(root, "start.sh"), StartScript(split, spec, passwordVariable, port, tls), ct);
         await WriteScriptAsync(Path.Combine(root, "stop.sh"), StopScript, ct);
-        await File.WriteAllTextAsync(Path.Combine(root, "README.md"), Readme(root, spec, split, addresses, passwordVariable, port, chainId), ct);
+        await File.WriteAllTextAsync(Path.Combine(root, "README.md"), Readme(root, spec, split, addresses, passwordVariable, port, chainId, certificateHosts), ct);
         return new WrittenNetwork(
             new { address = addresses["coordinator"].ToString(), key = Path.Combine(keys, "coordinator.json") },
             trainers.Select(f => (object)new { name = f.Name, address = addresses[f.Name].ToString(), key = Path.Combine(keys, f.Name + ".json"), data = f.Folder, examples = f.Examples }).ToArray(),
@@ -261,8 +278,11 @@ public static class InitCommand
     /// The start script: the coordinator first, waiting (bounded) for the lines where it says its addresses, then
     /// each node pointed at it. SKEIN_PORT and SKEIN_API_PORT override the ports (0: any free one).
     /// </summary>
-    private static string StartScript(NodeSplit split, TaskSpec spec, string passwordVariable, int port)
+    private static string StartScript(NodeSplit split, TaskSpec spec, string passwordVariable, int port, bool tls)
     {
+        var keyPassword = passwordVariable == "SKEIN_KEY_PASSWORD" ? "" : $" --password-env {passwordVariable}";
+        var coordinatorTls = keyPassword + (tls ? $" --tls-cert tls/coordinator.pfx --tls-password-env {passwordVariable} --host \"${{SKEIN_HOST:-127.0.0.1}}\"" : "");
+        var nodeTls = keyPassword + (tls ? " --tls-pin tls/coordinator.pin.pem" : "");
         var launcher = Environment.GetEnvironmentVariable("SKEIN_LAUNCHER") ?? "skein";
         var b = new StringBuilder();
         b.Append(CultureInfo.InvariantCulture, $$"""
@@ -282,7 +302,7 @@ public static class InitCommand
             fi
             rm -f run/coordinator.out grpc-url api-url
             "$SKEIN" coordinator --key-file keys/coordinator.json --data-dir coordinator --genesis genesis.json --task task.json \
-              --start-when-joined {{spec.TrainersPerRound}}:{{spec.ValidatorsPerRound}} --port "$PORT" --api-port "$API_PORT"{{(split.Eval is null ? "" : " --eval-data data/eval")}} \
+              --start-when-joined {{spec.TrainersPerRound}}:{{spec.ValidatorsPerRound}} --port "$PORT" --api-port "$API_PORT"{{(split.Eval is null ? "" : " --eval-data data/eval")}}{{coordinatorTls}} \
               > run/coordinator.out 2> logs/coordinator.log &
             echo $! > run/coordinator.pid
             # The coordinator prints where it listens once it does (the first start also builds Skein: give it time).
@@ -309,14 +329,14 @@ public static class InitCommand
         {
             var stake = f.Role == "trainer" ? "--trainer-stake 50" : "--validator-stake 100";
             b.Append(CultureInfo.InvariantCulture, $"""
-                "$SKEIN" node --key-file keys/{f.Name}.json --data data/{f.Name} --coordinator "$grpc" {stake} > logs/{f.Name}.log 2>&1 &
+                "$SKEIN" node --key-file keys/{f.Name}.json --data data/{f.Name} --coordinator "$grpc" {stake}{nodeTls} > logs/{f.Name}.log 2>&1 &
                 echo $! > run/{f.Name}.pid
 
                 """);
         }
         b.Append(CultureInfo.InvariantCulture, $$"""
             echo "coordinator: $grpc (nodes), $api (JSON API); {{split.Folders.Count}} nodes started; logs in $(pwd)/logs"
-            echo "follow it:   skein verify --coordinator $api --task 1 --wait"
+            echo "follow it:   skein verify --coordinator $api --task 1 --wait{{(tls ? " --tls-pin tls/coordinator.pin.pem" : "")}}"
 
             """);
         return b.ToString();
@@ -347,8 +367,14 @@ public static class InitCommand
 
         """;
 
-    private static string Readme(string root, TaskSpec spec, NodeSplit split, Dictionary<string, Address> addresses, string passwordVariable, int port, ulong chainId)
+    private static string Readme(string root, TaskSpec spec, NodeSplit split, Dictionary<string, Address> addresses, string passwordVariable, int port, ulong chainId,
+        IReadOnlyList<string>? certificateHosts)
     {
+        var tls = certificateHosts is not null;
+        var scheme = tls ? "https" : "http";
+        var pin = tls ? " --tls-pin tls/coordinator.pin.pem" : "";
+        var keyPassword = passwordVariable == "SKEIN_KEY_PASSWORD" ? "" : $" --password-env {passwordVariable}";
+        var ports = port == 0 ? "any free ports, printed when it starts" : $"port {port} for nodes and {port + 1} for the JSON API";
         var b = new StringBuilder();
         b.Append(CultureInfo.InvariantCulture, $"""
             # {Path.GetFileName(root)}: a Skein network of your own
@@ -361,26 +387,29 @@ public static class InitCommand
             | chain | `genesis.json`: chain id {chainId}; the coordinator holds 1,000,000 tokens (it escrows the reward pool), every node 1,000 (trainers stake 50, validators 100) |
             | keys | `keys/*.json`: encrypted (Web3 Secret Storage); the password is in `${passwordVariable}` |
             | data | `data/<node>`: each node's private folder ({split.Plan.Partition.ToString().ToLowerInvariant()} split of {split.Dataset}){(split.Eval is null ? "" : "; `data/eval` is the coordinator's public test set")} |
+            | tls | {(tls ? $"`tls/coordinator.pfx` (the coordinator's certificate and key, locked with the keys' password; it stays on the coordinator's machine) and `tls/coordinator.pin.pem` (what nodes and verify trust), for {string.Join(", ", certificateHosts!)}" : "none: plain HTTP/2, fine on one machine (see below for others)")} |
 
             ## Run it on this machine
 
             ```sh
             export {passwordVariable}='the password you chose'
             ./start.sh                 # the coordinator, then every node, in the background; logs in logs/
-            skein verify --coordinator "$(cat api-url)" --task 1 --wait    # follow the rounds, then recompute each one
+            skein verify --coordinator "$(cat api-url)" --task 1 --wait{pin}    # follow the rounds, then recompute each one
             ./stop.sh
             ```
 
+            `SKEIN_PORT` and `SKEIN_API_PORT` change the ports for one start (0: any free port){(tls ? "; `SKEIN_HOST=0.0.0.0 ./start.sh` lets other machines in" : "")}.
+
             ## Each process by hand (or on its own machine)
 
-            The coordinator (ports {port} for nodes and {port + 1} for the JSON API):
+            The coordinator ({ports}):
 
             ```sh
             skein coordinator --key-file keys/coordinator.json --data-dir coordinator --genesis genesis.json --task task.json \
-              --start-when-joined {spec.TrainersPerRound}:{spec.ValidatorsPerRound} --port {port} --api-port {port + 1}{(split.Eval is null ? "" : " --eval-data data/eval")}
+              --start-when-joined {spec.TrainersPerRound}:{spec.ValidatorsPerRound} --port {port} --api-port {(port == 0 ? 0 : port + 1)}{(split.Eval is null ? "" : " --eval-data data/eval")}{keyPassword}{(tls ? $" --tls-cert tls/coordinator.pfx --tls-password-env {passwordVariable}" : "")}
             ```
 
-            Each node, given its key and its own data folder only:
+            Each node, given its key{(tls ? ", the pin" : "")} and its own data folder only:
 
             | node | address | command |
             |---|---|---|
@@ -389,21 +418,31 @@ public static class InitCommand
         foreach (var f in split.Folders)
         {
             var stake = f.Role == "trainer" ? "--trainer-stake 50" : "--validator-stake 100";
-            b.Append(CultureInfo.InvariantCulture, $"| {f.Name} ({f.Examples} examples) | `{addresses[f.Name]}` | `skein node --key-file keys/{f.Name}.json --data data/{f.Name} --coordinator http://COORDINATOR:{port}/ {stake}` |\n");
+            b.Append(CultureInfo.InvariantCulture, $"| {f.Name} ({f.Examples} examples) | `{addresses[f.Name]}` | `skein node --key-file keys/{f.Name}.json --data data/{f.Name} --coordinator {scheme}://COORDINATOR:{port}/ {stake}{keyPassword}{pin}` |\n");
         }
-        b.Append(CultureInfo.InvariantCulture, $"""
+        b.Append('\n');
+        b.Append(tls
+            ? $"""
+              The coordinator binds 127.0.0.1 unless told `--host` (`SKEIN_HOST` in start.sh). Nodes on other machines
+              reach it by a name the certificate holds ({string.Join(", ", certificateHosts!)}); copy `tls/coordinator.pin.pem`
+              to each of them, never the PFX.
 
-            The coordinator binds 127.0.0.1 unless told `--host`. Across machines, give it a certificate first, so that
-            nodes pin it from their first connection:
+              """
+            : """
+              The coordinator binds 127.0.0.1 unless told `--host`. Across machines, give it a certificate first, so that
+              nodes pin it from their first connection (or make the network with `skein init network --tls --host NAME`):
 
-            ```sh
-            skein tls new --out tls --host coordinator.example.org
-            skein coordinator ... --host 0.0.0.0 --tls-cert tls/coordinator.pfx      # SKEIN_TLS_PASSWORD holds its password
-            skein node ... --coordinator https://coordinator.example.org:{port}/ --tls-pin tls/coordinator.pin.pem
-            ```
+              ```sh
+              skein tls new --out tls --host coordinator.example.org
+              skein coordinator ... --host 0.0.0.0 --tls-cert tls/coordinator.pfx      # SKEIN_TLS_PASSWORD holds its password
+              skein node ... --coordinator https://coordinator.example.org:PORT/ --tls-pin tls/coordinator.pin.pem
+              ```
 
+              """);
+        b.Append("""
             A restarted process resumes where it stopped: the coordinator's state is in `coordinator/`, each node's in
             `data/<node>/state`. To start afresh, stop everything and delete `coordinator/` and `data/*/state`.
+
             """);
         return b.ToString();
     }

@@ -316,6 +316,7 @@ public static class NetworkCommands
                 }
                 if (t.Completed || t.SettledRounds >= t.Rounds)
                 {
+                    await FinalAccuracyAsync(api, id, t.Rounds, progress, ct);
                     return;
                 }
             }
@@ -328,6 +329,29 @@ public static class NetworkCommands
                 throw new ArgumentException($"--wait: task {id} did not complete in {timeoutSeconds:0} s ({Math.Max(seen, 0)} rounds settled{(lastError is null ? "" : "; last error: " + lastError)})");
             }
             await Task.Delay(TimeSpan.FromSeconds(1), ct);
+        }
+    }
+
+    /// <summary>
+    /// The coordinator tests each new model just after its round settles: where it tests at all (--eval-data), wait a
+    /// little for the last one, so that the final figure is the final model's.
+    /// </summary>
+    private static async Task FinalAccuracyAsync(CoordinatorApiClient api, ulong id, uint rounds, TextWriter progress, CancellationToken ct)
+    {
+        for (var i = 0; i < 60; i++)
+        {
+            var tested = (await api.GetRoundSummariesAsync(id, ct)).Where(r => r.Accuracy is not null).MaxBy(r => r.Round);
+            if (tested is null && i >= 10)
+            {
+                return; // no test set: the coordinator tests nothing
+            }
+            if (tested is not null && (tested.Round >= rounds || i == 59))
+            {
+                await progress.WriteLineAsync(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"task {id}: completed; test accuracy {tested.Accuracy:0.0000} after round {tested.Round}"));
+                return;
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(500), ct);
         }
     }
 

@@ -168,7 +168,7 @@ public static partial class TlsCommands
     }
 
     /// <summary>Creates the PFX readable by its owner only: it holds the private key.</summary>
-    private static async Task WritePrivateAsync(string path, byte[] bytes, CancellationToken ct)
+    internal static async Task WritePrivateAsync(string path, byte[] bytes, CancellationToken ct)
     {
         // Replaced rather than truncated, so that the new file is created with the owner-only mode from the start.
         File.Delete(path);
