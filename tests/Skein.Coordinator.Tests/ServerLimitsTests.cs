@@ -66,6 +66,37 @@ public sealed class ServerLimitsTests : IDisposable
         return (false, received.ToString());
     }
 
+    /// <summary>Reads one whole HTTP/1.1 response (Content-Length or chunked) and leaves the connection open.</summary>
+    private static async Task<string> ReadOneResponseAsync(Socket socket)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(30));
+        var received = new StringBuilder();
+        var buffer = new byte[4096];
+        for (var i = 0; i < 10_000; i++)
+        {
+            var text = received.ToString();
+            var headerEnd = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+            if (headerEnd >= 0)
+            {
+                var headers = text[..headerEnd];
+                var length = System.Text.RegularExpressions.Regex.Match(headers, @"(?im)^content-length:\s*(\d+)");
+                if (length.Success ? text.Length - headerEnd - 4 >= int.Parse(length.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)
+                    : text.EndsWith("\r\n0\r\n\r\n", StringComparison.Ordinal))
+                {
+                    return text;
+                }
+            }
+            var read = await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token);
+            if (read == 0)
+            {
+                return received.ToString();
+            }
+            received.Append(Encoding.ASCII.GetString(buffer, 0, read));
+        }
+        return received.ToString();
+    }
+
     private static async Task<Socket> ConnectAsync(Uri uri)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
@@ -189,6 +220,10 @@ public sealed class ServerLimitsTests : IDisposable
             for (var i = 0; i < 3; i++)
             {
                 held.Add(await ConnectAsync(host.ApiUri));
+                // Served once, so counted: Kestrel counts a connection on a pool thread after accepting it, and without
+                // this the extra one could be counted before a held one and take its place.
+                await held[i].SendAsync(Encoding.ASCII.GetBytes("GET /api/status HTTP/1.1\r\nHost: x\r\n\r\n"), SocketFlags.None, Ct);
+                Assert.StartsWith("HTTP/1.1 200 OK", await ReadOneResponseAsync(held[i]), StringComparison.Ordinal);
             }
             using var extra = await ConnectAsync(host.ApiUri);
             await extra.SendAsync(Encoding.ASCII.GetBytes("GET /api/status HTTP/1.1\r\nHost: x\r\n\r\n"), SocketFlags.None, Ct);
