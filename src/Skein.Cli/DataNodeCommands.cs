@@ -83,6 +83,7 @@ public static class DataNodeCommands
         var clients = new Option<int>("--clients") { Description = "Trainers: one folder each (trainer-01, ...)", Required = true };
         var validators = new Option<int>("--validators") { Description = "Validators: one held-out folder each (validator-1, ...)", DefaultValueFactory = _ => 1 };
         var heldOut = new Option<int?>("--heldout") { Description = "Examples each validator holds out (default: a tenth of the data among them, at most 1,000 each)" };
+        var evalCount = new Option<int?>("--eval") { Description = "Examples set aside as the coordinator's test set, eval/ (default: MNIST's test set, a dataset's eval-* files, else a tenth of the data, at most 1,000)" };
         var alpha = new Option<double>("--alpha") { Description = "Dirichlet concentration: small gives each trainer few classes", DefaultValueFactory = _ => 0.5 };
         var shards = new Option<int>("--shards-per-client") { Description = "Shards each trainer gets with --partition shards", DefaultValueFactory = _ => 2 };
         var seed = new Option<ulong>("--seed") { Description = "The same seed gives the same folders on any machine", DefaultValueFactory = _ => 42UL };
@@ -90,7 +91,7 @@ public static class DataNodeCommands
         var force = new Option<bool>("--force") { Description = "Overwrite node folders already there" };
         var json = new Option<bool>("--json") { Description = "Print exactly one JSON object on stdout" };
         dataOptions.AddTo(command);
-        foreach (var o in new Option[] { dataset, partition, clients, validators, heldOut, alpha, shards, seed, output, force, json })
+        foreach (var o in new Option[] { dataset, partition, clients, validators, heldOut, evalCount, alpha, shards, seed, output, force, json })
         {
             command.Add(o);
         }
@@ -106,8 +107,10 @@ public static class DataNodeCommands
                 Alpha = parse.GetValue(alpha),
                 ShardsPerTrainer = parse.GetValue(shards),
                 Seed = parse.GetValue(seed),
+                EvalExamples = parse.GetValue(evalCount) ?? 0,
             };
-            var split = await SplitAsync(parse, dataOptions, parse.GetValue(dataset)!, plan, parse.GetValue(output)!, parse.GetValue(force), loggers.CreateLogger("skein"), ct);
+            var split = await SplitAsync(parse, dataOptions, parse.GetValue(dataset)!, plan, parse.GetValue(output)!, parse.GetValue(force), loggers.CreateLogger("skein"), ct,
+                autoEval: parse.GetValue(evalCount) is null);
             var stdout = parse.InvocationConfiguration.Output;
             if (parse.GetValue(json))
             {
@@ -128,7 +131,7 @@ public static class DataNodeCommands
     }
 
     /// <summary>Loads <paramref name="dataset"/> (mnist or a folder) and writes the node folders and, where the dataset has one, the coordinator's test set.</summary>
-    internal static async Task<NodeSplit> SplitAsync(ParseResult parse, DataOptions dataOptions, string dataset, NodeSplitPlan plan, string outDirectory, bool force, ILogger logger, CancellationToken ct, string trainersOption = "--clients")
+    internal static async Task<NodeSplit> SplitAsync(ParseResult parse, DataOptions dataOptions, string dataset, NodeSplitPlan plan, string outDirectory, bool force, ILogger logger, CancellationToken ct, string trainersOption = "--clients", bool autoEval = true)
     {
         IdxArray images, labels;
         IReadOnlyList<string> classes;
@@ -148,10 +151,20 @@ public static class DataNodeCommands
                 var (ei, el, _) = NodeDataSplit.ReadFolder(dataset, "eval");
                 eval = (ei, el);
             }
+            else if (autoEval)
+            {
+                // No test set of its own: a tenth (at most 1,000) becomes the coordinator's, so that every round's model
+                // is tested on data no node trained on, and the run reports an accuracy on one's own images.
+                plan = plan with { EvalExamples = Math.Min(1000, labels.Count / 10) };
+            }
         }
         else
         {
             throw new ArgumentException($"--dataset: must be mnist or a dataset folder; '{dataset}' is neither");
+        }
+        if (plan.EvalExamples > 0)
+        {
+            eval = null; // carved out of the data below, in place of the dataset's own
         }
         if (plan.Check(labels.Count) is { } problem)
         {
@@ -164,7 +177,7 @@ public static class DataNodeCommands
             throw new ArgumentException($"--out: {taken[0]} already exists (--force to overwrite)");
         }
         var folders = NodeDataSplit.Write(images, labels, classes, plan, outDirectory);
-        string? evalFolder = null;
+        string? evalFolder = plan.EvalExamples > 0 ? Path.Combine(outDirectory, NodeDataSplit.EvalFolder) : null;
         if (eval is { } e)
         {
             evalFolder = Path.Combine(outDirectory, "eval");

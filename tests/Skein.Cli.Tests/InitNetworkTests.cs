@@ -58,9 +58,12 @@ public sealed class InitNetworkTests : IDisposable
 
         var spec = Core.TaskSpec.Parse(await File.ReadAllTextAsync(Path.Combine(net, "task.json"), TestContext.Current.CancellationToken));
         Assert.Equal((7u, 4u, 2u), (spec.Rounds, spec.TrainersPerRound, spec.ValidatorsPerRound));
-        // The dataset's 90 examples, dealt out once: validators' held-out first, the rest to trainers.
+        // The dataset's 90 examples, dealt out once: validators' held-out first, 9 for the coordinator's test set, the
+        // rest to trainers; few examples a trainer, so the example task trains several epochs in small batches.
         var folders = root.GetProperty("data").GetProperty("folders").EnumerateArray().ToArray();
-        Assert.Equal(90, folders.Sum(f => f.GetProperty("examples").GetInt32()));
+        Assert.Equal(81, folders.Sum(f => f.GetProperty("examples").GetInt32()));
+        Assert.Equal(9, IdxFile.Read(Path.Combine(net, "data", "eval", "eval-labels-idx1-ubyte")).Count);
+        Assert.Equal((20, 10), (spec.Training.Epochs, spec.Training.BatchSize));
         Assert.All(folders.Where(f => f.GetProperty("role").GetString() == "validator"),
             f => Assert.True(File.Exists(Path.Combine(f.GetProperty("folder").GetString()!, "heldout-labels-idx1-ubyte"))));
         var start = await File.ReadAllTextAsync(Path.Combine(net, "start.sh"), TestContext.Current.CancellationToken);
@@ -79,7 +82,7 @@ public sealed class InitNetworkTests : IDisposable
 
         var (code, _, err) = await Init(net, "--data", dataset, "--trainers", "10", "--validators", "1", "--partition", "shards");
         Assert.Equal(2, code);
-        Assert.Contains("--trainers: 12 examples, 1 held out for validators, leave 11 for 10 trainers, who need at least 20 (2 shards each)", err, StringComparison.Ordinal);
+        Assert.Contains("--trainers: 12 examples, 2 held out for validators and the coordinator's test set, leave 10 for 10 trainers, who need at least 20 (2 shards each)", err, StringComparison.Ordinal);
         Assert.False(Directory.Exists(net), "a refused init left its folder behind");
 
         (code, _, err) = await Init(net, "--data", Path.Combine(_dir.FullName, "nowhere"));

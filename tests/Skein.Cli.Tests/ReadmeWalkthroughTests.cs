@@ -41,6 +41,9 @@ public sealed partial class ReadmeWalkthroughTests : IDisposable
         Assert.Contains("imported 180 images in 3 classes (180 resized to 28x28)", stdout, StringComparison.Ordinal);
         Assert.Contains("verify ok: 3 round(s) of task 1 recomputed bit for bit", stdout, StringComparison.Ordinal);
         Assert.Equal("{\"classes\":[\"bars\",\"columns\",\"ring\"]}", File.ReadAllText(Path.Combine(_dir.FullName, "photonet", "data", "trainer-01", "classes.json")).Trim());
+        // The coordinator tested each model on a tenth of the images that no node held.
+        var accuracy = double.Parse(AccuracyLine().Matches(stderr)[^1].Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(accuracy > 0.8, $"test accuracy on the held-back images after 3 rounds: {accuracy}");
     }
 
     [Fact]

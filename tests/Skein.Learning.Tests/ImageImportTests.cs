@@ -194,20 +194,21 @@ public sealed class ImageImportTests : IDisposable
         string[] classes = ["a", "b", "c", "d", "e"];
         HashSet<int> Indices(NodeDataFolder f)
         {
-            var prefix = f.Role == "trainer" ? "train" : "heldout";
+            var prefix = f.Role switch { "trainer" => "train", "validator" => "heldout", _ => "eval" };
             var data = IdxFile.Read(Path.Combine(f.Folder, $"{prefix}-images-idx3-ubyte")).Data;
             return Enumerable.Range(0, f.Examples).Select(i => data[i * 784] | (data[(i * 784) + 1] << 8)).ToHashSet();
         }
         foreach (var kind in Enum.GetValues<PartitionKind>())
         {
-            var plan = new NodeSplitPlan { Partition = kind, Trainers = 4, Validators = 2, HeldOutPerValidator = 25, Seed = 9 };
+            var plan = new NodeSplitPlan { Partition = kind, Trainers = 4, Validators = 2, HeldOutPerValidator = 25, EvalExamples = 20, Seed = 9 };
             var a = NodeDataSplit.Write(images, new IdxArray([count], labels), classes, plan, Path.Combine(_dir.FullName, $"{kind}-a"));
             var b = NodeDataSplit.Write(images, new IdxArray([count], labels), classes, plan, Path.Combine(_dir.FullName, $"{kind}-b"));
-            var sets = a.Select(Indices).ToArray();
+            var evalFolder = Path.Combine(_dir.FullName, $"{kind}-a", NodeDataSplit.EvalFolder);
+            var sets = a.Append(new NodeDataFolder("eval", "coordinator", evalFolder, 20, [])).Select(Indices).ToArray();
             Assert.Equal(count, sets.Sum(s => s.Count));
             Assert.Equal(count, sets.SelectMany(s => s).Distinct().Count());
             Assert.Equal([25, 25], a.Where(f => f.Role == "validator").Select(f => f.Examples));
-            Assert.Equal(sets.Select(s => s.Order()), b.Select(Indices).Select(s => s.Order()));
+            Assert.Equal(sets[..^1].Select(s => s.Order()), b.Select(Indices).Select(s => s.Order()));
         }
         var tooMany = new NodeSplitPlan { Partition = PartitionKind.Shards, Trainers = 300, Validators = 1, HeldOutPerValidator = 10 };
         var ex = Assert.Throws<ArgumentException>(() => NodeDataSplit.Write(images, new IdxArray([count], labels), classes, tooMany, Path.Combine(_dir.FullName, "x")));

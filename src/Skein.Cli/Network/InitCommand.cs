@@ -99,6 +99,10 @@ public static class InitCommand
             try
             {
                 var split = await DataNodeCommands.SplitAsync(parse, dataOptions, parse.GetValue(data)!, plan, Path.Combine(root, "data"), force: false, loggers.CreateLogger("skein"), ct, "--trainers");
+                if (Examples.Contains(parse.GetValue(task)!))
+                {
+                    spec = await TaskJsonAsync(parse.GetValue(task)!, parse.GetValue(rounds), t, v, ct, split.Folders.Where(f => f.Role == "trainer").Min(f => f.Examples));
+                }
                 var network = await WriteNetworkAsync(root, spec, split, secret, passwordVariable, p, certificateHosts, ct);
                 var result = new
                 {
@@ -162,7 +166,11 @@ public static class InitCommand
     }
 
     /// <summary>The task spec: a file (checked as the coordinator will check it) or an example sized to the network.</summary>
-    private static async Task<string> TaskJsonAsync(string task, uint? rounds, int trainers, int validators, CancellationToken ct)
+    /// <remarks>
+    /// An example trains each trainer on about 1,000 examples a round at least: one epoch of MNIST's shares, but a
+    /// few hundred of one's own images need several epochs, in smaller batches, to learn anything in a few rounds.
+    /// </remarks>
+    private static async Task<string> TaskJsonAsync(string task, uint? rounds, int trainers, int validators, CancellationToken ct, int smallestTrainer = int.MaxValue)
     {
         if (Examples.Contains(task))
         {
@@ -184,7 +192,7 @@ public static class InitCommand
                   "model": "{{model}}",
                   "data": { "dataset": "mnist", "partition": "{{partition}}" },
                   "strategy": {{strategyJson}},
-                  "training": { "epochs": 1, "batch_size": 50, "lr": {{lr}} },
+                  "training": { "epochs": {{(smallestTrainer >= 1000 ? 1 : Math.Min(20, (999 + smallestTrainer) / Math.Max(1, smallestTrainer)))}}, "batch_size": {{(smallestTrainer >= 1000 ? 50 : 10)}}, "lr": {{lr}} },
                   "rounds": {{r}},
                   "trainers_per_round": {{trainers}},
                   "validators_per_round": {{validators}},

@@ -19,6 +19,9 @@ public sealed record NodeSplitPlan
 
     public int ShardsPerTrainer { get; init; } = 2;
 
+    /// <summary>Examples set aside as the coordinator's public test set (<c>eval/</c>), never given to a node; 0: none.</summary>
+    public int EvalExamples { get; init; }
+
     public ulong Seed { get; init; } = 42;
 
     /// <summary>The folder names: <c>trainer-01</c>, <c>validator-1</c> (zero-padded to the count's width).</summary>
@@ -42,12 +45,16 @@ public sealed record NodeSplitPlan
         {
             return $"heldout: at least 1 example per validator, got {HeldOutPerValidator}";
         }
-        var heldOut = HeldOut(examples) * Validators;
+        if (EvalExamples < 0)
+        {
+            return $"eval: at least 0 examples, got {EvalExamples}";
+        }
+        var heldOut = (HeldOut(examples) * Validators) + EvalExamples;
         var left = examples - heldOut;
         var needed = Partition == PartitionKind.Shards ? Trainers * ShardsPerTrainer : Trainers;
         if (left < needed)
         {
-            return $"trainers: {examples} examples, {heldOut} held out for validators, leave {left} for {Trainers} trainers, "
+            return $"trainers: {examples} examples, {heldOut} held out for validators{(EvalExamples > 0 ? " and the coordinator's test set" : "")}, leave {left} for {Trainers} trainers, "
                 + $"who need at least {needed}{(Partition == PartitionKind.Shards ? $" ({ShardsPerTrainer} shards each)" : "")}";
         }
         return Partition == PartitionKind.Dirichlet && !(Alpha > 0 && double.IsFinite(Alpha)) ? $"alpha: must be a finite number > 0, got {Alpha}" : null;
@@ -62,11 +69,14 @@ public sealed record NodeDataFolder(string Name, string Role, string Folder, int
 
 /// <summary>
 /// Writes one folder per node from one labelled dataset: held-out examples for each validator first (a seeded
-/// shuffle), then the rest partitioned among trainers as the simulator does. Disjoint, and the same on any machine
+/// shuffle), then the coordinator's test set if asked for, then the rest partitioned among trainers as the simulator does. Disjoint, and the same on any machine
 /// for the same seed.
 /// </summary>
 public static class NodeDataSplit
 {
+    /// <summary>The folder of the coordinator's public test set, beside the nodes' folders.</summary>
+    public const string EvalFolder = "eval";
+
     public static IReadOnlyList<NodeDataFolder> Write(IdxArray images, IdxArray labels, IReadOnlyList<string> classes, NodeSplitPlan plan, string outDirectory)
     {
         ArgumentNullException.ThrowIfNull(images);
@@ -80,7 +90,8 @@ public static class NodeDataSplit
         DeterministicRandom.Derive(plan.Seed, "split/heldout").Shuffle(order.AsSpan());
         var each = plan.HeldOut(labels.Count);
         var written = new List<NodeDataFolder>();
-        var pool = order[(each * plan.Validators)..];
+        var reserved = (each * plan.Validators) + plan.EvalExamples;
+        var pool = order[reserved..];
         Array.Sort(pool);
         var poolLabels = pool.Select(i => labels.Data[i]).ToArray();
         var parts = DataPartitioner.Create(plan.Partition, poolLabels, classes.Count, plan.Trainers, plan.Seed, plan.Alpha, plan.ShardsPerTrainer);
@@ -93,6 +104,12 @@ public static class NodeDataSplit
             var mine = order.AsSpan(v * each, each).ToArray();
             Array.Sort(mine);
             written.Add(WriteFolder(NodeSplitPlan.ValidatorName(v), "validator", "heldout", mine));
+        }
+        if (plan.EvalExamples > 0)
+        {
+            var eval = order.AsSpan(each * plan.Validators, plan.EvalExamples).ToArray();
+            Array.Sort(eval);
+            _ = WriteFolder(EvalFolder, "coordinator", "eval", eval);
         }
         return written;
 
