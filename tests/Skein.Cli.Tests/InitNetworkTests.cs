@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Skein.Learning.Data;
 using Skein.Ledger.Crypto;
@@ -10,7 +9,7 @@ namespace Skein.Cli.Tests;
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class InitNetworkTests : IDisposable
 {
-    private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("skein-init-");
+    private readonly ShellFolder _shell = new();
     // A variable of this test's own: tests run side by side in one process, and the environment is shared.
     private readonly string _passwordVariable = "SKEIN_TEST_INIT_" + Guid.NewGuid().ToString("N")[..8].ToUpperInvariant();
     private const string Password = "init-test-password";
@@ -20,9 +19,9 @@ public sealed class InitNetworkTests : IDisposable
     /// <summary>A small dataset of three classes of drawn images, as skein data import writes it.</summary>
     private string Dataset(int perClass = 30)
     {
-        var photos = Path.Combine(_dir.FullName, "photos");
+        var photos = Path.Combine(_shell.Dir, "photos");
         Learning.Tests.ImageImportFixtures.MakeImageFolder(photos, perClass);
-        var dataset = Path.Combine(_dir.FullName, "dataset");
+        var dataset = Path.Combine(_shell.Dir, "dataset");
         ImageImport.FromImageFolder(photos, new ImageImportOptions()).Write(dataset, "train");
         return dataset;
     }
@@ -33,7 +32,7 @@ public sealed class InitNetworkTests : IDisposable
     [Fact]
     public async Task It_writes_keys_a_genesis_funding_them_a_task_and_one_folder_per_node()
     {
-        var net = Path.Combine(_dir.FullName, "net");
+        var net = Path.Combine(_shell.Dir, "net");
         var (code, stdout, stderr) = await Init(net, "--data", Dataset(), "--trainers", "4", "--validators", "2", "--rounds", "7", "--json");
         Assert.True(code == 0, stderr);
         using var json = JsonDocument.Parse(stdout);
@@ -78,18 +77,18 @@ public sealed class InitNetworkTests : IDisposable
     public async Task Bad_requests_are_refused_naming_the_option_and_leave_no_folder_behind()
     {
         var dataset = Dataset(4);
-        var net = Path.Combine(_dir.FullName, "net");
+        var net = Path.Combine(_shell.Dir, "net");
 
         var (code, _, err) = await Init(net, "--data", dataset, "--trainers", "10", "--validators", "1", "--partition", "shards");
         Assert.Equal(2, code);
         Assert.Contains("--trainers: 12 examples, 2 held out for validators and the coordinator's test set, leave 10 for 10 trainers, who need at least 20 (2 shards each)", err, StringComparison.Ordinal);
         Assert.False(Directory.Exists(net), "a refused init left its folder behind");
 
-        (code, _, err) = await Init(net, "--data", Path.Combine(_dir.FullName, "nowhere"));
+        (code, _, err) = await Init(net, "--data", Path.Combine(_shell.Dir, "nowhere"));
         Assert.Equal(2, code);
         Assert.Contains("--dataset: must be mnist or a dataset folder", err, StringComparison.Ordinal);
 
-        var task = Path.Combine(_dir.FullName, "big.json");
+        var task = Path.Combine(_shell.Dir, "big.json");
         await File.WriteAllTextAsync(task, """
             { "name": "big", "model": "2nn", "rounds": 2, "trainers_per_round": 10, "validators_per_round": 1, "reward_pool": "20", "min_stake": "10" }
             """, TestContext.Current.CancellationToken);
@@ -119,16 +118,14 @@ public sealed class InitNetworkTests : IDisposable
     public async Task A_network_made_with_tls_runs_pinned_and_verify_without_the_pin_is_refused()
     {
         var ct = TestContext.Current.CancellationToken;
-        var net = Path.Combine(_dir.FullName, "tnet");
+        var net = Path.Combine(_shell.Dir, "tnet");
         var (code, stdout, stderr) = await Init(net, "--data", Dataset(), "--trainers", "3", "--validators", "1", "--rounds", "2", "--tls", "--host", "coord.example.org", "--json");
         Assert.True(code == 0, stderr);
         using (var json = JsonDocument.Parse(stdout))
         {
             Assert.Equal(["localhost", "127.0.0.1", "coord.example.org"], json.RootElement.GetProperty("tls").GetProperty("hosts").EnumerateArray().Select(h => h.GetString()));
         }
-        var launcher = Path.Combine(_dir.FullName, "skein");
-        await File.WriteAllTextAsync(launcher, $"#!/usr/bin/env bash\nexec dotnet \"{Path.Combine(AppContext.BaseDirectory, "skein.dll")}\" \"$@\"\n", ct);
-        File.SetUnixFileMode(launcher, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var launcher = _shell.Launcher;
         try
         {
             var (startCode, startOut, startErr) = await Bash([Path.Combine(net, "start.sh")], ct);
@@ -154,53 +151,12 @@ public sealed class InitNetworkTests : IDisposable
         Assert.Empty(Directory.GetFiles(Path.Combine(net, "run"), "*.pid"));
     }
 
-    private async Task<(int Code, string Out, string Err)> Bash(string[] command, CancellationToken ct)
-    {
-        var (program, args) = (command[0], command[1..]);
-        var psi = new ProcessStartInfo("bash") { WorkingDirectory = _dir.FullName, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(program);
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-        psi.Environment["SKEIN"] = Path.Combine(_dir.FullName, "skein");
-        psi.Environment["SKEIN_PORT"] = "0";
-        psi.Environment["SKEIN_API_PORT"] = "0";
-        psi.Environment[_passwordVariable] = Password;
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync(ct);
-        var stderr = p.StandardError.ReadToEndAsync(ct);
-        await p.WaitForExitAsync(ct).WaitAsync(TimeSpan.FromMinutes(6), ct);
-        return (p.ExitCode, await stdout, await stderr);
-    }
+    private Task<(int Code, string Out, string Err)> Bash(string[] command, CancellationToken ct) =>
+        _shell.BashAsync(command, new Dictionary<string, string?> { [_passwordVariable] = Password }, TimeSpan.FromMinutes(6), ct);
 
     public void Dispose()
     {
         Environment.SetEnvironmentVariable(_passwordVariable, null);
-        foreach (var pidFile in Directory.GetFiles(_dir.FullName, "*.pid", SearchOption.AllDirectories))
-        {
-            if (int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid))
-            {
-                try
-                {
-                    using var process = Process.GetProcessById(pid);
-                    process.Kill(entireProcessTree: true);
-                    process.WaitForExit(10_000);
-                }
-                catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
-                {
-                    // already gone
-                }
-            }
-        }
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        try
-        {
-            _dir.Delete(recursive: true);
-        }
-        catch (IOException)
-        {
-            // a log still being closed; the temp folder is the system's to clean
-        }
+        _shell.Dispose();
     }
 }

@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
-using SkiaSharp;
 
 namespace Skein.Cli.Tests;
 
@@ -12,7 +10,9 @@ namespace Skein.Cli.Tests;
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed partial class ReadmeWalkthroughTests : IDisposable
 {
-    private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("skein-walkthrough-");
+    private readonly ShellFolder _shell = new();
+
+    private string Dir => _shell.Dir;
 
     [Fact]
     public async Task The_network_walkthrough_runs_as_written_and_every_round_verifies()
@@ -22,7 +22,7 @@ public sealed partial class ReadmeWalkthroughTests : IDisposable
         Assert.Contains("verify ok: 3 round(s) of task 1 recomputed bit for bit", stdout, StringComparison.Ordinal);
         Assert.Contains("task 1: completed; test accuracy", stderr, StringComparison.Ordinal);
         // What init wrote, and what the nodes left: every key encrypted, each node's data its own.
-        var net = Path.Combine(_dir.FullName, "mynet");
+        var net = Path.Combine(Dir, "mynet");
         Assert.Equal(5, Directory.GetFiles(Path.Combine(net, "keys"), "*.json").Length);
         Assert.All(Directory.GetFiles(Path.Combine(net, "keys")), f => Assert.Contains("\"crypto\"", File.ReadAllText(f), StringComparison.Ordinal));
         Assert.True(File.Exists(Path.Combine(net, "data", "validator-1", "heldout-images-idx3-ubyte")));
@@ -35,12 +35,12 @@ public sealed partial class ReadmeWalkthroughTests : IDisposable
     [Fact]
     public async Task The_images_walkthrough_imports_a_folder_of_pngs_and_a_network_trains_on_it()
     {
-        Learning.Tests.ImageImportFixtures.MakeImageFolder(Path.Combine(_dir.FullName, "my-photos"), perClass: 60);
+        Learning.Tests.ImageImportFixtures.MakeImageFolder(Path.Combine(Dir, "my-photos"), perClass: 60);
         var (code, stdout, stderr) = await RunBlockAsync("images");
         Assert.True(code == 0, $"the walkthrough exited {code}:\n{stdout}\n{stderr}");
         Assert.Contains("imported 180 images in 3 classes (180 resized to 28x28)", stdout, StringComparison.Ordinal);
         Assert.Contains("verify ok: 3 round(s) of task 1 recomputed bit for bit", stdout, StringComparison.Ordinal);
-        Assert.Equal("{\"classes\":[\"bars\",\"columns\",\"ring\"]}", File.ReadAllText(Path.Combine(_dir.FullName, "photonet", "data", "trainer-01", "classes.json")).Trim());
+        Assert.Equal("{\"classes\":[\"bars\",\"columns\",\"ring\"]}", File.ReadAllText(Path.Combine(Dir, "photonet", "data", "trainer-01", "classes.json")).Trim());
         // The coordinator tested each model on a tenth of the images that no node held.
         var accuracy = double.Parse(AccuracyLine().Matches(stderr)[^1].Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
         Assert.True(accuracy > 0.8, $"test accuracy on the held-back images after 3 rounds: {accuracy}");
@@ -49,7 +49,7 @@ public sealed partial class ReadmeWalkthroughTests : IDisposable
     [Fact]
     public async Task Import_refuses_a_broken_image_by_name_and_writes_nothing()
     {
-        var photos = Path.Combine(_dir.FullName, "my-photos");
+        var photos = Path.Combine(Dir, "my-photos");
         Learning.Tests.ImageImportFixtures.MakeImageFolder(photos, perClass: 2);
         var broken = Path.Combine(photos, "ring", "scan.jpg");
         await File.WriteAllTextAsync(broken, "truncated", TestContext.Current.CancellationToken);
@@ -57,7 +57,7 @@ public sealed partial class ReadmeWalkthroughTests : IDisposable
         Assert.Equal(2, code);
         // Named as the user gave it: relative to where the command ran.
         Assert.Contains($"skein: error: {Path.Combine("my-photos", "ring", "scan.jpg")}: unreadable image", stderr, StringComparison.Ordinal);
-        Assert.False(Directory.Exists(Path.Combine(_dir.FullName, "my-dataset")));
+        Assert.False(Directory.Exists(Path.Combine(Dir, "my-dataset")));
     }
 
     /// <summary>The shell block after <c>&lt;!-- walkthrough: NAME --&gt;</c> in README.md, exactly as written.</summary>
@@ -79,41 +79,12 @@ public sealed partial class ReadmeWalkthroughTests : IDisposable
         return await RunAsync(block);
     }
 
-    /// <summary>
-    /// Runs <paramref name="script"/> with bash in the test's folder, where <c>./skein</c> runs this build. Ports 0:
-    /// tests run side by side, so the network takes free ports (the script reads where the coordinator listens).
-    /// </summary>
+    /// <summary>Runs <paramref name="script"/> with bash in the test's folder, where <c>./skein</c> runs this build.</summary>
     private async Task<(int Code, string Stdout, string Stderr)> RunAsync(string script)
     {
-        var ct = TestContext.Current.CancellationToken;
-        var launcher = Path.Combine(_dir.FullName, "skein");
-        await File.WriteAllTextAsync(launcher, $"""
-            #!/usr/bin/env bash
-            export SKEIN_LAUNCHER="{launcher}"
-            exec dotnet "{Path.Combine(AppContext.BaseDirectory, "skein.dll")}" "$@"
-
-            """, ct);
-        File.SetUnixFileMode(launcher, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        var file = Path.Combine(_dir.FullName, "block.sh");
-        await File.WriteAllTextAsync(file, "set -euo pipefail\n" + script, ct);
-        var psi = new ProcessStartInfo("bash") { WorkingDirectory = _dir.FullName, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(file);
-        psi.Environment["SKEIN_PORT"] = "0";
-        psi.Environment["SKEIN_API_PORT"] = "0";
-        psi.Environment.Remove("SKEIN_KEY_PASSWORD");
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync(ct);
-        var stderr = p.StandardError.ReadToEndAsync(ct);
-        try
-        {
-            await p.WaitForExitAsync(ct).WaitAsync(TimeSpan.FromMinutes(10), ct);
-        }
-        catch (TimeoutException)
-        {
-            p.Kill(entireProcessTree: true);
-            throw;
-        }
-        return (p.ExitCode, await stdout, await stderr);
+        var file = Path.Combine(Dir, "block.sh");
+        await File.WriteAllTextAsync(file, "set -euo pipefail\n" + script, TestContext.Current.CancellationToken);
+        return await _shell.BashAsync([file], new Dictionary<string, string?> { ["SKEIN_KEY_PASSWORD"] = null, ["SKEIN"] = null }, TimeSpan.FromMinutes(10), TestContext.Current.CancellationToken);
     }
 
     private static string RepoRoot()
@@ -128,43 +99,7 @@ public sealed partial class ReadmeWalkthroughTests : IDisposable
         throw new InvalidOperationException("the repository root (README.md beside ./skein) is not above the test's folder");
     }
 
-    /// <summary>Kills whatever a failed block left running (the pid files start.sh wrote), then deletes the folder.</summary>
-    public void Dispose()
-    {
-        foreach (var pidFile in Directory.GetFiles(_dir.FullName, "*.pid", SearchOption.AllDirectories))
-        {
-            if (int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid))
-            {
-                try
-                {
-                    using var process = Process.GetProcessById(pid);
-                    process.Kill(entireProcessTree: true);
-                    process.WaitForExit(10_000);
-                }
-                catch (ArgumentException)
-                {
-                    // already gone
-                }
-                catch (InvalidOperationException)
-                {
-                    // already gone
-                }
-            }
-        }
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        for (var i = 0; i < 5; i++)
-        {
-            try
-            {
-                _dir.Delete(recursive: true);
-                return;
-            }
-            catch (IOException) when (i < 4)
-            {
-                Thread.Sleep(200);
-            }
-        }
-    }
+    public void Dispose() => _shell.Dispose();
 
     [GeneratedRegex(@"completed; test accuracy ([0-9.]+) after round 3")]
     private static partial Regex AccuracyLine();
