@@ -29,7 +29,7 @@ public static class DataNodeCommands
         {
             command.Add(o);
         }
-        command.SetAction((parse, ct) => LedgerOptions.GuardAsync(parse, async () =>
+        command.SetAction((parse, ct) => GuardAsync(parse, async () =>
         {
             var options = new ImageImportOptions
             {
@@ -95,7 +95,7 @@ public static class DataNodeCommands
         {
             command.Add(o);
         }
-        command.SetAction((parse, ct) => LedgerOptions.GuardAsync(parse, async () =>
+        command.SetAction((parse, ct) => GuardAsync(parse, async () =>
         {
             using var loggers = CliLogging.Create();
             var plan = new NodeSplitPlan
@@ -128,6 +128,22 @@ public static class DataNodeCommands
             return ExitCodes.Ok;
         }));
         return command;
+    }
+
+    /// <summary>
+    /// <see cref="LedgerOptions.GuardAsync"/>, and a dataset that cannot be had (MNIST unreachable, a cached file
+    /// corrupt) is exit code 3 with its reason, as <c>skein data fetch</c> does.
+    /// </summary>
+    internal static async Task<int> GuardAsync(ParseResult parse, Func<Task<int>> body)
+    {
+        try
+        {
+            return await LedgerOptions.GuardAsync(parse, body);
+        }
+        catch (Exception ex) when (ex is DataUnavailableException or DataIntegrityException)
+        {
+            return SimulationSession.Fail(parse.InvocationConfiguration.Error, ExitCodes.DataUnavailable, [ex.Message]);
+        }
     }
 
     /// <summary>Loads <paramref name="dataset"/> (mnist or a folder) and writes the node folders and, where the dataset has one, the coordinator's test set.</summary>

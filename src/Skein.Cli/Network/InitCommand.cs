@@ -56,11 +56,15 @@ public static class InitCommand
             command.Add(o);
         }
         dataOptions.AddTo(command);
-        command.SetAction((parse, ct) => LedgerOptions.GuardAsync(parse, async () =>
+        command.SetAction((parse, ct) => DataNodeCommands.GuardAsync(parse, async () =>
         {
             var clock = System.Diagnostics.Stopwatch.StartNew();
             using var loggers = CliLogging.Create();
             var root = Path.GetFullPath(parse.GetValue(dir)!);
+            if (File.Exists(root))
+            {
+                throw new ArgumentException($"dir: '{root}' is a file; choose a new folder");
+            }
             if (Directory.Exists(root) && Directory.EnumerateFileSystemEntries(root).Any())
             {
                 throw new ArgumentException($"dir: '{root}' is not empty; choose a new folder");
