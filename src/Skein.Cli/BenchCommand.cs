@@ -30,6 +30,7 @@ public static class BenchCommand
         bench.Add(BenchConsoleCommand.Build());
         bench.Add(BenchFuzzCommand.Build());
         bench.Add(BenchChaosCommand.Build());
+        bench.Add(BenchMemoryCommand.Build());
         return bench;
     }
 

@@ -40,7 +40,10 @@ internal static partial class ComputePriority
             try
             {
                 LowerCurrentThread();
-                done.TrySetResult(work());
+                var result = work();
+                // The job's tensors are freed now: hand malloc's free memory back before the node waits for the next one.
+                NativeHeap.Trim();
+                done.TrySetResult(result);
             }
             catch (OperationCanceledException ex) when (ex.CancellationToken == cancellationToken || cancellationToken.IsCancellationRequested)
             {

@@ -81,8 +81,9 @@ public sealed record NodeOptions
 /// </summary>
 public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogger logger)
 {
-    private readonly LabeledImages? _train = Load(options.DataDirectory, "train");
-    private readonly LabeledImages? _heldout = Load(options.DataDirectory, "heldout");
+    // Held as tensors for the node's life, built straight from the files: no managed copy beside them, no copy per round.
+    private readonly ClientData? _train = Load(options.DataDirectory, "train");
+    private readonly ClientData? _heldout = Load(options.DataDirectory, "heldout");
     private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, FineTuningWorkbench> _workbenches = new();
     private byte[]? _trainText;
     private byte[]? _heldoutText;
@@ -303,7 +304,7 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
         var global = layout.FromSafeTensors(SafeTensors.Parse(globalBytes));
         using var model = TorchModel.Create(kind);
         model.Load(global);
-        using var data = new ClientData(_train!, Enumerable.Range(0, _train!.Count).ToArray());
+        var data = _train!;
         var seed = DeterministicRandom.Derive(BitConverter.ToUInt64(SHA256.HashData(key.Address.ToBytes())), "node/train", e.Round).NextUInt64();
         var result = LocalTrainer.Train(model, data, new TrainingOptions(spec.Training.Epochs, spec.Training.BatchSize, spec.Training.LrAt(e.Round)), seed, cancellationToken);
         var delta = model.ToFlat();
@@ -405,7 +406,7 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
         else
         {
             using var model = TorchModel.Create(kind);
-            using var heldout = new ClientData(_heldout!, Enumerable.Range(0, _heldout!.Count).ToArray());
+            var heldout = _heldout!;
             scores = await OffThePool(() => UpdateScorer.Score(spec.Validation.Score, model, heldout, global, deltas, cancellationToken), cancellationToken);
         }
         var salt = LoginProof.NewChallenge();
@@ -475,11 +476,11 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
 
     private string StatePath(RoundEvent e, string step) => Path.Combine(options.StateDirectory, $"task{e.TaskId}-round{e.Round}-{step}.json");
 
-    private static LabeledImages? Load(string folder, string prefix)
+    private static ClientData? Load(string folder, string prefix)
     {
         var images = Path.Combine(folder, $"{prefix}-images-idx3-ubyte");
         var labels = Path.Combine(folder, $"{prefix}-labels-idx1-ubyte");
-        return File.Exists(images) && File.Exists(labels) ? LabeledImages.FromIdx(IdxFile.Read(images), IdxFile.Read(labels), prefix) : null;
+        return File.Exists(images) && File.Exists(labels) ? ClientData.FromIdx(IdxFile.Read(images), IdxFile.Read(labels), prefix) : null;
     }
 
     /// <summary>What a validator must keep between commit and reveal.</summary>

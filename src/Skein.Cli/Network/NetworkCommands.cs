@@ -50,6 +50,9 @@ public static class NetworkCommands
         chain.AddTo(command);
         command.SetAction((parse, ct) => LedgerOptions.GuardAsync(parse, async () =>
         {
+            // A long-running daemon: malloc set to hand memory back (simulations, which train many clients at once in
+            // one process, keep glibc's defaults).
+            NativeHeap.Configure();
             using var loggers = CliLogging.Create();
             var logger = loggers.CreateLogger("skein.coordinator");
             var evm = chain.Parse(parse);
@@ -193,6 +196,7 @@ public static class NetworkCommands
         }
         command.SetAction((parse, ct) => LedgerOptions.GuardAsync(parse, async () =>
         {
+            NativeHeap.Configure();
             using var loggers = CliLogging.Create();
             using var nodeKey = Unlock(parse.GetValue(key)!, parse.GetValue(password)!);
             var b = parse.GetValue(behaviour) switch

@@ -60,6 +60,12 @@ public sealed record NetworkDemoOptions
     /// <summary>Where the nodes dial instead of the coordinator's own gRPC address (a fault-injecting proxy in front of it).</summary>
     public Uri? NodesDial { get; init; }
 
+    /// <summary>A task spec in place of <see cref="TaskJson"/> (<c>skein bench memory</c>'s CNN run).</summary>
+    public string? TaskJsonOverride { get; init; }
+
+    /// <summary>Extra environment of each process, by its name ("coordinator", "trainer-01"): a memory report file.</summary>
+    public Func<string, IReadOnlyDictionary<string, string>>? ProcessEnvironment { get; init; }
+
     /// <summary>Phase deadlines of every round (training, commits, reveals).</summary>
     public (double Training, double Commit, double Reveal) DeadlineSeconds { get; init; } = (120, 60, 60);
 
@@ -185,7 +191,7 @@ public sealed partial class NetworkDemo(NetworkDemoOptions options, MnistFiles? 
         var parameters = LedgerParams.Default with { Market = MarketParams.Default with { BlockIntervalMs = 1_000, MinDeposit = Tokens.One / 10, BidDeposit = Tokens.One / 100 } };
         await File.WriteAllTextAsync(genesisFile, GenesisJson.Serialize(new Genesis(4242, parameters, allocations, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())), cancellationToken);
         var taskFile = Path.Combine(_work, "task.json");
-        await File.WriteAllTextAsync(taskFile, options.Text?.TaskJson ?? options.TaskJson(), cancellationToken);
+        await File.WriteAllTextAsync(taskFile, options.Text?.TaskJson ?? options.TaskJsonOverride ?? options.TaskJson(), cancellationToken);
 
         string evalFolder;
         string[] registryArgs = [];
@@ -437,6 +443,18 @@ public sealed partial class NetworkDemo(NetworkDemoOptions options, MnistFiles? 
         }
     }
 
+    /// <summary>The process id of each process by name, as last started.</summary>
+    public IReadOnlyDictionary<string, int> ProcessIds
+    {
+        get
+        {
+            lock (_processes)
+            {
+                return _named.Where(n => !n.Value.Process.HasExited).ToDictionary(n => n.Key, n => n.Value.Process.Id);
+            }
+        }
+    }
+
     /// <summary>Throwaway keys derived from the seed, so that a rerun shows the same addresses.</summary>
     internal LedgerKey KeyOf(string name) => LedgerKey.FromPrivateKey(SHA256.HashData(Encoding.UTF8.GetBytes($"skein-demo/{options.Seed}/{name}")));
 
@@ -449,6 +467,10 @@ public sealed partial class NetworkDemo(NetworkDemoOptions options, MnistFiles? 
         psi.RedirectStandardError = true;
         psi.UseShellExecute = false;
         psi.Environment[PasswordVariable] = _password;
+        foreach (var (variable, value) in options.ProcessEnvironment?.Invoke(name) ?? new Dictionary<string, string>())
+        {
+            psi.Environment[variable] = value;
+        }
         var p = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {name}");
         lock (_processes)
         {

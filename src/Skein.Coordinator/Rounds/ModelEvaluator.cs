@@ -8,8 +8,11 @@ using Skein.Ledger;
 
 namespace Skein.Coordinator.Rounds;
 
-/// <summary>What a coordinator evaluates global models on: a public image test set, or public held-out text.</summary>
-public sealed record EvaluationSet(LabeledImages? Images, byte[]? Text);
+/// <summary>
+/// What a coordinator evaluates global models on: a public image test set (its IDX files, checked; the tensors are
+/// built once by the evaluator, so no float copy is held beside them), or public held-out text.
+/// </summary>
+public sealed record EvaluationSet(IdxArray? Images, IdxArray? Labels, byte[]? Text);
 
 /// <summary>
 /// Tests every new global model of the hosted tasks on a public test set and records its accuracy and loss in the
@@ -25,13 +28,15 @@ public sealed partial class ModelEvaluator(CoordinatorContext coordinator, Evalu
         var labels = Path.Combine(folder, "eval-labels-idx1-ubyte");
         if (File.Exists(images) && File.Exists(labels))
         {
-            return new EvaluationSet(LabeledImages.FromIdx(IdxFile.Read(images), IdxFile.Read(labels), "eval"), null);
+            var (pixels, tags) = (IdxFile.Read(images), IdxFile.Read(labels));
+            LabeledImages.CheckIdx(pixels, tags, "eval");
+            return new EvaluationSet(pixels, tags, null);
         }
         var texts = Directory.Exists(folder) ? Directory.GetFiles(folder, "*.txt").Order(StringComparer.Ordinal).ToArray() : [];
         if (texts.Length > 0)
         {
             var text = TaskModels.JoinText(texts.Select(File.ReadAllText));
-            return new EvaluationSet(null, text[..Math.Min(text.Length, MaxTextBytes)]);
+            return new EvaluationSet(null, null, text[..Math.Min(text.Length, MaxTextBytes)]);
         }
         throw new FileNotFoundException($"--eval-data: {folder} must hold eval-images-idx3-ubyte and eval-labels-idx1-ubyte (IDX), or .txt files for fine-tuning tasks", images);
     }
@@ -41,7 +46,7 @@ public sealed partial class ModelEvaluator(CoordinatorContext coordinator, Evalu
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        using var test = data.Images is { } images ? new ClientData(images, Enumerable.Range(0, images.Count).ToArray()) : null;
+        using var test = data.Images is { } images && data.Labels is { } labels ? ClientData.FromIdx(images, labels, "eval") : null;
         var models = new Dictionary<ModelKind, TorchModel>();
         var workbenches = new Dictionary<long, FineTuningWorkbench>();
         try

@@ -47,6 +47,15 @@ public sealed class LabeledImages
     /// <summary>Builds a set from IDX images and labels, scaling pixels to [0, 1] then normalising.</summary>
     public static LabeledImages FromIdx(IdxArray images, IdxArray labels, string what)
     {
+        CheckIdx(images, labels, what);
+        var features = new float[images.Data.Length];
+        Normalize(images.Data, features);
+        return new LabeledImages(features, labels.Data, images.ItemSize, 10);
+    }
+
+    /// <summary>What an image set must be: images [n, rows, columns], n labels, each a digit.</summary>
+    public static void CheckIdx(IdxArray images, IdxArray labels, string what)
+    {
         ArgumentNullException.ThrowIfNull(images);
         ArgumentNullException.ThrowIfNull(labels);
         if (images.Dimensions.Count != 3)
@@ -68,14 +77,17 @@ public sealed class LabeledImages
                 throw new IdxFormatException($"{what} labels: label {l} is not a digit 0-9");
             }
         }
-        var features = new float[images.Data.Length];
+    }
+
+    /// <summary>Pixels 0-255 to normalised float32: the one formula every path uses, so that they agree bit for bit.</summary>
+    public static void Normalize(ReadOnlySpan<byte> pixels, Span<float> features)
+    {
         const float scale = 1f / 255f / MnistStd;
         const float shift = MnistMean / MnistStd;
-        for (var i = 0; i < features.Length; i++)
+        for (var i = 0; i < pixels.Length; i++)
         {
-            features[i] = (images.Data[i] * scale) - shift;
+            features[i] = (pixels[i] * scale) - shift;
         }
-        return new LabeledImages(features, labels.Data, images.ItemSize, 10);
     }
 
     /// <summary>Counts of each label among <paramref name="indices"/>.</summary>

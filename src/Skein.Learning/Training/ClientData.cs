@@ -29,6 +29,36 @@ public sealed class ClientData : IDisposable
         Count = indices.Length;
     }
 
+    private ClientData(Tensor features, Tensor labels, int count)
+    {
+        Features = features;
+        Labels = labels;
+        Count = count;
+    }
+
+    /// <summary>
+    /// A node's whole folder as tensors, straight from its IDX bytes: the same values as
+    /// <see cref="LabeledImages.FromIdx"/> then <see cref="ClientData(LabeledImages, ReadOnlySpan{int}, IReadOnlyList{byte}?)"/>,
+    /// without the managed float copy that a node would otherwise hold beside the tensors for its whole life.
+    /// </summary>
+    public static ClientData FromIdx(IdxArray images, IdxArray labels, string what)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        ArgumentNullException.ThrowIfNull(labels);
+        // The checks and the normalisation are LabeledImages.FromIdx's, so that a model trains bit for bit the same.
+        LabeledImages.CheckIdx(images, labels, what);
+        TorchRuntime.EnsureInitialized();
+        var features = zeros([images.Count, images.ItemSize], ScalarType.Float32);
+        var tags = zeros([labels.Count], ScalarType.Int64);
+        LabeledImages.Normalize(images.Data, MemoryMarshal.Cast<byte, float>(features.bytes));
+        var target = MemoryMarshal.Cast<byte, long>(tags.bytes);
+        for (var i = 0; i < labels.Count; i++)
+        {
+            target[i] = labels.Data[i];
+        }
+        return new ClientData(features, tags, labels.Count);
+    }
+
     public Tensor Features { get; }
 
     public Tensor Labels { get; }

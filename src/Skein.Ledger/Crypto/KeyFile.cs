@@ -101,6 +101,10 @@ public static class KeyFile
         {
             throw Corrupt(source, "it could not be decrypted", e);
         }
+        finally
+        {
+            ReleaseKdfMemory(json);
+        }
         try
         {
             var key = LedgerKey.FromPrivateKey(secret);
@@ -196,6 +200,25 @@ public static class KeyFile
             }
             return address;
         }
+    }
+
+    /// <summary>
+    /// scrypt's working memory (256 MiB at the standard strength) is one large array. Garbage once the key is derived,
+    /// it would stay resident in a long-running coordinator or node until a full collection that may never come:
+    /// collect it now, the one time a process unlocks its key.
+    /// </summary>
+    private static void ReleaseKdfMemory(string json)
+    {
+        using var doc = JsonDocument.Parse(json);
+        // Only scrypt at a strength worth it: a light key (4 MiB, tests) is left to the collector's own pace.
+        if (!(doc.RootElement.TryGetProperty("crypto", out var crypto) && crypto.TryGetProperty("kdfparams", out var kdf)
+            && kdf.TryGetProperty("n", out var n) && kdf.TryGetProperty("r", out var r)
+            && n.TryGetInt64(out var nValue) && r.TryGetInt64(out var rValue) && 128 * nValue * rValue >= 64L << 20))
+        {
+            return;
+        }
+        System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
     }
 
     private static JsonElement Object(JsonElement parent, string name, string source) =>
