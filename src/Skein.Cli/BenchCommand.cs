@@ -14,7 +14,7 @@ namespace Skein.Cli;
 /// <summary>`skein bench ...`: measurements that are too slow for the unit suite.</summary>
 public static class BenchCommand
 {
-    private static readonly string[] Headers = ["model", "B", "samples", "1 worker", "workers", "all workers", "speed-up"];
+    private static readonly string[] Headers = ["model", "B", "samples", "1 worker", "workers", "all workers", "speed-up", "1 worker, as a node holds its data"];
 
     public static Command Build()
     {
@@ -538,7 +538,8 @@ public static class BenchCommand
             {
                 table.AddRow(r.Model, r.BatchSize.ToString(CultureInfo.InvariantCulture), r.Samples.ToString(CultureInfo.InvariantCulture),
                     r.SingleWorkerSamplesPerSecond.ToString("#,0", CultureInfo.InvariantCulture), r.Workers.ToString(CultureInfo.InvariantCulture),
-                    r.SamplesPerSecond.ToString("#,0", CultureInfo.InvariantCulture), r.Speedup.ToString("0.00x", CultureInfo.InvariantCulture));
+                    r.SamplesPerSecond.ToString("#,0", CultureInfo.InvariantCulture), r.Speedup.ToString("0.00x", CultureInfo.InvariantCulture),
+                    r.NodeSamplesPerSecond.ToString("#,0", CultureInfo.InvariantCulture));
             }
             console.Write(table);
             return ExitCodes.Ok;

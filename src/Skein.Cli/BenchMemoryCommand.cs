@@ -60,11 +60,11 @@ public static class BenchMemoryCommand
                 return ExitCodes.Ok;
             }
             var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(parse.InvocationConfiguration.Output) });
-            var table = new Table().Border(TableBorder.Rounded).AddColumns("role", "model", "n", "PSS start", "PSS peak", "PSS idle", "private peak", "GC heap", "GC committed", "native", "JIT code", "libraries", "threads");
+            var table = new Table().Border(TableBorder.Rounded).AddColumns("role", "model", "n", "PSS start", "PSS peak", "PSS idle", "private peak", "RSS peak", "GC heap", "GC committed", "native", "JIT code", "libraries", "threads");
             foreach (var r in result.Processes)
             {
                 var b = r.Breakdown;
-                table.AddRow(r.Role, r.Model, $"{r.Processes}", $"{r.PssMbStartPeak:0}", $"{r.PssMbPeak:0}", $"{r.PssMbIdle:0}", $"{r.PrivateMbPeak:0}",
+                table.AddRow(r.Role, r.Model, $"{r.Processes}", $"{r.PssMbStartPeak:0}", $"{r.PssMbPeak:0}", $"{r.PssMbIdle:0}", $"{r.PrivateMbPeak:0}", $"{r.RssMbPeak:0}",
                     $"{b?.GcHeapMb:0}", $"{b?.GcCommittedMb:0}", $"{b?.NativeMb:0}", $"{b?.JitCodeMb:0}", $"{b?.LibrariesMb:0}", $"{b?.Threads}");
             }
             console.Write(table);

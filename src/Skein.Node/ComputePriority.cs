@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Skein.Learning;
 
 namespace Skein.Node;
 

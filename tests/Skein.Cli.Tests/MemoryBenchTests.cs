@@ -26,9 +26,12 @@ public sealed class MemoryBenchTests() : SkeinProcesses("skein-memory-test-", "m
             // A .NET process with libtorch loaded holds tens of MB at least, and none of these should reach gigabytes.
             Assert.InRange(peak, 20, 2_000);
             Assert.True(p.GetProperty("pss_mb_idle").GetDouble() > 0);
+            // Alone, a process would hold every page it maps: its resident set is at least its proportional share.
+            Assert.True(p.GetProperty("rss_mb_peak").GetDouble() >= peak, p.ToString());
             var b = p.GetProperty("breakdown");
             Assert.True(b.GetProperty("gc_heap_mb").GetDouble() > 0, p.ToString());
             Assert.True(b.GetProperty("threads").GetInt32() > 1, p.ToString());
+            Assert.True(p.GetProperty("start_breakdown").GetProperty("gc_committed_mb").GetDouble() > 0, p.ToString());
             Assert.True(b.GetProperty("native_mb").GetDouble() + b.GetProperty("gc_committed_mb").GetDouble() + b.GetProperty("jit_code_mb").GetDouble()
                 + b.GetProperty("libraries_mb").GetDouble() > 0.5 * peak, p.ToString());
         });
@@ -50,6 +53,7 @@ public sealed class MemoryBenchTests() : SkeinProcesses("skein-memory-test-", "m
         // Read a moment apart, the two totals differ only by what the process allocated in between.
         Assert.InRange(mapped, rollup.PssMb * 0.8, rollup.PssMb * 1.25);
         Assert.True(maps.FilePssBytes > 0, "a .NET process maps its runtime's files");
+        Assert.InRange(rollup.RssMb, rollup.PssMb, rollup.PssMb * 10);
         Assert.Null(ProcMemory.Rollup(int.MaxValue));
     }
 }

@@ -68,7 +68,10 @@ public sealed class UploadEndpointTests() : OpenRoundFixture("upload-", ModelKin
         }
         Assert.Empty(UploadFiles());
         // The client does the same by itself, and its hash agrees with the coordinator's.
-        Assert.Equal(Hashing.Sha256Hex(Update(0.03f)), await node.UploadAsync(1, 1, Update(0.03f), Ct));
+        var stored = await node.UploadAsync(1, 1, Update(0.03f), Ct);
+        Assert.Equal(Hashing.Sha256Hex(Update(0.03f)), stored);
+        // And comes back whole: a CNN update is some two hundred download chunks, gathered into the announced size.
+        Assert.Equal(Update(0.03f), await node.DownloadAsync(stored, Ct));
     }
 
     [Fact]

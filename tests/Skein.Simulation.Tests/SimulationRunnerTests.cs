@@ -125,7 +125,7 @@ public sealed class SimulationRunnerTests
         var r = await TrainingBenchmark.MeasureAsync(Train, ModelKind.LogReg, 400, 20, 2, 1, TestContext.Current.CancellationToken);
         Assert.Equal("logreg", r.Model);
         Assert.Equal(400, r.Samples);
-        Assert.True(r.SamplesPerSecond > 0 && r.SingleWorkerSamplesPerSecond > 0);
+        Assert.True(r.SamplesPerSecond > 0 && r.SingleWorkerSamplesPerSecond > 0 && r.NodeSamplesPerSecond > 0);
         Assert.Equal(r.SamplesPerSecond / r.SingleWorkerSamplesPerSecond, r.Speedup, 1e-9);
     }
 }

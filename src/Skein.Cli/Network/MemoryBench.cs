@@ -26,7 +26,11 @@ public sealed record MemoryBenchOptions
 public sealed record MemoryBreakdown(double GcHeapMb, double GcCommittedMb, double NativeMb, double JitCodeMb, double LibrariesMb, int Threads);
 
 /// <summary>One role of one model's run: the largest process of that role, idle and at its peaks, in MB of PSS.</summary>
-public sealed record MemoryRole(string Role, string Model, int Processes, double PssMbIdle, double PssMbPeak, double PssMbStartPeak, double PrivateMbPeak, MemoryBreakdown? Breakdown);
+/// <remarks>
+/// <see cref="RssMbPeak"/> is the resident set over the process's whole life, start included: alone in a container
+/// nothing is shared, so this (not PSS) is what its memory limit must hold.
+/// </remarks>
+public sealed record MemoryRole(string Role, string Model, int Processes, double PssMbIdle, double PssMbPeak, double PssMbStartPeak, double PrivateMbPeak, double RssMbPeak, MemoryBreakdown? Breakdown, MemoryBreakdown? StartBreakdown);
 
 /// <summary>The result of <c>skein bench memory</c>.</summary>
 public sealed record MemoryBenchResult(IReadOnlyList<MemoryRole> Processes, double DemoPssMbPeak, int DemoProcesses, double BenchProcessPssMbPeak, double Accuracy, IReadOnlyDictionary<string, double> Targets, bool TargetsMet);
@@ -141,8 +145,10 @@ public sealed class MemoryBench(MemoryBenchOptions options, MnistFiles? mnist, T
             var roles = samples.GroupBy(s => RoleOf(s.Key)).Where(g => g.Key is not null).Select(g =>
             {
                 var top = g.MaxBy(s => s.Value.Peak(Phase.Rounds))!.Value;
+                var topAtStart = g.MaxBy(s => s.Value.Peak(Phase.Start))!.Value;
                 return new MemoryRole(g.Key!, model, g.Count(), Round(g.Max(s => s.Value.Idle)), Round(top.Peak(Phase.Rounds)),
-                    Round(g.Max(s => s.Value.Peak(Phase.Start))), Round(g.Max(s => s.Value.PrivatePeak(Phase.Rounds))), top.PeakBreakdown);
+                    Round(topAtStart.Peak(Phase.Start)), Round(g.Max(s => s.Value.PrivatePeak(Phase.Rounds))), Round(g.Max(s => s.Value.RssPeak)),
+                    top.Breakdown(Phase.Rounds), topAtStart.Breakdown(Phase.Start));
             }).OrderBy(r => r.Role, StringComparer.Ordinal).ToList();
             return (roles, Round(demoPeak), demoCount, Round(selfPeak), accuracy);
         }
@@ -192,9 +198,10 @@ public sealed class MemoryBench(MemoryBenchOptions options, MnistFiles? mnist, T
     {
         private readonly Dictionary<Phase, (double Pss, double Private)> _peaks = [];
 
-        public MemoryBreakdown? PeakBreakdown { get; private set; }
+        private readonly Dictionary<Phase, (double At, MemoryBreakdown Breakdown)> _breakdowns = [];
 
-        private double _breakdownAt = -1;
+        /// <summary>The split taken at the highest sample of the phase that had one.</summary>
+        public MemoryBreakdown? Breakdown(Phase phase) => _breakdowns.TryGetValue(phase, out var b) ? b.Breakdown : null;
 
         /// <summary>The last sample before the first round: started, key unlocked, data loaded, waiting for work.</summary>
         public double Idle { get; private set; }
@@ -203,18 +210,21 @@ public sealed class MemoryBench(MemoryBenchOptions options, MnistFiles? mnist, T
 
         public double PrivatePeak(Phase phase) => _peaks.TryGetValue(phase, out var p) ? p.Private : 0;
 
+        /// <summary>The highest resident set in any phase.</summary>
+        public double RssPeak { get; private set; }
+
         public void Add(Phase phase, ProcMemory.RollupSample sample, Func<MemoryBreakdown?>? breakdown)
         {
             if (phase == Phase.Start)
             {
                 Idle = sample.PssMb;
             }
+            RssPeak = Math.Max(RssPeak, sample.RssMb);
             var (pss, priv) = _peaks.GetValueOrDefault(phase);
             _peaks[phase] = (Math.Max(pss, sample.PssMb), Math.Max(priv, sample.PrivateMb));
-            if (phase == Phase.Rounds && breakdown is not null && sample.PssMb >= _breakdownAt)
+            if (breakdown is not null && (!_breakdowns.TryGetValue(phase, out var b) || sample.PssMb >= b.At) && breakdown() is { } split)
             {
-                PeakBreakdown = breakdown() ?? PeakBreakdown;
-                _breakdownAt = sample.PssMb;
+                _breakdowns[phase] = (sample.PssMb, split);
             }
         }
     }
@@ -223,8 +233,8 @@ public sealed class MemoryBench(MemoryBenchOptions options, MnistFiles? mnist, T
 /// <summary>Reads a process's memory from /proc (Linux): the rollup for totals, the mappings for where it goes.</summary>
 public static class ProcMemory
 {
-    /// <summary>PSS and private memory, in MB.</summary>
-    public sealed record RollupSample(double PssMb, double PrivateMb, double AnonymousMb);
+    /// <summary>PSS, private and resident memory, in MB.</summary>
+    public sealed record RollupSample(double PssMb, double PrivateMb, double AnonymousMb, double RssMb);
 
     /// <summary>PSS by kind of mapping, in bytes.</summary>
     public sealed record MappingTotals(long AnonymousPssBytes, long JitPssBytes, long FilePssBytes);
@@ -233,13 +243,17 @@ public static class ProcMemory
     {
         try
         {
-            long pss = 0, priv = 0, anon = 0;
+            long pss = 0, priv = 0, anon = 0, rss = 0;
             foreach (var line in File.ReadLines($"/proc/{pid}/smaps_rollup"))
             {
                 var kb = Kb(line);
                 if (line.StartsWith("Pss:", StringComparison.Ordinal))
                 {
                     pss = kb;
+                }
+                else if (line.StartsWith("Rss:", StringComparison.Ordinal))
+                {
+                    rss = kb;
                 }
                 else if (line.StartsWith("Private_Clean:", StringComparison.Ordinal) || line.StartsWith("Private_Dirty:", StringComparison.Ordinal))
                 {
@@ -250,7 +264,7 @@ public static class ProcMemory
                     anon = kb;
                 }
             }
-            return new RollupSample(pss / 1024.0, priv / 1024.0, anon / 1024.0);
+            return new RollupSample(pss / 1024.0, priv / 1024.0, anon / 1024.0, rss / 1024.0);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -264,6 +278,7 @@ public static class ProcMemory
         {
             long anonymous = 0, jit = 0, file = 0;
             var kind = 0;
+            var mappings = 0;
             foreach (var line in File.ReadLines($"/proc/{pid}/smaps"))
             {
                 var space = line.IndexOf(' ', StringComparison.Ordinal);
@@ -274,6 +289,7 @@ public static class ProcMemory
                     // JIT'd code lives in a double-mapped memfd; libraries and assemblies are files; the rest (the GC's
                     // heap, malloc's arenas and heap, stacks) is anonymous.
                     kind = name.StartsWith("/memfd:doublemapper", StringComparison.Ordinal) ? 1 : name.StartsWith('/') ? 2 : 0;
+                    mappings++;
                 }
                 else if (line.StartsWith("Pss:", StringComparison.Ordinal))
                 {
@@ -286,7 +302,8 @@ public static class ProcMemory
                     }
                 }
             }
-            return new MappingTotals(anonymous, jit, file);
+            // An exiting process's smaps reads empty: no split rather than a split of zeros.
+            return mappings == 0 ? null : new MappingTotals(anonymous, jit, file);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

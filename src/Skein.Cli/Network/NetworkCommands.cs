@@ -9,6 +9,7 @@ using Skein.Ledger;
 using Skein.Ledger.Crypto;
 using Skein.Ledger.State;
 using Skein.Ledger.Storage;
+using Skein.Learning;
 using Skein.Node;
 
 namespace Skein.Cli.Network;

@@ -105,13 +105,11 @@ public sealed partial class NetworkDemo
                 ["SKEIN_STAKE"] = "50",
                 ["SKEIN_BEHAVIOUR"] = t == MaliciousName ? "sign-flip" : "honest",
                 ["cpu"] = "1",
-                ["memory"] = "2Gi",
             }))
             .Concat(validators.Select(v => (Name: v, Template: "skein-validator", Sets: new Dictionary<string, string>
             {
                 ["SKEIN_STAKE"] = "100",
                 ["cpu"] = "1",
-                ["memory"] = "2Gi",
                 ["attr.tier"] = "audited",
                 ["signed_by"] = auditor.Address.ToString(),
             }))).ToArray();

@@ -5,6 +5,8 @@ using Skein.Core;
 using Skein.Ledger;
 using Skein.Ledger.State;
 
+using Skein.Coordinator.Grpc;
+
 namespace Skein.Coordinator.Api;
 
 /// <summary>
@@ -128,7 +130,7 @@ public static class JsonApi
 
     private static async Task CopyAsync(CoordinatorContext c, string hex, Stream body, CancellationToken ct)
     {
-        await foreach (var chunk in c.Blobs.ReadAsync(hex, 0, 1 << 20, ct))
+        await foreach (var chunk in c.Blobs.ReadAsync(hex, 0, CoordinatorService.DownloadChunkBytes, ct))
         {
             await body.WriteAsync(chunk, ct);
         }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Skein.Core;
+using Skein.Learning;
 using Skein.Learning.Data;
 using Skein.Learning.Tasks;
 using Skein.Learning.Models;
@@ -21,6 +22,9 @@ public sealed record EvaluationSet(IdxArray? Images, IdxArray? Labels, byte[]? T
 /// </summary>
 public sealed partial class ModelEvaluator(CoordinatorContext coordinator, EvaluationSet data, ILogger logger)
 {
+    // The IDX bytes are let go once the tensors hold them: the evaluator lives as long as the coordinator.
+    private EvaluationSet _data = data;
+
     public static EvaluationSet Load(string folder)
     {
         ArgumentNullException.ThrowIfNull(folder);
@@ -46,7 +50,8 @@ public sealed partial class ModelEvaluator(CoordinatorContext coordinator, Evalu
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        using var test = data.Images is { } images && data.Labels is { } labels ? ClientData.FromIdx(images, labels, "eval") : null;
+        using var test = _data.Images is { } images && _data.Labels is { } labels ? ClientData.FromIdx(images, labels, "eval") : null;
+        _data = _data with { Images = null, Labels = null };
         var models = new Dictionary<ModelKind, TorchModel>();
         var workbenches = new Dictionary<long, FineTuningWorkbench>();
         try
@@ -87,7 +92,7 @@ public sealed partial class ModelEvaluator(CoordinatorContext coordinator, Evalu
         var id = (ulong)taskId;
         var spec = TaskSpec.Parse(specJson);
         var kind = default(ModelKind);
-        var usable = spec.IsFineTuning ? data.Text is not null : test is not null && ModelNames.TryParse(spec.Model, out kind);
+        var usable = spec.IsFineTuning ? _data.Text is not null : test is not null && ModelNames.TryParse(spec.Model, out kind);
         if (!usable || await coordinator.Ledger.GetTaskAsync(id, cancellationToken) is not { } task)
         {
             return false;
@@ -115,7 +120,7 @@ public sealed partial class ModelEvaluator(CoordinatorContext coordinator, Evalu
                 bench = FineTuningWorkbench.Open(spec, baseBytes);
                 workbenches[taskId] = bench;
             }
-            var bpc = await Task.Run(() => bench.Bpc(flat, data.Text, cancellationToken), cancellationToken);
+            var bpc = await Task.Run(() => bench.Bpc(flat, _data.Text, cancellationToken), cancellationToken);
             coordinator.Index.PutMetric(id, next, bpc.Accuracy, bpc.BitsPerByte);
             LogEvaluated(logger, id, next, bpc.Accuracy);
             return true;
@@ -126,7 +131,18 @@ public sealed partial class ModelEvaluator(CoordinatorContext coordinator, Evalu
             models[kind] = model;
         }
         model.Load(flat);
-        var evaluation = await Task.Run(() => Evaluator.Evaluate(model, test!, cancellationToken: cancellationToken), cancellationToken);
+        var evaluation = await Task.Run(() =>
+        {
+            try
+            {
+                return Evaluator.Evaluate(model, test!, cancellationToken: cancellationToken);
+            }
+            finally
+            {
+                // A batch's activations are freed into malloc's heap, where they would stay resident between rounds.
+                NativeHeap.Trim();
+            }
+        }, cancellationToken);
         coordinator.Index.PutMetric(id, next, evaluation.Accuracy, evaluation.Loss);
         LogEvaluated(logger, id, next, evaluation.Accuracy);
         return true;

@@ -82,13 +82,17 @@ public sealed class LabeledImages
     /// <summary>Pixels 0-255 to normalised float32: the one formula every path uses, so that they agree bit for bit.</summary>
     public static void Normalize(ReadOnlySpan<byte> pixels, Span<float> features)
     {
-        const float scale = 1f / 255f / MnistStd;
-        const float shift = MnistMean / MnistStd;
         for (var i = 0; i < pixels.Length; i++)
         {
-            features[i] = (pixels[i] * scale) - shift;
+            features[i] = (pixels[i] * NormalizeScale) - NormalizeShift;
         }
     }
+
+    /// <summary>What <see cref="Normalize"/> multiplies a pixel by.</summary>
+    public const float NormalizeScale = 1f / 255f / MnistStd;
+
+    /// <summary>What <see cref="Normalize"/> then subtracts.</summary>
+    public const float NormalizeShift = MnistMean / MnistStd;
 
     /// <summary>Counts of each label among <paramref name="indices"/>.</summary>
     public int[] LabelHistogram(ReadOnlySpan<int> indices)

@@ -9,11 +9,16 @@ public readonly record struct Evaluation(double Loss, double Accuracy, int Count
 /// <summary>Evaluates a model without gradients, in fixed-size batches.</summary>
 public static class Evaluator
 {
-    public static Evaluation Evaluate(TorchModel model, ClientData data, int batchSize = 1000, CancellationToken cancellationToken = default)
+    /// <summary>Loss and accuracy of <paramref name="model"/> on <paramref name="data"/>, <paramref name="batchSize"/> examples per forward pass (0: the model's <see cref="TorchModel.EvaluationBatchSize"/>).</summary>
+    public static Evaluation Evaluate(TorchModel model, ClientData data, int batchSize = 0, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(data);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        ArgumentOutOfRangeException.ThrowIfNegative(batchSize);
+        if (batchSize == 0)
+        {
+            batchSize = model.EvaluationBatchSize;
+        }
         var module = model.Module;
         module.eval();
         using var noGrad = no_grad();
@@ -24,7 +29,7 @@ public static class Evaluator
             cancellationToken.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             var length = Math.Min(batchSize, data.Count - start);
-            var xb = data.Features.narrow(0, start, length);
+            var xb = data.Range(start, length);
             var yb = data.Labels.narrow(0, start, length);
             var logits = module.call(xb);
             lossSum += nn.functional.cross_entropy(logits, yb, reduction: nn.Reduction.Sum).item<float>();

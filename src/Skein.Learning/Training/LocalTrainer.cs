@@ -104,7 +104,7 @@ public static class LocalTrainer
                 using var stepScope = NewDisposeScope();
                 var length = Math.Min(options.BatchSize, data.Count - start);
                 var batch = permutation.narrow(0, start, length);
-                var xb = data.Features.index_select(0, batch);
+                var xb = data.Rows(batch);
                 var yb = data.Labels.index_select(0, batch);
                 optimizer.ZeroGrad();
                 var loss = nn.functional.cross_entropy(module.call(xb), yb);

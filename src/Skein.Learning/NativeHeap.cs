@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Skein.Node;
+namespace Skein.Learning;
 
 /// <summary>
 /// glibc's malloc, set for a small daemon: libtorch allocates from many threads, and by default each thread that
