@@ -124,6 +124,39 @@ public sealed class CoordinatorConnection : IDisposable
         }
     }
 
+    /// <summary>
+    /// Downloads a blob into a file, a chunk at a time, and checks its hash before the file appears under
+    /// <paramref name="path"/>: memory for one chunk, whatever the blob's size.
+    /// </summary>
+    public async Task DownloadToFileAsync(string sha256, string path, CancellationToken cancellationToken)
+    {
+        var partial = path + ".partial";
+        try
+        {
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            await using (var file = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+            {
+                using var call = _client.Download(new DownloadRequest { Sha256 = sha256, Offset = 0 }, Auth, cancellationToken: cancellationToken);
+                await foreach (var chunk in call.ResponseStream.ReadAllAsync(cancellationToken))
+                {
+                    hash.AppendData(chunk.Data.Span);
+                    await file.WriteAsync(chunk.Data.Memory, cancellationToken);
+                }
+            }
+            var actual = Convert.ToHexStringLower(hash.GetHashAndReset());
+            if (actual != sha256)
+            {
+                throw new InvalidDataException($"download: blob {sha256} arrived with SHA-256 {actual}");
+            }
+            File.Move(partial, path, overwrite: true);
+        }
+        finally
+        {
+            // Refused, cut off or cancelled: nothing half-written stays to be mistaken for the blob.
+            File.Delete(partial);
+        }
+    }
+
     private const long PreallocateBytes = 256L << 20;
 
     /// <summary>Downloads a blob and checks that its bytes hash to the name it was asked for.</summary>

@@ -197,7 +197,11 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
             throw new InvalidOperationException($"task {task.TaskId}: unknown model '{spec.Model}'");
         }
         using var watch = connection.Client.WatchRounds(new WatchRequest { TaskId = task.TaskId }, connection.Auth, cancellationToken: cancellationToken);
-        var layout = TaskModels.Layout(spec);
+        // Update folders a killed process left behind: caches of rounds it will not score now.
+        foreach (var stale in Directory.Exists(options.StateDirectory) ? Directory.GetDirectories(options.StateDirectory, $"task{task.TaskId}-round*-updates") : [])
+        {
+            Directory.Delete(stale, recursive: true);
+        }
         UpdatePrefetch? prefetch = null;
         try
         {
@@ -212,7 +216,7 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
                     {
                         await prefetch.DisposeAsync();
                     }
-                    prefetch = new UpdatePrefetch(connection, e, b => layout.FromSafeTensors(SafeTensors.Parse(b)), cancellationToken);
+                    prefetch = new UpdatePrefetch(connection, e, UpdatesFolder(e), cancellationToken);
                 }
                 await OnRoundEventAsync(connection, e, kind, spec, prefetch?.Round == e.Round ? prefetch : null, cancellationToken);
                 // Once its round has left training the prefetch has served (or missed) the commit: its updates go.
@@ -390,13 +394,15 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
             return;
         }
         var layout = TaskModels.Layout(spec);
-        async Task<float[]> Fetch(string sha256) => prefetch is not null
-            ? await prefetch.GetAsync(sha256, cancellationToken)
-            : layout.FromSafeTensors(SafeTensors.Parse(await connection.DownloadAsync(sha256, cancellationToken)));
-        var global = await Fetch(e.ModelSha256);
-        // All of the round's updates at once (most are already here if the prefetch ran): the downloads are
-        // independent, and the commit phase waits on the slowest validator.
-        var deltas = await Task.WhenAll(e.UpdateSha256.Select(Fetch));
+        float[] Parse(byte[] bytes) => layout.FromSafeTensors(SafeTensors.Parse(bytes));
+        // Without a prefetch (a validator restarted mid-round), the same fetch into files, started now.
+        await using var own = prefetch is null ? new UpdatePrefetch(connection, e, UpdatesFolder(e), cancellationToken, watch: false) : null;
+        var fetcher = prefetch ?? own!;
+        var global = Parse(await File.ReadAllBytesAsync(await fetcher.GetAsync(e.ModelSha256, cancellationToken), cancellationToken));
+        // Every update on disk (most are already there if the prefetch ran; the downloads are independent, and the
+        // commit phase waits on the slowest validator), then scored one at a time from its file.
+        var files = await Task.WhenAll(e.UpdateSha256.Select(sha => fetcher.GetAsync(sha, cancellationToken)));
+        var deltas = new UpdateFiles(files, Parse);
         ulong[] scores;
         if (spec.IsFineTuning)
         {
@@ -473,6 +479,8 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
         File.WriteAllText(temp, commitment is null ? "{}" : JsonSerializer.Serialize(commitment));
         File.Move(temp, path, overwrite: true);
     }
+
+    private string UpdatesFolder(RoundEvent e) => Path.Combine(options.StateDirectory, $"task{e.TaskId}-round{e.Round}-updates");
 
     private string StatePath(RoundEvent e, string step) => Path.Combine(options.StateDirectory, $"task{e.TaskId}-round{e.Round}-{step}.json");
 

@@ -160,7 +160,9 @@ public sealed class NetworkEvmProcessTests() : SkeinProcesses("skein-evm-procs-"
             contract = (await api.GetStatusAsync(ct)).Ledger!.Contract!;
         }
         await using var chain = await EvmLedger.ReadAsync(anvil.Rpc, contract, cancellationToken: ct);
-        for (var i = 0; i < 600 && ((await chain.GetRoundAsync(1, 1, ct))?.Updates.Count ?? 0) < 2; i++)
+        // Bounded by the round's 120 s of training; on a loaded machine (the whole suite at once) the two small
+        // trainers have taken over a minute to start, train and submit.
+        for (var i = 0; i < 1100 && ((await chain.GetRoundAsync(1, 1, ct))?.Updates.Count ?? 0) < 2; i++)
         {
             await Task.Delay(100, ct);
         }

@@ -72,6 +72,15 @@ public sealed class UploadEndpointTests() : OpenRoundFixture("upload-", ModelKin
         Assert.Equal(Hashing.Sha256Hex(Update(0.03f)), stored);
         // And comes back whole: a CNN update is some two hundred download chunks, gathered into the announced size.
         Assert.Equal(Update(0.03f), await node.DownloadAsync(stored, Ct));
+        // Or into a file, a chunk at a time, as a validator keeps a round's updates.
+        var file = Path.Combine(Dir, "downloaded.safetensors");
+        await node.DownloadToFileAsync(stored, file, Ct);
+        Assert.Equal(Update(0.03f), await File.ReadAllBytesAsync(file, Ct));
+        // A blob the coordinator does not have is refused, and leaves nothing half-written behind.
+        var missing = Path.Combine(Dir, "missing.safetensors");
+        await Assert.ThrowsAsync<RpcException>(() => node.DownloadToFileAsync(new string('0', 64), missing, Ct));
+        Assert.False(File.Exists(missing));
+        Assert.False(File.Exists(missing + ".partial"));
     }
 
     [Fact]
