@@ -157,8 +157,6 @@ public sealed class CoordinatorConnection : IDisposable
         }
     }
 
-    private const long PreallocateBytes = 256L << 20;
-
     /// <summary>Downloads a blob and checks that its bytes hash to the name it was asked for.</summary>
     public async Task<byte[]> DownloadAsync(string sha256, CancellationToken cancellationToken)
     {
@@ -166,39 +164,18 @@ public sealed class CoordinatorConnection : IDisposable
         // 13 MB CNN model that was three times the model in garbage on the large-object heap, every round.
         using var call = _client.Download(new DownloadRequest { Sha256 = sha256, Offset = 0 }, Auth, cancellationToken: cancellationToken);
         byte[]? bytes = null;
-        MemoryStream? large = null;
         var filled = 0;
         await foreach (var chunk in call.ResponseStream.ReadAllAsync(cancellationToken))
         {
-            if (bytes is null && large is null)
-            {
-                // A size is a claim until the bytes arrive: beyond this, grow with what actually comes.
-                if (chunk.TotalSize is >= 0 and <= PreallocateBytes)
-                {
-                    bytes = new byte[chunk.TotalSize];
-                }
-                else
-                {
-                    large = new MemoryStream();
-                }
-            }
-            if (large is not null)
-            {
-                chunk.Data.WriteTo(large);
-                continue;
-            }
-            if (chunk.Data.Length > bytes!.Length - filled)
+            bytes ??= chunk.TotalSize >= 0 && chunk.TotalSize <= Array.MaxLength
+                ? new byte[chunk.TotalSize]
+                : throw new InvalidDataException($"download: blob {sha256}: total_size {chunk.TotalSize} is not a size one array can hold");
+            if (chunk.Data.Length > bytes.Length - filled)
             {
                 throw new InvalidDataException($"download: blob {sha256} sent more than the {bytes.Length} bytes it announced");
             }
             chunk.Data.Span.CopyTo(bytes.AsSpan(filled));
             filled += chunk.Data.Length;
-        }
-        if (large is not null)
-        {
-            bytes = large.ToArray();
-            filled = bytes.Length;
-            large.Dispose();
         }
         bytes ??= [];
         if (filled != bytes.Length)
