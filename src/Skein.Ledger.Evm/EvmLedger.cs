@@ -344,6 +344,8 @@ public sealed partial class EvmLedger : ILedger
                     From = f.From.ToString(), TxNonce = f.Nonce, TaskId = f.TaskId, Round = f.Round, NewModelHash = f.NewModelHash.Bytes.ToArray(), Signature = signature,
                 }, tx, cancellationToken),
                 SubmitProposal or VoteProposal => await RelayGovernanceAsync(tx, signature, cancellationToken),
+                CreateTournament => throw new LedgerException(LedgerError.InvalidParameter,
+                    "type: create_tournament: tournament tasks settle by rank on the embedded ledger only; the EVM contracts do not have that rule yet"),
                 _ => await RelayMarketAsync(tx, signature, cancellationToken)
                     ?? throw new LedgerException(LedgerError.InvalidParameter, $"type: {tx.TypeName} is not a transaction this ledger knows"),
             };

@@ -28,7 +28,18 @@ public sealed record StakeInfo(Address Operator, Role Role, UInt128 Self, UInt12
 
 /// <summary>A task as the ledger records it.</summary>
 public sealed record TaskInfo(ulong Id, Address Creator, Hash32 SpecHash, UInt128 RewardPool, UInt128 Escrow, uint Rounds, uint SettledRounds, bool Completed,
-    UInt128 MinStake, uint TrainersPerRound, uint ValidatorsPerRound, uint RejectBelow, Hash32 ModelHash, IReadOnlyList<Address> Trainers, IReadOnlyList<Address> Validators);
+    UInt128 MinStake, uint TrainersPerRound, uint ValidatorsPerRound, uint RejectBelow, Hash32 ModelHash, IReadOnlyList<Address> Trainers, IReadOnlyList<Address> Validators)
+{
+    /// <summary>A tournament task's rules; null for a federated task.</summary>
+    public TournamentRules? Tournament { get; init; }
+}
+
+/// <summary>
+/// What makes a task a tournament on the ledger: each trainer may submit up to <paramref name="SubmissionsPerTrainer"/>
+/// adapters a window, trainers are paid by rank on a geometric series of ratio <paramref name="DecayBps"/>/10000, and
+/// neither side (trainers, validators) gets less than <paramref name="SideFloorBps"/> of a window's reward.
+/// </summary>
+public sealed record TournamentRules(uint SubmissionsPerTrainer, uint DecayBps, uint SideFloorBps);
 
 /// <summary>A round as the ledger records it: who was picked, what was submitted, and how it settled.</summary>
 public sealed record RoundInfo(ulong TaskId, uint Round, RoundPhase Phase, Hash32 Seed, Hash32 ModelHash, Hash32 NewModelHash, UInt128 Reward,

@@ -99,6 +99,9 @@ public sealed class TaskState
 
     public required uint RejectBelow { get; init; }
 
+    /// <summary>Set for a tournament task (created by create_tournament): its windows are settled by rank.</summary>
+    public TournamentRules? Tournament { get; init; }
+
     /// <summary>What is left of the pool; paid out round by round, the rest returned to the creator at the end.</summary>
     public UInt128 Escrow { get; set; }
 

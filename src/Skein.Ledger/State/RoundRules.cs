@@ -25,7 +25,13 @@ internal static class RoundRules
         {
             throw new LedgerException(LedgerError.RoundNotOpen, $"round: round {expected} of task {task.Id} is already open");
         }
-        if (task.SettledRounds > 0 && o.ModelHash != task.ModelHash)
+        if (task.Tournament is not null && task.SettledRounds > 0 && o.ModelHash != task.RoundStates[1].ModelHash)
+        {
+            // Every window's entrants fine-tune the same starting point, so that their submissions compare.
+            throw new LedgerException(LedgerError.InvalidParameter,
+                $"model_hash: every window of tournament {task.Id} starts from the model its first window started from ({task.RoundStates[1].ModelHash})");
+        }
+        if (task.Tournament is null && task.SettledRounds > 0 && o.ModelHash != task.ModelHash)
         {
             throw new LedgerException(LedgerError.InvalidParameter,
                 $"model_hash: round {o.Round} must start from the model settled in round {task.SettledRounds} ({task.ModelHash})");
@@ -47,12 +53,25 @@ internal static class RoundRules
 
     public static void Submit(LedgerState state, SubmitUpdate u)
     {
-        var (_, round) = Round(state, u, RoundPhase.Training, "updates");
+        var (task, round) = Round(state, u, RoundPhase.Training, "updates");
         if (!round.PickedTrainers.Contains(u.From))
         {
             throw new LedgerException(LedgerError.NotPicked, $"from: {u.From} was not picked to train in round {u.Round} of task {u.TaskId}");
         }
-        if (round.Updates.Any(e => e.Trainer == u.From))
+        if (task.Tournament is { } tournament)
+        {
+            var mine = round.Updates.Where(e => e.Trainer == u.From).ToArray();
+            if (mine.Any(e => e.UpdateHash == u.UpdateHash))
+            {
+                throw new LedgerException(LedgerError.AlreadySubmitted, $"update_hash: {u.From} already submitted {u.UpdateHash} in window {u.Round} of tournament {u.TaskId}");
+            }
+            if (mine.Length >= tournament.SubmissionsPerTrainer)
+            {
+                throw new LedgerException(LedgerError.AlreadySubmitted,
+                    $"from: {u.From} already made {mine.Length} submission(s) in window {u.Round} of tournament {u.TaskId}, the limit (submissions_per_trainer) is {tournament.SubmissionsPerTrainer}");
+            }
+        }
+        else if (round.Updates.Any(e => e.Trainer == u.From))
         {
             throw new LedgerException(LedgerError.AlreadySubmitted, $"from: {u.From} already submitted an update in round {u.Round} of task {u.TaskId}");
         }
@@ -155,14 +174,16 @@ internal static class RoundRules
             // Emission is minted only as far as it is paid out, so unpaid rounds never enrich anyone.
             EmissionPart = emission,
         };
-        var result = RoundSettlement.Compute(input);
+        var result = task.Tournament is { } tournament
+            ? TournamentSettlement.Compute(input, tournament, round.Updates.Select(u => state.StakeOf(u.Trainer, Role.Trainer).Total).ToArray())
+            : RoundSettlement.Compute(input);
 
         // Everything below only adds and moves tokens that the settlement accounted for; checks are done.
         task.Escrow = task.Escrow - poolShare + result.ReturnedToEscrow;
         state.Emitted += result.Minted;
         foreach (var (trainer, amount) in result.TrainerRewards)
         {
-            Pay(state, trainer, Role.Trainer, amount, $"task {task.Id} round {f.Round}: accepted update", round);
+            Pay(state, trainer, Role.Trainer, amount, task.Tournament is null ? $"task {task.Id} round {f.Round}: accepted update" : $"task {task.Id} window {f.Round}: ranked submission", round);
         }
         foreach (var (validator, amount) in result.ValidatorRewards)
         {
@@ -179,7 +200,9 @@ internal static class RoundRules
         foreach (var v in result.Verdicts)
         {
             var u = round.Updates[v.Index];
-            round.Outcomes.Add(new UpdateOutcome(u.Trainer, u.UpdateHash, v.ConsensusScore, v.Accepted, v.Accepted ? result.TrainerRewards.GetValueOrDefault(u.Trainer) : UInt128.Zero));
+            // A tournament traces each payout to its submission (a trainer may have several); a federated round to its trainer's one update.
+            var earned = task.Tournament is null ? (v.Accepted ? result.TrainerRewards.GetValueOrDefault(u.Trainer) : UInt128.Zero) : v.Reward;
+            round.Outcomes.Add(new UpdateOutcome(u.Trainer, u.UpdateHash, v.ConsensusScore, v.Accepted, earned));
         }
         round.Reward = reward;
         round.NewModelHash = f.NewModelHash;

@@ -99,6 +99,14 @@ public static partial class StateHasher
         w.Hash(t.ModelHash);
         w.Addresses(t.Trainers);
         w.Addresses(t.Validators);
+        // Federated tasks keep the roots they had before tournaments existed.
+        if (t.Tournament is { } tournament)
+        {
+            w.U64(0x746F75726E616D74); // "tournamt": no federated task's next field can be mistaken for it
+            w.U64(tournament.SubmissionsPerTrainer);
+            w.U64(tournament.DecayBps);
+            w.U64(tournament.SideFloorBps);
+        }
         w.U64((ulong)t.RoundStates.Count);
         foreach (var r in t.RoundStates.Values)
         {

@@ -142,6 +142,9 @@ public static class StateMachine
             case CreateTask c:
                 CreateTaskRule(state, c);
                 break;
+            case CreateTournament c:
+                CreateTournamentRule(state, c);
+                break;
             case JoinTask j:
                 {
                     var task = OpenTask(state, j.TaskId);
@@ -227,6 +230,56 @@ public static class StateMachine
             ValidatorsPerRound = c.ValidatorsPerRound,
             RejectBelow = c.RejectBelow,
             NeedsApproval = state.Params.GovernanceRules.TaskApproval,
+        };
+    }
+
+    private static void CreateTournamentRule(LedgerState state, CreateTournament c)
+    {
+        if (c.Windows is 0 or > 100_000)
+        {
+            throw new LedgerException(LedgerError.InvalidParameter, $"windows: must be in [1, 100000], got {c.Windows}");
+        }
+        if (c.SubmissionsPerTrainer is 0 or > TournamentLimits.MaxSubmissionsPerTrainer)
+        {
+            throw new LedgerException(LedgerError.InvalidParameter, $"submissions_per_trainer: must be in [1, {TournamentLimits.MaxSubmissionsPerTrainer}], got {c.SubmissionsPerTrainer}");
+        }
+        if (c.ValidatorsPerRound is 0 or > 1_000)
+        {
+            throw new LedgerException(LedgerError.InvalidParameter, $"validators_per_round: must be in [1, 1000], got {c.ValidatorsPerRound}");
+        }
+        if (c.RejectBelow > LedgerParams.MaxScore)
+        {
+            throw new LedgerException(LedgerError.InvalidParameter, $"reject_below: must be <= {LedgerParams.MaxScore}, got {c.RejectBelow}");
+        }
+        if (c.DecayBps is 0 or > 10_000)
+        {
+            throw new LedgerException(LedgerError.InvalidParameter, $"decay_bps: must be in [1, 10000], got {c.DecayBps}");
+        }
+        if (c.SideFloorBps > 5_000)
+        {
+            throw new LedgerException(LedgerError.InvalidParameter, $"side_floor_bps: must be <= 5000 (both sides' floors must fit in the whole), got {c.SideFloorBps}");
+        }
+        if (c.SpecHash == Hash32.Zero)
+        {
+            throw new LedgerException(LedgerError.InvalidParameter, "spec_hash: must be the SHA-256 of the task spec, not zero");
+        }
+        Debit(state, c.From, Positive(c.RewardPool, "reward_pool"), "the reward pool escrow");
+        var id = state.NextTaskId++;
+        state.Tasks[id] = new TaskState
+        {
+            Id = id,
+            Creator = c.From,
+            SpecHash = c.SpecHash,
+            RewardPool = c.RewardPool,
+            Escrow = c.RewardPool,
+            Rounds = c.Windows,
+            MinStake = c.MinStake,
+            // Every joined trainer with the minimum stake may submit in every window.
+            TrainersPerRound = TournamentLimits.MaxTrainers,
+            ValidatorsPerRound = c.ValidatorsPerRound,
+            RejectBelow = c.RejectBelow,
+            NeedsApproval = state.Params.GovernanceRules.TaskApproval,
+            Tournament = new TournamentRules(c.SubmissionsPerTrainer, c.DecayBps, c.SideFloorBps),
         };
     }
 

@@ -447,7 +447,10 @@ public sealed class EmbeddedLedger : ILedger
     }
 
     private static TaskInfo ToInfo(TaskState t) => new(t.Id, t.Creator, t.SpecHash, t.RewardPool, t.Escrow, t.Rounds, t.SettledRounds, t.Completed,
-        t.MinStake, t.TrainersPerRound, t.ValidatorsPerRound, t.RejectBelow, t.ModelHash, [.. t.Trainers], [.. t.Validators]);
+        t.MinStake, t.TrainersPerRound, t.ValidatorsPerRound, t.RejectBelow, t.ModelHash, [.. t.Trainers], [.. t.Validators])
+    {
+        Tournament = t.Tournament,
+    };
 
     private static async Task<(LedgerState State, ulong Head, Hash32 HeadHash, VerifyReport Report)> ReplayAsync(
         BlockStore store, Genesis genesis, bool verifySignatures, CancellationToken cancellationToken)

@@ -23,6 +23,7 @@ public enum Role : byte
 [JsonDerivedType(typeof(UndelegateStake), "undelegate")]
 [JsonDerivedType(typeof(SetCommission), "set_commission")]
 [JsonDerivedType(typeof(CreateTask), "create_task")]
+[JsonDerivedType(typeof(CreateTournament), "create_tournament")]
 [JsonDerivedType(typeof(JoinTask), "join_task")]
 [JsonDerivedType(typeof(OpenRound), "open_round")]
 [JsonDerivedType(typeof(SubmitUpdate), "submit_update")]
@@ -212,6 +213,54 @@ public sealed record CreateTask : Transaction
         writer.UInt(TrainersPerRound);
         writer.UInt(ValidatorsPerRound);
         writer.UInt(RejectBelow);
+    }
+}
+
+/// <summary>
+/// Creates a tournament task: every joined trainer fine-tunes on its own and submits up to
+/// <see cref="SubmissionsPerTrainer"/> adapters a window; validators score each; the window's pool is paid by rank
+/// (docs/incentives.md, "Tournament tasks"). Each window is a round of the round protocol.
+/// </summary>
+public sealed record CreateTournament : Transaction
+{
+    public required Hash32 SpecHash { get; init; }
+
+    public required UInt128 RewardPool { get; init; }
+
+    /// <summary>Submission windows; the pool is shared between them as between a federated task's rounds.</summary>
+    public required uint Windows { get; init; }
+
+    public required UInt128 MinStake { get; init; }
+
+    /// <summary>How many submissions one trainer may make in one window.</summary>
+    public required uint SubmissionsPerTrainer { get; init; }
+
+    public required uint ValidatorsPerRound { get; init; }
+
+    /// <summary>Consensus scores (parts per million) below this are votes to reject a submission, and a supermajority of them slashes its trainer.</summary>
+    public required uint RejectBelow { get; init; }
+
+    /// <summary>The ratio of the rank weights' geometric series, in basis points (position k weighs (decay/10000)^k).</summary>
+    public required uint DecayBps { get; init; }
+
+    /// <summary>The least share of a window's reward each side (trainers, validators) gets, in basis points (at most 5000).</summary>
+    public required uint SideFloorBps { get; init; }
+
+    public override string TypeSignature =>
+        "CreateTournament(address from,uint64 nonce,bytes32 specHash,uint256 rewardPool,uint32 windows,uint256 minStake,uint32 submissionsPerTrainer,uint32 validatorsPerRound,uint32 rejectBelow,uint32 decayBps,uint32 sideFloorBps)";
+
+    protected override void EncodeFields(Eip712Writer writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.Bytes32(SpecHash);
+        writer.UInt(RewardPool);
+        writer.UInt(Windows);
+        writer.UInt(MinStake);
+        writer.UInt(SubmissionsPerTrainer);
+        writer.UInt(ValidatorsPerRound);
+        writer.UInt(RejectBelow);
+        writer.UInt(DecayBps);
+        writer.UInt(SideFloorBps);
     }
 }
 
