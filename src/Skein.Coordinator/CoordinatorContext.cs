@@ -10,6 +10,12 @@ namespace Skein.Coordinator;
 /// <summary>How long each phase of a round may last before the coordinator moves on with whoever answered.</summary>
 public sealed record RoundTimings(TimeSpan Training, TimeSpan Committing, TimeSpan Revealing)
 {
+    /// <summary>
+    /// A tournament window closes before its deadline once every picked trainer has submitted and no submission has come
+    /// for this long (a trainer's further tries within the limit arrive back to back), or once all have used the limit.
+    /// </summary>
+    public TimeSpan TournamentQuiet { get; init; } = TimeSpan.FromSeconds(5);
+
     public static RoundTimings Default { get; } = new(TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
 }
 

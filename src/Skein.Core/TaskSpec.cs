@@ -175,6 +175,56 @@ public sealed record TaskValidationSpec
 }
 
 /// <summary>
+/// The rules of a tournament task (<c>"mode": "tournament"</c>): each trainer fine-tunes its own adapter and submits up
+/// to <see cref="SubmissionsPerTrainer"/> a window; validators score each; the window pays by rank (docs/tournaments.md).
+/// </summary>
+public sealed record TaskTournamentSpec
+{
+    /// <summary>How many adapters one trainer may submit in one window (1 to 16).</summary>
+    public uint SubmissionsPerTrainer { get; init; } = 1;
+
+    /// <summary>The ratio of the rank weights' geometric series: rank k weighs decay^k (0 &lt; decay &lt;= 1).</summary>
+    public double Decay { get; init; } = 0.5;
+
+    /// <summary>The least share of a window's reward each side (trainers, validators) gets (0 to 0.5).</summary>
+    public double SideFloor { get; init; } = 0.2;
+
+    /// <summary>
+    /// A submission whose update has at least this cosine similarity to an earlier submission of another trainer in the
+    /// window is a copy: validators score it 0 (0 &lt; threshold &lt;= 1).
+    /// </summary>
+    public double CopyThreshold { get; init; } = 0.99;
+
+    /// <summary>decay in basis points, as the ledger takes it.</summary>
+    [JsonIgnore]
+    public uint DecayBps => (uint)Math.Round(Decay * 10_000);
+
+    /// <summary>side_floor in basis points, as the ledger takes it.</summary>
+    [JsonIgnore]
+    public uint SideFloorBps => (uint)Math.Round(SideFloor * 10_000);
+
+    public IEnumerable<string> Validate()
+    {
+        if (SubmissionsPerTrainer is 0 or > 16)
+        {
+            yield return $"tournament.submissions_per_trainer: must be in [1, 16], got {SubmissionsPerTrainer}";
+        }
+        if (!(Decay > 0 && Decay <= 1) || DecayBps == 0)
+        {
+            yield return string.Create(CultureInfo.InvariantCulture, $"tournament.decay: must be in (0, 1] (at least 0.0001), got {Decay}");
+        }
+        if (!(SideFloor >= 0 && SideFloor <= 0.5))
+        {
+            yield return string.Create(CultureInfo.InvariantCulture, $"tournament.side_floor: must be in [0, 0.5], got {SideFloor}");
+        }
+        if (!(CopyThreshold > 0 && CopyThreshold <= 1))
+        {
+            yield return string.Create(CultureInfo.InvariantCulture, $"tournament.copy_threshold: must be in (0, 1], got {CopyThreshold}");
+        }
+    }
+}
+
+/// <summary>
 /// A training task as its creator writes it (JSON, snake_case): what to train, how to aggregate, how many rounds,
 /// who may take part, and what it pays. Its SHA-256 over the canonical JSON goes on the ledger.
 /// </summary>
@@ -192,6 +242,19 @@ public sealed record TaskSpec
 
     public TaskValidationSpec Validation { get; init; } = new();
 
+    /// <summary><c>federated</c> (unset: rounds whose updates are combined) or <c>tournament</c> (windows whose submissions compete).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Mode { get; init; }
+
+    /// <summary>A tournament's rules; required with <c>"mode": "tournament"</c>, refused otherwise.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public TaskTournamentSpec? Tournament { get; init; }
+
+    /// <summary>Whether this is a tournament task: its rounds are submission windows, its trainers compete.</summary>
+    [JsonIgnore]
+    public bool IsTournament => Mode == "tournament";
+
+    /// <summary>Rounds of a federated task; submission windows of a tournament.</summary>
     public uint Rounds { get; init; }
 
     public uint TrainersPerRound { get; init; }
@@ -342,7 +405,31 @@ public sealed record TaskSpec
         {
             e.Add($"rounds: must be in [1, 100000], got {Rounds}");
         }
-        if (TrainersPerRound is 0 or > 10_000)
+        if (Mode is not (null or "federated" or "tournament"))
+        {
+            e.Add($"mode: must be federated or tournament; got '{Mode}'");
+        }
+        if (IsTournament)
+        {
+            if (Tournament is null)
+            {
+                e.Add("tournament: is required with \"mode\": \"tournament\" (submissions_per_trainer, decay, side_floor, copy_threshold)");
+            }
+            else
+            {
+                e.AddRange(Tournament.Validate());
+            }
+            if (!IsFineTuning)
+            {
+                e.Add($"mode: a tournament's trainers submit adapters on a base, so its model must be one of {string.Join(", ", LanguageModels)}; got '{Model.Name}'");
+            }
+        }
+        else if (Tournament is not null)
+        {
+            e.Add("tournament: applies only with \"mode\": \"tournament\"");
+        }
+        // A tournament picks every joined trainer: trainers_per_round does not apply.
+        if (!IsTournament && TrainersPerRound is 0 or > 10_000)
         {
             e.Add($"trainers_per_round: must be in [1, 10000], got {TrainersPerRound}");
         }

@@ -49,6 +49,12 @@ public sealed record RoundInfo(ulong TaskId, uint Round, RoundPhase Phase, Hash3
     /// <summary>The revealed scores, per validator, one per update in submission order.</summary>
     public IReadOnlyDictionary<Address, IReadOnlyList<ulong>> Scores { get; init; } = new Dictionary<Address, IReadOnlyList<ulong>>();
 
+    /// <summary>A settled tournament window's submitting trainers' role stakes as settlement used them (empty otherwise).</summary>
+    public IReadOnlyDictionary<Address, UInt128> SettledTrainerStakes { get; init; } = new Dictionary<Address, UInt128>();
+
+    /// <summary>A settled tournament window's revealed validators' role stakes as settlement used them (empty otherwise).</summary>
+    public IReadOnlyDictionary<Address, UInt128> SettledValidatorStakes { get; init; } = new Dictionary<Address, UInt128>();
+
     /// <summary>When the round opened, its training closed, its commits closed and it settled (Unix ms of those blocks; 0: not yet).</summary>
     public IReadOnlyList<long> PhaseTimes { get; init; } = [0, 0, 0, 0];
 }

@@ -29,7 +29,13 @@ public enum NodeBehaviour
 
     /// <summary>A trainer whose upload stops after its first chunk and hangs, like a dying link (for fault drills).</summary>
     StallUpload,
+
+    /// <summary>A tournament trainer that submits another trainer's first submission of the window, perturbed by noise of 1% of its size.</summary>
+    Copy,
 }
+
+/// <summary>One submission a tournament trainer makes each window: its own optimizer steps and learning rate.</summary>
+public sealed record TournamentTry(int Steps, double LearningRate);
 
 /// <summary>Options of a node process.</summary>
 public sealed record NodeOptions
@@ -69,6 +75,12 @@ public sealed record NodeOptions
     /// signed submission) is real. Null: train for real.
     /// </summary>
     public TimeSpan? SimulatedTraining { get; init; }
+
+    /// <summary>
+    /// A tournament trainer's submissions per window, each with its own settings (at most the task's limit are sent);
+    /// null: one, with the task's training settings.
+    /// </summary>
+    public IReadOnlyList<TournamentTry>? Tries { get; init; }
 
     /// <summary>Wraps the HTTP handler under each connection to the coordinator: the seam fault drills and tests lose requests and replies at.</summary>
     public Func<HttpMessageHandler, HttpMessageHandler>? WrapTransport { get; init; }
@@ -245,6 +257,11 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
         var me = key.Address.ToString();
         switch (e.Phase)
         {
+            case "training" when e.PickedTrainers.Contains(me) && Trains && !Done(e, "submitted") && spec.IsTournament:
+                await StepAsync(e, "submitted", () => options.Behaviour == NodeBehaviour.Copy
+                    ? CopyAsync(connection, e, spec, cancellationToken)
+                    : EnterAsync(connection, e, spec, cancellationToken));
+                break;
             case "training" when e.PickedTrainers.Contains(me) && Trains && !Done(e, "submitted"):
                 await StepAsync(e, "submitted", () => TrainAsync(connection, e, kind, spec, cancellationToken));
                 break;
@@ -300,6 +317,91 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
             Samples = spec.IsFineTuning ? (ulong)_trainText!.Length : (ulong)_train!.Count,
         }, cancellationToken);
         Mark(e, "submitted", null);
+    }
+
+    /// <summary>
+    /// A tournament window: every try is fine-tuned from the window's model first (each kept on disk, so a restart
+    /// resumes), then all are uploaded and submitted back to back, so that the window's quiet time does not cut one off.
+    /// </summary>
+    private async Task EnterAsync(CoordinatorConnection connection, RoundEvent e, TaskSpec spec, CancellationToken cancellationToken)
+    {
+        var tries = (options.Tries is { Count: > 0 } own ? own : [new TournamentTry(spec.Training.StepsOrDefault, spec.Training.LrAt(e.Round))])
+            .Take((int)spec.Tournament!.SubmissionsPerTrainer).ToArray();
+        var files = new string[tries.Length];
+        for (var k = 0; k < tries.Length; k++)
+        {
+            files[k] = StatePath(e, $"try{k}").Replace(".json", ".safetensors", StringComparison.Ordinal);
+            if (File.Exists(files[k]))
+            {
+                continue;
+            }
+            var globalBytes = await connection.DownloadAsync(e.ModelSha256, cancellationToken);
+            var bench = await WorkbenchAsync(connection, e.TaskId, spec, cancellationToken);
+            var attempt = tries[k];
+            var update = await OffThePool(() =>
+            {
+                var global = bench.Layout.FromSafeTensors(SafeTensors.Parse(globalBytes));
+                var seed = DeterministicRandom.Derive(BitConverter.ToUInt64(SHA256.HashData(key.Address.ToBytes())), "node/tournament", (e.Round * 64L) + k).NextUInt64();
+                var (delta, result) = bench.Train(global, _trainText, new Skein.Learning.Language.LanguageTrainingOptions(attempt.Steps, spec.Training.BatchSize, attempt.LearningRate), seed, cancellationToken);
+                LogFineTuned(logger, e.TaskId, e.Round, result.Tokens, result.MeanLoss);
+                options.Trained?.Invoke(e.TaskId, e.Round, result.Elapsed);
+                return bench.Layout.ToSafeTensors(delta);
+            }, cancellationToken);
+            await File.WriteAllBytesAsync(files[k] + ".tmp", update, cancellationToken);
+            File.Move(files[k] + ".tmp", files[k], overwrite: true);
+        }
+        for (var k = 0; k < files.Length; k++)
+        {
+            if (Done(e, $"submitted{k}"))
+            {
+                continue;
+            }
+            await SubmitFileAsync(connection, e, spec, await File.ReadAllBytesAsync(files[k], cancellationToken), cancellationToken);
+            Mark(e, $"submitted{k}", null);
+        }
+        Mark(e, "submitted", null);
+    }
+
+    /// <summary>The copier: waits for another trainer's first submission of the window and submits it as its own, with a little noise.</summary>
+    private async Task CopyAsync(CoordinatorConnection connection, RoundEvent e, TaskSpec spec, CancellationToken cancellationToken)
+    {
+        var me = key.Address.ToString();
+        using var updates = connection.Client.WatchUpdates(new WatchUpdatesRequest { TaskId = e.TaskId, Round = e.Round }, connection.Auth, cancellationToken: cancellationToken);
+        await foreach (var notice in updates.ResponseStream.ReadAllAsync(cancellationToken))
+        {
+            if (string.Equals(notice.Trainer, me, StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+            var layout = TaskModels.Layout(spec);
+            var stolen = layout.FromSafeTensors(SafeTensors.Parse(await connection.DownloadAsync(notice.Sha256, cancellationToken)));
+            var rms = Math.Sqrt(TensorPrimitives.SumOfSquares(stolen) / Math.Max(1, stolen.Count(x => x != 0)));
+            var random = DeterministicRandom.Derive(BitConverter.ToUInt64(SHA256.HashData(key.Address.ToBytes())), "node/copy", e.Round);
+            for (var i = 0; i < stolen.Length; i++)
+            {
+                // Only where the original moved: frozen parameters (LoRA's A) must stay unchanged or the upload is refused.
+                var noise = (float)((random.NextDouble() - 0.5) * 0.02 * Math.Sqrt(3) * rms);
+                stolen[i] += stolen[i] != 0 ? noise : 0;
+            }
+            LogCopied(logger, e.TaskId, e.Round, notice.Trainer);
+            await SubmitFileAsync(connection, e, spec, layout.ToSafeTensors(stolen), cancellationToken);
+            Mark(e, "submitted", null);
+            return;
+        }
+    }
+
+    private async Task SubmitFileAsync(CoordinatorConnection connection, RoundEvent e, TaskSpec spec, byte[] update, CancellationToken cancellationToken)
+    {
+        var hash = await connection.UploadAsync(e.TaskId, e.Round, update, cancellationToken);
+        await connection.SendAsync((f, n) => new SubmitUpdate
+        {
+            From = f,
+            Nonce = n,
+            TaskId = e.TaskId,
+            Round = e.Round,
+            UpdateHash = Hash32.Parse(hash),
+            Samples = spec.IsFineTuning ? (ulong)_trainText!.Length : (ulong)_train!.Count,
+        }, cancellationToken);
     }
 
     private byte[] Train(byte[] globalBytes, RoundEvent e, ModelKind kind, TaskSpec spec, CancellationToken cancellationToken)
@@ -404,7 +506,13 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
         var files = await Task.WhenAll(e.UpdateSha256.Select(sha => fetcher.GetAsync(sha, cancellationToken)));
         var deltas = new UpdateFiles(files, Parse);
         ulong[] scores;
-        if (spec.IsFineTuning)
+        if (spec.IsTournament)
+        {
+            var bench = await WorkbenchAsync(connection, e.TaskId, spec, cancellationToken);
+            var trainers = e.UpdateTrainer.Count == e.UpdateSha256.Count ? e.UpdateTrainer.ToArray() : throw new InvalidOperationException($"task {e.TaskId} window {e.Round}: the coordinator does not say who submitted each update");
+            scores = UpdateScorer.ToPartsPerMillion(await OffThePool(() => TournamentScores(bench, global, deltas, trainers, spec.Tournament!.CopyThreshold, e, cancellationToken), cancellationToken));
+        }
+        else if (spec.IsFineTuning)
         {
             var bench = await WorkbenchAsync(connection, e.TaskId, spec, cancellationToken);
             scores = UpdateScorer.ToPartsPerMillion(await OffThePool(() => bench.Score(global, deltas, _heldoutText, cancellationToken), cancellationToken));
@@ -421,6 +529,33 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
         // sends the same commitment again.
         Mark(e, "commitment", new Commitment([.. scores], salt.ToString()));
         await SendCommitAsync(connection, e, scores, salt, cancellationToken);
+    }
+
+    /// <summary>Each submission's tournament score on this validator's held-out text; copies of an earlier submission of another trainer score 0.</summary>
+    private double[] TournamentScores(FineTuningWorkbench bench, float[] global, IReadOnlyList<float[]> deltas, string[] trainers, double threshold, RoundEvent e, CancellationToken cancellationToken)
+    {
+        // Adapters are small (max_params), so the window's updates are held together to compare them pairwise.
+        var all = deltas.ToArray();
+        var copyOf = TournamentScoring.CopyOf(trainers, all, threshold);
+        var text = _heldoutText.AsSpan(0, Math.Min(_heldoutText!.Length, BpcScore.MaxHeldOutBytes));
+        var before = bench.Bpc(global, text, cancellationToken).BitsPerByte;
+        var scores = new double[all.Length];
+        var candidate = new float[global.Length];
+        for (var i = 0; i < all.Length; i++)
+        {
+            if (copyOf[i] >= 0)
+            {
+                LogCopyFound(logger, e.TaskId, e.Round, i, trainers[i], copyOf[i], trainers[copyOf[i]]);
+                continue;
+            }
+            if (all[i].Length != global.Length)
+            {
+                continue;
+            }
+            TensorPrimitives.Add(global, all[i], candidate);
+            scores[i] = TournamentScoring.Score(before, bench.Bpc(candidate, text, cancellationToken).BitsPerByte);
+        }
+        return scores;
     }
 
     private async Task SendCommitAsync(CoordinatorConnection connection, RoundEvent e, ulong[] scores, Hash32 salt, CancellationToken cancellationToken)
@@ -502,6 +637,12 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
 
     [LoggerMessage(Level = LogLevel.Information, Message = "task {Task} round {Round}: fine-tuned on {Tokens} bytes, loss {Loss:0.0000}")]
     private static partial void LogFineTuned(ILogger logger, ulong task, uint round, long tokens, double loss);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "task {Task} window {Round}: copied the submission of {Trainer}")]
+    private static partial void LogCopied(ILogger logger, ulong task, uint round, string trainer);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "task {Task} window {Round}: submission {Index} of {Trainer} copies submission {Original} of {Owner}; scored 0")]
+    private static partial void LogCopyFound(ILogger logger, ulong task, uint round, int index, string trainer, int original, string owner);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "base model {Hash}: from the local cache")]
     private static partial void LogBaseCached(ILogger logger, string hash);

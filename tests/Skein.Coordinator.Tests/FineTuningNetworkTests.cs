@@ -27,10 +27,10 @@ public sealed class FineTuningNetworkTests : IDisposable
         Directory.Delete(_dir, recursive: true);
     }
 
-    private static LedgerKey Key(string name) => LedgerKey.FromPrivateKey(SHA256.HashData(Encoding.UTF8.GetBytes("ft-" + name)));
+    internal static LedgerKey Key(string name) => LedgerKey.FromPrivateKey(SHA256.HashData(Encoding.UTF8.GetBytes("ft-" + name)));
 
     /// <summary>Seeded sentences from small word lists: structure a model can learn, too varied to memorise.</summary>
-    private static string Text(int variant, int length)
+    internal static string Text(int variant, int length)
     {
         string[] subjects = ["the congress", "the president", "our people", "the treasury", "this nation", "the senate", "every state", "the army"];
         string[] verbs = ["shall provide for", "has considered", "will defend", "must regulate", "recommends", "has improved", "ought to secure", "reports on"];
@@ -46,7 +46,7 @@ public sealed class FineTuningNetworkTests : IDisposable
     }
 
     /// <summary>A base that has seen some of the text, so that updates near it matter; registered like skein model pretrain does.</summary>
-    private string RegisterBase(ModelRegistry registry)
+    internal static string RegisterBase(ModelRegistry registry)
     {
         var config = TransformerConfig.Tiny;
         using var model = TransformerModel.Create(config);

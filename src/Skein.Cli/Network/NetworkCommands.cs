@@ -189,9 +189,10 @@ public static class NetworkCommands
         var trainerStake = new Option<string>("--trainer-stake") { Description = "Tokens to stake as trainer", DefaultValueFactory = _ => "10" };
         var validatorStake = new Option<string>("--validator-stake") { Description = "Tokens to stake as validator", DefaultValueFactory = _ => "10" };
         var tlsPin = new Option<string?>("--tls-pin") { Description = "With an https coordinator: its certificate (PEM or DER) to trust", HelpName = "file" };
-        var behaviour = new Option<string>("--behaviour") { Description = "honest, sign-flip, never-reveal or stall-upload (for demos and fault drills)", DefaultValueFactory = _ => "honest" };
+        var behaviour = new Option<string>("--behaviour") { Description = "honest, sign-flip, never-reveal, stall-upload or copy (a tournament copier) (for demos and fault drills)", DefaultValueFactory = _ => "honest" };
+        var tries = new Option<string[]>("--try") { Description = "Tournament tasks: one submission per window with these settings, as steps:lr (repeatable, up to the task's submissions_per_trainer; default: the task's training)", HelpName = "steps:lr" };
         var onlyTasks = new Option<ulong[]>("--task") { Description = "Join only this task (repeatable; default: every task of the coordinator)" };
-        foreach (var o in new Option[] { key, password, coordinator, data, state, trainerStake, validatorStake, behaviour, tlsPin, onlyTasks })
+        foreach (var o in new Option[] { key, password, coordinator, data, state, trainerStake, validatorStake, behaviour, tries, tlsPin, onlyTasks })
         {
             command.Add(o);
         }
@@ -206,7 +207,8 @@ public static class NetworkCommands
                 "sign-flip" => NodeBehaviour.SignFlip,
                 "never-reveal" => NodeBehaviour.NeverReveal,
                 "stall-upload" => NodeBehaviour.StallUpload,
-                var other => throw new ArgumentException($"--behaviour: must be honest, sign-flip, never-reveal or stall-upload; got '{other}'"),
+                "copy" => NodeBehaviour.Copy,
+                var other => throw new ArgumentException($"--behaviour: must be honest, sign-flip, never-reveal, stall-upload or copy; got '{other}'"),
             };
             var folder = parse.GetValue(data)!;
             var options = new NodeOptions
@@ -219,11 +221,23 @@ public static class NetworkCommands
                 Behaviour = b,
                 TlsPin = parse.GetValue(tlsPin),
                 Tasks = parse.GetValue(onlyTasks) is { Length: > 0 } ids ? ids.ToHashSet() : null,
+                Tries = (parse.GetValue(tries) ?? []).Select(ParseTry).ToArray(),
             };
             await new NodeDaemon(options, nodeKey, loggers.CreateLogger("skein.node")).RunAsync(ct);
             return ExitCodes.Ok;
         }));
         return command;
+    }
+
+    /// <summary>One <c>--try steps:lr</c>, e.g. <c>200:0.005</c>.</summary>
+    internal static TournamentTry ParseTry(string text)
+    {
+        var parts = text.Split(':');
+        return parts.Length == 2
+            && int.TryParse(parts[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var steps) && steps is >= 1 and <= 100_000
+            && double.TryParse(parts[1], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var lr) && lr > 0 && lr < 1
+            ? new TournamentTry(steps, lr)
+            : throw new ArgumentException($"--try: must be steps:lr with steps in [1, 100000] and lr in (0, 1), e.g. 200:0.005; got '{text}'");
     }
 
     public static Command Verify()

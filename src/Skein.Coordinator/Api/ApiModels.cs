@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Skein.Core.Json;
+using Skein.Ledger;
 
 namespace Skein.Coordinator.Api;
 
@@ -83,6 +84,12 @@ public sealed record ApiTask(
     /// metrics arrive after a round settles, so a client caching settled rounds knows which to fetch again.
     /// </summary>
     public uint MetricsThrough { get; init; }
+
+    /// <summary>A tournament's rules on the ledger (null for a federated task).</summary>
+    public TournamentRules? Tournament { get; init; }
+
+    /// <summary>The ledger's reject threshold, parts per million.</summary>
+    public uint RejectBelow { get; init; }
 }
 
 /// <summary>One submitted update and, once settled, its verdict.</summary>
@@ -102,6 +109,15 @@ public sealed record ApiRound(
 
     /// <summary>When the round opened, its training closed, its commits closed and it settled (Unix ms; 0: not yet).</summary>
     public IReadOnlyList<long>? PhaseTimes { get; init; }
+
+    /// <summary>The round's reward (its pool share plus emission), in base units, once settled.</summary>
+    public string? RewardUnits { get; init; }
+
+    /// <summary>A settled tournament window's trainers' role stakes as settlement used them, in base units.</summary>
+    public IReadOnlyDictionary<string, string>? SettledTrainerStakes { get; init; }
+
+    /// <summary>A settled tournament window's revealed validators' role stakes as settlement used them, in base units.</summary>
+    public IReadOnlyDictionary<string, string>? SettledValidatorStakes { get; init; }
 }
 
 /// <summary>

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using Skein.Coordinator.Rounds;
 using Skein.Core;
 using Skein.Ledger;
+using Skein.Ledger.Incentives;
 
 namespace Skein.Coordinator.Api;
 
@@ -85,6 +86,10 @@ public static class RoundVerifier
         ArgumentNullException.ThrowIfNull(api);
         var task = await api.GetTaskAsync(taskId, ct);
         var r = await api.GetRoundAsync(taskId, round, ct);
+        if (task.Tournament is { } tournament)
+        {
+            return await VerifyWindowAsync(api, task, tournament, r, ct);
+        }
         var facts = new RoundFacts(r.Phase, r.NewModelHash, r.ModelHash, r.Seed, task.SpecHash,
             r.Updates.Where(u => u.Accepted == true).Select(u => (Hash32.Parse(u.Hash), u.Samples)).ToArray(),
             round > 1 && r.NewModelHash is not null && r.Updates.Any(u => u.Accepted == true) ? Hash32.Parse((await api.GetRoundAsync(taskId, round - 1, ct)).ModelHash) : null);
@@ -121,6 +126,115 @@ public static class RoundVerifier
             // A coordinator that does not know the task publishes no spec: reported below.
         }
         return await CheckAsync(taskId, round, facts, spec, api, ct);
+    }
+
+    /// <summary>
+    /// A tournament window: recomputes every submission's consensus and payout and every validator's reward from the
+    /// revealed scores and the stakes settlement used (<see cref="TournamentSettlement"/>), then the window's model (the
+    /// winner's update merged into the window's model), and compares each with what the ledger recorded.
+    /// </summary>
+    private static async Task<RoundVerification> VerifyWindowAsync(CoordinatorApiClient api, ApiTask task, TournamentRules rules, ApiRound r, CancellationToken ct)
+    {
+        RoundVerification Fail(string reason, string computed = "") => new(task.Id, r.Round, false, 0, r.NewModelHash ?? "", computed, reason);
+        if (r.NewModelHash is null || r.RewardUnits is null)
+        {
+            return Fail($"window {r.Round} is {r.Phase}, not settled");
+        }
+        if (task.Spec is null)
+        {
+            return Fail("the coordinator does not publish this task's spec");
+        }
+        var spec = TaskSpec.Parse(task.Spec, "spec");
+        if (!string.Equals("0x" + spec.Sha256(), task.SpecHash, StringComparison.OrdinalIgnoreCase))
+        {
+            return Fail($"the published spec hashes to 0x{spec.Sha256()}, the ledger records {task.SpecHash}");
+        }
+        var incentives = await IncentivesAsync(api, ct);
+        var trainerStakes = r.SettledTrainerStakes ?? new Dictionary<string, string>();
+        var validatorStakes = r.SettledValidatorStakes ?? new Dictionary<string, string>();
+        UInt128 Units(IReadOnlyDictionary<string, string> stakes, string who) =>
+            stakes.TryGetValue(who, out var v) ? UInt128.Parse(v, System.Globalization.CultureInfo.InvariantCulture) : UInt128.Zero;
+        var scores = r.Scores ?? new Dictionary<string, IReadOnlyList<ulong>>();
+        var input = new SettlementInput(
+            r.Updates.Select(u => new UpdateInfo(Address.Parse(u.Trainer), u.Samples)).ToArray(),
+            scores.OrderBy(kv => Address.Parse(kv.Key)).Select(kv => new ValidatorReveal(Address.Parse(kv.Key), Units(validatorStakes, kv.Key), kv.Value)).ToArray(),
+            r.Committed.Where(v => !scores.ContainsKey(v)).Select(v => Address.Parse(v)).ToArray(),
+            UInt128.Parse(r.RewardUnits, System.Globalization.CultureInfo.InvariantCulture),
+            task.RejectBelow,
+            incentives);
+        var result = TournamentSettlement.Compute(input, rules, r.Updates.Select(u => Units(trainerStakes, u.Trainer)).ToArray());
+        for (var i = 0; i < r.Updates.Count; i++)
+        {
+            var (u, v) = (r.Updates[i], result.Verdicts[i]);
+            if (u.ConsensusPpm != v.ConsensusScore || u.Accepted != v.Accepted || u.Reward != Tokens.Format(v.Reward))
+            {
+                return Fail(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"submission {i} of {u.Trainer}: the ledger records consensus {u.ConsensusPpm} ppm, ranked {u.Accepted}, paid {u.Reward}; recomputed {v.ConsensusScore} ppm, {v.Accepted}, {Tokens.Format(v.Reward)}"));
+            }
+        }
+        // Each validator's reward as the ledger paid it: to the validator, and to its delegators "(delegated to ...)".
+        foreach (var validator in input.Revealed.Select(v => v.Validator))
+        {
+            var name = validator.ToString();
+            var paid = r.Movements
+                .Where(m => (m.Kind == "validator reward" && string.Equals(m.Account, name, StringComparison.OrdinalIgnoreCase))
+                    || (m.Kind == "delegator reward" && m.Reason.Contains("scores agreeing", StringComparison.Ordinal) && m.Reason.Contains($"(delegated to {name})", StringComparison.OrdinalIgnoreCase)))
+                .Aggregate(UInt128.Zero, (sum, m) => sum + Tokens.Parse(m.Amount, "amount"));
+            var expected = result.ValidatorRewards.GetValueOrDefault(validator);
+            if (paid != expected)
+            {
+                return Fail($"validator {name}: the ledger paid {Tokens.Format(paid)}, recomputed {Tokens.Format(expected)}");
+            }
+        }
+        var winner = TournamentWindow.Winner(result.Verdicts);
+        string computed;
+        if (winner < 0)
+        {
+            computed = r.ModelHash;
+        }
+        else
+        {
+            try
+            {
+                var bytes = await TournamentWindow.MergeAsync((hash, c) => api.GetBlobAsync(hash, c), spec, Hash32.Parse(r.ModelHash), Hash32.Parse(r.Updates[winner].Hash), ct);
+                computed = "0x" + Convert.ToHexStringLower(SHA256.HashData(bytes));
+            }
+            catch (Exception ex) when (ex is InvalidDataException or FormatException or ArgumentException)
+            {
+                return Fail(ex.Message);
+            }
+        }
+        var ok = string.Equals(computed, r.NewModelHash, StringComparison.OrdinalIgnoreCase);
+        return new RoundVerification(task.Id, r.Round, ok, result.Verdicts.Count(v => v.Accepted), r.NewModelHash, computed, ok ? null : "the recomputed window model (the winner merged) differs from the ledger's");
+    }
+
+    /// <summary>The incentive rules in force, from the coordinator's governance page (the defaults where it has none).</summary>
+    private static async Task<IncentiveParams> IncentivesAsync(CoordinatorApiClient api, CancellationToken ct)
+    {
+        var p = IncentiveParams.Default;
+        ApiGovernance governance;
+        try
+        {
+            governance = await api.GetGovernanceAsync(ct);
+        }
+        catch (HttpRequestException)
+        {
+            return p;
+        }
+        foreach (var g in governance.Parameters)
+        {
+            if (!ulong.TryParse(g.Value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value))
+            {
+                continue;
+            }
+            p = g.Name switch
+            {
+                "incentives.supermajority_bps" => p with { SupermajorityBps = (uint)value },
+                "incentives.agreement_tolerance" => p with { AgreementTolerance = value },
+                _ => p,
+            };
+        }
+        return p;
     }
 
     /// <summary>What a round's recomputation needs from the ledger, whoever reports it.</summary>

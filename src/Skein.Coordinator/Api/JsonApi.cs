@@ -149,6 +149,8 @@ public static class JsonApi
             hosted?.SpecJson)
         {
             MetricsThrough = hosted is null ? 0 : c.Index.LastMetricRound(t.Id),
+            Tournament = t.Tournament,
+            RejectBelow = t.RejectBelow,
         };
     }
 
@@ -167,6 +169,9 @@ public static class JsonApi
         {
             Scores = r.Scores.ToDictionary(kv => kv.Key.ToString(), kv => kv.Value),
             PhaseTimes = r.PhaseTimes,
+            RewardUnits = settled ? r.Reward.ToString(System.Globalization.CultureInfo.InvariantCulture) : null,
+            SettledTrainerStakes = r.SettledTrainerStakes.Count == 0 ? null : r.SettledTrainerStakes.ToDictionary(kv => kv.Key.ToString(), kv => kv.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            SettledValidatorStakes = r.SettledValidatorStakes.Count == 0 ? null : r.SettledValidatorStakes.ToDictionary(kv => kv.Key.ToString(), kv => kv.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         };
     }
 

@@ -327,7 +327,7 @@ public sealed class CoordinatorService(CoordinatorContext coordinator) : Protoco
                     ?? throw Refuse(StatusCode.NotFound, $"round: task {request.TaskId} has no round {request.Round}");
                 for (; sent < round.Updates.Count; sent++)
                 {
-                    await responseStream.WriteAsync(new UpdateNotice { Index = (uint)sent, Sha256 = RoundEventFactory.Hex(round.Updates[sent].UpdateHash) }, ct);
+                    await responseStream.WriteAsync(new UpdateNotice { Index = (uint)sent, Sha256 = RoundEventFactory.Hex(round.Updates[sent].UpdateHash), Trainer = round.Updates[sent].Trainer.ToString() }, ct);
                 }
                 if (round.Phase != RoundPhase.Training)
                 {

@@ -34,6 +34,7 @@ public static class RoundEventFactory
         e.PickedTrainers.AddRange(r.PickedTrainers.Select(a => a.ToString()));
         e.PickedValidators.AddRange(r.PickedValidators.Select(a => a.ToString()));
         e.UpdateSha256.AddRange(r.Updates.Select(u => Hex(u.UpdateHash)));
+        e.UpdateTrainer.AddRange(r.Updates.Select(u => u.Trainer.ToString()));
         return e;
     }
 

@@ -171,7 +171,21 @@ public sealed partial class CoordinatorHost : IAsyncDisposable
         var ledger = _context.Ledger;
         var key = _context.Key;
         var nonce = await ledger.GetNonceAsync(key.Address, cancellationToken);
-        var create = new CreateTask
+        Transaction create = spec.IsTournament ? new CreateTournament
+        {
+            From = key.Address,
+            Nonce = nonce,
+            SpecHash = Hash32.Parse(spec.Sha256()),
+            RewardPool = Tokens.Parse(spec.RewardPool, "reward_pool"),
+            Windows = spec.Rounds,
+            MinStake = Tokens.Parse(spec.MinStake, "min_stake"),
+            SubmissionsPerTrainer = spec.Tournament!.SubmissionsPerTrainer,
+            ValidatorsPerRound = spec.ValidatorsPerRound,
+            RejectBelow = (uint)Math.Round(spec.RejectBelow * 1_000_000),
+            DecayBps = spec.Tournament.DecayBps,
+            SideFloorBps = spec.Tournament.SideFloorBps,
+        }
+        : new CreateTask
         {
             From = key.Address,
             Nonce = nonce,

@@ -75,3 +75,34 @@ public static class RoundAggregation
 
 /// <summary>What a round's aggregate depends on, all of it public: its number and seed, its model, the previous round's model, and the accepted updates with their sample counts (aggregated in the order of their hashes).</summary>
 public sealed record RoundInputs(uint Round, Hash32 Seed, Hash32 ModelHash, Hash32? PreviousModelHash, IReadOnlyList<(Hash32 Update, ulong Samples)> Accepted);
+
+/// <summary>A tournament window's outcome as anyone can recompute it: the winner, and the window's model with the winner's update merged in.</summary>
+public static class TournamentWindow
+{
+    /// <summary>The ranked submission with the highest consensus (the earliest among equals), or -1 when none ranked.</summary>
+    public static int Winner(IReadOnlyList<Skein.Ledger.Incentives.UpdateVerdict> verdicts)
+    {
+        ArgumentNullException.ThrowIfNull(verdicts);
+        var winner = -1;
+        for (var i = 0; i < verdicts.Count; i++)
+        {
+            if (verdicts[i].Accepted && (winner < 0 || verdicts[i].ConsensusScore > verdicts[winner].ConsensusScore))
+            {
+                winner = i;
+            }
+        }
+        return winner;
+    }
+
+    /// <summary>The window's model plus the winner's update, as safetensors: the adapter the window produced.</summary>
+    public static async Task<byte[]> MergeAsync(RoundAggregation.BlobReader read, TaskSpec spec, Hash32 model, Hash32 winner, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(read);
+        ArgumentNullException.ThrowIfNull(spec);
+        var layout = TaskModels.Layout(spec);
+        var global = layout.FromSafeTensors(SafeTensors.Parse(await read(RoundEventFactory.Hex(model), cancellationToken)));
+        var delta = layout.FromSafeTensors(SafeTensors.Parse(await read(RoundEventFactory.Hex(winner), cancellationToken)));
+        System.Numerics.Tensors.TensorPrimitives.Add(global, delta, global);
+        return layout.ToSafeTensors(global);
+    }
+}

@@ -21,6 +21,7 @@ public sealed partial class RoundEngine(CoordinatorContext coordinator, HostedTa
 {
     private readonly TaskSpec _spec = TaskSpec.Parse(hosted.SpecJson);
     private (uint Round, RoundPhase Phase, DateTimeOffset Since) _phaseSeen;
+    private (uint Round, int Count, DateTimeOffset Since) _submissionsSeen;
 
     public ulong TaskId => (ulong)hosted.TaskId;
 
@@ -67,7 +68,7 @@ public sealed partial class RoundEngine(CoordinatorContext coordinator, HostedTa
         switch (round.Phase)
         {
             case RoundPhase.Training:
-                if (!Due(round.Updates.Count, round.PickedTrainers.Count, timings.Training, now))
+                if (!(_spec.IsTournament ? WindowDue(round, timings, now) : Due(round.Updates.Count, round.PickedTrainers.Count, timings.Training, now)))
                 {
                     return false;
                 }
@@ -98,8 +99,28 @@ public sealed partial class RoundEngine(CoordinatorContext coordinator, HostedTa
     private bool Due(int answered, int expected, TimeSpan deadline, DateTimeOffset now) =>
         answered >= expected || now - _phaseSeen.Since >= deadline;
 
+    /// <summary>A tournament window: at its deadline; when every picked trainer used the limit; or when every one submitted and then none for the quiet time.</summary>
+    private bool WindowDue(RoundInfo round, RoundTimings timings, DateTimeOffset now)
+    {
+        if (_submissionsSeen.Round != round.Round || _submissionsSeen.Count != round.Updates.Count)
+        {
+            _submissionsSeen = (round.Round, round.Updates.Count, now);
+        }
+        var limit = (int)_spec.Tournament!.SubmissionsPerTrainer;
+        var counts = round.Updates.GroupBy(u => u.Trainer).ToDictionary(g => g.Key, g => g.Count());
+        var all = round.PickedTrainers.Count > 0 && round.PickedTrainers.All(counts.ContainsKey);
+        return now - _phaseSeen.Since >= timings.Training
+            || (all && round.PickedTrainers.All(t => counts[t] >= limit))
+            || (all && now - _submissionsSeen.Since >= timings.TournamentQuiet);
+    }
+
     private async Task FinalizeAsync(RoundInfo round, CancellationToken cancellationToken)
     {
+        if (_spec.IsTournament)
+        {
+            await FinalizeWindowAsync(round, cancellationToken);
+            return;
+        }
         var ledger = coordinator.Ledger;
         // The same rule the ledger applies when it settles: which updates a stake-weighted consensus accepts.
         var revealed = new List<ValidatorReveal>();
@@ -123,6 +144,40 @@ public sealed partial class RoundEngine(CoordinatorContext coordinator, HostedTa
             : await AggregateAsync(round, accepted, cancellationToken);
         await SendAsync((from, nonce) => new FinalizeRound { From = from, Nonce = nonce, TaskId = TaskId, Round = round.Round, NewModelHash = newModel }, cancellationToken);
         LogFinalized(logger, TaskId, round.Round, accepted.Length, round.Updates.Count);
+    }
+
+    /// <summary>Settles a tournament window as the ledger will, and records its winner merged into the window's model (or the model unchanged when nobody ranks).</summary>
+    private async Task FinalizeWindowAsync(RoundInfo round, CancellationToken cancellationToken)
+    {
+        var ledger = coordinator.Ledger;
+        var task = (await ledger.GetTaskAsync(TaskId, cancellationToken))!;
+        var revealed = new List<ValidatorReveal>();
+        foreach (var (validator, scores) in round.Scores.OrderBy(kv => kv.Key))
+        {
+            var stake = await ledger.GetStakeAsync(validator, Role.Validator, cancellationToken);
+            revealed.Add(new ValidatorReveal(validator, stake.Self + stake.Delegated, scores));
+        }
+        var stakes = new List<UInt128>();
+        foreach (var u in round.Updates)
+        {
+            var stake = await ledger.GetStakeAsync(u.Trainer, Role.Trainer, cancellationToken);
+            stakes.Add(stake.Self + stake.Delegated);
+        }
+        var verdicts = TournamentSettlement.Compute(new SettlementInput(
+            round.Updates.Select(u => new UpdateInfo(u.Trainer, u.Samples)).ToArray(),
+            revealed,
+            round.Committed.Where(v => !round.Scores.ContainsKey(v)).ToArray(),
+            0,
+            task.RejectBelow,
+            coordinator.Incentives), task.Tournament!, stakes).Verdicts;
+        var winner = TournamentWindow.Winner(verdicts);
+        var newModel = winner < 0
+            ? round.ModelHash
+            : Hash32.Parse(await coordinator.Blobs.PutAsync(
+                await TournamentWindow.MergeAsync(coordinator.Blobs.ReadAllAsync, _spec, round.ModelHash, round.Updates[winner].UpdateHash, cancellationToken), cancellationToken));
+        await SendAsync((from, nonce) => new FinalizeRound { From = from, Nonce = nonce, TaskId = TaskId, Round = round.Round, NewModelHash = newModel }, cancellationToken);
+        var ranked = verdicts.Count(v => v.Accepted);
+        LogFinalized(logger, TaskId, round.Round, ranked, round.Updates.Count);
     }
 
     /// <summary>global + strategy(accepted deltas), stored as safetensors; returns its SHA-256.</summary>

@@ -44,10 +44,15 @@ public sealed class FineTuningWorkbench : IDisposable
     /// <summary>Trains the adapter from <paramref name="global"/> on <paramref name="text"/> and returns the change (the update).</summary>
     public (float[] Delta, LanguageTrainingResult Result) Train(float[] global, ReadOnlyMemory<byte> text, uint round, ulong seed, CancellationToken cancellationToken = default)
     {
+        var t = Spec.Training;
+        return Train(global, text, new LanguageTrainingOptions(t.StepsOrDefault, t.BatchSize, t.LrAt(round)), seed, cancellationToken);
+    }
+
+    /// <summary>The same with settings of the trainer's own (a tournament's entrants choose theirs).</summary>
+    public (float[] Delta, LanguageTrainingResult Result) Train(float[] global, ReadOnlyMemory<byte> text, LanguageTrainingOptions options, ulong seed, CancellationToken cancellationToken = default)
+    {
         ArgumentNullException.ThrowIfNull(global);
         _adapter.Load(global);
-        var t = Spec.Training;
-        var options = new LanguageTrainingOptions(t.StepsOrDefault, t.BatchSize, t.LrAt(round));
         var result = LanguageTrainer.Train(_model, text, options, seed, cancellationToken);
         var delta = _adapter.ToFlat();
         TensorPrimitives.Subtract(delta, global, delta);

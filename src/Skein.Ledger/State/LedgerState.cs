@@ -72,6 +72,15 @@ public sealed class RoundState
     public List<LedgerMovement> Movements { get; } = [];
 
     /// <summary>
+    /// A tournament window's settlement inputs that change with settlement itself: each submitting trainer's role stake
+    /// and each revealed validator's, as they were when the window settled, so that anyone can recompute its payouts.
+    /// </summary>
+    public SortedDictionary<Address, UInt128> SettledTrainerStakes { get; } = [];
+
+    /// <inheritdoc cref="SettledTrainerStakes"/>
+    public SortedDictionary<Address, UInt128> SettledValidatorStakes { get; } = [];
+
+    /// <summary>
     /// When each phase began, from the times of the blocks that opened and closed them (Unix ms): opened, training
     /// closed, commits closed, settled. Derived from block headers, which are hashed, so they are not part of the state root.
     /// </summary>

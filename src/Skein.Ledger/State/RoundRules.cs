@@ -174,9 +174,23 @@ internal static class RoundRules
             // Emission is minted only as far as it is paid out, so unpaid rounds never enrich anyone.
             EmissionPart = emission,
         };
-        var result = task.Tournament is { } tournament
-            ? TournamentSettlement.Compute(input, tournament, round.Updates.Select(u => state.StakeOf(u.Trainer, Role.Trainer).Total).ToArray())
-            : RoundSettlement.Compute(input);
+        SettlementResult result;
+        if (task.Tournament is { } tournament)
+        {
+            result = TournamentSettlement.Compute(input, tournament, round.Updates.Select(u => state.StakeOf(u.Trainer, Role.Trainer).Total).ToArray());
+            foreach (var u in round.Updates)
+            {
+                round.SettledTrainerStakes[u.Trainer] = state.StakeOf(u.Trainer, Role.Trainer).Total;
+            }
+            foreach (var r in input.Revealed)
+            {
+                round.SettledValidatorStakes[r.Validator] = r.Weight;
+            }
+        }
+        else
+        {
+            result = RoundSettlement.Compute(input);
+        }
 
         // Everything below only adds and moves tokens that the settlement accounted for; checks are done.
         task.Escrow = task.Escrow - poolShare + result.ReturnedToEscrow;

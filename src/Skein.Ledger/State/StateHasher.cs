@@ -158,6 +158,18 @@ public static partial class StateHasher
                 w.U128(m.Amount);
                 w.Text(m.Reason);
             }
+            if (t.Tournament is not null)
+            {
+                foreach (var stakes in new[] { r.SettledTrainerStakes, r.SettledValidatorStakes })
+                {
+                    w.U64((ulong)stakes.Count);
+                    foreach (var (a, amount) in stakes)
+                    {
+                        w.Address(a);
+                        w.U128(amount);
+                    }
+                }
+            }
         }
     }
 

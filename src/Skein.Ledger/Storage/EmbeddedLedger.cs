@@ -347,6 +347,8 @@ public sealed class EmbeddedLedger : ILedger
             [.. r.Commitments.Keys], [.. r.Reveals.Keys], [.. r.Outcomes], [.. r.Movements])
         {
             Scores = r.Reveals.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<ulong>)[.. kv.Value]),
+            SettledTrainerStakes = r.SettledTrainerStakes.ToDictionary(),
+            SettledValidatorStakes = r.SettledValidatorStakes.ToDictionary(),
             PhaseTimes = [.. r.PhaseTimes],
         };
 

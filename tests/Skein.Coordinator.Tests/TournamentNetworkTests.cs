@@ -1,0 +1,131 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Skein.Coordinator.Hosting;
+using Skein.Core;
+using Skein.Learning.Registry;
+using Skein.Ledger;
+using Skein.Ledger.Incentives;
+using Skein.Ledger.State;
+using Skein.Node;
+using static Skein.Coordinator.Tests.FineTuningNetworkTests;
+
+namespace Skein.Coordinator.Tests;
+
+/// <summary>A tournament task over gRPC: trainers fine-tune on their own (one twice, one copying), validators score and catch the copy, the ledger pays by rank, verify recomputes it.</summary>
+public sealed class TournamentNetworkTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("skein-tour-").FullName;
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private static string Spec(string baseHash) => $$"""
+        {
+          "name": "tournament-net", "mode": "tournament",
+          "tournament": { "submissions_per_trainer": 2, "decay": 0.5, "side_floor": 0.2, "copy_threshold": 0.99 },
+          "model": { "name": "transformer-tiny", "base": "{{baseHash}}", "adapter": { "rank": 8, "alpha": 32, "mode": "exact" } },
+          "data": { "dataset": "text" }, "strategy": { "name": "fedavg" },
+          "training": { "batch_size": 16, "lr": 0.05, "steps": 30 }, "validation": { "score": "bpc" },
+          "rounds": 1, "validators_per_round": 2, "reward_pool": "20", "min_stake": "10", "reject_below": 0.25
+        }
+        """;
+
+    [Fact]
+    public async Task A_window_ranks_independent_adapters_slashes_the_copier_and_verifies()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var registryFolder = Path.Combine(_dir, "models");
+        string baseHash;
+        using (var registry = new ModelRegistry(registryFolder))
+        {
+            baseHash = RegisterBase(registry);
+        }
+        var trainers = new[] { "t1", "t2", "copier" };
+        var validators = new[] { "v1", "v2" };
+        var genesis = new Genesis(80, LedgerParams.Default, new[] { "coordinator" }.Concat(trainers).Concat(validators)
+            .Select(n => new GenesisAllocation(Key(n).Address, Tokens.Whole(1_000))).ToArray(), 0);
+        var options = new CoordinatorOptions
+        {
+            DataDirectory = Path.Combine(_dir, "coordinator"),
+            Timings = new RoundTimings(TimeSpan.FromSeconds(120), TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(30)) { TournamentQuiet = TimeSpan.FromSeconds(2) },
+            ModelRegistry = registryFolder,
+        };
+        await using var host = await CoordinatorHost.StartAsync(options, Key("coordinator"), genesis, NullLoggerFactory.Instance, ct);
+        var taskId = await host.HostTaskAsync(Spec(baseHash), seed: 1, ct);
+        var task = (await host.Context.Ledger.GetTaskAsync(taskId, ct))!;
+        Assert.Equal(new TournamentRules(2, 5_000, 2_000), task.Tournament);
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var nodes = new List<Task>();
+        // t1 enters twice (a strong and a weak setting), t2 once with fewer steps, the copier takes whoever submits first.
+        TournamentTry[][] tries = [[new(30, 0.05), new(5, 0.005)], [new(15, 0.03)], []];
+        for (var i = 0; i < trainers.Length; i++)
+        {
+            var data = Path.Combine(_dir, trainers[i]);
+            Directory.CreateDirectory(Path.Combine(data, "train"));
+            await File.WriteAllTextAsync(Path.Combine(data, "train", "own.txt"), Text(i, 12_000), ct);
+            nodes.Add(new NodeDaemon(new NodeOptions
+            {
+                Coordinator = host.Uri,
+                DataDirectory = data,
+                StateDirectory = Path.Combine(data, "state"),
+                TrainerStake = Tokens.Whole(20),
+                Behaviour = trainers[i] == "copier" ? NodeBehaviour.Copy : NodeBehaviour.Honest,
+                Tries = tries[i],
+            }, Key(trainers[i]), NullLogger.Instance).RunAsync(stop.Token));
+        }
+        for (var i = 0; i < validators.Length; i++)
+        {
+            var data = Path.Combine(_dir, validators[i]);
+            Directory.CreateDirectory(Path.Combine(data, "heldout"));
+            await File.WriteAllTextAsync(Path.Combine(data, "heldout", "held.txt"), Text(i + 1, 2_500), ct);
+            nodes.Add(new NodeDaemon(new NodeOptions
+            {
+                Coordinator = host.Uri,
+                DataDirectory = data,
+                StateDirectory = Path.Combine(data, "state"),
+                ValidatorStake = Tokens.Whole(50),
+            }, Key(validators[i]), NullLogger.Instance).RunAsync(stop.Token));
+        }
+        for (var i = 0; i < 300; i++)
+        {
+            var t = await host.Context.Ledger.GetTaskAsync(taskId, ct);
+            if (t!.Trainers.Count == 3 && t.Validators.Count == 2)
+            {
+                break;
+            }
+            await Task.Delay(100, ct);
+        }
+        host.StartEngine(taskId);
+        await host.Engines[0].WaitAsync(TimeSpan.FromSeconds(240), ct);
+        await stop.CancelAsync();
+
+        var ledger = host.Context.Ledger;
+        Assert.True((await ledger.GetTaskAsync(taskId, ct))!.Completed);
+        var window = (await ledger.GetRoundAsync(taskId, 1, ct))!;
+        Assert.True(window.Updates.Count == 4, $"expected 4 submissions (t1 twice, t2, the copier), got: {string.Join(", ", window.Updates.Select(u => u.Trainer))}");
+        Assert.Equal(2, window.Updates.Count(u => u.Trainer == Key("t1").Address));
+        var copier = Key("copier").Address;
+        var copied = window.Outcomes.Single(o => o.Trainer == copier);
+        Assert.Equal(0UL, copied.ConsensusScore);
+        Assert.False(copied.Accepted);
+        Assert.Contains(window.Movements, m => m.Account == copier && m.Kind == "trainer slash");
+        // Only t1's better submission ranks; ranked submissions are paid in the order of their consensus.
+        var ranked = window.Outcomes.Where(o => o.Accepted).OrderByDescending(o => o.ConsensusScore).ToArray();
+        Assert.Single(ranked, o => o.Trainer == Key("t1").Address);
+        Assert.All(ranked, o => Assert.True(o.ConsensusScore > TournamentLimits.NeutralScore));
+        for (var i = 1; i < ranked.Length; i++)
+        {
+            Assert.True(ranked[i - 1].Reward >= ranked[i].Reward);
+        }
+        Assert.NotEmpty(window.SettledTrainerStakes);
+
+        using var api = new Api.CoordinatorApiClient(host.ApiUri);
+        var check = await Api.RoundVerifier.VerifyAsync(api, taskId, 1, ct);
+        Assert.True(check.Ok, check.Reason);
+        Assert.Equal(ranked.Length, check.Accepted);
+        Assert.Equal(ranked.Length == 0 ? window.ModelHash : window.NewModelHash, window.NewModelHash);
+    }
+}
