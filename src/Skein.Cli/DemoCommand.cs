@@ -77,6 +77,7 @@ public static class DemoCommand
         data.AddTo(command);
         output.AddTo(command);
         command.Add(DemoTextCommand.Build());
+        command.Add(DemoTournamentCommand.Build());
         command.SetAction((parse, ct) => RunAsync(parse, new NetworkDemoOptions
         {
             Trainers = parse.GetValue(trainers),

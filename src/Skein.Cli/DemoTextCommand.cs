@@ -276,22 +276,26 @@ public static class DemoTextCommand
     }
 
     /// <summary>The base from the registry if one was pretrained with these settings before, else pretrained and registered now.</summary>
-    private static (string Hash, byte[] Bytes, bool Cached) EnsureBase(string registryFolder, byte[] corpus, TextDemoOptions options, CancellationToken ct)
+    private static (string Hash, byte[] Bytes, bool Cached) EnsureBase(string registryFolder, byte[] corpus, TextDemoOptions options, CancellationToken ct) =>
+        EnsureBase(registryFolder, corpus, options.PretrainSteps, options.Seed, ct);
+
+    /// <summary>The base from the registry if one was pretrained with these settings before, else pretrained and registered now.</summary>
+    internal static (string Hash, byte[] Bytes, bool Cached) EnsureBase(string registryFolder, byte[] corpus, int pretrainSteps, ulong seed, CancellationToken ct)
     {
-        var training = new LanguageTrainingOptions(options.PretrainSteps, TextDemoOptions.BatchSize, 3e-3);
+        var training = new LanguageTrainingOptions(pretrainSteps, TextDemoOptions.BatchSize, 3e-3);
         using var registry = new ModelRegistry(registryFolder);
-        var description = BasePretraining.Describe("moby-dick", corpus.Length, training, options.Seed);
+        var description = BasePretraining.Describe("moby-dick", corpus.Length, training, seed);
         if (registry.List().FirstOrDefault(e => e.Kind == ModelKind.Base && e.Config == TransformerConfig.Tiny && e.Description == description) is { } known
             && registry.ReadFile(known.Hash) is { Ok: true } file)
         {
             return (known.Hash, file.Bytes!, true);
         }
-        var run = BasePretraining.Run(TransformerConfig.Tiny, "moby-dick", corpus, training, options.Seed, ct);
+        var run = BasePretraining.Run(TransformerConfig.Tiny, "moby-dick", corpus, training, seed, ct);
         var put = registry.Put(run.SafeTensors, new ModelRegistration(ModelRegistry.ArchitectureName(TransformerConfig.Tiny), TransformerConfig.Tiny, ModelKind.Base) { Description = run.Description });
         return put.Ok ? (put.Entry!.Hash, run.SafeTensors, false) : throw new InvalidOperationException($"model registry: {put.Error}");
     }
 
-    private static void WriteTexts(string folder, IEnumerable<SotuSpeech> speeches)
+    internal static void WriteTexts(string folder, IEnumerable<SotuSpeech> speeches)
     {
         Directory.CreateDirectory(folder);
         foreach (var s in speeches)

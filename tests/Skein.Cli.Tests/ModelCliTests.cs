@@ -80,6 +80,28 @@ public sealed class ModelCliTests : IDisposable
     }
 
     [Fact]
+    public async Task Demo_tournament_refuses_bad_options_before_fetching_anything()
+    {
+        var (code, _, err) = await Run("demo", "tournament", "--windows", "0", "--pretrain-steps", "0");
+        Assert.Equal(ExitCodes.InvalidOptions, code);
+        Assert.Contains("--windows must be between 1 and 100, got 0", err, StringComparison.Ordinal);
+        Assert.Contains("--pretrain-steps must be between 1 and 1000000, got 0", err, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "models")), "nothing was pretrained or registered");
+    }
+
+    [Theory]
+    [InlineData("200")]
+    [InlineData("0:0.1")]
+    [InlineData("200:1.5")]
+    [InlineData("x:0.1")]
+    public void A_tournament_try_is_steps_colon_lr_or_refused_naming_the_option(string text) =>
+        Assert.StartsWith("--try: must be steps:lr", Assert.Throws<ArgumentException>(() => Network.NetworkCommands.ParseTry(text)).Message, StringComparison.Ordinal);
+
+    [Fact]
+    public void A_tournament_try_parses_its_steps_and_rate() =>
+        Assert.Equal(new Node.TournamentTry(200, 0.005), Network.NetworkCommands.ParseTry("200:0.005"));
+
+    [Fact]
     public async Task List_prints_every_model_as_one_json_object()
     {
         var (root, round1, round2) = Chain();

@@ -128,4 +128,43 @@ public sealed class TournamentNetworkTests : IDisposable
         Assert.Equal(ranked.Length, check.Accepted);
         Assert.Equal(ranked.Length == 0 ? window.ModelHash : window.NewModelHash, window.NewModelHash);
     }
+
+    [Fact]
+    public async Task A_submission_that_is_not_an_adapter_of_the_tasks_shapes_is_refused_and_stored_nowhere()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var registryFolder = Path.Combine(_dir, "models");
+        string baseHash;
+        using (var registry = new ModelRegistry(registryFolder))
+        {
+            var config = Learning.Language.TransformerConfig.Tiny;
+            baseHash = registry.Put(config.Layout().ToSafeTensors(config.InitialParameters(9)), new ModelRegistration("transformer-tiny", config, ModelKind.Base)).Entry!.Hash;
+        }
+        string[] names = ["coordinator", "t1", "v1", "v2"];
+        var genesis = new Genesis(81, LedgerParams.Default, names.Select(n => new GenesisAllocation(Key(n).Address, Tokens.Whole(1_000))).ToArray(), 0);
+        await using var host = await CoordinatorHost.StartAsync(new CoordinatorOptions { DataDirectory = Path.Combine(_dir, "c2"), ModelRegistry = registryFolder },
+            Key("coordinator"), genesis, NullLoggerFactory.Instance, ct);
+        var taskId = await host.HostTaskAsync(Spec(baseHash), 1, ct);
+        foreach (var (name, role) in new[] { ("t1", Ledger.Transactions.Role.Trainer), ("v1", Ledger.Transactions.Role.Validator), ("v2", Ledger.Transactions.Role.Validator) })
+        {
+            using var c = new CoordinatorConnection(host.Uri, Key(name));
+            await c.SignInAsync(ct);
+            await c.SendAsync((f, n) => new Ledger.Transactions.Stake { From = f, Nonce = n, Role = role, Amount = Tokens.Whole(10) }, ct);
+            await c.SendAsync((f, n) => new Ledger.Transactions.JoinTask { From = f, Nonce = n, TaskId = taskId, Role = role }, ct);
+        }
+        var nonce = await host.Context.Ledger.GetNonceAsync(Key("coordinator").Address, ct);
+        var open = new Ledger.Transactions.OpenRound { From = Key("coordinator").Address, Nonce = nonce, TaskId = taskId, Round = 1, ModelHash = Hash32.Parse(host.Context.Index.Task(taskId)!.InitialModel) };
+        await host.Context.Ledger.SubmitAsync(Key("coordinator").SignTransaction(open, host.Context.Ledger.ChainId) with { ChainId = host.Context.Ledger.ChainId }, ct);
+
+        // A rank-4 adapter where the task's is rank 8: the base's shapes do not match.
+        var other = TaskSpec.Parse(Spec(baseHash).Replace("\"rank\": 8", "\"rank\": 4", StringComparison.Ordinal));
+        var bytes = Learning.Tasks.TaskModels.Layout(other).ToSafeTensors(new float[Learning.Tasks.TaskModels.Layout(other).TotalCount]);
+        using var node = new CoordinatorConnection(host.Uri, Key("t1"));
+        await node.SignInAsync(ct);
+        var ex = await Assert.ThrowsAsync<global::Grpc.Core.RpcException>(() => node.UploadAsync(taskId, 1, bytes, ct));
+        Assert.Equal(global::Grpc.Core.StatusCode.InvalidArgument, ex.StatusCode);
+        Assert.Contains("does not match the model: tensor 'h.0.attn.c_attn.lora_A'", ex.Status.Detail, StringComparison.Ordinal);
+        Assert.False(host.Context.Blobs.Exists(Hashing.Sha256Hex(bytes)));
+        Assert.Empty((await host.Context.Ledger.GetRoundAsync(taskId, 1, ct))!.Updates);
+    }
 }

@@ -66,6 +66,9 @@ public sealed record NetworkDemoOptions
     /// <summary>Extra environment of each process, by its name ("coordinator", "trainer-01"): a memory report file.</summary>
     public Func<string, IReadOnlyDictionary<string, string>>? ProcessEnvironment { get; init; }
 
+    /// <summary>Each trainer's node arguments in place of its behaviour (a tournament's tries, its copier); null: honest, the last one sign-flipped.</summary>
+    public Func<string, IReadOnlyList<string>>? TrainerArgs { get; init; }
+
     /// <summary>Phase deadlines of every round (training, commits, reveals).</summary>
     public (double Training, double Commit, double Reveal) DeadlineSeconds { get; init; } = (120, 60, 60);
 
@@ -279,13 +282,15 @@ public sealed partial class NetworkDemo(NetworkDemoOptions options, MnistFiles? 
         foreach (var t in trainers)
         {
             Start(t, ["node", "--key-file", KeyFile(t), "--coordinator", grpc!, "--data", Path.Combine(_work, t), "--trainer-stake", "50",
-                "--behaviour", t == MaliciousName ? "sign-flip" : "honest"]);
+                .. options.TrainerArgs?.Invoke(t) ?? ["--behaviour", t == MaliciousName ? "sign-flip" : "honest"]]);
         }
         foreach (var v in validators)
         {
             Start(v, ["node", "--key-file", KeyFile(v), "--coordinator", grpc!, "--data", Path.Combine(_work, v), "--validator-stake", "100"]);
         }
-        log.WriteLine($"started {trainers.Length} trainers ({MaliciousName} sends sign-flipped updates) and {validators.Length} validators");
+        log.WriteLine(options.TrainerArgs is null
+            ? $"started {trainers.Length} trainers ({MaliciousName} sends sign-flipped updates) and {validators.Length} validators"
+            : $"started {trainers.Length} trainers and {validators.Length} validators");
     }
 
     /// <summary>

@@ -154,6 +154,12 @@ public static class JsonApi
         };
     }
 
+    /// <summary>
+    /// A federated update that was not accepted; a tournament submission that the validators voted down (below
+    /// reject_below): one that was merely outranked, or no better than the base, or its trainer's weaker try, is not.
+    /// </summary>
+    private static bool Rejected(TaskInfo task, UpdateOutcome o) => task.Tournament is null ? !o.Accepted : o.ConsensusScore < task.RejectBelow;
+
     public static ApiRound ToApi(RoundInfo r)
     {
         ArgumentNullException.ThrowIfNull(r);
@@ -194,7 +200,7 @@ public static class JsonApi
             var consensus = r.Outcomes.Select(o => o.ConsensusScore).Order().ToArray();
             var m = metrics.TryGetValue(r.Round, out var mm) ? mm : ((double, double)?)null;
             return new ApiRoundSummary(r.Round, r.Phase.ToString().ToLowerInvariant(), r.PickedTrainers.Count, r.Updates.Count, r.Outcomes.Count(o => o.Accepted),
-                r.Outcomes.Count(o => !o.Accepted), r.PickedValidators.Count, r.Committed.Count, r.Revealed.Count, settled ? r.NewModelHash.ToString() : null,
+                r.Outcomes.Count(o => Rejected(t, o)), r.PickedValidators.Count, r.Committed.Count, r.Revealed.Count, settled ? r.NewModelHash.ToString() : null,
                 r.PhaseTimes, consensus.Length == 0 ? null : consensus[consensus.Length / 2], m?.Item1, m?.Item2, Tokens.Format(r.Reward));
         }).ToArray();
     }
@@ -272,7 +278,7 @@ public static class JsonApi
                 {
                     row.Accepted++;
                 }
-                else
+                else if (Rejected(task, o))
                 {
                     row.Rejected++;
                 }

@@ -41,7 +41,8 @@ public sealed partial class RoundEngine(CoordinatorContext coordinator, HostedTa
             var round = await ledger.GetRoundAsync(TaskId, r, cancellationToken);
             if (round is null)
             {
-                var model = task.SettledRounds == 0 ? Hash32.Parse(hosted.InitialModel) : task.ModelHash;
+                // A tournament's windows all start from the task's initial adapter; a federated round from the last aggregate.
+                var model = task.SettledRounds == 0 || _spec.IsTournament ? Hash32.Parse(hosted.InitialModel) : task.ModelHash;
                 await SendAsync((from, nonce) => new OpenRound { From = from, Nonce = nonce, TaskId = TaskId, Round = r, ModelHash = model }, cancellationToken);
                 LogOpened(logger, TaskId, r);
                 await PublishAsync(r, false, cancellationToken);
