@@ -52,6 +52,7 @@ public sealed record TournamentDemoSummary(
     IReadOnlyList<TournamentSubmissionReport> Submissions,
     IReadOnlyList<string> Ranking,
     bool RankingMatchesBpc,
+    double MaxIndependentSimilarity,
     TournamentCopierReport Copier,
     TournamentWinnerReport? Winner,
     IReadOnlyList<DemoLeaderboardEntry> Leaderboard,
@@ -239,6 +240,8 @@ public static class DemoTournamentCommand
             }
             var submissions = new List<TournamentSubmissionReport>();
             double baseBpc = 0;
+            // How close independent work comes to the copy threshold: the highest similarity between two trainers' non-copies.
+            var maxIndependent = double.NegativeInfinity;
             Coordinator.Api.ApiRound? last = null;
             for (uint w = 1; w <= windows; w++)
             {
@@ -252,6 +255,16 @@ public static class DemoTournamentCommand
                 }
                 var names = round.Updates.Select(u => demo.Names.GetValueOrDefault(u.Trainer, u.Trainer)).ToArray();
                 var copyOf = TournamentScoring.CopyOf(round.Updates.Select(u => u.Trainer).ToArray(), deltas, spec.Tournament!.CopyThreshold);
+                for (var i = 0; i < deltas.Count; i++)
+                {
+                    for (var j = i + 1; j < deltas.Count; j++)
+                    {
+                        if (copyOf[i] < 0 && copyOf[j] < 0 && names[i] != names[j] && TournamentScoring.Similarity(deltas[i], deltas[j]) is var sim && double.IsFinite(sim))
+                        {
+                            maxIndependent = Math.Max(maxIndependent, sim);
+                        }
+                    }
+                }
                 var (before, bpcs) = await Task.Run(() => HeldOutBpc(spec, baseBytes, global, deltas, heldOut, ct), ct);
                 baseBpc = before;
                 var order = round.Updates.Select((u, i) => (u, i)).Where(x => x.u.Accepted == true).OrderByDescending(x => x.u.ConsensusPpm).ThenBy(x => x.i).Select(x => x.i).ToList();
@@ -288,7 +301,8 @@ public static class DemoTournamentCommand
             }
             var ok = verifications.Count == windows && verifications.All(v => v.Ok);
             var summary = new TournamentDemoSummary("tournament", baseHash, Math.Round(baseBpc, 4), Honest + 1, ValidatorCount, windows, spec.Tournament!.SubmissionsPerTrainer,
-                spec.Tournament.DecayBps, spec.Tournament.SideFloorBps, spec.Tournament.CopyThreshold, seed, submissions, ranking, matches, copier, winner, board,
+                spec.Tournament.DecayBps, spec.Tournament.SideFloorBps, spec.Tournament.CopyThreshold, seed, submissions, ranking, matches,
+                double.IsFinite(maxIndependent) ? Math.Round(maxIndependent, 6) : 0, copier, winner, board,
                 ok ? "ok" : "failed", verifications.Count(v => v.Ok), lineage, Math.Round(clock.Elapsed.TotalSeconds, 1), demoOptions.Keep ? demo.WorkDirectory : null);
             Show(console, summary, final);
             var text = NetworkDemo.SummaryJson(summary);
@@ -334,6 +348,7 @@ public static class DemoTournamentCommand
         }
         console.Write(board);
         console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"base held-out BPC {summary.BaseBpc:0.0000}; ranking {string.Join(" > ", summary.Ranking)}; matches the held-out BPC order: {(summary.RankingMatchesBpc ? "yes" : "no")}"));
+        console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"the closest two independent submissions of different trainers: cosine {summary.MaxIndependentSimilarity:0.0000} (copy threshold {summary.CopyThreshold})"));
         console.WriteLine($"copier {summary.Copier.Name}: copied {summary.Copier.Copied}, caught: {(summary.Copier.Caught ? "yes" : "no")}, paid {summary.Copier.Paid}, slashed {summary.Copier.Slashed}");
         if (summary.Winner is { } w)
         {

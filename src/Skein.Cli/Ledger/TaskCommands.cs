@@ -38,18 +38,7 @@ public static class TaskCommands
             var parsed = TaskSpec.Parse(await File.ReadAllTextAsync(file, ct), file);
             var specHash = Hash32.Parse(parsed.Sha256());
             await using var ledger = await o.OpenAsync(parse, ct);
-            var (receipt, _) = await o.SendAsync(parse, ledger, parse.GetValue(key)!, (from, nonce) => new CreateTask
-            {
-                From = from,
-                Nonce = nonce,
-                SpecHash = specHash,
-                RewardPool = Tokens.Parse(parsed.RewardPool, "reward_pool"),
-                Rounds = parsed.Rounds,
-                MinStake = Tokens.Parse(parsed.MinStake, "min_stake"),
-                TrainersPerRound = parsed.TrainersPerRound,
-                ValidatorsPerRound = parsed.ValidatorsPerRound,
-                RejectBelow = (uint)Math.Round(parsed.RejectBelow * 1_000_000),
-            }, ct);
+            var (receipt, _) = await o.SendAsync(parse, ledger, parse.GetValue(key)!, (from, nonce) => TaskCreation.For(parsed, from, nonce), ct);
             var created = (await ledger.ListTasksAsync(ct)).Last(t => t.SpecHash == specHash);
             return await LedgerOptions.WriteAsync(parse, o, new { task_id = created.Id, spec_hash = specHash, id = receipt.Id, block = receipt.BlockHeight },
                 c => c.MarkupLine($"Task [bold]{created.Id}[/] ({Markup.Escape(parsed.Name)}) created in block {receipt.BlockHeight}; spec {specHash}; {Tokens.Format(created.RewardPool)} {Tokens.Symbol} escrowed"));

@@ -100,18 +100,7 @@ public sealed partial class ConsoleActions(ConsoleData data, LedgerKey? key) : I
                 return (new ActionResult(false, ex.Message), null);
             }
         }
-        var result = await SendAsync((f, n) => new CreateTask
-        {
-            From = f,
-            Nonce = n,
-            SpecHash = Hash32.Parse(hash),
-            RewardPool = Tokens.Parse(spec.RewardPool, "reward_pool"),
-            Rounds = spec.Rounds,
-            MinStake = Tokens.Parse(spec.MinStake, "min_stake"),
-            TrainersPerRound = spec.TrainersPerRound,
-            ValidatorsPerRound = spec.ValidatorsPerRound,
-            RejectBelow = (uint)Math.Round(spec.RejectBelow * 1_000_000),
-        }, $"task '{spec.Name}' recorded on the ledger with spec hash 0x{hash}; {spec.RewardPool} {Tokens.Symbol} escrowed", ct);
+        var result = await SendAsync((f, n) => TaskCreation.For(spec, f, n), $"task '{spec.Name}' recorded on the ledger with spec hash 0x{hash}; {spec.RewardPool} {Tokens.Symbol} escrowed", ct);
         if (!result.Ok)
         {
             return (result, null);

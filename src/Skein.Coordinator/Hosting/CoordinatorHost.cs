@@ -171,32 +171,7 @@ public sealed partial class CoordinatorHost : IAsyncDisposable
         var ledger = _context.Ledger;
         var key = _context.Key;
         var nonce = await ledger.GetNonceAsync(key.Address, cancellationToken);
-        Transaction create = spec.IsTournament ? new CreateTournament
-        {
-            From = key.Address,
-            Nonce = nonce,
-            SpecHash = Hash32.Parse(spec.Sha256()),
-            RewardPool = Tokens.Parse(spec.RewardPool, "reward_pool"),
-            Windows = spec.Rounds,
-            MinStake = Tokens.Parse(spec.MinStake, "min_stake"),
-            SubmissionsPerTrainer = spec.Tournament!.SubmissionsPerTrainer,
-            ValidatorsPerRound = spec.ValidatorsPerRound,
-            RejectBelow = (uint)Math.Round(spec.RejectBelow * 1_000_000),
-            DecayBps = spec.Tournament.DecayBps,
-            SideFloorBps = spec.Tournament.SideFloorBps,
-        }
-        : new CreateTask
-        {
-            From = key.Address,
-            Nonce = nonce,
-            SpecHash = Hash32.Parse(spec.Sha256()),
-            RewardPool = Tokens.Parse(spec.RewardPool, "reward_pool"),
-            Rounds = spec.Rounds,
-            MinStake = Tokens.Parse(spec.MinStake, "min_stake"),
-            TrainersPerRound = spec.TrainersPerRound,
-            ValidatorsPerRound = spec.ValidatorsPerRound,
-            RejectBelow = (uint)Math.Round(spec.RejectBelow * 1_000_000),
-        };
+        var create = TaskCreation.For(spec, key.Address, nonce);
         await ledger.SubmitAsync(key.SignTransaction(create, ledger.ChainId) with { ChainId = ledger.ChainId }, cancellationToken);
         var taskId = (await ledger.ListTasksAsync(cancellationToken)).Where(t => t.Creator == key.Address).Max(t => t.Id);
         var hosted = new HostedTask((long)taskId, specJson, initial);
