@@ -328,6 +328,7 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
         var tries = (options.Tries is { Count: > 0 } own ? own : [new TournamentTry(spec.Training.StepsOrDefault, spec.Training.LrAt(e.Round))])
             .Take((int)spec.Tournament!.SubmissionsPerTrainer).ToArray();
         var files = new string[tries.Length];
+        byte[]? globalBytes = null;
         for (var k = 0; k < tries.Length; k++)
         {
             files[k] = StatePath(e, $"try{k}").Replace(".json", ".safetensors", StringComparison.Ordinal);
@@ -335,12 +336,13 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
             {
                 continue;
             }
-            var globalBytes = await connection.DownloadAsync(e.ModelSha256, cancellationToken);
+            globalBytes ??= await connection.DownloadAsync(e.ModelSha256, cancellationToken);
+            var window = globalBytes;
             var bench = await WorkbenchAsync(connection, e.TaskId, spec, cancellationToken);
             var attempt = tries[k];
             var update = await OffThePool(() =>
             {
-                var global = bench.Layout.FromSafeTensors(SafeTensors.Parse(globalBytes));
+                var global = bench.Layout.FromSafeTensors(SafeTensors.Parse(window));
                 var seed = DeterministicRandom.Derive(BitConverter.ToUInt64(SHA256.HashData(key.Address.ToBytes())), "node/tournament", (e.Round * 64L) + k).NextUInt64();
                 var (delta, result) = bench.Train(global, _trainText, new Skein.Learning.Language.LanguageTrainingOptions(attempt.Steps, spec.Training.BatchSize, attempt.LearningRate), seed, cancellationToken);
                 LogFineTuned(logger, e.TaskId, e.Round, result.Tokens, result.MeanLoss);
@@ -356,7 +358,16 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
             {
                 continue;
             }
-            await SubmitFileAsync(connection, e, spec, await File.ReadAllBytesAsync(files[k], cancellationToken), cancellationToken);
+            try
+            {
+                await SubmitFileAsync(connection, e, spec, await File.ReadAllBytesAsync(files[k], cancellationToken), cancellationToken);
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.AlreadyExists && ex.Status.Detail.StartsWith(nameof(LedgerError.AlreadySubmitted), StringComparison.Ordinal))
+            {
+                // An earlier try landed and only its reply was lost: this submission is done, the next ones are not.
+                var step = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"submission {k}");
+                LogAlreadyDone(logger, e.TaskId, e.Round, step);
+            }
             Mark(e, $"submitted{k}", null);
         }
         Mark(e, "submitted", null);
@@ -532,10 +543,22 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
     }
 
     /// <summary>Each submission's tournament score on this validator's held-out text; copies of an earlier submission of another trainer score 0.</summary>
-    private double[] TournamentScores(FineTuningWorkbench bench, float[] global, IReadOnlyList<float[]> deltas, string[] trainers, double threshold, RoundEvent e, CancellationToken cancellationToken)
+    private double[] TournamentScores(FineTuningWorkbench bench, float[] global, UpdateFiles deltas, string[] trainers, double threshold, RoundEvent e, CancellationToken cancellationToken)
     {
-        // Adapters are small (max_params), so the window's updates are held together to compare them pairwise.
-        var all = deltas.ToArray();
+        // Adapters are small (max_params), so the window's updates are held together to compare them pairwise. One that
+        // does not parse as the task's adapter (a coordinator that let it through) scores 0 and matches nothing.
+        var all = new float[deltas.Count][];
+        for (var i = 0; i < all.Length; i++)
+        {
+            try
+            {
+                all[i] = deltas[i];
+            }
+            catch (Exception ex) when (ex is FormatException or InvalidDataException or ArgumentException)
+            {
+                all[i] = [];
+            }
+        }
         var copyOf = TournamentScoring.CopyOf(trainers, all, threshold);
         var text = _heldoutText.AsSpan(0, Math.Min(_heldoutText!.Length, BpcScore.MaxHeldOutBytes));
         var before = bench.Bpc(global, text, cancellationToken).BitsPerByte;

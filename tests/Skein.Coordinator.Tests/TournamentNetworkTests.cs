@@ -166,5 +166,9 @@ public sealed class TournamentNetworkTests : IDisposable
         Assert.Contains("does not match the model: tensor 'h.0.attn.c_attn.lora_A'", ex.Status.Detail, StringComparison.Ordinal);
         Assert.False(host.Context.Blobs.Exists(Hashing.Sha256Hex(bytes)));
         Assert.Empty((await host.Context.Ledger.GetRoundAsync(taskId, 1, ct))!.Updates);
+        using var api = new Api.CoordinatorApiClient(host.ApiUri);
+        var open1 = await Api.RoundVerifier.VerifyAsync(api, taskId, 1, ct);
+        Assert.False(open1.Ok);
+        Assert.Equal("window 1 is training, not settled", open1.Reason);
     }
 }

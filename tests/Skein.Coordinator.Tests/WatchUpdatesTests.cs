@@ -24,17 +24,17 @@ public sealed class WatchUpdatesTests() : OpenRoundFixture("watch-updates-", Mod
         Assert.False(next.IsCompleted);
         var first = await Submit(picked[0], 0.01f);
         Assert.True(await next.WaitAsync(TimeSpan.FromSeconds(30), Ct));
-        Assert.Equal(new UpdateNotice { Index = 0, Sha256 = first }, stream.Current);
+        Assert.Equal(new UpdateNotice { Index = 0, Sha256 = first, Trainer = Key(picked[0]).Address.ToString() }, stream.Current);
 
         var second = await Submit(picked[1], 0.02f);
         Assert.True(await stream.MoveNext(Ct).WaitAsync(TimeSpan.FromSeconds(30), Ct));
-        Assert.Equal(new UpdateNotice { Index = 1, Sha256 = second }, stream.Current);
+        Assert.Equal(new UpdateNotice { Index = 1, Sha256 = second, Trainer = Key(picked[1]).Address.ToString() }, stream.Current);
 
         // A late watcher, or one that lost its stream, starts where it left off.
         using (var resumed = validator.Client.WatchUpdates(new WatchUpdatesRequest { TaskId = 1, Round = 1, FromIndex = 1 }, validator.Auth, cancellationToken: Ct))
         {
             Assert.True(await resumed.ResponseStream.MoveNext(Ct).WaitAsync(TimeSpan.FromSeconds(30), Ct));
-            Assert.Equal(new UpdateNotice { Index = 1, Sha256 = second }, resumed.ResponseStream.Current);
+            Assert.Equal(new UpdateNotice { Index = 1, Sha256 = second, Trainer = Key(picked[1]).Address.ToString() }, resumed.ResponseStream.Current);
         }
 
         await Coordinator((f, n) => new CloseTraining { From = f, Nonce = n, TaskId = 1, Round = 1 });

@@ -162,7 +162,16 @@ public static class RoundVerifier
             UInt128.Parse(r.RewardUnits, System.Globalization.CultureInfo.InvariantCulture),
             task.RejectBelow,
             incentives);
-        var result = TournamentSettlement.Compute(input, rules, r.Updates.Select(u => Units(trainerStakes, u.Trainer)).ToArray());
+        SettlementResult result;
+        try
+        {
+            result = TournamentSettlement.Compute(input, rules, r.Updates.Select(u => Units(trainerStakes, u.Trainer)).ToArray());
+        }
+        catch (ArgumentException ex)
+        {
+            // Facts that cannot be settled (a reveal with the wrong number of scores, say) cannot be confirmed either.
+            return Fail($"the window's facts do not settle: {ex.Message}");
+        }
         for (var i = 0; i < r.Updates.Count; i++)
         {
             var (u, v) = (r.Updates[i], result.Verdicts[i]);
