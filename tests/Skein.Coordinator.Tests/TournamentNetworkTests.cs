@@ -37,15 +37,10 @@ public sealed class TournamentNetworkTests : IDisposable
     {
         var ct = TestContext.Current.CancellationToken;
         var registryFolder = Path.Combine(_dir, "models");
-        string baseHash;
-        using (var registry = new ModelRegistry(registryFolder))
-        {
-            baseHash = RegisterBase(registry);
-        }
+        var baseHash = RegisteredBase(registryFolder);
         var trainers = new[] { "t1", "t2", "copier" };
         var validators = new[] { "v1", "v2" };
-        var genesis = new Genesis(80, LedgerParams.Default, new[] { "coordinator" }.Concat(trainers).Concat(validators)
-            .Select(n => new GenesisAllocation(Key(n).Address, Tokens.Whole(1_000))).ToArray(), 0);
+        var genesis = GenesisFor(80, ["coordinator", .. trainers, .. validators]);
         var options = new CoordinatorOptions
         {
             DataDirectory = Path.Combine(_dir, "coordinator"),
@@ -63,41 +58,14 @@ public sealed class TournamentNetworkTests : IDisposable
         TournamentTry[][] tries = [[new(30, 0.05), new(5, 0.005)], [new(15, 0.03)], []];
         for (var i = 0; i < trainers.Length; i++)
         {
-            var data = Path.Combine(_dir, trainers[i]);
-            Directory.CreateDirectory(Path.Combine(data, "train"));
-            await File.WriteAllTextAsync(Path.Combine(data, "train", "own.txt"), Text(i, 12_000), ct);
-            nodes.Add(new NodeDaemon(new NodeOptions
-            {
-                Coordinator = host.Uri,
-                DataDirectory = data,
-                StateDirectory = Path.Combine(data, "state"),
-                TrainerStake = Tokens.Whole(20),
-                Behaviour = trainers[i] == "copier" ? NodeBehaviour.Copy : NodeBehaviour.Honest,
-                Tries = tries[i],
-            }, Key(trainers[i]), NullLogger.Instance).RunAsync(stop.Token));
+            var (behaviour, own) = (trainers[i] == "copier" ? NodeBehaviour.Copy : NodeBehaviour.Honest, tries[i]);
+            nodes.Add(await RunTrainerAsync(host, _dir, trainers[i], Text(i, 12_000), o => o with { Behaviour = behaviour, Tries = own }, stop.Token));
         }
         for (var i = 0; i < validators.Length; i++)
         {
-            var data = Path.Combine(_dir, validators[i]);
-            Directory.CreateDirectory(Path.Combine(data, "heldout"));
-            await File.WriteAllTextAsync(Path.Combine(data, "heldout", "held.txt"), Text(i + 1, 2_500), ct);
-            nodes.Add(new NodeDaemon(new NodeOptions
-            {
-                Coordinator = host.Uri,
-                DataDirectory = data,
-                StateDirectory = Path.Combine(data, "state"),
-                ValidatorStake = Tokens.Whole(50),
-            }, Key(validators[i]), NullLogger.Instance).RunAsync(stop.Token));
+            nodes.Add(await RunValidatorAsync(host, _dir, validators[i], "held.txt", Text(i + 1, 2_500), stop.Token));
         }
-        for (var i = 0; i < 300; i++)
-        {
-            var t = await host.Context.Ledger.GetTaskAsync(taskId, ct);
-            if (t!.Trainers.Count == 3 && t.Validators.Count == 2)
-            {
-                break;
-            }
-            await Task.Delay(100, ct);
-        }
+        await WaitJoinedAsync(host, taskId, trainers.Length, validators.Length);
         host.StartEngine(taskId);
         await host.Engines[0].WaitAsync(TimeSpan.FromSeconds(240), ct);
         await stop.CancelAsync();
@@ -141,7 +109,7 @@ public sealed class TournamentNetworkTests : IDisposable
             baseHash = registry.Put(config.Layout().ToSafeTensors(config.InitialParameters(9)), new ModelRegistration("transformer-tiny", config, ModelKind.Base)).Entry!.Hash;
         }
         string[] names = ["coordinator", "t1", "v1", "v2"];
-        var genesis = new Genesis(81, LedgerParams.Default, names.Select(n => new GenesisAllocation(Key(n).Address, Tokens.Whole(1_000))).ToArray(), 0);
+        var genesis = GenesisFor(81, names);
         await using var host = await CoordinatorHost.StartAsync(new CoordinatorOptions { DataDirectory = Path.Combine(_dir, "c2"), ModelRegistry = registryFolder },
             Key("coordinator"), genesis, NullLoggerFactory.Instance, ct);
         var taskId = await host.HostTaskAsync(Spec(baseHash), 1, ct);

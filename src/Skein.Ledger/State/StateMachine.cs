@@ -193,11 +193,44 @@ public static class StateMachine
         }
     }
 
-    private static void CreateTaskRule(LedgerState state, CreateTask c)
+    private static void CreateTaskRule(LedgerState state, CreateTask c) => AddTask(state, c, "rounds", null);
+
+    private static void CreateTournamentRule(LedgerState state, CreateTournament c)
+    {
+        if (c.SubmissionsPerTrainer is 0 or > TournamentLimits.MaxSubmissionsPerTrainer)
+        {
+            throw new LedgerException(LedgerError.InvalidParameter, $"submissions_per_trainer: must be in [1, {TournamentLimits.MaxSubmissionsPerTrainer}], got {c.SubmissionsPerTrainer}");
+        }
+        if (c.DecayBps is 0 or > 10_000)
+        {
+            throw new LedgerException(LedgerError.InvalidParameter, $"decay_bps: must be in [1, 10000], got {c.DecayBps}");
+        }
+        if (c.SideFloorBps > 5_000)
+        {
+            throw new LedgerException(LedgerError.InvalidParameter, $"side_floor_bps: must be <= 5000 (both sides' floors must fit in the whole), got {c.SideFloorBps}");
+        }
+        // The rest as for any task; every joined trainer with the minimum stake may submit in every window.
+        var terms = new CreateTask
+        {
+            From = c.From,
+            Nonce = c.Nonce,
+            SpecHash = c.SpecHash,
+            RewardPool = c.RewardPool,
+            Rounds = c.Windows,
+            MinStake = c.MinStake,
+            TrainersPerRound = TournamentLimits.MaxTrainers,
+            ValidatorsPerRound = c.ValidatorsPerRound,
+            RejectBelow = c.RejectBelow,
+        };
+        AddTask(state, terms, "windows", new TournamentRules(c.SubmissionsPerTrainer, c.DecayBps, c.SideFloorBps));
+    }
+
+    /// <summary>Checks a task's terms, escrows its pool and records it; <paramref name="roundsField"/> names its rounds in errors.</summary>
+    private static void AddTask(LedgerState state, CreateTask c, string roundsField, TournamentRules? tournament)
     {
         if (c.Rounds is 0 or > 100_000)
         {
-            throw new LedgerException(LedgerError.InvalidParameter, $"rounds: must be in [1, 100000], got {c.Rounds}");
+            throw new LedgerException(LedgerError.InvalidParameter, $"{roundsField}: must be in [1, 100000], got {c.Rounds}");
         }
         if (c.TrainersPerRound is 0 or > 10_000)
         {
@@ -230,56 +263,7 @@ public static class StateMachine
             ValidatorsPerRound = c.ValidatorsPerRound,
             RejectBelow = c.RejectBelow,
             NeedsApproval = state.Params.GovernanceRules.TaskApproval,
-        };
-    }
-
-    private static void CreateTournamentRule(LedgerState state, CreateTournament c)
-    {
-        if (c.Windows is 0 or > 100_000)
-        {
-            throw new LedgerException(LedgerError.InvalidParameter, $"windows: must be in [1, 100000], got {c.Windows}");
-        }
-        if (c.SubmissionsPerTrainer is 0 or > TournamentLimits.MaxSubmissionsPerTrainer)
-        {
-            throw new LedgerException(LedgerError.InvalidParameter, $"submissions_per_trainer: must be in [1, {TournamentLimits.MaxSubmissionsPerTrainer}], got {c.SubmissionsPerTrainer}");
-        }
-        if (c.ValidatorsPerRound is 0 or > 1_000)
-        {
-            throw new LedgerException(LedgerError.InvalidParameter, $"validators_per_round: must be in [1, 1000], got {c.ValidatorsPerRound}");
-        }
-        if (c.RejectBelow > LedgerParams.MaxScore)
-        {
-            throw new LedgerException(LedgerError.InvalidParameter, $"reject_below: must be <= {LedgerParams.MaxScore}, got {c.RejectBelow}");
-        }
-        if (c.DecayBps is 0 or > 10_000)
-        {
-            throw new LedgerException(LedgerError.InvalidParameter, $"decay_bps: must be in [1, 10000], got {c.DecayBps}");
-        }
-        if (c.SideFloorBps > 5_000)
-        {
-            throw new LedgerException(LedgerError.InvalidParameter, $"side_floor_bps: must be <= 5000 (both sides' floors must fit in the whole), got {c.SideFloorBps}");
-        }
-        if (c.SpecHash == Hash32.Zero)
-        {
-            throw new LedgerException(LedgerError.InvalidParameter, "spec_hash: must be the SHA-256 of the task spec, not zero");
-        }
-        Debit(state, c.From, Positive(c.RewardPool, "reward_pool"), "the reward pool escrow");
-        var id = state.NextTaskId++;
-        state.Tasks[id] = new TaskState
-        {
-            Id = id,
-            Creator = c.From,
-            SpecHash = c.SpecHash,
-            RewardPool = c.RewardPool,
-            Escrow = c.RewardPool,
-            Rounds = c.Windows,
-            MinStake = c.MinStake,
-            // Every joined trainer with the minimum stake may submit in every window.
-            TrainersPerRound = TournamentLimits.MaxTrainers,
-            ValidatorsPerRound = c.ValidatorsPerRound,
-            RejectBelow = c.RejectBelow,
-            NeedsApproval = state.Params.GovernanceRules.TaskApproval,
-            Tournament = new TournamentRules(c.SubmissionsPerTrainer, c.DecayBps, c.SideFloorBps),
+            Tournament = tournament,
         };
     }
 
