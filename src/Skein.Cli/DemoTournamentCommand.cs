@@ -227,11 +227,9 @@ public static class DemoTournamentCommand
             double baseBpc = 0;
             // How close independent work comes to the copy threshold: the highest similarity between two trainers' non-copies.
             var maxIndependent = double.NegativeInfinity;
-            Coordinator.Api.ApiRound? last = null;
             for (uint w = 1; w <= windows; w++)
             {
                 var round = await demo.Api.GetRoundAsync(1, w, ct);
-                last = round;
                 var global = layout.FromSafeTensors(SafeTensors.Parse(await demo.Api.GetBlobAsync(round.ModelHash[2..], ct)));
                 var deltas = new List<float[]>();
                 foreach (var u in round.Updates)
@@ -279,10 +277,16 @@ public static class DemoTournamentCommand
 
             TournamentWinnerReport? winner = null;
             IReadOnlyList<TextLineageEntry> lineage = [];
-            if (ranked.Length > 0 && last?.NewModelHash is { } adapterHash)
+            if (ranked.Length > 0)
             {
-                var adapter = await demo.Api.GetBlobAsync(adapterHash[2..], ct);
-                (winner, lineage) = await Task.Run(() => RegisterWinner(registryFolder, spec, baseHash, baseBytes, adapter, ranked[0], windows), ct);
+                // What `skein model merge-winner` does: verify the window, then register the adapter and the merged base.
+                var (registered, refused) = await TournamentWinner.RegisterAsync(demo.Api, 1, windows, registryFolder, a => demo.Names.GetValueOrDefault(a, ""), ct);
+                if (registered is null)
+                {
+                    throw new InvalidOperationException(refused);
+                }
+                winner = new TournamentWinnerReport(ranked[0].Trainer, ranked[0].Hash, ranked[0].HeldoutBpc, registered.Adapter, registered.MergedModel);
+                lineage = registered.Lineage;
             }
             var ok = verifications.Count == windows && verifications.All(v => v.Ok);
             var summary = new TournamentDemoSummary("tournament", baseHash, Math.Round(baseBpc, 4), Honest + 1, ValidatorCount, windows, spec.Tournament!.SubmissionsPerTrainer,
@@ -347,36 +351,5 @@ public static class DemoTournamentCommand
             result[i] = Mean(candidate);
         }
         return (Mean(global), result);
-    }
-
-    /// <summary>Registers the window's adapter (the winner's, over the base) and the base with it merged in, both with the winner as contributor.</summary>
-    private static (TournamentWinnerReport, IReadOnlyList<TextLineageEntry>) RegisterWinner(string registryFolder, TaskSpec spec, string baseHash, byte[] baseBytes, byte[] adapterBytes,
-        TournamentSubmissionReport best, uint window)
-    {
-        using var registry = new ModelRegistry(registryFolder);
-        var config = TaskModels.Language(spec);
-        var contributors = new[] { $"{best.Trainer} {best.Address}" };
-        var adapter = registry.Put(adapterBytes, new ModelRegistration(ModelRegistry.ArchitectureName(config), config, ModelKind.Adapter)
-        {
-            Parent = baseHash,
-            TaskId = 1,
-            Round = window,
-            Contributors = contributors,
-            Description = $"task 1 (sotu-lora-tournament) window {window}: the winner's LoRA adapter (submission {best.Index}, {best.Settings})",
-        });
-        var adapterEntry = adapter.Ok ? adapter.Entry! : throw new InvalidOperationException($"model registry: {adapter.Error}");
-        var baseFlat = config.Layout().FromSafeTensors(SafeTensors.Parse(baseBytes));
-        var merged = LoraAggregation.Merge(config, TaskModels.Lora(spec), baseFlat, TaskModels.Layout(spec).FromSafeTensors(SafeTensors.Parse(adapterBytes)));
-        var put = registry.Put(config.Layout().ToSafeTensors(merged), new ModelRegistration(ModelRegistry.ArchitectureName(config), config, ModelKind.Merged)
-        {
-            Parent = adapterEntry.Hash,
-            TaskId = 1,
-            Round = window,
-            Contributors = contributors,
-            Description = $"task 1 (sotu-lora-tournament) window {window}: the base with the winner's adapter merged in",
-        });
-        var entry = put.Ok ? put.Entry! : throw new InvalidOperationException($"model registry: {put.Error}");
-        var lineage = registry.Lineage(entry.Hash).Select(e => new TextLineageEntry(e.Hash, ModelRegistryNames.Kind(e.Kind), e.Round, e.Contributors)).ToArray();
-        return (new TournamentWinnerReport(best.Trainer, best.Hash, best.HeldoutBpc, adapterEntry.Hash, entry.Hash), lineage);
     }
 }

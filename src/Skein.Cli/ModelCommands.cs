@@ -23,6 +23,7 @@ public static partial class ModelCommands
         command.Add(Generate());
         command.Add(Export());
         command.Add(Import());
+        command.Add(MergeWinner());
         return command;
     }
 
@@ -257,6 +258,51 @@ public static partial class ModelCommands
             {
                 await parse.InvocationConfiguration.Output.WriteLineAsync($"{entry.Hash} -> {path} ({file.Bytes!.LongLength} bytes)");
             }
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command MergeWinner()
+    {
+        var command = new Command("merge-winner", "Verify a settled tournament window, then register its winning adapter and the base with it merged in, with lineage to the base and the winning trainer");
+        var coordinator = new Option<string>("--coordinator") { Description = "The coordinator's JSON API URL", Required = true, HelpName = "url" };
+        var task = new Option<ulong>("--task") { Description = "The tournament's task id", Required = true };
+        var window = new Option<uint?>("--window") { Description = "The window (default: the last settled one)" };
+        command.Add(coordinator);
+        command.Add(task);
+        command.Add(window);
+        var common = CommonOptions.AddTo(command);
+        command.SetAction(async (parse, ct) =>
+        {
+            if (!Uri.TryCreate(parse.GetValue(coordinator), UriKind.Absolute, out var uri))
+            {
+                return SimulationSession.Fail(parse.InvocationConfiguration.Error, ExitCodes.InvalidOptions, [$"--coordinator: '{parse.GetValue(coordinator)}' is not an absolute URL"]);
+            }
+            using var api = new Coordinator.Api.CoordinatorApiClient(uri);
+            var id = parse.GetValue(task);
+            RegisteredWinner? winner;
+            string? error;
+            try
+            {
+                var w = parse.GetValue(window) ?? (await api.GetTaskAsync(id, ct)).SettledRounds;
+                (winner, error) = await TournamentWinner.RegisterAsync(api, id, w, ModelRegistry.DefaultDirectory(common.DataDirectory(parse)), _ => "", ct);
+            }
+            catch (HttpRequestException ex)
+            {
+                return SimulationSession.Fail(parse.InvocationConfiguration.Error, ExitCodes.DataUnavailable, [$"--coordinator: {ex.Message}"]);
+            }
+            if (winner is null)
+            {
+                return SimulationSession.Fail(parse.InvocationConfiguration.Error, error!.Contains("does not verify", StringComparison.Ordinal) ? ExitCodes.VerificationFailed : ExitCodes.InvalidOptions, [error]);
+            }
+            if (parse.GetValue(common.Json))
+            {
+                await WriteJsonAsync(parse, winner);
+                return ExitCodes.Ok;
+            }
+            await parse.InvocationConfiguration.Output.WriteLineAsync(
+                $"task {winner.Task} window {winner.Window}: winner {winner.Trainer}; adapter {winner.Adapter}; merged model {winner.MergedModel}; lineage {string.Join(" <- ", winner.Lineage.Select(l => l.Kind))}");
             return ExitCodes.Ok;
         });
         return command;
