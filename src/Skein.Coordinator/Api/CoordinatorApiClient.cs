@@ -162,10 +162,17 @@ public static class RoundVerifier
             UInt128.Parse(r.RewardUnits, System.Globalization.CultureInfo.InvariantCulture),
             task.RejectBelow,
             incentives);
+        // Exact copies of any earlier submission of another trainer in the task, as the ledger finds them.
+        var earlier = new List<(Address, Hash32)>();
+        for (uint w = 1; w < r.Round; w++)
+        {
+            earlier.AddRange((await api.GetRoundAsync(task.Id, w, ct)).Updates.Select(u => (Address.Parse(u.Trainer), Hash32.Parse(u.Hash))));
+        }
+        var copies = TournamentSettlement.ExactCopies(earlier, r.Updates.Select(u => (Address.Parse(u.Trainer), Hash32.Parse(u.Hash))).ToArray());
         SettlementResult result;
         try
         {
-            result = TournamentSettlement.Compute(input, rules, r.Updates.Select(u => Units(trainerStakes, u.Trainer)).ToArray());
+            result = TournamentSettlement.Compute(input, rules, r.Updates.Select(u => Units(trainerStakes, u.Trainer)).ToArray(), copies);
         }
         catch (ArgumentException ex)
         {

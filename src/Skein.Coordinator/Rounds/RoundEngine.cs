@@ -164,13 +164,19 @@ public sealed partial class RoundEngine(CoordinatorContext coordinator, HostedTa
             var stake = await ledger.GetStakeAsync(u.Trainer, Role.Trainer, cancellationToken);
             stakes.Add(stake.Self + stake.Delegated);
         }
+        var earlier = new List<(Address, Hash32)>();
+        for (uint w = 1; w < round.Round; w++)
+        {
+            earlier.AddRange((await ledger.GetRoundAsync(TaskId, w, cancellationToken))!.Updates.Select(u => (u.Trainer, u.UpdateHash)));
+        }
+        var copies = TournamentSettlement.ExactCopies(earlier, round.Updates.Select(u => (u.Trainer, u.UpdateHash)).ToArray());
         var verdicts = TournamentSettlement.Compute(new SettlementInput(
             round.Updates.Select(u => new UpdateInfo(u.Trainer, u.Samples)).ToArray(),
             revealed,
             round.Committed.Where(v => !round.Scores.ContainsKey(v)).ToArray(),
             0,
             task.RejectBelow,
-            coordinator.Incentives), task.Tournament!, stakes).Verdicts;
+            coordinator.Incentives), task.Tournament!, stakes, copies).Verdicts;
         var winner = TournamentWindow.Winner(verdicts);
         var newModel = winner < 0
             ? round.ModelHash

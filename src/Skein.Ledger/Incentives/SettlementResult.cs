@@ -45,6 +45,9 @@ public sealed record SettlementResult(
     /// <summary>What goes back to the task's escrow: Undistributed minus the emission left unminted (= Undistributed when EmissionPart is 0).</summary>
     public UInt128 ReturnedToEscrow { get; init; }
 
+    /// <summary>A tournament's trainers slashed for a copy (the same update as an earlier submission of another trainer in the task), each once; they are not also in <see cref="SlashedTrainers"/>.</summary>
+    public IReadOnlyList<Address> Copiers { get; init; } = [];
+
     /// <summary>Everything paid: the sum of the trainer and validator rewards.</summary>
     public UInt128 Paid => TrainerPool + ValidatorPool - Undistributed;
 }

@@ -31,7 +31,11 @@ public static class TournamentSettlement
     /// <param name="input">The window's submissions, reveals and reward, as for a federated round.</param>
     /// <param name="rules">The tournament's rules from the ledger.</param>
     /// <param name="trainerStakes">Each submission's trainer's role stake (own plus delegated), in submission order.</param>
-    public static SettlementResult Compute(SettlementInput input, TournamentRules rules, IReadOnlyList<UInt128> trainerStakes)
+    /// <param name="copies">
+    /// Per submission, whether it is an exact copy (<see cref="ExactCopies"/>): it ranks nowhere and its trainer is slashed
+    /// whatever the scores; null: none.
+    /// </param>
+    public static SettlementResult Compute(SettlementInput input, TournamentRules rules, IReadOnlyList<UInt128> trainerStakes, IReadOnlyList<bool>? copies = null)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(rules);
@@ -49,8 +53,15 @@ public static class TournamentSettlement
             throw new ArgumentOutOfRangeException(nameof(rules), rules.SideFloorBps, Invariant($"side_floor_bps: must be <= {IncentiveParams.BpsDenominator / 2}, got {rules.SideFloorBps}"));
         }
 
-        // Verdicts and agreement do not depend on the reward or the split: settle once for them.
-        var verdicts = RoundSettlement.Compute(input with { RoundReward = 0, EmissionPart = 0 }).Verdicts;
+        if (copies is not null && copies.Count != input.Updates.Count)
+        {
+            throw new ArgumentException(Invariant($"copies: has {copies.Count} flags, expected {input.Updates.Count} (one per submission)"), nameof(copies));
+        }
+        bool Copy(int u) => copies is not null && copies[u];
+
+        // Verdicts and agreement do not depend on the reward or the split: settle once for them. A copy is rejected whatever its scores.
+        var verdicts = RoundSettlement.Compute(input with { RoundReward = 0, EmissionPart = 0 }).Verdicts
+            .Select((v, u) => Copy(u) ? v with { Accepted = false, Rejected = true } : v).ToArray();
         var eligible = Eligible(input.Updates, verdicts);
 
         var trainerStake = UInt128.Zero;
@@ -97,15 +108,17 @@ public static class TournamentSettlement
         }
         var undistributed = input.RoundReward - paid;
         var minted = UInt128.Min(input.EmissionPart, paid);
+        var copiers = Enumerable.Range(0, ranked.Length).Where(Copy).Select(u => input.Updates[u].Trainer).Distinct().ToArray();
         return new SettlementResult(
             outVerdicts,
             trainerRewards.ToImmutableSortedDictionary(),
             settled.ValidatorRewards,
             settled.AgreementBps,
-            settled.SlashedTrainers,
+            settled.SlashedTrainers.Where(t => !copiers.Contains(t)).ToArray(),
             settled.SlashedValidators,
             undistributed)
         {
+            Copiers = copiers,
             TrainerPool = settled.TrainerPool,
             ValidatorPool = settled.ValidatorPool,
             Minted = minted,
@@ -122,6 +135,32 @@ public static class TournamentSettlement
         var total = (System.Numerics.BigInteger)trainerStake + validatorStake;
         var share = total.IsZero ? IncentiveParams.BpsDenominator / 2 : (uint)((System.Numerics.BigInteger)trainerStake * IncentiveParams.BpsDenominator / total);
         return Math.Clamp(share, sideFloorBps, IncentiveParams.BpsDenominator - sideFloorBps);
+    }
+
+    /// <summary>
+    /// Per submission of a window, whether its update hash equals that of an earlier submission of another trainer in the
+    /// task: in an earlier window (<paramref name="earlier"/>, in ledger order) or earlier in this one.
+    /// </summary>
+    public static bool[] ExactCopies(IReadOnlyList<(Address Trainer, Hash32 Update)> earlier, IReadOnlyList<(Address Trainer, Hash32 Update)> window)
+    {
+        ArgumentNullException.ThrowIfNull(earlier);
+        ArgumentNullException.ThrowIfNull(window);
+        // The first submitter of each hash is its author; a later one by anyone else copied it.
+        var authors = new Dictionary<Hash32, Address>();
+        foreach (var (trainer, update) in earlier)
+        {
+            authors.TryAdd(update, trainer);
+        }
+        var copies = new bool[window.Count];
+        for (var u = 0; u < window.Count; u++)
+        {
+            var (trainer, update) = window[u];
+            if (!authors.TryAdd(update, trainer))
+            {
+                copies[u] = authors[update] != trainer;
+            }
+        }
+        return copies;
     }
 
     /// <summary>

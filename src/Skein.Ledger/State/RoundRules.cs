@@ -177,7 +177,9 @@ internal static class RoundRules
         SettlementResult result;
         if (task.Tournament is { } tournament)
         {
-            result = TournamentSettlement.Compute(input, tournament, round.Updates.Select(u => state.StakeOf(u.Trainer, Role.Trainer).Total).ToArray());
+            var earlier = task.RoundStates.Values.Where(r => r.Round < f.Round).SelectMany(r => r.Updates).Select(u => (u.Trainer, u.UpdateHash)).ToArray();
+            var copies = TournamentSettlement.ExactCopies(earlier, round.Updates.Select(u => (u.Trainer, u.UpdateHash)).ToArray());
+            result = TournamentSettlement.Compute(input, tournament, round.Updates.Select(u => state.StakeOf(u.Trainer, Role.Trainer).Total).ToArray(), copies);
             foreach (var u in round.Updates)
             {
                 round.SettledTrainerStakes[u.Trainer] = state.StakeOf(u.Trainer, Role.Trainer).Total;
@@ -206,6 +208,10 @@ internal static class RoundRules
         foreach (var trainer in result.SlashedTrainers)
         {
             Slash(state, trainer, Role.Trainer, p.TrainerSlashBps, $"task {task.Id} round {f.Round}: update rejected by a supermajority", round);
+        }
+        foreach (var trainer in result.Copiers)
+        {
+            Slash(state, trainer, Role.Trainer, p.TrainerSlashBps, $"task {task.Id} window {f.Round}: submitted a copy of an earlier submission of another trainer (the same update hash)", round);
         }
         foreach (var validator in result.SlashedValidators)
         {

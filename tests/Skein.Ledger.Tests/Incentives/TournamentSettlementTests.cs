@@ -83,6 +83,36 @@ public sealed class TournamentSettlementTests
         });
 
     [Fact]
+    public void An_exact_copy_is_rejected_and_its_trainer_slashed_once_whatever_the_validators_score()
+    {
+        Address t1 = A(1), t2 = A(2), v1 = A(0x11);
+        // The validators missed the copy and scored it as high as the original.
+        var input = Input([new(t1, 1), new(t2, 1), new(t2, 1)], [new(v1, 100, [600_000, 600_000, 550_000])], reward: 1_000, rejectBelow: 250_000);
+
+        var r = TournamentSettlement.Compute(input, Rules, [100, 100, 100], [false, true, false]);
+
+        Assert.Equal([true, false, true], r.Verdicts.Select(v => v.Accepted));
+        Assert.True(r.Verdicts[1].Rejected);
+        Assert.Equal((UInt128)0, r.Verdicts[1].Reward);
+        Assert.Equal([t2], r.Copiers);
+        Assert.DoesNotContain(t2, r.SlashedTrainers);
+        // t2's own honest submission still ranks, second.
+        Assert.True(r.Verdicts[2].Reward > 0 && r.Verdicts[2].Reward < r.Verdicts[0].Reward);
+    }
+
+    [Fact]
+    public void Exact_copies_are_later_submissions_of_an_earlier_hash_by_another_trainer_in_any_window()
+    {
+        Address a = A(1), b = A(2), c = A(3);
+        var x = Skein.Ledger.Tests.Rules.TestRound.Hash(1);
+        var y = Skein.Ledger.Tests.Rules.TestRound.Hash(2);
+        var z = Skein.Ledger.Tests.Rules.TestRound.Hash(3);
+        // a authored x in an earlier window; b copies it now; a resubmits its own x (no copy); y is b's, then c's.
+        var copies = TournamentSettlement.ExactCopies([(a, x)], [(b, x), (a, x), (b, y), (c, y), (c, z)]);
+        Assert.Equal([true, false, false, true, false], copies);
+    }
+
+    [Fact]
     public void Mismatched_stakes_are_refused_naming_the_field()
     {
         var input = Input([new(A(1), 1)], [new(A(0x11), 1, [600_000])]);

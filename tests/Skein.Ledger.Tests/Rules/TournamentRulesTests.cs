@@ -139,6 +139,29 @@ public sealed class TournamentRulesTests
     }
 
     [Fact]
+    public void Resubmitting_an_earlier_windows_winner_of_another_trainer_is_slashed_as_a_copy_by_the_ledger_itself()
+    {
+        var c = Setup();
+        TestRound.Open(c, 1, TestRound.Hash(0));
+        Submit(c, "t1", 1, 1);
+        Score(c, 1, [620_000], [620_000], [620_000]);
+        TestRound.Finalize(c, 1, TestRound.Hash(11));
+        TestRound.Open(c, 2, TestRound.Hash(0));
+        Submit(c, "t2", 2, 1); // t1's window-1 adapter, byte for byte
+        Submit(c, "t1", 2, 1); // t1 may enter its own again
+        // Validators that do not look back at earlier windows score both as good.
+        Score(c, 2, [620_000, 620_000], [620_000, 620_000], [620_000, 620_000]);
+        TestRound.Finalize(c, 2, TestRound.Hash(12));
+
+        var window = c.State.Tasks[1].RoundStates[2];
+        Assert.Equal([false, true], window.Outcomes.Select(o => o.Accepted));
+        Assert.Equal(UInt128.Zero, window.Outcomes[0].Reward);
+        Assert.Contains(window.Movements, m => m.Account == c["t2"] && m.Kind == "trainer slash" && m.Reason.Contains("copy of an earlier submission", StringComparison.Ordinal));
+        Assert.DoesNotContain(window.Movements, m => m.Account == c["t1"] && m.Kind == "trainer slash");
+        Assert.True(c.State.SupplyIsConserved());
+    }
+
+    [Fact]
     public void Later_windows_start_from_the_first_windows_model()
     {
         var c = Setup();
