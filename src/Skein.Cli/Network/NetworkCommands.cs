@@ -270,10 +270,13 @@ public static class NetworkCommands
                 await WaitForCompletionAsync(api, id, parse.GetValue(timeout), parse.InvocationConfiguration.Error, ct);
             }
             uint settled;
+            var tournament = false;
             try
             {
+                var hosted = chain is null ? await api.GetTaskAsync(id, ct) : null;
+                tournament = hosted?.Tournament is not null;
                 settled = chain is null
-                    ? (await api.GetTaskAsync(id, ct)).SettledRounds
+                    ? hosted!.SettledRounds
                     : (await chain.GetTaskAsync(id, ct) ?? throw new ArgumentException($"--task: task {id} is not on the chain's ledger {chain.ContractAddress}")).SettledRounds;
             }
             catch (HttpRequestException ex)
@@ -286,7 +289,7 @@ public static class NetworkCommands
             {
                 var check = chain is null ? await RoundVerifier.VerifyAsync(api, id, n, ct) : await RoundVerifier.VerifyAsync(chain, api, id, n, ct);
                 results.Add(check);
-                await parse.InvocationConfiguration.Error.WriteLineAsync($"task {id} round {n}: {(check.Ok ? "ok" : "FAILED: " + check.Reason)} ({check.Accepted} updates, {check.Computed})");
+                await parse.InvocationConfiguration.Error.WriteLineAsync($"task {id} round {n}: {(check.Ok ? "ok" : "FAILED: " + check.Reason)} ({check.Accepted} {(tournament ? "ranked submissions" : "updates")}, {check.Computed})");
             }
             var ok = results.Count > 0 && results.All(c => c.Ok);
             if (parse.GetValue(json))
