@@ -227,6 +227,8 @@ public static class DemoTournamentCommand
             double baseBpc = 0;
             // How close independent work comes to the copy threshold: the highest similarity between two trainers' non-copies.
             var maxIndependent = double.NegativeInfinity;
+            // Every earlier window's submissions, as the validators compare with them: a copy may take a past winner.
+            var past = new List<(string Address, string Name, uint Window, float[] Update)>();
             for (uint w = 1; w <= windows; w++)
             {
                 var round = await demo.Api.GetRoundAsync(1, w, ct);
@@ -237,7 +239,11 @@ public static class DemoTournamentCommand
                     deltas.Add(layout.FromSafeTensors(SafeTensors.Parse(await demo.Api.GetBlobAsync(u.Hash[2..], ct))));
                 }
                 var names = round.Updates.Select(u => demo.Names.GetValueOrDefault(u.Trainer, u.Trainer)).ToArray();
-                var copyOf = TournamentScoring.CopyOf(round.Updates.Select(u => u.Trainer).ToArray(), deltas, spec.Tournament!.CopyThreshold);
+                var all = TournamentScoring.CopyOf([.. past.Select(p => p.Address), .. round.Updates.Select(u => u.Trainer)], [.. past.Select(p => p.Update), .. deltas], spec.Tournament!.CopyThreshold);
+                var copyOf = all[past.Count..];
+                (string Name, float[] Update)? Original(int i) => copyOf[i] < 0 ? null
+                    : copyOf[i] < past.Count ? ($"{past[copyOf[i]].Name} (window {past[copyOf[i]].Window})", past[copyOf[i]].Update)
+                    : (names[copyOf[i] - past.Count], deltas[copyOf[i] - past.Count]);
                 for (var i = 0; i < deltas.Count; i++)
                 {
                     for (var j = i + 1; j < deltas.Count; j++)
@@ -260,8 +266,9 @@ public static class DemoTournamentCommand
                     var settings = t < Honest && k < Tries[t].Length ? Tries[t][k] : "copy";
                     submissions.Add(new TournamentSubmissionReport(w, i, names[i], u.Trainer, settings, u.Hash, u.ConsensusPpm ?? 0, u.Accepted == true,
                         order.Contains(i) ? order.IndexOf(i) + 1 : null, u.Reward ?? "0", Math.Round(bpcs[i], 4),
-                        copyOf[i] >= 0 ? names[copyOf[i]] : null, copyOf[i] >= 0 ? Math.Round(TournamentScoring.Similarity(deltas[copyOf[i]], deltas[i]), 6) : null));
+                        Original(i)?.Name, Original(i) is { } o ? Math.Round(TournamentScoring.Similarity(o.Update, deltas[i]), 6) : null));
                 }
+                past.AddRange(round.Updates.Select((u, i) => (u.Trainer, names[i], w, deltas[i])));
             }
 
             var final = submissions.Where(s => s.Window == windows).ToArray();

@@ -273,6 +273,10 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
             case "revealing" when Done(e, "commitment") && !Done(e, "revealed") && options.Behaviour != NodeBehaviour.NeverReveal:
                 await StepAsync(e, "revealed", () => RevealAsync(connection, e, cancellationToken));
                 break;
+            // The copier remembers each window's model (the winner merged) to copy the winner in the next one.
+            case "settled" when options.Behaviour == NodeBehaviour.Copy && spec.IsTournament && e.NewModelSha256.Length > 0:
+                await File.WriteAllTextAsync(StatePath(e, "window-model"), e.NewModelSha256, cancellationToken);
+                break;
         }
     }
 
@@ -363,10 +367,25 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
         Mark(e, "submitted", null);
     }
 
-    /// <summary>The copier: waits for another trainer's first submission of the window and submits it as its own, with a little noise.</summary>
+    /// <summary>
+    /// The copier: submits as its own, with a little noise, the previous window's winner (the previous window's model
+    /// minus the starting adapter) if it saw that window settle, else the first submission of another trainer in this one.
+    /// </summary>
     private async Task CopyAsync(CoordinatorConnection connection, RoundEvent e, TaskSpec spec, CancellationToken cancellationToken)
     {
         var me = key.Address.ToString();
+        var previous = Path.Combine(options.StateDirectory, $"task{e.TaskId}-round{e.Round - 1}-window-model.json");
+        if (e.Round > 1 && File.Exists(previous))
+        {
+            var layout = TaskModels.Layout(spec);
+            var winner = layout.FromSafeTensors(SafeTensors.Parse(await connection.DownloadAsync((await File.ReadAllTextAsync(previous, cancellationToken)).Trim(), cancellationToken)));
+            var start = layout.FromSafeTensors(SafeTensors.Parse(await connection.DownloadAsync(e.ModelSha256, cancellationToken)));
+            TensorPrimitives.Subtract(winner, start, winner);
+            LogCopied(logger, e.TaskId, e.Round, $"the winner of window {e.Round - 1}");
+            await SubmitFileAsync(connection, e, spec, layout.ToSafeTensors(Perturb(winner, e.Round)), cancellationToken);
+            Mark(e, "submitted", null);
+            return;
+        }
         using var updates = connection.Client.WatchUpdates(new WatchUpdatesRequest { TaskId = e.TaskId, Round = e.Round }, connection.Auth, cancellationToken: cancellationToken);
         await foreach (var notice in updates.ResponseStream.ReadAllAsync(cancellationToken))
         {
@@ -376,19 +395,25 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
             }
             var layout = TaskModels.Layout(spec);
             var stolen = layout.FromSafeTensors(SafeTensors.Parse(await connection.DownloadAsync(notice.Sha256, cancellationToken)));
-            var rms = Math.Sqrt(TensorPrimitives.SumOfSquares(stolen) / Math.Max(1, stolen.Count(x => x != 0)));
-            var random = DeterministicRandom.Derive(BitConverter.ToUInt64(SHA256.HashData(key.Address.ToBytes())), "node/copy", e.Round);
-            for (var i = 0; i < stolen.Length; i++)
-            {
-                // Only where the original moved: frozen parameters (LoRA's A) must stay unchanged or the upload is refused.
-                var noise = (float)((random.NextDouble() - 0.5) * 0.02 * Math.Sqrt(3) * rms);
-                stolen[i] += stolen[i] != 0 ? noise : 0;
-            }
             LogCopied(logger, e.TaskId, e.Round, notice.Trainer);
-            await SubmitFileAsync(connection, e, spec, layout.ToSafeTensors(stolen), cancellationToken);
+            await SubmitFileAsync(connection, e, spec, layout.ToSafeTensors(Perturb(stolen, e.Round)), cancellationToken);
             Mark(e, "submitted", null);
             return;
         }
+    }
+
+    /// <summary>Adds seeded uniform noise of 1% of the update's size (RMS over its non-zero entries), only where it is non-zero.</summary>
+    private float[] Perturb(float[] stolen, uint round)
+    {
+        var rms = Math.Sqrt(TensorPrimitives.SumOfSquares(stolen) / Math.Max(1, stolen.Count(x => x != 0)));
+        var random = DeterministicRandom.Derive(BitConverter.ToUInt64(SHA256.HashData(key.Address.ToBytes())), "node/copy", round);
+        for (var i = 0; i < stolen.Length; i++)
+        {
+            // Only where the original moved: frozen parameters (LoRA's A) must stay unchanged or the upload is refused.
+            var noise = (float)((random.NextDouble() - 0.5) * 0.02 * Math.Sqrt(3) * rms);
+            stolen[i] += stolen[i] != 0 ? noise : 0;
+        }
+        return stolen;
     }
 
     /// <summary>Uploads an update and submits its signed commitment.</summary>
@@ -513,7 +538,8 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
         {
             var bench = await WorkbenchAsync(connection, e.TaskId, spec, cancellationToken);
             var trainers = e.UpdateTrainer.Count == e.UpdateSha256.Count ? e.UpdateTrainer.ToArray() : throw new InvalidOperationException($"task {e.TaskId} window {e.Round}: the coordinator does not say who submitted each update");
-            scores = UpdateScorer.ToPartsPerMillion(await OffThePool(() => TournamentScores(bench, global, deltas, trainers, spec.Tournament!.CopyThreshold, e, cancellationToken), cancellationToken));
+            var earlier = await EarlierSubmissionsAsync(connection, e, layout, cancellationToken);
+            scores = UpdateScorer.ToPartsPerMillion(await OffThePool(() => TournamentScores(bench, global, deltas, trainers, earlier, spec.Tournament!.CopyThreshold, e, cancellationToken), cancellationToken));
         }
         else if (spec.IsFineTuning)
         {
@@ -534,8 +560,38 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
         await SendCommitAsync(connection, e, scores, salt, cancellationToken);
     }
 
-    /// <summary>Each submission's tournament score on this validator's held-out text; copies of an earlier submission of another trainer score 0.</summary>
-    private double[] TournamentScores(FineTuningWorkbench bench, float[] global, UpdateFiles deltas, string[] trainers, double threshold, RoundEvent e, CancellationToken cancellationToken)
+    /// <summary>
+    /// Every submission of the task's earlier windows, with its trainer (each window's list from the coordinator, each
+    /// update checked against its hash on download), so that a copy of a past window's submission is caught too.
+    /// Adapters are small (max_params); a task of W windows of N submissions holds W x N of them here.
+    /// </summary>
+    private static async Task<List<(string Trainer, float[] Update)>> EarlierSubmissionsAsync(CoordinatorConnection connection, RoundEvent e, ParameterLayout layout, CancellationToken cancellationToken)
+    {
+        var earlier = new List<(string, float[])>();
+        for (uint w = 1; w < e.Round; w++)
+        {
+            using var notices = connection.Client.WatchUpdates(new WatchUpdatesRequest { TaskId = e.TaskId, Round = w }, connection.Auth, cancellationToken: cancellationToken);
+            await foreach (var n in notices.ResponseStream.ReadAllAsync(cancellationToken))
+            {
+                try
+                {
+                    earlier.Add((n.Trainer, layout.FromSafeTensors(SafeTensors.Parse(await connection.DownloadAsync(n.Sha256, cancellationToken)))));
+                }
+                catch (Exception ex) when (ex is FormatException or InvalidDataException or ArgumentException)
+                {
+                    // An update that does not parse copies nothing.
+                }
+            }
+        }
+        return earlier;
+    }
+
+    /// <summary>
+    /// Each submission's tournament score on this validator's held-out text. Copies score 0: an update at least as close as the
+    /// threshold to an earlier submission of another trainer, in this window or an earlier one.
+    /// </summary>
+    private double[] TournamentScores(FineTuningWorkbench bench, float[] global, UpdateFiles deltas, string[] trainers, List<(string Trainer, float[] Update)> earlier,
+        double threshold, RoundEvent e, CancellationToken cancellationToken)
     {
         // Adapters are small (max_params), so the window's updates are held together to compare them pairwise. One that
         // does not parse as the task's adapter (a coordinator that let it through) scores 0 and matches nothing.
@@ -551,7 +607,9 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
                 all[i] = [];
             }
         }
-        var copyOf = TournamentScoring.CopyOf(trainers, all, threshold);
+        // The earlier windows' submissions come first in ledger order; only this window's are judged.
+        var past = earlier.Count;
+        var copyOf = TournamentScoring.CopyOf([.. earlier.Select(x => x.Trainer), .. trainers], [.. earlier.Select(x => x.Update), .. all], threshold)[past..];
         var text = _heldoutText.AsSpan(0, Math.Min(_heldoutText!.Length, BpcScore.MaxHeldOutBytes));
         var before = bench.Bpc(global, text, cancellationToken).BitsPerByte;
         var scores = new double[all.Length];
@@ -560,7 +618,8 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
         {
             if (copyOf[i] >= 0)
             {
-                LogCopyFound(logger, e.TaskId, e.Round, i, trainers[i], copyOf[i], trainers[copyOf[i]]);
+                var (original, owner) = copyOf[i] < past ? ($"of an earlier window", earlier[copyOf[i]].Trainer) : ($"{copyOf[i] - past}", trainers[copyOf[i] - past]);
+                LogCopyFound(logger, e.TaskId, e.Round, i, trainers[i], original, owner);
                 continue;
             }
             if (all[i].Length != global.Length)
@@ -657,7 +716,7 @@ public sealed partial class NodeDaemon(NodeOptions options, LedgerKey key, ILogg
     private static partial void LogCopied(ILogger logger, ulong task, uint round, string trainer);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "task {Task} window {Round}: submission {Index} of {Trainer} copies submission {Original} of {Owner}; scored 0")]
-    private static partial void LogCopyFound(ILogger logger, ulong task, uint round, int index, string trainer, int original, string owner);
+    private static partial void LogCopyFound(ILogger logger, ulong task, uint round, int index, string trainer, string original, string owner);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "base model {Hash}: from the local cache")]
     private static partial void LogBaseCached(ILogger logger, string hash);

@@ -21,14 +21,14 @@ public sealed class TournamentNetworkTests : IDisposable
         Directory.Delete(_dir, recursive: true);
     }
 
-    private static string Spec(string baseHash) => $$"""
+    private static string Spec(string baseHash, int windows = 1) => $$"""
         {
           "name": "tournament-net", "mode": "tournament",
           "tournament": { "submissions_per_trainer": 2, "decay": 0.5, "side_floor": 0.2, "copy_threshold": 0.99 },
           "model": { "name": "transformer-tiny", "base": "{{baseHash}}", "adapter": { "rank": 8, "alpha": 32, "mode": "exact" } },
           "data": { "dataset": "text" }, "strategy": { "name": "fedavg" },
           "training": { "batch_size": 16, "lr": 0.05, "steps": 30 }, "validation": { "score": "bpc" },
-          "rounds": 1, "validators_per_round": 2, "reward_pool": "20", "min_stake": "10", "reject_below": 0.25
+          "rounds": {{windows}}, "validators_per_round": 2, "reward_pool": "20", "min_stake": "10", "reject_below": 0.25
         }
         """;
 
@@ -48,7 +48,7 @@ public sealed class TournamentNetworkTests : IDisposable
             ModelRegistry = registryFolder,
         };
         await using var host = await CoordinatorHost.StartAsync(options, Key("coordinator"), genesis, NullLoggerFactory.Instance, ct);
-        var taskId = await host.HostTaskAsync(Spec(baseHash), seed: 1, ct);
+        var taskId = await host.HostTaskAsync(Spec(baseHash, windows: 2), seed: 1, ct);
         var task = (await host.Context.Ledger.GetTaskAsync(taskId, ct))!;
         Assert.Equal(new TournamentRules(2, 5_000, 2_000), task.Tournament);
 
@@ -72,29 +72,39 @@ public sealed class TournamentNetworkTests : IDisposable
 
         var ledger = host.Context.Ledger;
         Assert.True((await ledger.GetTaskAsync(taskId, ct))!.Completed);
-        var window = (await ledger.GetRoundAsync(taskId, 1, ct))!;
-        Assert.True(window.Updates.Count == 4, $"expected 4 submissions (t1 twice, t2, the copier), got: {string.Join(", ", window.Updates.Select(u => u.Trainer))}");
-        Assert.Equal(2, window.Updates.Count(u => u.Trainer == Key("t1").Address));
-        var copier = Key("copier").Address;
-        var copied = window.Outcomes.Single(o => o.Trainer == copier);
-        Assert.Equal(0UL, copied.ConsensusScore);
-        Assert.False(copied.Accepted);
-        Assert.Contains(window.Movements, m => m.Account == copier && m.Kind == "trainer slash");
-        // Only t1's better submission ranks; ranked submissions are paid in the order of their consensus.
-        var ranked = window.Outcomes.Where(o => o.Accepted).OrderByDescending(o => o.ConsensusScore).ToArray();
-        Assert.Single(ranked, o => o.Trainer == Key("t1").Address);
-        Assert.All(ranked, o => Assert.True(o.ConsensusScore > TournamentLimits.NeutralScore));
-        for (var i = 1; i < ranked.Length; i++)
-        {
-            Assert.True(ranked[i - 1].Reward >= ranked[i].Reward);
-        }
-        Assert.NotEmpty(window.SettledTrainerStakes);
-
         using var api = new Api.CoordinatorApiClient(host.ApiUri);
-        var check = await Api.RoundVerifier.VerifyAsync(api, taskId, 1, ct);
-        Assert.True(check.Ok, check.Reason);
-        Assert.Equal(ranked.Length, check.Accepted);
-        Assert.Equal(ranked.Length == 0 ? window.ModelHash : window.NewModelHash, window.NewModelHash);
+        var copier = Key("copier").Address;
+        var first = (await ledger.GetRoundAsync(taskId, 1, ct))!;
+        for (uint w = 1; w <= 2; w++)
+        {
+            var window = (await ledger.GetRoundAsync(taskId, w, ct))!;
+            Assert.True(window.Updates.Count == 4, $"window {w}: expected 4 submissions (t1 twice, t2, the copier), got: {string.Join(", ", window.Updates.Select(u => u.Trainer))}");
+            Assert.Equal(2, window.Updates.Count(u => u.Trainer == Key("t1").Address));
+            // Every window starts from the same adapter; the copier takes a submission of this window in window 1 and
+            // window 1's winner in window 2, and the validators catch both (the second by comparing with window 1).
+            Assert.Equal(first.ModelHash, window.ModelHash);
+            var copied = window.Outcomes.Single(o => o.Trainer == copier);
+            Assert.Equal(0UL, copied.ConsensusScore);
+            Assert.False(copied.Accepted);
+            Assert.Contains(window.Movements, m => m.Account == copier && m.Kind == "trainer slash");
+            // Only t1's better submission ranks; ranked submissions are paid in the order of their consensus.
+            var ranked = window.Outcomes.Where(o => o.Accepted).OrderByDescending(o => o.ConsensusScore).ToArray();
+            Assert.Single(ranked, o => o.Trainer == Key("t1").Address);
+            Assert.All(ranked, o => Assert.True(o.ConsensusScore > TournamentLimits.NeutralScore));
+            for (var i = 1; i < ranked.Length; i++)
+            {
+                Assert.True(ranked[i - 1].Reward >= ranked[i].Reward);
+            }
+            Assert.NotEqual(window.ModelHash, window.NewModelHash);
+            Assert.NotEmpty(window.SettledTrainerStakes);
+            var check = await Api.RoundVerifier.VerifyAsync(api, taskId, w, ct);
+            Assert.True(check.Ok, check.Reason);
+            Assert.Equal(ranked.Length, check.Accepted);
+        }
+        // Window 2's copy is not byte for byte window 1's winner (the ledger would catch that itself): the validators did.
+        var second = (await ledger.GetRoundAsync(taskId, 2, ct))!;
+        var copy = second.Updates.Single(u => u.Trainer == copier).UpdateHash;
+        Assert.DoesNotContain(first.Updates, u => u.UpdateHash == copy);
     }
 
     [Fact]
