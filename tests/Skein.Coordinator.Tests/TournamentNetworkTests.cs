@@ -107,6 +107,72 @@ public sealed class TournamentNetworkTests : IDisposable
         Assert.DoesNotContain(first.Updates, u => u.UpdateHash == copy);
     }
 
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    [Fact]
+    public async Task A_coordinator_stopped_mid_window_restarts_and_settles_it_with_every_submission_kept()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var registryFolder = Path.Combine(_dir, "models");
+        var baseHash = RegisteredBase(registryFolder);
+        string[] trainers = ["t1", "slow"];
+        string[] validators = ["v1", "v2"];
+        var options = new CoordinatorOptions
+        {
+            DataDirectory = Path.Combine(_dir, "coordinator"),
+            Port = FreePort(),
+            ApiPort = FreePort(),
+            Timings = new RoundTimings(TimeSpan.FromSeconds(150), TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(30)) { TournamentQuiet = TimeSpan.FromSeconds(2) },
+            ModelRegistry = registryFolder,
+        };
+        var genesis = GenesisFor(82, ["coordinator", .. trainers, .. validators]);
+        var first = await CoordinatorHost.StartAsync(options, Key("coordinator"), genesis, NullLoggerFactory.Instance, ct);
+        var taskId = await first.HostTaskAsync(Spec(baseHash), seed: 1, ct);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        // The slow trainer takes many more steps, so the window is still open when t1 has submitted.
+        TournamentTry[][] tries = [[new(10, 0.05)], [new(400, 0.02)]];
+        var nodes = new List<Task>();
+        for (var i = 0; i < trainers.Length; i++)
+        {
+            var own = tries[i];
+            nodes.Add(await RunTrainerAsync(first, _dir, trainers[i], Text(i, 12_000), o => o with { Tries = own }, stop.Token));
+        }
+        for (var i = 0; i < validators.Length; i++)
+        {
+            nodes.Add(await RunValidatorAsync(first, _dir, validators[i], "held.txt", Text(i + 1, 2_500), stop.Token));
+        }
+        await WaitJoinedAsync(first, taskId, trainers.Length, validators.Length);
+        first.StartEngine(taskId);
+        for (var i = 0; i < 1_200 && ((await first.Context.Ledger.GetRoundAsync(taskId, 1, ct))?.Updates.Count ?? 0) < 1; i++)
+        {
+            await Task.Delay(100, ct);
+        }
+        var window = (await first.Context.Ledger.GetRoundAsync(taskId, 1, ct))!;
+        Assert.True(window.Updates.Count == 1 && window.Phase == RoundPhase.Training, $"{window.Updates.Count} submissions, {window.Phase}, when the coordinator was to stop");
+        var kept = window.Updates[0].UpdateHash;
+        await first.DisposeAsync();
+
+        // The same folder and ports: the nodes reconnect, the slow trainer submits, and the window settles.
+        await using var second = await CoordinatorHost.StartAsync(options, Key("coordinator"), null, NullLoggerFactory.Instance, ct);
+        second.StartEngine(taskId);
+        await second.Engines[0].WaitAsync(TimeSpan.FromSeconds(240), ct);
+        await stop.CancelAsync();
+
+        var settled = (await second.Context.Ledger.GetRoundAsync(taskId, 1, ct))!;
+        Assert.Equal(RoundPhase.Settled, settled.Phase);
+        Assert.Equal(kept, settled.Updates[0].UpdateHash);
+        Assert.Equal(["t1", "slow"], settled.Updates.Select(u => trainers.Single(t => Key(t).Address == u.Trainer)));
+        Assert.All(settled.Outcomes, o => Assert.True(o.ConsensusScore > 0, $"consensus {o.ConsensusScore}"));
+        using var api = new Api.CoordinatorApiClient(second.ApiUri);
+        var check = await Api.RoundVerifier.VerifyAsync(api, taskId, 1, ct);
+        Assert.True(check.Ok, check.Reason);
+    }
+
     [Fact]
     public async Task A_submission_that_is_not_an_adapter_of_the_tasks_shapes_is_refused_and_stored_nowhere()
     {
