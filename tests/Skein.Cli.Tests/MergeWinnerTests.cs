@@ -66,6 +66,58 @@ public sealed class MergeWinnerTests : IDisposable
     }
 
     [Fact]
+    public async Task A_settled_windows_winner_is_verified_and_registered_with_its_trainer_and_lineage()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var registryFolder = Path.Combine(_dir, "coordinator-models");
+        var baseHash = Coordinator.Tests.NetworkNodes.RegisteredBase(registryFolder);
+        string[] trainers = ["t1", "t2"];
+        string[] validators = ["v1"];
+        var options = new CoordinatorOptions
+        {
+            DataDirectory = Path.Combine(_dir, "coordinator"),
+            Timings = new RoundTimings(TimeSpan.FromSeconds(120), TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(30)) { TournamentQuiet = TimeSpan.FromSeconds(2) },
+            ModelRegistry = registryFolder,
+        };
+        await using var host = await CoordinatorHost.StartAsync(options, Coordinator.Tests.NetworkNodes.Key("coordinator"),
+            Coordinator.Tests.NetworkNodes.GenesisFor(96, ["coordinator", .. trainers, .. validators]), NullLoggerFactory.Instance, ct);
+        var spec = Spec(baseHash, Tournament).Replace("\"trainers_per_round\": 2,", "", StringComparison.Ordinal).Replace("\"min_stake\": \"1\"", "\"min_stake\": \"10\"", StringComparison.Ordinal);
+        var taskId = await host.HostTaskAsync(spec, 1, ct);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var nodes = new List<Task>();
+        for (var i = 0; i < trainers.Length; i++)
+        {
+            var steps = 10 * (i + 1);
+            nodes.Add(await Coordinator.Tests.NetworkNodes.RunTrainerAsync(host, _dir, trainers[i], Coordinator.Tests.NetworkNodes.Text(i, 12_000),
+                o => o with { Tries = [new Node.TournamentTry(steps, 0.05)] }, stop.Token));
+        }
+        nodes.Add(await Coordinator.Tests.NetworkNodes.RunValidatorAsync(host, _dir, "v1", "held.txt", Coordinator.Tests.NetworkNodes.Text(5, 2_500), stop.Token));
+        await Coordinator.Tests.NetworkNodes.WaitJoinedAsync(host, taskId, trainers.Length, validators.Length);
+        host.StartEngine(taskId);
+        await host.Engines[0].WaitAsync(TimeSpan.FromSeconds(240), ct);
+        await stop.CancelAsync();
+        var window = (await host.Context.Ledger.GetRoundAsync(taskId, 1, ct))!;
+        var best = window.Outcomes.Where(o => o.Accepted).MaxBy(o => o.ConsensusScore);
+        Assert.NotNull(best);
+
+        var (code, stdout, err) = await CliRun.Run("model", "merge-winner", "--coordinator", host.ApiUri.ToString(), "--task", $"{taskId}", "--data-dir", _dir, "--json");
+
+        Assert.True(code == ExitCodes.Ok, err);
+        using var json = System.Text.Json.JsonDocument.Parse(stdout);
+        var root = json.RootElement;
+        Assert.Equal(1u, root.GetProperty("window").GetUInt32());
+        Assert.Equal(best.Trainer.ToString(), root.GetProperty("trainer").GetString());
+        Assert.Equal(window.NewModelHash.ToString()[2..], root.GetProperty("adapter").GetString());
+        Assert.Equal(["merged", "adapter", "base"], root.GetProperty("lineage").EnumerateArray().Select(l => l.GetProperty("kind").GetString()));
+        Assert.Equal(baseHash, root.GetProperty("lineage")[2].GetProperty("hash").GetString());
+        using var registry = new ModelRegistry(ModelRegistry.DefaultDirectory(_dir));
+        var merged = registry.Get(root.GetProperty("merged_model").GetString()!);
+        Assert.NotNull(merged);
+        Assert.Equal([best.Trainer.ToString()], merged.Contributors);
+        Assert.Equal((ulong?)taskId, merged.TaskId);
+    }
+
+    [Fact]
     public async Task A_federated_task_or_an_unsettled_window_is_refused_naming_the_option()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -95,6 +95,11 @@ public sealed class TournamentPageTests : IAsyncDisposable
         Assert.Contains("<span class=\"badge bad\">rejected</span>", html, StringComparison.Ordinal);
         Assert.Contains("ranked submission", html, StringComparison.Ordinal);
         Assert.Contains("trainer slash", html, StringComparison.Ordinal);
+
+        var task1 = await browser.PageAsync($"tasks/{task}");
+        Assert.Contains("Windows settled", task1, StringComparison.Ordinal);
+        Assert.Contains("<h2 id=\"rounds-h\">Windows</h2>", task1, StringComparison.Ordinal);
+        Assert.Contains(">Ranked</th>", task1, StringComparison.Ordinal);
     }
 
     public async ValueTask DisposeAsync()

@@ -6,7 +6,7 @@ using Skein.Ledger;
 using Skein.Ledger.Incentives;
 using Skein.Ledger.State;
 using Skein.Node;
-using static Skein.Coordinator.Tests.FineTuningNetworkTests;
+using static Skein.Coordinator.Tests.NetworkNodes;
 
 namespace Skein.Coordinator.Tests;
 
