@@ -21,6 +21,7 @@ public static class SkeinCommand
         root.Add(Network.TlsCommands.Build());
         root.Add(Ledger.LedgerCommands.Build());
         root.Add(Ledger.TaskCommands.Build());
+        root.Add(Ledger.LivenessCommands.Round());
         root.Add(Ledger.GovCommands.Build());
         foreach (var command in Ledger.AccountCommands.Build())
         {

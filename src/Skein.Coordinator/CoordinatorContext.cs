@@ -59,6 +59,15 @@ public sealed record CoordinatorOptions
     /// <summary>Connections, body sizes, slow clients and requests a second per client, on gRPC and the JSON API.</summary>
     public Skein.Market.Serving.ServerLimits Limits { get; init; } = Skein.Market.Serving.ServerLimits.Default;
 
+    /// <summary>The embedded chain's file (default: ledger.db in <see cref="DataDirectory"/>): a coordinator that takes a task over on the same machine opens the chain its predecessor kept.</summary>
+    public string? LedgerFile { get; init; }
+
+    /// <summary>
+    /// Where to fetch blobs this coordinator lacks: other coordinators' (or mirrors') JSON APIs, or folders of published
+    /// blobs (file: URIs). A coordinator that took a task over (skein task handover) mirrors the task's models and updates from them.
+    /// </summary>
+    public IReadOnlyList<Uri> Peers { get; init; } = [];
+
     /// <summary>Keep the ledger on an EVM chain (SkeinLedger.sol and SkeinTasks.sol) instead of the embedded chain in the data folder.</summary>
     public EvmChainOptions? Evm { get; init; }
 }
@@ -94,6 +103,56 @@ public sealed class CoordinatorContext(CoordinatorOptions options, ILedger ledge
     public LedgerKey Key { get; } = key;
 
     public RoundEvents Events { get; } = new();
+
+    /// <summary>
+    /// A blob by hash: from the store, else from the first peer that has it (checked against its hash, then kept).
+    /// Throws <see cref="FileNotFoundException"/> naming the hash when no one has it.
+    /// </summary>
+    public async Task<byte[]> ReadBlobAsync(string sha256, CancellationToken cancellationToken)
+    {
+        if (Blobs.Exists(sha256))
+        {
+            return await Blobs.ReadAllAsync(sha256, cancellationToken);
+        }
+        foreach (var peer in Options.Peers)
+        {
+            if (peer.IsFile)
+            {
+                if (await FromFolderAsync(peer.LocalPath, sha256, cancellationToken) is { } local)
+                {
+                    await Blobs.PutAsync(local, cancellationToken);
+                    return local;
+                }
+                continue;
+            }
+            using var client = new Api.CoordinatorApiClient(peer);
+            try
+            {
+                var bytes = await client.GetBlobAsync(sha256, cancellationToken);
+                await Blobs.PutAsync(bytes, cancellationToken);
+                return bytes;
+            }
+            catch (Exception ex) when (ex is HttpRequestException or InvalidDataException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                // This peer lacks it, sent bytes that are not it, or is gone: try the next.
+            }
+        }
+        throw new FileNotFoundException($"blob {sha256} is neither in this coordinator's store nor at any of its {Options.Peers.Count} peer(s)");
+    }
+
+    /// <summary>A blob from a folder of published blobs (another coordinator's blob store, or a copy of one), if it is there and hashes right.</summary>
+    private static async Task<byte[]?> FromFolderAsync(string folder, string sha256, CancellationToken cancellationToken)
+    {
+        foreach (var path in new[] { Path.Combine(folder, "blobs", sha256[..2], sha256[2..]), Path.Combine(folder, sha256[..2], sha256[2..]), Path.Combine(folder, sha256) })
+        {
+            if (File.Exists(path))
+            {
+                var bytes = await File.ReadAllBytesAsync(path, cancellationToken);
+                return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)) == sha256 ? bytes : null;
+            }
+        }
+        return null;
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -346,6 +346,8 @@ public sealed partial class EvmLedger : ILedger
                 SubmitProposal or VoteProposal => await RelayGovernanceAsync(tx, signature, cancellationToken),
                 CreateTournament => throw new LedgerException(LedgerError.InvalidParameter,
                     "type: create_tournament: tournament tasks settle by rank on the embedded ledger only; the EVM contracts do not have that rule yet"),
+                CancelTask or HandoverTask or LeaveTask => throw new LedgerException(LedgerError.InvalidParameter,
+                    $"type: {tx.TypeName}: cancelling, handing over and leaving tasks are on the embedded ledger only; the EVM contracts do not have those rules yet"),
                 _ => await RelayMarketAsync(tx, signature, cancellationToken)
                     ?? throw new LedgerException(LedgerError.InvalidParameter, $"type: {tx.TypeName} is not a transaction this ledger knows"),
             };
@@ -451,7 +453,10 @@ public sealed partial class EvmLedger : ILedger
         // The contract lists members in joining order; the embedded ledger sorts them.
         static Address[] Sorted(IEnumerable<string> members) => members.Select(m => Address.Parse(m)).Order().ToArray();
         return new TaskInfo(taskId, Address.Parse(t.Creator), new Hash32(t.SpecHash), (UInt128)t.RewardPool, (UInt128)t.Escrow, t.Rounds, t.SettledRounds, t.Completed,
-            (UInt128)t.MinStake, t.TrainersPerRound, t.ValidatorsPerRound, t.RejectBelow, new Hash32(t.ModelHash), Sorted(o.Trainers), Sorted(o.Validators));
+            (UInt128)t.MinStake, t.TrainersPerRound, t.ValidatorsPerRound, t.RejectBelow, new Hash32(t.ModelHash), Sorted(o.Trainers), Sorted(o.Validators))
+        {
+            Coordinator = Address.Parse(t.Creator),
+        };
     }
 
     public async Task<IReadOnlyList<TaskInfo>> ListTasksAsync(CancellationToken cancellationToken = default)

@@ -32,6 +32,20 @@ public sealed record TaskInfo(ulong Id, Address Creator, Hash32 SpecHash, UInt12
 {
     /// <summary>A tournament task's rules; null for a federated task.</summary>
     public TournamentRules? Tournament { get; init; }
+
+    /// <summary>Who opens and closes its rounds: the creator unless the creator handed the task over.</summary>
+    public Address Coordinator { get; init; }
+
+    /// <summary>Cancelled after the abandonment period: <see cref="Refunded"/> went back to the creator.</summary>
+    public bool Cancelled { get; init; }
+
+    public UInt128 Refunded { get; init; }
+
+    /// <summary>The market height from which anyone may cancel the task if it makes no more progress (0 once it has ended).</summary>
+    public ulong AbandonHeight { get; init; }
+
+    /// <summary>Neither completed nor cancelled.</summary>
+    public bool Live => !Completed && !Cancelled;
 }
 
 /// <summary>
@@ -57,6 +71,9 @@ public sealed record RoundInfo(ulong TaskId, uint Round, RoundPhase Phase, Hash3
 
     /// <summary>When the round opened, its training closed, its commits closed and it settled (Unix ms of those blocks; 0: not yet).</summary>
     public IReadOnlyList<long> PhaseTimes { get; init; } = [0, 0, 0, 0];
+
+    /// <summary>The market height from which anyone staked in the task may close the current phase (0 once settled).</summary>
+    public ulong Deadline { get; init; }
 }
 
 /// <summary>A delegation: who staked behind whom, in which role, how much.</summary>

@@ -44,6 +44,9 @@ public enum LedgerError
     VotingClosed,
     NoVotingPower,
     AwaitingApproval,
+    NotYetDue,
+    StakeBonded,
+    TaskCancelled,
 }
 
 /// <summary>A refusal by the ledger: a code and a message that names the field and the rule broken.</summary>

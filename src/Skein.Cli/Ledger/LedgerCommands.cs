@@ -149,6 +149,8 @@ public static class LedgerCommands
                 emitted = s.Emitted,
                 burned = s.Burned,
                 supply,
+                held = s.Held,
+                supply_conserved = s.SupplyConserved,
             }, c =>
             {
                 var grid = new Grid().AddColumn().AddColumn();

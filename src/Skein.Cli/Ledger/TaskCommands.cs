@@ -16,6 +16,10 @@ public static class TaskCommands
         task.Add(Create());
         task.Add(List());
         task.Add(Show());
+        foreach (var c in LivenessCommands.TaskCommands())
+        {
+            task.Add(c);
+        }
         return task;
     }
 
@@ -62,7 +66,7 @@ public static class TaskCommands
                 {
                     table.AddRow(t.Id.ToString(CultureInfo.InvariantCulture), t.Creator.ToString()[..10] + "…", $"{t.SettledRounds}/{t.Rounds}",
                         Tokens.Format(t.RewardPool), Tokens.Format(t.Escrow), Tokens.Format(t.MinStake), t.Trainers.Count.ToString(CultureInfo.InvariantCulture),
-                        t.Validators.Count.ToString(CultureInfo.InvariantCulture), t.Completed ? "completed" : "open");
+                        t.Validators.Count.ToString(CultureInfo.InvariantCulture), t.Completed ? "completed" : t.Cancelled ? "cancelled" : "open");
                 }
                 c.Write(table);
             });
@@ -92,10 +96,13 @@ public static class TaskCommands
             return await LedgerOptions.WriteAsync(parse, o, new { task, rounds }, c =>
             {
                 c.MarkupLine($"Task [bold]{task.Id}[/] by {task.Creator}: {task.SettledRounds}/{task.Rounds} rounds settled, escrow {Tokens.Format(task.Escrow)} of {Tokens.Format(task.RewardPool)} {Tokens.Symbol}, spec {task.SpecHash}");
-                var table = new Table().Border(TableBorder.Rounded).AddColumns("round", "phase", "updates", "accepted", "revealed", "reward", "model");
+                c.MarkupLine(task.Cancelled
+                    ? $"Cancelled: {Tokens.Format(task.Refunded)} {Tokens.Symbol} went back to the creator"
+                    : task.Live ? $"Coordinated by {task.Coordinator}; anyone may cancel it from market height {task.AbandonHeight} if it makes no progress until then" : "Completed");
+                var table = new Table().Border(TableBorder.Rounded).AddColumns("round", "phase", "deadline", "updates", "accepted", "revealed", "reward", "model");
                 foreach (var r in rounds)
                 {
-                    table.AddRow(r.Round.ToString(CultureInfo.InvariantCulture), r.Phase.ToString().ToLowerInvariant(), r.Updates.Count.ToString(CultureInfo.InvariantCulture),
+                    table.AddRow(r.Round.ToString(CultureInfo.InvariantCulture), r.Phase.ToString().ToLowerInvariant(), r.Deadline == 0 ? "-" : r.Deadline.ToString(CultureInfo.InvariantCulture), r.Updates.Count.ToString(CultureInfo.InvariantCulture),
                         r.Outcomes.Count(x => x.Accepted).ToString(CultureInfo.InvariantCulture), $"{r.Revealed.Count}/{r.Committed.Count}", Tokens.Format(r.Reward),
                         r.NewModelHash.ToString()[..14] + "…");
                 }

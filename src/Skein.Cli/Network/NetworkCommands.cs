@@ -43,8 +43,12 @@ public static class NetworkCommands
         var maxConnections = new Option<long>("--max-connections") { Description = "Open connections the coordinator holds at once, all clients together", DefaultValueFactory = _ => Skein.Market.Serving.ServerLimits.Default.MaxConnections };
         var rate = new Option<int>("--requests-per-second") { Description = "Requests a second one client (IP address) may make on average, beyond loopback (0: no rate limit)", DefaultValueFactory = _ => Skein.Market.Serving.ServerLimits.Default.RequestsPerSecond };
         var burst = new Option<int>("--burst") { Description = "Requests one client may make at once above that average", DefaultValueFactory = _ => Skein.Market.Serving.ServerLimits.Default.Burst };
+        var takeOver = new Option<ulong?>("--take-over") { Description = "Take over this task, which its creator handed to this coordinator's key (skein task handover): mirror its blobs from --peer and resume it where the ledger is", HelpName = "task" };
+        var takeOverSpec = new Option<string?>("--take-over-spec") { Description = "With --take-over: the task's spec (JSON), checked against the hash on the ledger", HelpName = "file" };
+        var peers = new Option<string[]>("--peer") { Description = "Where to fetch blobs this coordinator lacks: another coordinator's (or a mirror's) API URL, or a folder of published blobs such as a blob store (repeatable, tried in order)", HelpName = "url|folder" };
+        var ledgerFile = new Option<string?>("--ledger-file") { Description = "The embedded chain's file (default: <data-dir>/ledger.db); a coordinator taking a task over on the same machine opens its predecessor's", HelpName = "file" };
         var chain = new EvmChainCliOptions();
-        foreach (var o in new Option[] { key, password, data, host, port, apiPort, genesis, tasks, startWhen, exitWhenDone, training, committing, revealing, maxUpdate, tlsCert, tlsPassword, evalData, registry, console, consolePort, maxConnections, rate, burst })
+        foreach (var o in new Option[] { key, password, data, host, port, apiPort, genesis, tasks, startWhen, exitWhenDone, training, committing, revealing, maxUpdate, tlsCert, tlsPassword, evalData, registry, console, consolePort, maxConnections, rate, burst, takeOver, takeOverSpec, peers, ledgerFile })
         {
             command.Add(o);
         }
@@ -75,6 +79,11 @@ public static class NetworkCommands
                     : null,
                 Timings = new RoundTimings(TimeSpan.FromSeconds(parse.GetValue(training)), TimeSpan.FromSeconds(parse.GetValue(committing)), TimeSpan.FromSeconds(parse.GetValue(revealing))),
                 Evm = evm,
+                LedgerFile = parse.GetValue(ledgerFile) is { } lf
+                    ? evm is null ? lf : throw new ArgumentException("--ledger-file: names an embedded chain; with --ledger evm the ledger is the contract")
+                    : null,
+                Peers = [.. (parse.GetValue(peers) ?? []).Select(p => Uri.TryCreate(p, UriKind.Absolute, out var u) && u.Scheme is "http" or "https" ? u
+                    : Directory.Exists(p) ? new Uri(Path.GetFullPath(p)) : throw new ArgumentException($"--peer: must be an http(s) URL or a folder of blobs, got '{p}'"))],
                 ModelRegistry = parse.GetValue(registry) ?? Skein.Learning.Registry.ModelRegistry.DefaultDirectory(Skein.Learning.Data.MnistStore.DefaultDataDirectory()),
                 Limits = Skein.Market.Serving.ServerLimits.Default with { MaxConnections = parse.GetValue(maxConnections), RequestsPerSecond = parse.GetValue(rate), Burst = parse.GetValue(burst) },
             };
@@ -96,6 +105,22 @@ public static class NetworkCommands
                 if (hostedSpecs.Add(TaskSpec.Parse(json, file).Sha256()))
                 {
                     fresh.Add(await coordinator.HostTaskAsync(json, seed++, ct));
+                }
+            }
+            if (parse.GetValue(takeOver) is { } adopt)
+            {
+                var specFile = parse.GetValue(takeOverSpec) ?? throw new ArgumentException("--take-over-spec: required with --take-over (the task's spec file)");
+                if (!File.Exists(specFile))
+                {
+                    throw new ArgumentException($"--take-over-spec: file '{specFile}' does not exist");
+                }
+                if (coordinator.Context.Index.Task(adopt) is null)
+                {
+                    var report = await coordinator.AdoptTaskAsync(adopt, await File.ReadAllTextAsync(specFile, ct), ct);
+                    foreach (var lost in report.Missing)
+                    {
+                        logger.LogWarning("task {Task}: blob {Hash} is at no peer; a round that accepted it cannot be settled", adopt, lost);
+                    }
                 }
             }
             // Machine-readable, for scripts and tests: the one line on stdout.

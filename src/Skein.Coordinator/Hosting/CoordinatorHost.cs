@@ -72,7 +72,7 @@ public sealed partial class CoordinatorHost : IAsyncDisposable
         Directory.CreateDirectory(options.DataDirectory);
         var (ledger, incentives) = options.Evm is { } evm
             ? await EvmLedgerSetup.OpenAsync(options.DataDirectory, evm, key, genesis, loggers.CreateLogger("skein.ledger"), cancellationToken)
-            : await OpenEmbeddedAsync(options.DataDirectory, genesis, cancellationToken);
+            : await OpenEmbeddedAsync(options.LedgerFile ?? Path.Combine(options.DataDirectory, "ledger.db"), genesis, cancellationToken);
         var blobs = new BlobStore(new BlobStoreOptions(Path.Combine(options.DataDirectory, "blobs"), options.MaxUpdateBytes * 2));
         var index = new CoordinatorIndex(Path.Combine(options.DataDirectory, "coordinator.db"));
         var context = new CoordinatorContext(options, ledger, incentives, blobs, index, new SessionStore(ledger.ChainId, TimeProvider.System), key);
@@ -147,9 +147,9 @@ public sealed partial class CoordinatorHost : IAsyncDisposable
         return host;
     }
 
-    private static async Task<(ILedger, Skein.Ledger.Incentives.IncentiveParams)> OpenEmbeddedAsync(string folder, Genesis? genesis, CancellationToken cancellationToken)
+    private static async Task<(ILedger, Skein.Ledger.Incentives.IncentiveParams)> OpenEmbeddedAsync(string file, Genesis? genesis, CancellationToken cancellationToken)
     {
-        var ledger = await EmbeddedLedger.OpenAsync(Path.Combine(folder, "ledger.db"), genesis, cancellationToken: cancellationToken);
+        var ledger = await EmbeddedLedger.OpenAsync(file, genesis, cancellationToken: cancellationToken);
         return (ledger, ledger.Params.Incentives);
     }
 
@@ -178,6 +178,80 @@ public sealed partial class CoordinatorHost : IAsyncDisposable
         _context.Index.AddTask(hosted);
         LogHosted(_logger, taskId, spec.Name);
         return taskId;
+    }
+
+    /// <summary>
+    /// Takes over a task its creator handed to this coordinator's key (skein task handover): checks the spec against
+    /// the hash on the ledger, mirrors every blob the ledger names for the task (each round's model, the model it
+    /// settled on, every update) from the peers, and starts its engine, which resumes the round where the ledger is.
+    /// </summary>
+    /// <returns>What was mirrored, and the hashes no peer had (a round that accepted a lost update cannot be settled by anyone).</returns>
+    public async Task<AdoptionReport> AdoptTaskAsync(ulong taskId, string specJson, CancellationToken cancellationToken = default)
+    {
+        var spec = TaskSpec.Parse(specJson, "spec");
+        var ledger = _context.Ledger;
+        var task = await ledger.GetTaskAsync(taskId, cancellationToken) ?? throw new LedgerException(LedgerError.UnknownTask, $"task: no task {taskId} on this ledger");
+        if (task.Coordinator != _context.Key.Address)
+        {
+            throw new LedgerException(LedgerError.NotCoordinator,
+                $"task: task {taskId} is coordinated by {task.Coordinator}, not by this coordinator's key {_context.Key.Address}; its creator {task.Creator} must hand it over first (skein task handover)");
+        }
+        if (!task.Live)
+        {
+            throw new LedgerException(task.Cancelled ? LedgerError.TaskCancelled : LedgerError.TaskCompleted, $"task: task {taskId} has {(task.Cancelled ? "been cancelled" : "completed")}; there is nothing to take over");
+        }
+        if (Hash32.Parse(spec.Sha256()) != task.SpecHash)
+        {
+            throw new FormatException($"spec: hashes to {spec.Sha256()}, but task {taskId} was created with spec {task.SpecHash}");
+        }
+        if (_context.Index.Task(taskId) is not null)
+        {
+            throw new ArgumentException($"task: task {taskId} is hosted here already");
+        }
+        var wanted = new List<Hash32>();
+        if (spec.IsFineTuning)
+        {
+            wanted.Add(Hash32.Parse(spec.Model.Base!));
+        }
+        foreach (var round in await ledger.GetRoundsAsync(taskId, 1, task.Rounds, cancellationToken))
+        {
+            wanted.Add(round.ModelHash);
+            if (round.Phase == RoundPhase.Settled)
+            {
+                wanted.Add(round.NewModelHash);
+            }
+            wanted.AddRange(round.Updates.Select(u => u.UpdateHash));
+        }
+        int had = 0, fetched = 0;
+        var missing = new List<Hash32>();
+        foreach (var hash in wanted.Distinct())
+        {
+            var hex = RoundEventFactory.Hex(hash);
+            if (_context.Blobs.Exists(hex))
+            {
+                had++;
+                continue;
+            }
+            try
+            {
+                await _context.ReadBlobAsync(hex, cancellationToken);
+                fetched++;
+            }
+            catch (FileNotFoundException)
+            {
+                missing.Add(hash);
+            }
+        }
+        // The initial model is on the ledger once round 1 opened; before that, this coordinator makes its own.
+        var first = await ledger.GetRoundAsync(taskId, 1, cancellationToken);
+        var initial = first is not null
+            ? RoundEventFactory.Hex(first.ModelHash)
+            : await _context.Blobs.PutAsync(TaskModels.Layout(spec).ToSafeTensors(TaskModels.InitialParameters(spec, 1)), cancellationToken);
+        var hosted = new HostedTask((long)taskId, specJson, initial);
+        _context.Index.AddTask(hosted);
+        LogAdopted(_logger, taskId, task.SettledRounds, fetched, missing.Count);
+        StartEngine(hosted);
+        return new AdoptionReport(taskId, task.SettledRounds, had, fetched, missing);
     }
 
     /// <summary>
@@ -267,9 +341,15 @@ public sealed partial class CoordinatorHost : IAsyncDisposable
         _stopping.Dispose();
     }
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "took task {Task} over after {Rounds} settled rounds: {Fetched} blobs mirrored from peers, {Missing} found nowhere")]
+    private static partial void LogAdopted(ILogger logger, ulong task, uint rounds, int fetched, int missing);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "hosting task {Task} ({Name})")]
     private static partial void LogHosted(ILogger logger, ulong task, string name);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "round engine of task {Task} failed")]
     private static partial void LogEngineFailed(ILogger logger, Exception exception, ulong task);
 }
+
+/// <summary>What taking a task over found: blobs already here, mirrored from peers, and missing everywhere.</summary>
+public sealed record AdoptionReport(ulong TaskId, uint SettledRounds, int AlreadyHere, int Fetched, IReadOnlyList<Hash32> Missing);

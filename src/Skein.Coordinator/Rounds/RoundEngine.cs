@@ -37,24 +37,56 @@ public sealed partial class RoundEngine(CoordinatorContext coordinator, HostedTa
                 LogCompleted(logger, TaskId, task.SettledRounds);
                 return;
             }
-            var r = task.SettledRounds + 1;
-            var round = await ledger.GetRoundAsync(TaskId, r, cancellationToken);
-            if (round is null)
+            if (task.Cancelled)
             {
-                // A tournament's windows all start from the task's initial adapter; a federated round from the last aggregate.
-                var model = task.SettledRounds == 0 || _spec.IsTournament ? Hash32.Parse(hosted.InitialModel) : task.ModelHash;
-                await SendAsync((from, nonce) => new OpenRound { From = from, Nonce = nonce, TaskId = TaskId, Round = r, ModelHash = model }, cancellationToken);
-                LogOpened(logger, TaskId, r);
-                await PublishAsync(r, false, cancellationToken);
-                continue;
+                LogCancelled(logger, TaskId, task.SettledRounds);
+                return;
             }
-            if (await StepAsync(round, cancellationToken))
+            if (task.Coordinator != coordinator.Key.Address)
             {
-                await PublishAsync(r, false, cancellationToken);
+                // Handed over: the new coordinator's process resumes it from the ledger and the published blobs.
+                LogHandedOver(logger, TaskId, task.Coordinator);
+                return;
+            }
+            try
+            {
+                if (await MoveAsync(task, cancellationToken))
+                {
+                    continue;
+                }
+            }
+            catch (LedgerException ex) when (ex.Code is LedgerError.WrongPhase or LedgerError.RoundNotOpen or LedgerError.NotCoordinator or LedgerError.TaskCancelled)
+            {
+                // Someone staked closed the phase after its deadline, or the task was cancelled or handed over, between
+                // reading the ledger and writing to it: read it again.
+                LogRaced(logger, TaskId, ex.Message);
                 continue;
             }
             await coordinator.Events.WaitAsync(TaskId, TimeSpan.FromMilliseconds(200), cancellationToken);
         }
+    }
+
+    /// <summary>Opens the next round or moves the open one on; true if the ledger changed.</summary>
+    private async Task<bool> MoveAsync(TaskInfo task, CancellationToken cancellationToken)
+    {
+        var ledger = coordinator.Ledger;
+        var r = task.SettledRounds + 1;
+        var round = await ledger.GetRoundAsync(TaskId, r, cancellationToken);
+        if (round is null)
+        {
+            // A tournament's windows all start from the task's initial adapter; a federated round from the last aggregate.
+            var model = task.SettledRounds == 0 || _spec.IsTournament ? Hash32.Parse(hosted.InitialModel) : task.ModelHash;
+            await SendAsync((from, nonce) => new OpenRound { From = from, Nonce = nonce, TaskId = TaskId, Round = r, ModelHash = model }, cancellationToken);
+            LogOpened(logger, TaskId, r);
+            await PublishAsync(r, false, cancellationToken);
+            return true;
+        }
+        if (await StepAsync(round, cancellationToken))
+        {
+            await PublishAsync(r, false, cancellationToken);
+            return true;
+        }
+        return false;
     }
 
     /// <summary>Moves the round on if its phase is done or its deadline passed; true if it moved.</summary>
@@ -117,74 +149,15 @@ public sealed partial class RoundEngine(CoordinatorContext coordinator, HostedTa
 
     private async Task FinalizeAsync(RoundInfo round, CancellationToken cancellationToken)
     {
-        if (_spec.IsTournament)
+        var task = (await coordinator.Ledger.GetTaskAsync(TaskId, cancellationToken))!;
+        // The same computation anyone closing the round after its deadline runs (RoundCloser), so the outcome is the same.
+        var model = await RoundCloser.NewModelAsync(coordinator.Ledger, task, round, _spec, coordinator.ReadBlobAsync, coordinator.Incentives, cancellationToken);
+        if (model.Bytes is not null)
         {
-            await FinalizeWindowAsync(round, cancellationToken);
-            return;
+            await coordinator.Blobs.PutAsync(model.Bytes, cancellationToken);
         }
-        var ledger = coordinator.Ledger;
-        // The same rule the ledger applies when it settles: which updates a stake-weighted consensus accepts.
-        var revealed = new List<ValidatorReveal>();
-        foreach (var (validator, scores) in round.Scores.OrderBy(kv => kv.Key))
-        {
-            var stake = await ledger.GetStakeAsync(validator, Role.Validator, cancellationToken);
-            revealed.Add(new ValidatorReveal(validator, stake.Self + stake.Delegated, scores));
-        }
-        var task = (await ledger.GetTaskAsync(TaskId, cancellationToken))!;
-        var verdicts = RoundSettlement.Compute(new SettlementInput(
-            round.Updates.Select(u => new UpdateInfo(u.Trainer, u.Samples)).ToArray(),
-            revealed,
-            round.Committed.Where(v => !round.Scores.ContainsKey(v)).ToArray(),
-            0,
-            task.RejectBelow,
-            coordinator.Incentives)).Verdicts;
-        var accepted = verdicts.Where(v => v.Accepted).Select(v => round.Updates[v.Index]).ToArray();
-
-        var newModel = accepted.Length == 0
-            ? round.ModelHash
-            : await AggregateAsync(round, accepted, cancellationToken);
-        await SendAsync((from, nonce) => new FinalizeRound { From = from, Nonce = nonce, TaskId = TaskId, Round = round.Round, NewModelHash = newModel }, cancellationToken);
-        LogFinalized(logger, TaskId, round.Round, accepted.Length, round.Updates.Count);
-    }
-
-    /// <summary>Settles a tournament window as the ledger will, and records its winner merged into the window's model (or the model unchanged when nobody ranks).</summary>
-    private async Task FinalizeWindowAsync(RoundInfo round, CancellationToken cancellationToken)
-    {
-        var ledger = coordinator.Ledger;
-        var task = (await ledger.GetTaskAsync(TaskId, cancellationToken))!;
-        var revealed = new List<ValidatorReveal>();
-        foreach (var (validator, scores) in round.Scores.OrderBy(kv => kv.Key))
-        {
-            var stake = await ledger.GetStakeAsync(validator, Role.Validator, cancellationToken);
-            revealed.Add(new ValidatorReveal(validator, stake.Self + stake.Delegated, scores));
-        }
-        var stakes = new List<UInt128>();
-        foreach (var u in round.Updates)
-        {
-            var stake = await ledger.GetStakeAsync(u.Trainer, Role.Trainer, cancellationToken);
-            stakes.Add(stake.Self + stake.Delegated);
-        }
-        var earlier = new List<(Address, Hash32)>();
-        for (uint w = 1; w < round.Round; w++)
-        {
-            earlier.AddRange((await ledger.GetRoundAsync(TaskId, w, cancellationToken))!.Updates.Select(u => (u.Trainer, u.UpdateHash)));
-        }
-        var copies = TournamentSettlement.ExactCopies(earlier, round.Updates.Select(u => (u.Trainer, u.UpdateHash)).ToArray());
-        var verdicts = TournamentSettlement.Compute(new SettlementInput(
-            round.Updates.Select(u => new UpdateInfo(u.Trainer, u.Samples)).ToArray(),
-            revealed,
-            round.Committed.Where(v => !round.Scores.ContainsKey(v)).ToArray(),
-            0,
-            task.RejectBelow,
-            coordinator.Incentives), task.Tournament!, stakes, copies).Verdicts;
-        var winner = TournamentWindow.Winner(verdicts);
-        var newModel = winner < 0
-            ? round.ModelHash
-            : Hash32.Parse(await coordinator.Blobs.PutAsync(
-                await TournamentWindow.MergeAsync(coordinator.Blobs.ReadAllAsync, _spec, round.ModelHash, round.Updates[winner].UpdateHash, cancellationToken), cancellationToken));
-        await SendAsync((from, nonce) => new FinalizeRound { From = from, Nonce = nonce, TaskId = TaskId, Round = round.Round, NewModelHash = newModel }, cancellationToken);
-        var ranked = verdicts.Count(v => v.Accepted);
-        LogFinalized(logger, TaskId, round.Round, ranked, round.Updates.Count);
+        await SendAsync((from, nonce) => new FinalizeRound { From = from, Nonce = nonce, TaskId = TaskId, Round = round.Round, NewModelHash = model.Hash }, cancellationToken);
+        LogFinalized(logger, TaskId, round.Round, model.Accepted, round.Updates.Count);
     }
 
     /// <summary>global + strategy(accepted deltas), stored as safetensors; returns its SHA-256.</summary>
@@ -221,6 +194,15 @@ public sealed partial class RoundEngine(CoordinatorContext coordinator, HostedTa
 
     [LoggerMessage(Level = LogLevel.Information, Message = "task {Task} round {Round}: finalized, {Accepted} of {Updates} updates accepted")]
     private static partial void LogFinalized(ILogger logger, ulong task, uint round, int accepted, int updates);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "task {Task}: cancelled after {Rounds} settled rounds; this coordinator stops driving it")]
+    private static partial void LogCancelled(ILogger logger, ulong task, uint rounds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "task {Task}: handed over to coordinator {Coordinator}; this coordinator stops driving it")]
+    private static partial void LogHandedOver(ILogger logger, ulong task, Address coordinator);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "task {Task}: the ledger moved on before this coordinator did ({Reason}); reading it again")]
+    private static partial void LogRaced(ILogger logger, ulong task, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "task {Task}: completed after {Rounds} rounds")]
     private static partial void LogCompleted(ILogger logger, ulong task, uint rounds);

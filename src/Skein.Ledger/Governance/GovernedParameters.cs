@@ -56,7 +56,18 @@ public static class GovernedParameters
             g => g.TreasurySlashBps, (g, v) => g with { TreasurySlashBps = (uint)v }),
         Gov("governance.max_supply", 1, UInt128.MaxValue, "the supply emission may never push the chain past",
             g => g.MaxSupply, (g, v) => g with { MaxSupply = v }),
+        Live("liveness.training_blocks", "market blocks a round's training may last before anyone staked in the task may close it",
+            l => l.TrainingBlocks, (l, v) => l with { TrainingBlocks = v }),
+        Live("liveness.commit_blocks", "market blocks the commit phase may last before anyone staked in the task may close it",
+            l => l.CommitBlocks, (l, v) => l with { CommitBlocks = v }),
+        Live("liveness.reveal_blocks", "market blocks the reveal phase may last before anyone staked in the task may settle the round",
+            l => l.RevealBlocks, (l, v) => l with { RevealBlocks = v }),
+        Live("liveness.abandon_blocks", "market blocks without progress after which anyone may cancel a task",
+            l => l.AbandonBlocks, (l, v) => l with { AbandonBlocks = v }),
     ];
+
+    /// <summary>Whether <paramref name="parameter"/> is one of the liveness rules, which the state root covers only once a chain sets them.</summary>
+    public static bool IsLiveness(GovernedParameter parameter) => parameter?.Name.StartsWith("liveness.", StringComparison.Ordinal) ?? false;
 
     public static GovernedParameter? Find(string name) => All.FirstOrDefault(p => p.Name == name);
 
@@ -76,6 +87,10 @@ public static class GovernedParameters
             return range;
         }
         var next = parameter.Write(current, value);
+        if (IsLiveness(parameter) && next.LivenessRules.Validate() is { } liveness)
+        {
+            return liveness;
+        }
         var cap = next.GovernanceRules.MaxSupply;
         var emission = Emission.Cap(next.Incentives);
         if (emission > cap || supplyNow > cap - emission)
@@ -88,6 +103,9 @@ public static class GovernedParameters
 
     private static GovernedParameter Incentive(string name, UInt128 min, UInt128 max, string meaning, Func<IncentiveParams, UInt128> read, Func<IncentiveParams, UInt128, IncentiveParams> write) =>
         new(name, min, max, meaning, p => read(p.Incentives), (p, v) => p with { Incentives = write(p.Incentives, v) });
+
+    private static GovernedParameter Live(string name, string meaning, Func<LivenessParams, ulong> read, Func<LivenessParams, ulong, LivenessParams> write) =>
+        new(name, 1, LivenessParams.MaxBlocks, meaning, p => read(p.LivenessRules), (p, v) => p with { Liveness = write(p.LivenessRules, (ulong)v) });
 
     private static GovernedParameter Gov(string name, UInt128 min, UInt128 max, string meaning, Func<GovernanceParams, UInt128> read, Func<GovernanceParams, UInt128, GovernanceParams> write) =>
         new(name, min, max, meaning, p => read(p.GovernanceRules), (p, v) => p with { Governance = write(p.GovernanceRules, v) });

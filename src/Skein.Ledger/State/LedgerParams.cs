@@ -6,8 +6,13 @@ namespace Skein.Ledger.State;
 
 /// <summary>The chain's rules, set at genesis and changed since only by passed proposals: incentives, the unbonding period, the market's and governance's rules (defaults when absent).</summary>
 public sealed record LedgerParams(IncentiveParams Incentives, ulong UnbondingBlocks, MarketParams? Market = null,
-    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] GovernanceParams? Governance = null)
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] GovernanceParams? Governance = null,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] LivenessParams? Liveness = null)
 {
+    /// <summary>The phase deadlines and abandonment period in force: <see cref="Liveness"/>, or <see cref="LivenessParams.Default"/> when the genesis has none.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public LivenessParams LivenessRules => Liveness ?? LivenessParams.Default;
+
     /// <summary>The governance rules in force: <see cref="Governance"/>, or <see cref="GovernanceParams.Default"/> when the genesis has none.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public GovernanceParams GovernanceRules => Governance ?? GovernanceParams.Default;
@@ -22,7 +27,7 @@ public sealed record LedgerParams(IncentiveParams Incentives, ulong UnbondingBlo
     public static LedgerParams Default { get; } = new(IncentiveParams.Default, 100);
 
     public string? Validate() =>
-        UnbondingBlocks is 0 or > 10_000_000 ? $"params.unbonding_blocks: must be in [1, 10000000], got {UnbondingBlocks}" : Incentives.Validate() ?? Market?.Validate() ?? Governance?.Validate();
+        UnbondingBlocks is 0 or > 10_000_000 ? $"params.unbonding_blocks: must be in [1, 10000000], got {UnbondingBlocks}" : Incentives.Validate() ?? Market?.Validate() ?? Governance?.Validate() ?? Liveness?.Validate();
 }
 
 /// <summary>One genesis allocation: an account and its starting balance.</summary>

@@ -85,6 +85,12 @@ public sealed class RoundState
     /// closed, commits closed, settled. Derived from block headers, which are hashed, so they are not part of the state root.
     /// </summary>
     public long[] PhaseTimes { get; } = new long[4];
+
+    /// <summary>
+    /// The market height from which anyone staked in the task may close the current phase (0 once settled): set when
+    /// the phase opens, from the liveness rules then in force. Derived from block times like <see cref="PhaseTimes"/>.
+    /// </summary>
+    public ulong Deadline { get; set; }
 }
 
 /// <summary>A task on the ledger: its spec hash, escrowed pool, rules, members and rounds.</summary>
@@ -93,6 +99,18 @@ public sealed class TaskState
     public required ulong Id { get; init; }
 
     public required Address Creator { get; init; }
+
+    /// <summary>Who opens and closes its rounds: the creator, until the creator hands the task over to another address.</summary>
+    public Address Coordinator { get; set; }
+
+    /// <summary>Cancelled after it made no progress for the abandonment period: its unpaid pool went back to the creator.</summary>
+    public bool Cancelled { get; set; }
+
+    /// <summary>What the cancellation returned to the creator.</summary>
+    public UInt128 Refunded { get; set; }
+
+    /// <summary>The market height of its last progress (creation, or a phase change): the abandonment period counts from it. Derived from block times.</summary>
+    public ulong LastProgress { get; set; }
 
     public required Hash32 SpecHash { get; init; }
 

@@ -48,6 +48,7 @@ internal static class RoundRules
             PickedValidators = [.. StateMachine.Pick(validators, task.ValidatorsPerRound, seed, "pick/validators").Order()],
         };
         task.RoundStates[o.Round].PhaseTimes[0] = state.BlockTimestamp;
+        LivenessRules.PhaseOpened(state, task, task.RoundStates[o.Round]);
         task.ModelHash = o.ModelHash;
     }
 
@@ -88,11 +89,12 @@ internal static class RoundRules
 
     public static void Advance(LedgerState state, RoundTransaction t, RoundPhase from, RoundPhase to)
     {
-        var task = StateMachine.OpenTask(state, t.TaskId);
-        Coordinator(task, t.From);
-        var (_, round) = Round(state, t, from, to == RoundPhase.Committing ? "closing training" : "closing commits");
+        var what = to == RoundPhase.Committing ? "closing training" : "closing commits";
+        var (task, round) = Round(state, t, from, what);
+        LivenessRules.MayClose(state, task, round, t.From, to == RoundPhase.Committing ? "close training of" : "close commits of");
         round.Phase = to;
         round.PhaseTimes[to == RoundPhase.Committing ? 1 : 2] = state.BlockTimestamp;
+        LivenessRules.PhaseOpened(state, task, round);
     }
 
     public static void Commit(LedgerState state, CommitScores c)
@@ -144,9 +146,8 @@ internal static class RoundRules
     /// <summary>Consensus, verdicts, rewards to trainers, validators and their delegators, slashes, and the escrow's change.</summary>
     public static void Finalize(LedgerState state, FinalizeRound f)
     {
-        var task = StateMachine.OpenTask(state, f.TaskId);
-        Coordinator(task, f.From);
-        var (_, round) = Round(state, f, RoundPhase.Revealing, "finalizing");
+        var (task, round) = Round(state, f, RoundPhase.Revealing, "finalizing");
+        LivenessRules.MayClose(state, task, round, f.From, "settle");
         if (f.NewModelHash == Hash32.Zero)
         {
             throw new LedgerException(LedgerError.InvalidParameter, "new_model_hash: must be the SHA-256 of the aggregated model, not zero");
@@ -228,6 +229,7 @@ internal static class RoundRules
         round.NewModelHash = f.NewModelHash;
         round.Phase = RoundPhase.Settled;
         round.PhaseTimes[3] = state.BlockTimestamp;
+        LivenessRules.PhaseOpened(state, task, round);
         task.ModelHash = f.NewModelHash;
         task.SettledRounds++;
         state.SettledRounds++;
@@ -290,9 +292,9 @@ internal static class RoundRules
 
     private static void Coordinator(TaskState task, Address from)
     {
-        if (from != task.Creator)
+        if (from != task.Coordinator)
         {
-            throw new LedgerException(LedgerError.NotCoordinator, $"from: only task {task.Id}'s coordinator {task.Creator} may do this, not {from}");
+            throw new LedgerException(LedgerError.NotCoordinator, $"from: only task {task.Id}'s coordinator {task.Coordinator} may do this, not {from}");
         }
     }
 

@@ -107,6 +107,14 @@ public static partial class StateHasher
             w.U64(tournament.DecayBps);
             w.U64(tournament.SideFloorBps);
         }
+        // Likewise tasks never handed over nor cancelled.
+        if (t.Cancelled || t.Coordinator != t.Creator)
+        {
+            w.U64(0x6C6976656E657373); // "liveness"
+            w.Address(t.Coordinator);
+            w.Bool(t.Cancelled);
+            w.U128(t.Refunded);
+        }
         w.U64((ulong)t.RoundStates.Count);
         foreach (var r in t.RoundStates.Values)
         {

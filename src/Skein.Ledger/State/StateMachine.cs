@@ -106,6 +106,12 @@ public static class StateMachine
                         throw new LedgerException(LedgerError.InsufficientStake,
                             $"amount: {Tokens.Format(u.Amount)} exceeds {u.From}'s own {u.Role} stake of {Tokens.Format(stake.Self)}");
                     }
+                    var (bonded, bondTask) = LivenessRules.Bonded(state, u.From, u.Role);
+                    if (stake.Total - u.Amount < bonded)
+                    {
+                        throw new LedgerException(LedgerError.StakeBonded,
+                            $"amount: {u.From} is bound to task {bondTask}, which requires a {u.Role.ToString().ToLowerInvariant()} stake of {Tokens.Format(bonded)}; unstaking {Tokens.Format(u.Amount)} of {Tokens.Format(stake.Total)} would leave less (leave the task between rounds first, or wait for its round to settle)");
+                    }
                     StakeEntry(state, u.From, u.Role).Self -= u.Amount;
                     StartUnbonding(state, u.From, u.Amount, block);
                     break;
@@ -177,6 +183,15 @@ public static class StateMachine
                 break;
             case FinalizeRound f:
                 RoundRules.Finalize(state, f);
+                break;
+            case CancelTask c:
+                LivenessRules.Cancel(state, c);
+                break;
+            case HandoverTask h:
+                LivenessRules.Handover(state, h);
+                break;
+            case LeaveTask l:
+                LivenessRules.Leave(state, l);
                 break;
             case SubmitProposal p:
                 Governance.GovernanceRules.Submit(state, p, block);
@@ -254,6 +269,8 @@ public static class StateMachine
         {
             Id = id,
             Creator = c.From,
+            Coordinator = c.From,
+            LastProgress = state.MarketHeight,
             SpecHash = c.SpecHash,
             RewardPool = c.RewardPool,
             Escrow = c.RewardPool,
@@ -276,6 +293,10 @@ public static class StateMachine
         if (task.Completed)
         {
             throw new LedgerException(LedgerError.TaskCompleted, $"task_id: task {taskId} has completed all {task.Rounds} rounds");
+        }
+        if (task.Cancelled)
+        {
+            throw new LedgerException(LedgerError.TaskCancelled, $"task_id: task {taskId} was cancelled after {task.SettledRounds} settled round(s); its unpaid pool went back to its creator");
         }
         return task;
     }

@@ -329,10 +329,10 @@ public sealed class EmbeddedLedger : ILedger
     }, cancellationToken);
 
     public Task<TaskInfo?> GetTaskAsync(ulong taskId, CancellationToken cancellationToken = default) =>
-        Read(s => s.Tasks.TryGetValue(taskId, out var t) ? ToInfo(t) : null, cancellationToken);
+        Read(s => s.Tasks.TryGetValue(taskId, out var t) ? ToInfo(s, t) : null, cancellationToken);
 
     public Task<IReadOnlyList<TaskInfo>> ListTasksAsync(CancellationToken cancellationToken = default) =>
-        Read<IReadOnlyList<TaskInfo>>(s => s.Tasks.Values.Select(ToInfo).ToArray(), cancellationToken);
+        Read<IReadOnlyList<TaskInfo>>(s => s.Tasks.Values.Select(t => ToInfo(s, t)).ToArray(), cancellationToken);
 
     public Task<RoundInfo?> GetRoundAsync(ulong taskId, uint round, CancellationToken cancellationToken = default) => Read(s =>
         s.Tasks.TryGetValue(taskId, out var t) && t.RoundStates.TryGetValue(round, out var r) ? ToInfo(taskId, r) : null, cancellationToken);
@@ -350,6 +350,7 @@ public sealed class EmbeddedLedger : ILedger
             SettledTrainerStakes = r.SettledTrainerStakes.ToDictionary(),
             SettledValidatorStakes = r.SettledValidatorStakes.ToDictionary(),
             PhaseTimes = [.. r.PhaseTimes],
+            Deadline = r.Deadline,
         };
 
     public async Task<BlockInfo?> GetBlockAsync(ulong height, CancellationToken cancellationToken = default)
@@ -448,10 +449,14 @@ public sealed class EmbeddedLedger : ILedger
         }
     }
 
-    private static TaskInfo ToInfo(TaskState t) => new(t.Id, t.Creator, t.SpecHash, t.RewardPool, t.Escrow, t.Rounds, t.SettledRounds, t.Completed,
+    private static TaskInfo ToInfo(LedgerState s, TaskState t) => new(t.Id, t.Creator, t.SpecHash, t.RewardPool, t.Escrow, t.Rounds, t.SettledRounds, t.Completed,
         t.MinStake, t.TrainersPerRound, t.ValidatorsPerRound, t.RejectBelow, t.ModelHash, [.. t.Trainers], [.. t.Validators])
     {
         Tournament = t.Tournament,
+        Coordinator = t.Coordinator,
+        Cancelled = t.Cancelled,
+        Refunded = t.Refunded,
+        AbandonHeight = t.Completed || t.Cancelled ? 0 : LivenessRules.AbandonedFrom(s, t),
     };
 
     private static async Task<(LedgerState State, ulong Head, Hash32 HeadHash, VerifyReport Report)> ReplayAsync(

@@ -32,6 +32,9 @@ public enum Role : byte
 [JsonDerivedType(typeof(CloseCommits), "close_commits")]
 [JsonDerivedType(typeof(RevealScores), "reveal_scores")]
 [JsonDerivedType(typeof(FinalizeRound), "finalize_round")]
+[JsonDerivedType(typeof(CancelTask), "cancel_task")]
+[JsonDerivedType(typeof(HandoverTask), "handover_task")]
+[JsonDerivedType(typeof(LeaveTask), "leave_task")]
 [JsonDerivedType(typeof(RegisterProvider), "register_provider")]
 [JsonDerivedType(typeof(SignProviderAttributes), "sign_provider_attributes")]
 [JsonDerivedType(typeof(CreateDeployment), "create_deployment")]
@@ -327,7 +330,7 @@ public sealed record SubmitUpdate : RoundTransaction
     }
 }
 
-/// <summary>The coordinator ends the training phase: no more updates; validators may commit scores.</summary>
+/// <summary>Ends the training phase: no more updates; validators may commit scores. The coordinator's, or anyone staked in the task's after the phase's deadline.</summary>
 public sealed record CloseTraining : RoundTransaction
 {
     public override string TypeSignature => "CloseTraining(address from,uint64 nonce,uint64 taskId,uint32 round)";
@@ -343,7 +346,7 @@ public sealed record CommitScores : RoundTransaction
     protected override void EncodeRoundFields(Eip712Writer writer) => writer.Bytes32(Commitment);
 }
 
-/// <summary>The coordinator ends the commit phase: validators may reveal.</summary>
+/// <summary>Ends the commit phase: validators may reveal. The coordinator's, or anyone staked in the task's after the phase's deadline.</summary>
 public sealed record CloseCommits : RoundTransaction
 {
     public override string TypeSignature => "CloseCommits(address from,uint64 nonce,uint64 taskId,uint32 round)";
@@ -365,7 +368,7 @@ public sealed record RevealScores : RoundTransaction
     }
 }
 
-/// <summary>The coordinator ends the round: consensus, rejection, rewards and slashes; records the new model hash.</summary>
+/// <summary>Ends the round: consensus, rejection, rewards and slashes; records the new model hash. The coordinator's, or anyone staked in the task's after the reveal deadline.</summary>
 public sealed record FinalizeRound : RoundTransaction
 {
     public required Hash32 NewModelHash { get; init; }

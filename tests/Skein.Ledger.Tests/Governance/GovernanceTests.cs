@@ -135,7 +135,8 @@ public sealed class GovernanceTests
     {
         var c = TestRound.Setup();
         c.Do("dave", Change("incentives.trainer_share_bps", 6_000));
-        // v1 unbonds everything after the start: it still votes with its 300 of the snapshot.
+        // v1 leaves its task and unbonds everything after the start: it still votes with its 300 of the snapshot.
+        c.Do("v1", (f, n) => new LeaveTask { From = f, Nonce = n, TaskId = 1, Role = Role.Validator });
         c.Do("v1", (f, n) => new Unstake { From = f, Nonce = n, Role = Role.Validator, Amount = Tokens.Whole(300) });
         c.Do("v1", Vote(1, VoteOption.Yes));
         c.Do("v2", Vote(1, VoteOption.Abstain));
