@@ -2,8 +2,11 @@
 pragma solidity 0.8.37;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SkeinLedger} from "./SkeinLedger.sol";
 import {SkeinTasks} from "./SkeinTasks.sol";
+import {SkeinTasksBase} from "./SkeinTasksBase.sol";
+import {SkeinTasksLiveness} from "./SkeinTasksLiveness.sol";
 
 /// @title Skein's governance on an EVM chain: stake-weighted proposals that change a governed parameter, approve a
 /// task, release a model or spend from the treasury, as Skein.Ledger.Governance.GovernanceRules decides them.
@@ -52,7 +55,7 @@ contract SkeinGovernance {
         "SubmitProposal(address from,uint64 nonce,uint8 kind,string parameter,uint256 value,uint64 taskId,bytes32 modelHash,string name,string license,address recipient,uint256 amount,uint256 deposit)");
     bytes32 private constant VOTE_TYPEHASH = keccak256("VoteProposal(address from,uint64 nonce,uint64 proposalId,uint8 option)");
     uint256 private constant BPS = 10_000;
-    uint256 private constant PARAMETERS = 17;
+    uint256 private constant PARAMETERS = 21;
 
     SkeinLedger public immutable ledger;
     Rules private _rules;
@@ -105,7 +108,9 @@ contract SkeinGovernance {
         Rules memory r = _rules;
         v = [uint256(p.trainerShareBps), p.supermajorityBps, p.agreementTolerance, p.trainerSlashBps, p.validatorNoRevealSlashBps,
             p.emissionPerRound, p.halvingRounds, c.unbondingBlocks, r.minDeposit, r.votingPeriodBlocks, r.quorumBps, r.thresholdBps,
-            r.vetoBps, c.taskApproval ? uint256(1) : 0, c.treasuryEmissionBps, c.treasurySlashBps, r.maxSupply];
+            r.vetoBps, c.taskApproval ? uint256(1) : 0, c.treasuryEmissionBps, c.treasurySlashBps, r.maxSupply, 0, 0, 0, 0];
+        SkeinTasksBase.LivenessRules memory l = _liveness().livenessRules();
+        (v[17], v[18], v[19], v[20]) = (l.trainingBlocks, l.commitBlocks, l.revealBlocks, l.abandonBlocks);
     }
 
     /// @notice A proposal, its voters in voting order and their options.
@@ -316,7 +321,8 @@ contract SkeinGovernance {
             keccak256("incentives.halving_rounds"), keccak256("unbonding_blocks"), keccak256("governance.min_deposit"),
             keccak256("governance.voting_period_blocks"), keccak256("governance.quorum_bps"), keccak256("governance.threshold_bps"),
             keccak256("governance.veto_bps"), keccak256("governance.task_approval"), keccak256("governance.treasury_emission_bps"),
-            keccak256("governance.treasury_slash_bps"), keccak256("governance.max_supply")];
+            keccak256("governance.treasury_slash_bps"), keccak256("governance.max_supply"), keccak256("liveness.training_blocks"),
+            keccak256("liveness.commit_blocks"), keccak256("liveness.reveal_blocks"), keccak256("liveness.abandon_blocks")];
         for (uint256 i = 0; i < PARAMETERS; i++) {
             if (names[i] == h) return i;
         }
@@ -327,12 +333,14 @@ contract SkeinGovernance {
     function _allowed(uint256 index, uint256 value) private view returns (bool) {
         if (index >= PARAMETERS) return false;
         uint256 maxU64 = type(uint64).max;
-        uint256[PARAMETERS] memory min = [uint256(0), 5_001, 1, 0, 0, 0, 1, 1, 1, 1, 1, 5_000, 1, 0, 0, 0, 1];
+        uint256[PARAMETERS] memory min = [uint256(0), 5_001, 1, 0, 0, 0, 1, 1, 1, 1, 1, 5_000, 1, 0, 0, 0, 1, 1, 1, 1, 1];
         uint256[PARAMETERS] memory max = [uint256(BPS), BPS, 1_000_000, BPS, BPS, type(uint120).max, maxU64, 10_000_000, type(uint120).max,
-            10_000_000, BPS, BPS - 1, BPS, 1, BPS, BPS, type(uint128).max];
+            10_000_000, BPS, BPS - 1, BPS, 1, BPS, BPS, type(uint128).max, 10_000_000, 10_000_000, 10_000_000, 10_000_000];
         if (value < min[index] || value > max[index]) return false;
         uint256[PARAMETERS] memory next = parameters();
         next[index] = value;
+        // LivenessParams.Validate: a task working through its longest phase must not be cancellable meanwhile.
+        if (next[20] <= Math.max(next[17], Math.max(next[18], next[19]))) return false;
         // Everything the schedule can still mint: the per-round emission over each halving period, halved 127 times.
         uint256 emission;
         for (uint256 h = 0; h <= 127; h++) {
@@ -371,9 +379,21 @@ contract SkeinGovernance {
             _rules.thresholdBps = uint16(value);
         } else if (index == 12) {
             _rules.vetoBps = uint16(value);
-        } else {
+        } else if (index == 16) {
             _rules.maxSupply = value;
+        } else {
+            SkeinTasksBase.LivenessRules memory l = _liveness().livenessRules();
+            if (index == 17) l.trainingBlocks = uint64(value);
+            else if (index == 18) l.commitBlocks = uint64(value);
+            else if (index == 19) l.revealBlocks = uint64(value);
+            else l.abandonBlocks = uint64(value);
+            _liveness().setLivenessRules(l);
         }
+    }
+
+    /// @dev SkeinTasks' liveness rules (SkeinTasksLiveness's functions, which SkeinTasks runs for it).
+    function _liveness() private view returns (SkeinTasksLiveness) {
+        return SkeinTasksLiveness(ledger.tasks());
     }
 
     function _tasks() private view returns (SkeinTasks) {

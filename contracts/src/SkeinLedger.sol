@@ -9,6 +9,11 @@ import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol
 import {SkeinRandom} from "./SkeinRandom.sol";
 import {Role} from "./SkeinTypes.sol";
 
+/// @notice The bond SkeinTasks (its liveness extension) holds on a member's stake.
+interface ISkeinTasksBond {
+    function bonded(address operator, Role role) external view returns (uint256 minimum, uint64 taskId);
+}
+
 /// @title The Skein ledger's rules on an EVM chain: the token, signed transactions relayed by anyone, stake; tasks and
 /// rounds live in SkeinTasks, which acts on balances and stakes through the privileged calls below.
 /// Governance (SkeinGovernance) sets the chain parameters kept here and reads voting power from the stake checkpoints.
@@ -97,6 +102,7 @@ contract SkeinLedger is ERC20 {
     error InvalidAmount(uint8 field);
     error InsufficientBalance(address account, uint256 needed, uint256 available);
     error InsufficientStake(address account, uint256 needed, uint256 available);
+    error StakeBonded(address account, uint64 taskId, uint256 minimum);
     /// @dev field: an index into EvmRefusals.Fields (codes keep the contract under the 24 KB code size limit).
     error InvalidParameter(uint8 field);
     /// @notice A payout or slash of a settled round (operator: whose stake it went through, for delegators).
@@ -197,6 +203,11 @@ contract SkeinLedger is ERC20 {
         _positive(amount);
         StakeEntry storage s = _stakes[from][role];
         if (amount > s.self) revert InsufficientStake(from, amount, s.self);
+        // A member of a live task keeps its minimum staked until it leaves the task (and the round it was picked for settles).
+        if (tasks != address(0)) {
+            (uint256 minimum, uint64 taskId) = ISkeinTasksBond(tasks).bonded(from, role);
+            if (s.self + s.delegated - amount < minimum) revert StakeBonded(from, taskId, minimum);
+        }
         s.self -= amount;
         staked -= amount;
         _ownMoved(from, amount, false);

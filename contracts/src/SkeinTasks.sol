@@ -1,143 +1,51 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
-import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SkeinRandom} from "./SkeinRandom.sol";
 import {Role} from "./SkeinTypes.sol";
-
-/// @notice What SkeinTasks needs of SkeinLedger: signatures and nonces, escrow, stakes, payouts, slashes, emission.
-interface ISkeinLedger {
-    function accept(address from, uint64 nonce, bytes32 structHash, bytes calldata signature) external;
-    function escrow(address from, uint256 amount) external;
-    function stakeOf(address operator, Role role) external view returns (uint256 self, uint256 delegated);
-    function reward(address operator, Role role, uint256 amount, uint64 taskId, uint32 round) external;
-    function slash(address operator, Role role, uint32 bps, uint64 taskId, uint32 round) external;
-    function mint(uint256 amount) external;
-    function mintTreasury(uint256 emission) external returns (uint256);
-    function taskApproval() external view returns (bool);
-    function governance() external view returns (address);
-}
+import {ISkeinLedger, ISkeinTasksHooks, SkeinTasksBase} from "./SkeinTasksBase.sol";
 
 /// @title Skein's tasks and rounds on an EVM chain: tasks with an escrowed reward pool, members, and rounds from
 /// opening (the seeded pick) to settlement (stake-weighted consensus, verdicts, rewards, slashes, emission), as
 /// Skein.Ledger.State.RoundRules and Skein.Ledger.Incentives.RoundSettlement compute them. Participants' signed
-/// transactions are checked by SkeinLedger, which also holds the token and the stakes.
-contract SkeinTasks {
-    struct TaskData {
-        address creator;
-        bytes32 specHash;
-        uint256 rewardPool;
-        uint256 escrow;
-        uint32 rounds;
-        uint32 settledRounds;
-        bool completed;
-        uint256 minStake;
-        uint32 trainersPerRound;
-        uint32 validatorsPerRound;
-        uint32 rejectBelow;
-        bytes32 modelHash;
-    }
+/// transactions are checked by SkeinLedger, which also holds the token and the stakes. Deadlines, cancelling,
+/// handover and leaving are SkeinTasksLiveness's code, run in this contract's storage.
+contract SkeinTasks is SkeinTasksBase {
+    /// @notice The liveness rules' code (SkeinTasksLiveness, deployed with the same ledger), run in this contract's storage.
+    address public immutable extension;
 
-    struct Incentives {
-        uint32 trainerShareBps;
-        uint32 supermajorityBps;
-        uint64 agreementTolerance;
-        uint32 trainerSlashBps;
-        uint32 validatorNoRevealSlashBps;
-        uint256 emissionPerRound;
-        uint64 halvingRounds;
-    }
-
-    struct Update {
-        address trainer;
-        bytes32 updateHash;
-        uint64 samples;
-    }
-
-    struct RoundData {
-        uint8 phase; // 0: none, 1: training, 2: committing, 3: revealing, 4: settled
-        bytes32 seed;
-        bytes32 modelHash;
-        bytes32 newModelHash;
-        uint256 reward;
-        uint64[4] phaseTimes;
-    }
-
-    bytes32 private constant CREATE_TASK_TYPEHASH = keccak256(
-        "CreateTask(address from,uint64 nonce,bytes32 specHash,uint256 rewardPool,uint32 rounds,uint256 minStake,uint32 trainersPerRound,uint32 validatorsPerRound,uint32 rejectBelow)");
-    bytes32 private constant JOIN_TASK_TYPEHASH = keccak256("JoinTask(address from,uint64 nonce,uint64 taskId,uint8 role)");
-    uint32 private constant MAX_SCORE = 1_000_000;
-    bytes32 private constant OPEN_ROUND_TYPEHASH = keccak256("OpenRound(address from,uint64 nonce,uint64 taskId,uint32 round,bytes32 modelHash)");
-    bytes32 private constant SUBMIT_TYPEHASH = keccak256("SubmitUpdate(address from,uint64 nonce,uint64 taskId,uint32 round,bytes32 updateHash,uint64 samples)");
-    bytes32 private constant CLOSE_TRAINING_TYPEHASH = keccak256("CloseTraining(address from,uint64 nonce,uint64 taskId,uint32 round)");
-    bytes32 private constant COMMIT_TYPEHASH = keccak256("CommitScores(address from,uint64 nonce,uint64 taskId,uint32 round,bytes32 commitment)");
-    bytes32 private constant CLOSE_COMMITS_TYPEHASH = keccak256("CloseCommits(address from,uint64 nonce,uint64 taskId,uint32 round)");
-    bytes32 private constant REVEAL_TYPEHASH = keccak256("RevealScores(address from,uint64 nonce,uint64 taskId,uint32 round,uint256[] scores,bytes32 salt)");
-    bytes32 private constant FINALIZE_TYPEHASH = keccak256("FinalizeRound(address from,uint64 nonce,uint64 taskId,uint32 round,bytes32 newModelHash)");
-    bytes32 private constant SCORE_COMMITMENT_TYPEHASH = keccak256("ScoreCommitment(uint64 taskId,uint32 round,address validator,uint256[] scores,bytes32 salt)");
-    bytes32 private constant SELECTION_SEED_TYPEHASH = keccak256("SelectionSeed(uint64 taskId,uint32 round,bytes32 previousBlock)");
-
-    ISkeinLedger public immutable ledger;
-    IERC20 private immutable _token;
-    Incentives private _incentives;
-    /// @notice Rounds settled network-wide (the emission schedule halves by it).
-    uint64 public settledRoundsTotal;
-    uint64 public nextTaskId = 1;
-    mapping(uint64 => TaskData) private _tasks;
-    mapping(uint64 => mapping(Role => address[])) private _members;
-    // A member's position in _members plus one (0: not a member): the index of its bit in a round's picked set.
-    mapping(uint64 => mapping(Role => mapping(address => uint256))) private _memberIndex;
-    mapping(uint64 => mapping(uint32 => RoundData)) private _rounds;
-    mapping(uint64 => mapping(uint32 => mapping(Role => address[]))) private _picked;
-    // Who a round picked, as bits over the members (bit i of word i / 256: member i): a word per 256 members instead of a word per pick.
-    mapping(uint64 => mapping(uint32 => mapping(Role => mapping(uint256 => uint256)))) private _pickedBits;
-    mapping(uint64 => mapping(uint32 => Update[])) private _updates;
-    mapping(uint64 => mapping(uint32 => mapping(address => bool))) private _submitted;
-    mapping(uint64 => mapping(uint32 => address[])) private _committers;
-    mapping(uint64 => mapping(uint32 => mapping(address => bytes32))) private _commitments;
-    mapping(uint64 => mapping(uint32 => address[])) private _revealers;
-    // Scores are at most MAX_SCORE (10^6), so they are stored as uint32, eight to a storage word: a tenth of the gas
-    // of a word per score, when revealing and again when settlement reads every score.
-    mapping(uint64 => mapping(uint32 => mapping(address => uint32[]))) private _reveals;
-    mapping(uint64 => mapping(uint32 => mapping(address => bool))) private _revealed;
-    /// @notice 0: the task needs no approval; 1: it awaits a passed task_approval proposal; 2: approved; 3: refused (closed, pool returned).
-    mapping(uint64 => uint8) public approval;
-
-    error InvalidAmount(uint8 field);
-    error InsufficientStake(address account, uint256 needed, uint256 available);
-    error InvalidParameter(uint8 field);
-    error UnknownTask(uint64 taskId);
-    error TaskCompleted(uint64 taskId, uint32 rounds);
-    error NotCoordinator(uint64 taskId, address coordinator);
-    /// @dev kind 0: already open or settled; 1: not the next round (expected); 2: already open; 3: not open; 4: settled.
-    error RoundNotOpen(uint64 taskId, uint32 round, uint8 kind, uint32 expected);
-    error WrongPhase(uint64 taskId, uint32 round, uint8 phase);
-    error NotPicked(uint64 taskId, uint32 round, Role role);
-    error AlreadySubmitted(uint64 taskId, uint32 round);
-    error NotCommitted(uint64 taskId, uint32 round);
-    error ScoreForUnknownUpdate(uint256 scores, uint256 updates);
-    error RevealMismatch(bytes32 recomputed, bytes32 commitment);
-    error BadScore(uint256 index, uint256 score);
-    error WrongModel(uint32 settledRounds, bytes32 modelHash);
-    error AwaitingApproval(uint64 taskId);
-    error NotGovernance(address caller);
-
-    event Movement(uint64 indexed taskId, uint32 indexed round, address indexed account, string kind, uint256 amount, address operator);
-    event RoundPhase(uint64 indexed taskId, uint32 indexed round, uint8 phase);
-    /// @notice The verdict on one update (in submission order) of a settled round, and the reward it earned.
-    event Verdict(uint64 indexed taskId, uint32 indexed round, uint256 index, uint256 consensus, bool accepted, uint256 reward);
-
-    constructor(ISkeinLedger ledger_, Incentives memory incentives_) {
+    constructor(ISkeinLedger ledger_, Incentives memory incentives_, address extension_, LivenessRules memory liveness_) SkeinTasksBase(ledger_) {
         if (incentives_.trainerShareBps > 10_000) revert InvalidParameter(0);
         if (incentives_.supermajorityBps <= 5_000 || incentives_.supermajorityBps > 10_000) revert InvalidParameter(1);
         if (incentives_.agreementTolerance == 0) revert InvalidParameter(2);
         if (incentives_.trainerSlashBps > 10_000) revert InvalidParameter(3);
         if (incentives_.validatorNoRevealSlashBps > 10_000) revert InvalidParameter(4);
         if (incentives_.halvingRounds == 0) revert InvalidParameter(5);
-        ledger = ledger_;
-        _token = IERC20(address(ledger_));
         _incentives = incentives_;
+        extension = extension_;
+        _livenessRules = liveness_;
+    }
+
+    /// @notice Every other function (cancel, handover, leave, the liveness views and the bond) is SkeinTasksLiveness's, run here.
+    fallback() external {
+        // The hook that writes state runs only from this contract's own rules, never on a caller's say.
+        if (msg.sig == ISkeinTasksHooks.phaseOpened.selector) revert NotGovernance(msg.sender);
+        address ext = extension;
+        assembly ("memory-safe") {
+            calldatacopy(0, 0, calldatasize())
+            let ok := delegatecall(gas(), ext, 0, calldatasize(), 0, 0)
+            returndatacopy(0, 0, returndatasize())
+            if iszero(ok) { revert(0, returndatasize()) }
+            return(0, returndatasize())
+        }
+    }
+
+    function _hook(bytes memory call) private {
+        (bool ok, bytes memory reason) = extension.delegatecall(call);
+        if (!ok) {
+            assembly ("memory-safe") { revert(add(reason, 32), mload(reason)) }
+        }
     }
 
     /// @notice Creates a task whose reward pool is escrowed from the creator's balance.
@@ -166,6 +74,7 @@ contract SkeinTasks {
         t.validatorsPerRound = validatorsPerRound;
         t.rejectBelow = rejectBelow;
         if (ledger.taskApproval()) approval[id] = 1;
+        _hook(abi.encodeCall(ISkeinTasksHooks.phaseOpened, (id, 0)));
     }
 
     /// @notice Joins a task in a role; the sender's stake in that role (own and delegated) must meet the task's minimum.
@@ -179,7 +88,9 @@ contract SkeinTasks {
         if (_memberIndex[taskId][role][from] == 0) {
             _members[taskId][role].push(from);
             _memberIndex[taskId][role][from] = _members[taskId][role].length;
+            _memberTasks[from][role].push(taskId);
         }
+        _left[taskId][role][from] = false;
     }
 
     /// @notice A task with its members (in joining order; the embedded ledger lists them sorted).
@@ -193,13 +104,6 @@ contract SkeinTasks {
         if (taskId == 0 || taskId >= nextTaskId) revert UnknownTask(taskId);
         return _tasks[taskId];
     }
-
-    function _openTask(uint64 taskId) private view returns (TaskData storage t) {
-        if (taskId == 0 || taskId >= nextTaskId) revert UnknownTask(taskId);
-        t = _tasks[taskId];
-        if (t.completed) revert TaskCompleted(taskId, t.rounds);
-    }
-
 
     // ---- rounds: open, submit, close training, commit, close commits, reveal, finalize ----
 
@@ -221,6 +125,7 @@ contract SkeinTasks {
         _pick(taskId, round, Role.Trainer, t.trainersPerRound, t.minStake, seed, "pick/trainers");
         _pick(taskId, round, Role.Validator, t.validatorsPerRound, t.minStake, seed, "pick/validators");
         t.modelHash = modelHash;
+        _hook(abi.encodeCall(ISkeinTasksHooks.phaseOpened, (taskId, round)));
         emit RoundPhase(taskId, round, 1);
     }
 
@@ -277,13 +182,14 @@ contract SkeinTasks {
     function relayFinalizeRound(address from, uint64 nonce, uint64 taskId, uint32 round, bytes32 newModelHash, bytes calldata signature) external {
         ledger.accept(from, nonce, keccak256(abi.encode(FINALIZE_TYPEHASH, from, nonce, taskId, round, newModelHash)), signature);
         TaskData storage t = _openTask(taskId);
-        _coordinator(taskId, t, from);
         RoundData storage r = _roundIn(taskId, round, 3);
+        _hook(abi.encodeCall(ISkeinTasksHooks.mayClose, (taskId, round, from)));
         if (newModelHash == bytes32(0)) revert InvalidParameter(16);
         _settle(taskId, round, t, r);
         r.newModelHash = newModelHash;
         r.phase = 4;
         r.phaseTimes[3] = uint64(block.timestamp) * 1000;
+        _hook(abi.encodeCall(ISkeinTasksHooks.phaseOpened, (taskId, round)));
         t.modelHash = newModelHash;
         t.settledRounds++;
         settledRoundsTotal++;
@@ -362,6 +268,7 @@ contract SkeinTasks {
         address[] memory eligible = new address[](members.length);
         uint256 n;
         for (uint256 i = 0; i < members.length; i++) {
+            if (_left[taskId][role][members[i]]) continue;
             (uint256 own, uint256 delegated) = ledger.stakeOf(members[i], role);
             if (own + delegated >= minStake) eligible[n++] = members[i];
         }
@@ -375,13 +282,9 @@ contract SkeinTasks {
         }
     }
 
-    function _isPicked(uint64 taskId, uint32 round, Role role, address who) private view returns (bool) {
-        uint256 m = _memberIndex[taskId][role][who];
-        return m != 0 && (_pickedBits[taskId][round][role][(m - 1) >> 8] >> ((m - 1) & 255)) & 1 == 1;
-    }
-
     function _coordinator(uint64 taskId, TaskData storage t, address from) private view {
-        if (from != t.creator) revert NotCoordinator(taskId, t.creator);
+        address c = _coordinatorOf(taskId, t);
+        if (from != c) revert NotCoordinator(taskId, c);
     }
 
     function _roundIn(uint64 taskId, uint32 round, uint8 phase) private view returns (RoundData storage r) {
@@ -395,11 +298,11 @@ contract SkeinTasks {
     }
 
     function _advance(address from, uint64 taskId, uint32 round, uint8 fromPhase, uint8 toPhase) private {
-        TaskData storage t = _openTask(taskId);
-        _coordinator(taskId, t, from);
         RoundData storage r = _roundIn(taskId, round, fromPhase);
+        _hook(abi.encodeCall(ISkeinTasksHooks.mayClose, (taskId, round, from)));
         r.phase = toPhase;
         r.phaseTimes[toPhase - 1] = uint64(block.timestamp) * 1000;
+        _hook(abi.encodeCall(ISkeinTasksHooks.phaseOpened, (taskId, round)));
         emit RoundPhase(taskId, round, toPhase);
     }
 
@@ -573,9 +476,4 @@ contract SkeinTasks {
         return scores[order[m - 1]];
     }
 
-
-
-    function _role(Role role) private pure {
-        if (role != Role.Trainer && role != Role.Validator) revert InvalidParameter(17);
-    }
 }

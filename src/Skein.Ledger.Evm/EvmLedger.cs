@@ -84,9 +84,18 @@ public sealed partial class EvmLedger : ILedger
             Chain = ChainParams(genesis.Params),
         }, cancellationToken);
         Deployed(core, "SkeinLedger");
+        // SkeinTasks runs SkeinTasksLiveness's code in its own storage; both know the same ledger.
+        var extension = await web3.Eth.GetContractDeploymentHandler<LivenessDeployment>().SendRequestAndWaitForReceiptAsync(new LivenessDeployment
+        {
+            Ledger = core.ContractAddress,
+        }, cancellationToken);
+        Deployed(extension, "SkeinTasksLiveness");
+        var l = genesis.Params.LivenessRules;
         var tasks = await web3.Eth.GetContractDeploymentHandler<TasksDeployment>().SendRequestAndWaitForReceiptAsync(new TasksDeployment
         {
             Ledger = core.ContractAddress,
+            Extension = extension.ContractAddress,
+            Liveness = new LivenessRulesTuple { TrainingBlocks = l.TrainingBlocks, CommitBlocks = l.CommitBlocks, RevealBlocks = l.RevealBlocks, AbandonBlocks = l.AbandonBlocks },
             Incentives = new IncentivesTuple
             {
                 TrainerShareBps = p.TrainerShareBps, SupermajorityBps = p.SupermajorityBps, AgreementTolerance = p.AgreementTolerance, TrainerSlashBps = p.TrainerSlashBps,
@@ -346,8 +355,12 @@ public sealed partial class EvmLedger : ILedger
                 SubmitProposal or VoteProposal => await RelayGovernanceAsync(tx, signature, cancellationToken),
                 CreateTournament => throw new LedgerException(LedgerError.InvalidParameter,
                     "type: create_tournament: tournament tasks settle by rank on the embedded ledger only; the EVM contracts do not have that rule yet"),
-                CancelTask or HandoverTask or LeaveTask => throw new LedgerException(LedgerError.InvalidParameter,
-                    $"type: {tx.TypeName}: cancelling, handing over and leaving tasks are on the embedded ledger only; the EVM contracts do not have those rules yet"),
+                CancelTask c => await SendAsync(TasksAddress, new RelayCancelTask { From = c.From.ToString(), TxNonce = c.Nonce, TaskId = c.TaskId, Signature = signature }, tx, cancellationToken),
+                HandoverTask h => await SendAsync(TasksAddress, new RelayHandoverTask
+                {
+                    From = h.From.ToString(), TxNonce = h.Nonce, TaskId = h.TaskId, Coordinator = h.Coordinator.ToString(), Signature = signature,
+                }, tx, cancellationToken),
+                LeaveTask lt => await SendAsync(TasksAddress, new RelayLeaveTask { From = lt.From.ToString(), TxNonce = lt.Nonce, TaskId = lt.TaskId, Role = (byte)lt.Role, Signature = signature }, tx, cancellationToken),
                 _ => await RelayMarketAsync(tx, signature, cancellationToken)
                     ?? throw new LedgerException(LedgerError.InvalidParameter, $"type: {tx.TypeName} is not a transaction this ledger knows"),
             };
@@ -450,12 +463,21 @@ public sealed partial class EvmLedger : ILedger
         var o = await _web3.Eth.GetContractQueryHandler<TaskOfQuery>().QueryDeserializingToObjectAsync<TaskOfOutput>(new TaskOfQuery { TaskId = taskId }, TasksAddress);
         cancellationToken.ThrowIfCancellationRequested();
         var t = o.Task;
+        var live = await _web3.Eth.GetContractQueryHandler<LivenessOfQuery>().QueryDeserializingToObjectAsync<LivenessOfOutput>(new LivenessOfQuery { TaskId = taskId }, TasksAddress);
+        // Members who left stay in the contract's lists (their place there is their bit in the picked sets).
+        var trainers = await QueryAsync<MembersOfQuery, List<string>>(new MembersOfQuery { TaskId = taskId, Role = (byte)Role.Trainer }, contract: TasksAddress);
+        var validators = await QueryAsync<MembersOfQuery, List<string>>(new MembersOfQuery { TaskId = taskId, Role = (byte)Role.Validator }, contract: TasksAddress);
+        cancellationToken.ThrowIfCancellationRequested();
         // The contract lists members in joining order; the embedded ledger sorts them.
         static Address[] Sorted(IEnumerable<string> members) => members.Select(m => Address.Parse(m)).Order().ToArray();
-        return new TaskInfo(taskId, Address.Parse(t.Creator), new Hash32(t.SpecHash), (UInt128)t.RewardPool, (UInt128)t.Escrow, t.Rounds, t.SettledRounds, t.Completed,
-            (UInt128)t.MinStake, t.TrainersPerRound, t.ValidatorsPerRound, t.RejectBelow, new Hash32(t.ModelHash), Sorted(o.Trainers), Sorted(o.Validators))
+        // A cancelled task is closed in the contract (completed) so that every rule refuses it; the embedded ledger says cancelled only.
+        return new TaskInfo(taskId, Address.Parse(t.Creator), new Hash32(t.SpecHash), (UInt128)t.RewardPool, (UInt128)t.Escrow, t.Rounds, t.SettledRounds, t.Completed && !live.Cancelled,
+            (UInt128)t.MinStake, t.TrainersPerRound, t.ValidatorsPerRound, t.RejectBelow, new Hash32(t.ModelHash), Sorted(trainers), Sorted(validators))
         {
-            Coordinator = Address.Parse(t.Creator),
+            Coordinator = Address.Parse(live.Coordinator),
+            Cancelled = live.Cancelled,
+            Refunded = (UInt128)live.Refunded,
+            AbandonHeight = live.AbandonHeight,
         };
     }
 
@@ -502,6 +524,7 @@ public sealed partial class EvmLedger : ILedger
         {
             Scores = scores,
             PhaseTimes = d.PhaseTimes.Select(t => (long)t).ToArray(),
+            Deadline = d.Phase == (byte)RoundPhase.Settled ? 0 : await QueryAsync<DeadlineOfQuery, ulong>(new DeadlineOfQuery { TaskId = taskId, Round = round }, contract: TasksAddress),
         };
         if (settledAt > 0 && (ulong)(await _web3.Eth.Blocks.GetBlockNumber.SendRequestAsync()).Value + 1 >= settledAt + (ulong)_options.Confirmations)
         {

@@ -60,6 +60,22 @@ internal static class EvmRefusals
         {
             return new LedgerException(LedgerError.UnknownTask, $"task_id: no task {revert.DecodeError<UnknownTaskError>().TaskId} on this ledger");
         }
+        if (revert.IsCustomErrorFor<TaskCancelledError>())
+        {
+            var e = revert.DecodeError<TaskCancelledError>();
+            return new LedgerException(LedgerError.TaskCancelled, $"task_id: task {e.TaskId} was cancelled; its unpaid pool went back to its creator");
+        }
+        if (revert.IsCustomErrorFor<StakeBondedError>())
+        {
+            var e = revert.DecodeError<StakeBondedError>();
+            var role = tx is Unstake u ? u.Role.ToString().ToLowerInvariant() : "role";
+            return new LedgerException(LedgerError.StakeBonded,
+                $"amount: {tx.From} is bound to task {e.TaskId}, which requires a {role} stake of {Tokens.Format(Units(e.Minimum))}; unstaking would leave less (leave the task between rounds first, or wait for its round to settle)");
+        }
+        if (Liveness(revert, tx) is { } liveness)
+        {
+            return liveness;
+        }
         if (revert.IsCustomErrorFor<TaskCompletedError>())
         {
             var e = revert.DecodeError<TaskCompletedError>();
@@ -142,6 +158,30 @@ internal static class EvmRefusals
         return null;
     }
 
+    private static LedgerException? Liveness(SmartContractCustomErrorRevertException revert, Transaction tx)
+    {
+        if (revert.IsCustomErrorFor<NotYetDueError>())
+        {
+            var e = revert.DecodeError<NotYetDueError>();
+            return new LedgerException(LedgerError.NotYetDue, tx is CancelTask
+                ? $"task_id: task {e.TaskId} may be cancelled from market height {e.Due} (now {e.Height}), after the abandonment period without progress (liveness.abandon_blocks)"
+                : $"from: before the deadline at market height {e.Due} (now {e.Height}) only task {e.TaskId}'s coordinator may close this phase; after it, anyone staked in the task may");
+        }
+        if (revert.IsCustomErrorFor<NotMemberError>())
+        {
+            var e = revert.DecodeError<NotMemberError>();
+            return new LedgerException(LedgerError.NotMember, tx is LeaveTask l
+                ? $"from: {l.From} is not a {l.Role.ToString().ToLowerInvariant()} of task {e.TaskId}"
+                : $"from: {tx.From} is neither task {e.TaskId}'s creator nor a member staked at its minimum in its role, so it may not close this phase");
+        }
+        if (revert.IsCustomErrorFor<NotCreatorError>())
+        {
+            var e = revert.DecodeError<NotCreatorError>();
+            return new LedgerException(LedgerError.NotOwner, $"from: only task {e.TaskId}'s creator {Address.Parse(e.Creator)} may hand its coordination over, not {tx.From}");
+        }
+        return null;
+    }
+
     /// <summary>The contract's field codes (the order of its InvalidParameter reverts), worded as the embedded ledger words them.</summary>
     private static string Parameter(byte field, Transaction tx) => (field, tx) switch
     {
@@ -163,6 +203,8 @@ internal static class EvmRefusals
         (15, _) => "update_hash: must be the SHA-256 of the update, not zero",
         (16, _) => "new_model_hash: must be the SHA-256 of the aggregated model, not zero",
         (17, _) => "role: must be trainer or validator",
+        (18, _) => "coordinator: must be an address, not zero",
+        (19, HandoverTask h) => $"coordinator: {h.Coordinator} already coordinates task {h.TaskId}",
         _ => $"{tx.TypeName}: parameter {field} refused by the contract",
     };
 

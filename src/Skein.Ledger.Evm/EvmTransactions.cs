@@ -94,6 +94,21 @@ internal static class EvmTransactions
             var m = new RelayFinalizeRound().DecodeTransaction(evm);
             return Signed(new FinalizeRound { From = A(m.From), Nonce = m.TxNonce, TaskId = m.TaskId, Round = m.Round, NewModelHash = new Hash32(m.NewModelHash) }, m.Signature, chainId);
         }
+        if (evm.IsTransactionForFunctionMessage<RelayCancelTask>())
+        {
+            var m = new RelayCancelTask().DecodeTransaction(evm);
+            return Signed(new CancelTask { From = A(m.From), Nonce = m.TxNonce, TaskId = m.TaskId }, m.Signature, chainId);
+        }
+        if (evm.IsTransactionForFunctionMessage<RelayHandoverTask>())
+        {
+            var m = new RelayHandoverTask().DecodeTransaction(evm);
+            return Signed(new HandoverTask { From = A(m.From), Nonce = m.TxNonce, TaskId = m.TaskId, Coordinator = A(m.Coordinator) }, m.Signature, chainId);
+        }
+        if (evm.IsTransactionForFunctionMessage<RelayLeaveTask>())
+        {
+            var m = new RelayLeaveTask().DecodeTransaction(evm);
+            return Signed(new LeaveTask { From = A(m.From), Nonce = m.TxNonce, TaskId = m.TaskId, Role = (Role)m.Role }, m.Signature, chainId);
+        }
         if (evm.IsTransactionForFunctionMessage<RelaySubmitProposal>())
         {
             var m = new RelaySubmitProposal().DecodeTransaction(evm);

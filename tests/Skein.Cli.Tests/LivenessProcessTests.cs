@@ -62,12 +62,60 @@ public sealed class LivenessProcessTests() : SkeinProcesses("skein-liveness-", "
     public async Task A_killed_coordinator_never_returns_nodes_close_its_phases_then_cancel_the_task_and_every_stake_and_the_pool_come_back()
     {
         var ct = TestContext.Current.CancellationToken;
+        var data = Path.Combine(Dir, "coordinator");
+        var chain = Path.Combine(data, "ledger.db");
+        await HostageAsync([], () => Task.FromResult(Count(chain, "SubmitUpdate")), _ => Task.FromResult<string[]>(["--ledger", chain]), ct);
+        var report = await EmbeddedLedger.VerifyAsync(chain, ct);
+        Assert.True(report.Ok, report.Reason);
+    }
+
+    [Fact]
+    public async Task On_an_evm_chain_a_killed_coordinator_never_returns_and_the_nodes_close_its_phases_and_cancel_the_task_on_the_chain()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var anvil = await Skein.Ledger.Evm.AnvilNode.StartAsync(77, cancellationToken: ct);
+        // On a chain each key relays its own transactions: the coordinator and every node pay their gas.
+        foreach (var name in new[] { "coordinator", "t1", "t2", "staller", "v1", "outsider" })
+        {
+            using var key = Key(name);
+            await anvil.FundAsync(key.Address.ToString(), Skein.Ledger.Evm.AnvilNode.ThousandEther, ct);
+        }
+        string? contract = null;
+        async Task<string[]> Target(string api)
+        {
+            if (contract is null)
+            {
+                using var client = new Skein.Coordinator.Api.CoordinatorApiClient(new Uri(api));
+                contract = (await client.GetStatusAsync(ct)).Ledger!.Contract!;
+            }
+            return ["--rpc", anvil.Rpc.ToString(), "--contract", contract];
+        }
+        async Task<long> Submitted()
+        {
+            if (contract is null)
+            {
+                return 0;
+            }
+            await using var read = await Skein.Ledger.Evm.EvmLedger.ReadAsync(anvil.Rpc, contract, cancellationToken: ct);
+            return (await read.GetRoundAsync(1, 1, ct))?.Updates.Count ?? 0;
+        }
+        await HostageAsync(["--ledger", "evm", "--rpc", anvil.Rpc.ToString(), "--chain-id", "77"], Submitted, Target, ct);
+    }
+
+    /// <summary>
+    /// A coordinator on <paramref name="chainArgs"/>'s ledger holds round 1's training open and dies; the nodes, through
+    /// `skein` with <paramref name="target"/>'s options (given the coordinator's API URL), close every phase after its
+    /// deadline, then cancel the task after the abandonment period, and take their stakes out.
+    /// </summary>
+    private async Task HostageAsync(string[] chainArgs, Func<Task<long>> submitted, Func<string, Task<string[]>> target, CancellationToken ct)
+    {
         string[] trainers = ["t1", "t2"];
         var (genesisFile, spec) = await WriteChainAsync(["coordinator", .. trainers, "staller", "v1", "outsider"], ct);
         var data = Path.Combine(Dir, "coordinator");
-        var coordinator = Start("coordinator", "--key-file", KeyFileOf("coordinator"), "--data-dir", data, "--genesis", genesisFile,
-            "--task", spec, "--start-when-joined", "3:1", "--training-seconds", "600", "--commit-seconds", "600", "--reveal-seconds", "600");
-        var (url, _) = await ReadAddressesAsync(coordinator, ct);
+        var coordinator = Start(["coordinator", "--key-file", KeyFileOf("coordinator"), "--data-dir", data, "--genesis", genesisFile,
+            "--task", spec, "--start-when-joined", "3:1", "--training-seconds", "600", "--commit-seconds", "600", "--reveal-seconds", "600", .. chainArgs]);
+        var (url, api) = await ReadAddressesAsync(coordinator, ct);
+        var on = await target(api);
         foreach (var t in trainers)
         {
             StartTrainer(t, url, 100, (ulong)t[^1], "20");
@@ -79,18 +127,19 @@ public sealed class LivenessProcessTests() : SkeinProcesses("skein-liveness-", "
         {
             KeyFileOf(name);
         }
+        string[] Signing(params string[] args) => [.. args, .. on, "--keys-dir", Path.Combine(Dir, "keys"), "--json"];
+        string[] Read(params string[] args) => [.. args, .. on, "--json"];
 
         // Round 1's training stays open (the coordinator's own deadline is 10 minutes) once two of three trainers have submitted; then the coordinator dies.
-        var chain = Path.Combine(data, "ledger.db");
-        for (var i = 0; i < 900 && Count(chain, "SubmitUpdate") < 2; i++)
+        for (var i = 0; i < 900 && await submitted() < 2; i++)
         {
             await Task.Delay(100, ct);
         }
-        Assert.Equal(2, Count(chain, "SubmitUpdate"));
+        Assert.Equal(2, await submitted());
         coordinator.Kill(entireProcessTree: true);
         await coordinator.WaitForExitAsync(ct);
 
-        var task = await JsonAsync(ct, ["task", "show", "1", .. Reading(chain)]);
+        var task = await JsonAsync(ct, Read("task", "show", "1"));
         var round = task.GetProperty("rounds")[0];
         Assert.Equal("training", round.GetProperty("phase").GetString());
         var deadline = round.GetProperty("deadline").GetUInt64();
@@ -98,57 +147,54 @@ public sealed class LivenessProcessTests() : SkeinProcesses("skein-liveness-", "
         {
             // Before the deadline a node may not close what is the coordinator's to close (a skein process takes a second or two to start).
             var now = MarketHeightNow();
-            var (early, stdout) = await RunToEndAsync(ct, ["round", "close", "--task", "1", "--key", "t1", .. Ledger(chain)]);
+            var (early, stdout) = await RunToEndAsync(ct, Signing("round", "close", "--task", "1", "--key", "t1"));
             Assert.True(early == ExitCodes.InvalidOptions, $"closed at market height {now}, before the deadline {deadline}: {stdout}");
-            Assert.Empty(stdout);
         }
         var creator = Key("coordinator").Address.ToString();
-        var before = await JsonAsync(ct, ["balance", creator, .. Ledger(chain)]);
+        var before = await JsonAsync(ct, Signing("balance", creator));
 
         // After each deadline a staked node closes the phase: training (t1), commits (v1), then it settles the round (t2).
         await PastAsync(deadline, ct);
-        var closed = await JsonAsync(ct, ["round", "close", "--task", "1", "--key", "t1", .. Ledger(chain)]);
+        var closed = await JsonAsync(ct, Signing("round", "close", "--task", "1", "--key", "t1"));
         Assert.Equal("training", closed.GetProperty("closed").GetString());
         Assert.Equal("committing", closed.GetProperty("phase").GetString());
         Assert.Equal(Key("t1").Address.ToString(), closed.GetProperty("by").GetString());
-        task = await JsonAsync(ct, ["task", "show", "1", .. Reading(chain)]);
+        task = await JsonAsync(ct, Read("task", "show", "1"));
         await PastAsync(task.GetProperty("rounds")[0].GetProperty("deadline").GetUInt64(), ct);
-        closed = await JsonAsync(ct, ["round", "close", "--task", "1", "--key", "v1", .. Ledger(chain)]);
+        closed = await JsonAsync(ct, Signing("round", "close", "--task", "1", "--key", "v1"));
         Assert.Equal("revealing", closed.GetProperty("phase").GetString());
-        task = await JsonAsync(ct, ["task", "show", "1", .. Reading(chain)]);
+        task = await JsonAsync(ct, Read("task", "show", "1"));
         await PastAsync(task.GetProperty("rounds")[0].GetProperty("deadline").GetUInt64(), ct);
         // Nobody could score (the updates were only at the dead coordinator): nothing is accepted, the model stands.
-        closed = await JsonAsync(ct, ["round", "close", "--task", "1", "--key", "t2", .. Ledger(chain)]);
+        closed = await JsonAsync(ct, Signing("round", "close", "--task", "1", "--key", "t2"));
         Assert.Equal("settled", closed.GetProperty("phase").GetString());
         Assert.Equal(0, closed.GetProperty("accepted").GetInt32());
-        task = await JsonAsync(ct, ["task", "show", "1", .. Reading(chain)]);
+        task = await JsonAsync(ct, Read("task", "show", "1"));
         Assert.Equal(1, task.GetProperty("task").GetProperty("settled_rounds").GetInt32());
 
         // Round 2 never opens. While the task lives the stakes are bound to it; after the abandonment period anyone cancels it.
-        var (bound, _) = await RunToEndAsync(ct, ["unstake", "--key", "v1", "--role", "validator", "--amount", "30", .. Ledger(chain)]);
+        var (bound, _) = await RunToEndAsync(ct, Signing("unstake", "--key", "v1", "--role", "validator", "--amount", "30"));
         Assert.Equal(ExitCodes.InvalidOptions, bound);
         var abandon = task.GetProperty("task").GetProperty("abandon_height").GetUInt64();
         await PastAsync(abandon, ct);
-        var cancelled = await JsonAsync(ct, ["task", "cancel", "1", "--key", "outsider", .. Ledger(chain)]);
+        var cancelled = await JsonAsync(ct, Signing("task", "cancel", "1", "--key", "outsider"));
         Assert.True(cancelled.GetProperty("cancelled").GetBoolean());
         var refunded = UInt128.Parse(cancelled.GetProperty("refunded").GetString()!, CultureInfo.InvariantCulture);
         // Round 1 paid nobody, so the whole pool is back with the creator.
         Assert.Equal(Tokens.Whole(90), refunded);
-        var after = await JsonAsync(ct, ["balance", creator, .. Ledger(chain)]);
+        var after = await JsonAsync(ct, Signing("balance", creator));
         Assert.Equal(UInt128.Parse(before.GetProperty("balance").GetString()!, CultureInfo.InvariantCulture) + refunded,
             UInt128.Parse(after.GetProperty("balance").GetString()!, CultureInfo.InvariantCulture));
-        var (twice, _) = await RunToEndAsync(ct, ["task", "cancel", "1", "--key", "t1", .. Ledger(chain)]);
+        var (twice, _) = await RunToEndAsync(ct, Signing("task", "cancel", "1", "--key", "t1"));
         Assert.Equal(ExitCodes.InvalidOptions, twice);
 
         // Every participant's stake is free: each takes all of it out.
         foreach (var (who, role, amount) in new[] { ("t1", "trainer", "20"), ("t2", "trainer", "20"), ("staller", "trainer", "20"), ("v1", "validator", "30") })
         {
-            await JsonAsync(ct, ["unstake", "--key", who, "--role", role, "--amount", amount, .. Ledger(chain)]);
+            await JsonAsync(ct, Signing("unstake", "--key", who, "--role", role, "--amount", amount));
         }
-        var status = await JsonAsync(ct, ["ledger", "status", .. Reading(chain)]);
+        var status = await JsonAsync(ct, Read("ledger", "status"));
         Assert.True(status.GetProperty("supply_conserved").GetBoolean(), status.ToString());
-        var report = await EmbeddedLedger.VerifyAsync(chain, ct);
-        Assert.True(report.Ok, report.Reason);
     }
 
     [Fact]

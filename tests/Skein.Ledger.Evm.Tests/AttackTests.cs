@@ -74,7 +74,7 @@ public sealed class AttackTests(AnvilChain chain) : IClassFixture<AnvilChain>
     }
 
     [Fact]
-    public async Task Only_the_tasks_coordinator_moves_its_rounds_phases_whoever_signs_and_whoever_relays()
+    public async Task Before_its_deadlines_only_the_tasks_coordinator_moves_its_rounds_phases_whoever_signs_and_whoever_relays()
     {
         var ct = TestContext.Current.CancellationToken;
         await using var ledger = await EvmLedger.DeployAsync(chain.Node.Rpc, chain.Node.DevKey, AnvilChain.Genesis(["creator", "t1", "v1", "mallory"]), ct);
@@ -87,6 +87,14 @@ public sealed class AttackTests(AnvilChain chain) : IClassFixture<AnvilChain>
             var refusal = await Assert.ThrowsAsync<LedgerException>(() => ledger.SubmitAsync(Sign(who, build(A(who), nonce)), ct));
             Assert.Equal(LedgerError.NotCoordinator, refusal.Code);
             Assert.Contains($"only task 1's coordinator {A("creator")} may do this, not {A(who)}", refusal.Message, StringComparison.Ordinal);
+            Assert.Equal(nonce, await ledger.GetNonceAsync(A(who), ct));
+        }
+        async Task NotYetDue(string who, Func<Address, ulong, Transaction> build)
+        {
+            var nonce = await ledger.GetNonceAsync(A(who), ct);
+            var refusal = await Assert.ThrowsAsync<LedgerException>(() => ledger.SubmitAsync(Sign(who, build(A(who), nonce)), ct));
+            Assert.Equal(LedgerError.NotYetDue, refusal.Code);
+            Assert.Contains("only task 1's coordinator may close this phase", refusal.Message, StringComparison.Ordinal);
             Assert.Equal(nonce, await ledger.GetNonceAsync(A(who), ct));
         }
 
@@ -104,12 +112,13 @@ public sealed class AttackTests(AnvilChain chain) : IClassFixture<AnvilChain>
         // An outsider, and a member of the task, each sign a phase move of their own; the relayer (the same for all) changes nothing.
         await NotCoordinator("mallory", (f, n) => new OpenRound { From = f, Nonce = n, TaskId = 1, Round = 1, ModelHash = model });
         await Send("creator", (f, n) => new OpenRound { From = f, Nonce = n, TaskId = 1, Round = 1, ModelHash = model });
-        await NotCoordinator("t1", (f, n) => new CloseTraining { From = f, Nonce = n, TaskId = 1, Round = 1 });
+        await NotYetDue("t1", (f, n) => new CloseTraining { From = f, Nonce = n, TaskId = 1, Round = 1 });
         await Send("t1", (f, n) => new SubmitUpdate { From = f, Nonce = n, TaskId = 1, Round = 1, UpdateHash = new Hash32(Enumerable.Repeat((byte)2, 32).ToArray()), Samples = 10 });
         await Send("creator", (f, n) => new CloseTraining { From = f, Nonce = n, TaskId = 1, Round = 1 });
-        await NotCoordinator("v1", (f, n) => new CloseCommits { From = f, Nonce = n, TaskId = 1, Round = 1 });
-        await NotCoordinator("mallory", (f, n) => new FinalizeRound { From = f, Nonce = n, TaskId = 1, Round = 1, NewModelHash = model });
-        Assert.Equal(RoundPhase.Committing, (await ledger.GetRoundAsync(1, 1, ct))!.Phase);
+        await NotYetDue("v1", (f, n) => new CloseCommits { From = f, Nonce = n, TaskId = 1, Round = 1 });
+        await Send("creator", (f, n) => new CloseCommits { From = f, Nonce = n, TaskId = 1, Round = 1 });
+        await NotYetDue("mallory", (f, n) => new FinalizeRound { From = f, Nonce = n, TaskId = 1, Round = 1, NewModelHash = model });
+        Assert.Equal(RoundPhase.Revealing, (await ledger.GetRoundAsync(1, 1, ct))!.Phase);
     }
 
     [Fact]

@@ -27,8 +27,6 @@ public sealed class EvmLedgerConformanceTests(ConformanceChain chain) : LedgerCo
 {
     private long _genesisMs;
 
-    protected override bool HasLivenessRules => false;
-
     protected override async Task<ILedger> CreateAsync(Genesis genesis)
     {
         _genesisMs = genesis.Timestamp;

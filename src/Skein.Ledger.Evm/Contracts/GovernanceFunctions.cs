@@ -75,7 +75,7 @@ internal sealed class NextProposalIdQuery : FunctionMessage;
 [Function("treasury", "uint256")]
 internal sealed class TreasuryQuery : FunctionMessage;
 
-[Function("parameters", "uint256[17]")]
+[Function("parameters", "uint256[21]")]
 internal sealed class ParametersQuery : FunctionMessage;
 
 [Function("chainParams")]

@@ -232,6 +232,8 @@ internal sealed class TasksDeployment : ContractDeploymentMessage
 
     [Parameter("address", "ledger_", 1)] public string Ledger { get; set; } = "";
     [Parameter("tuple", "incentives_", 2)] public IncentivesTuple Incentives { get; set; } = new();
+    [Parameter("address", "extension_", 3)] public string Extension { get; set; } = "";
+    [Parameter("tuple", "liveness_", 4)] public LivenessRulesTuple Liveness { get; set; } = new();
 }
 
 [Function("tasks", "address")]
