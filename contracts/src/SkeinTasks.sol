@@ -267,8 +267,9 @@ contract SkeinTasks is SkeinTasksBase {
         address[] storage members = _members[taskId][role];
         address[] memory eligible = new address[](members.length);
         uint256 n;
+        bool anyLeft = _anyLeft[taskId][role];
         for (uint256 i = 0; i < members.length; i++) {
-            if (_left[taskId][role][members[i]]) continue;
+            if (anyLeft && _left[taskId][role][members[i]]) continue;
             (uint256 own, uint256 delegated) = ledger.stakeOf(members[i], role);
             if (own + delegated >= minStake) eligible[n++] = members[i];
         }

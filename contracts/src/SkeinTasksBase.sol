@@ -136,6 +136,8 @@ abstract contract SkeinTasksBase {
     mapping(uint64 => mapping(uint32 => uint64)) internal _deadlines;
     /// @dev Members who left: kept in _members (their index is their bit in the picked sets) but no longer picked.
     mapping(uint64 => mapping(Role => mapping(address => bool))) internal _left;
+    /// @dev Whether any member ever left the task in a role: until one does, a round's pick reads no _left flag.
+    mapping(uint64 => mapping(Role => bool)) internal _anyLeft;
     /// @dev The tasks an operator ever joined in a role: what its stake may be bound to.
     mapping(address => mapping(Role => uint64[])) internal _memberTasks;
 

@@ -82,6 +82,7 @@ contract SkeinTasksLiveness is SkeinTasksBase, ISkeinTasksHooks {
         _openTask(taskId);
         if (_memberIndex[taskId][role][from] == 0 || _left[taskId][role][from]) revert NotMember(taskId, from);
         _left[taskId][role][from] = true;
+        _anyLeft[taskId][role] = true;
         emit Left(taskId, from, role);
     }
 

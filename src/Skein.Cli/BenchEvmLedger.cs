@@ -47,7 +47,8 @@ public static class BenchEvmLedger
         foreach (var option in options)
         {
             await stderr.WriteLineAsync($"{option.Trainers} trainers x {option.Validators} validators, {option.Rounds} rounds ...");
-            runs.Add(await EvmGasBenchmark.RunAsync(anvil.Rpc, anvil.DevKey, anvil.ChainId, option, line => stderr.WriteLine("  " + line), ct));
+            runs.Add(await EvmGasBenchmark.RunAsync(anvil.Rpc, anvil.DevKey, anvil.ChainId, option, line => stderr.WriteLine("  " + line),
+                (by, token) => anvil.IncreaseTimeAsync((long)Math.Ceiling(by.TotalSeconds), token), ct));
         }
         var result = new
         {

@@ -141,7 +141,7 @@ public sealed class CoordinatorContext(CoordinatorOptions options, ILedger ledge
     }
 
     /// <summary>A blob from a folder of published blobs (another coordinator's blob store, or a copy of one), if it is there and hashes right.</summary>
-    private static async Task<byte[]?> FromFolderAsync(string folder, string sha256, CancellationToken cancellationToken)
+    public static async Task<byte[]?> FromFolderAsync(string folder, string sha256, CancellationToken cancellationToken)
     {
         foreach (var path in new[] { Path.Combine(folder, "blobs", sha256[..2], sha256[2..]), Path.Combine(folder, sha256[..2], sha256[2..]), Path.Combine(folder, sha256) })
         {

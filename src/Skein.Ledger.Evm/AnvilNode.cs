@@ -151,6 +151,13 @@ public sealed partial class AnvilNode : IAsyncDisposable
     public Task SetNextBlockTimestampAsync(long seconds, CancellationToken cancellationToken = default) =>
         CallAsync("evm_setNextBlockTimestamp", $"\"0x{seconds:x}\"", cancellationToken);
 
+    /// <summary>Moves the chain's clock on by <paramref name="seconds"/> (<c>evm_increaseTime</c>) and mines a block at the new time.</summary>
+    public async Task IncreaseTimeAsync(long seconds, CancellationToken cancellationToken = default)
+    {
+        await CallAsync("evm_increaseTime", $"\"0x{seconds:x}\"", cancellationToken);
+        await MineAsync(1, cancellationToken);
+    }
+
     /// <summary>Sets the ether balance of <paramref name="address"/> (<c>anvil_setBalance</c>): a relayer's gas money on a dev chain.</summary>
     public Task FundAsync(string address, System.Numerics.BigInteger wei, CancellationToken cancellationToken = default) =>
         CallAsync("anvil_setBalance", $"\"{address}\",\"{new Nethereum.Hex.HexTypes.HexBigInteger(wei).HexValue}\"", cancellationToken);

@@ -76,7 +76,16 @@ public sealed record EvmGasResult(int Trainers, int Validators, IReadOnlyList<Ev
 /// </summary>
 public static class EvmGasBenchmark
 {
-    public static async Task<EvmGasResult> RunAsync(Uri rpc, string relayerKey, ulong chainId, EvmGasOptions options, Action<string>? log = null, CancellationToken cancellationToken = default)
+    /// <summary>Deploys the contracts on <paramref name="rpc"/>'s chain (gas paid with <paramref name="relayerKey"/>) and runs every transaction type, measuring each.</summary>
+    /// <param name="rpc">The chain's JSON-RPC URL.</param>
+    /// <param name="relayerKey">The key (hex) that pays for the deployment.</param>
+    /// <param name="chainId">The chain's id.</param>
+    /// <param name="options">The network's size, its rounds, and the price of gas.</param>
+    /// <param name="log">Progress lines.</param>
+    /// <param name="advance">Moves the chain's clock on (a dev chain's time travel), so that deadlines and the abandonment period pass; null: those transactions are not measured.</param>
+    /// <param name="cancellationToken">Stops the run.</param>
+    public static async Task<EvmGasResult> RunAsync(Uri rpc, string relayerKey, ulong chainId, EvmGasOptions options, Action<string>? log = null,
+        Func<TimeSpan, CancellationToken, Task>? advance = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.Validate() is { } invalid)
@@ -229,6 +238,8 @@ public static class EvmGasBenchmark
         rental += await Send(providers[0], (f, n) => new CloseBid { From = f, Nonce = n, Owner = tenant.Address, Dseq = 1, Gseq = 1, Oseq = 2 });
         rental += await Send(tenant, (f, n) => new CloseDeployment { From = f, Nonce = n, Owner = f, Dseq = 1 });
 
+        await LivenessAsync(Send, coordinator, tenant, auditor, trainers, validators, genesis.Params, advance, log, cancellationToken);
+
         var roundMedian = Median(rounds.Select(x => x.TotalGas));
         var blockLimit = await ledger.GetBlockGasLimitAsync(cancellationToken);
         return new EvmGasResult(options.Trainers, options.Validators,
@@ -247,6 +258,44 @@ public static class EvmGasBenchmark
             TallyGas = tally,
             TallyVoters = voters,
         };
+    }
+
+    /// <summary>
+    /// A second task whose creator hands it over, a member leaves it, and (with <paramref name="advance"/>) its new
+    /// coordinator vanishes: members close each phase after its deadline and an outsider cancels it after the abandonment period.
+    /// </summary>
+    private static async Task LivenessAsync(Func<LedgerKey, Func<Address, ulong, Transaction>, Task<ulong>> send, LedgerKey creator, LedgerKey successor, LedgerKey outsider,
+        LedgerKey[] trainers, LedgerKey[] validators, LedgerParams parameters, Func<TimeSpan, CancellationToken, Task>? advance, Action<string>? log, CancellationToken cancellationToken)
+    {
+        log?.Invoke("liveness: a handover, a member leaving, phases closed by members after their deadlines, a cancel after the abandonment period");
+        await send(creator, (f, n) => new CreateTask
+        {
+            From = f, Nonce = n, SpecHash = new Hash32(Enumerable.Repeat((byte)8, 32).ToArray()), RewardPool = Tokens.Whole(100), Rounds = 2,
+            MinStake = Tokens.Whole(10), TrainersPerRound = 2, ValidatorsPerRound = 1, RejectBelow = 500_000,
+        });
+        foreach (var (key, role) in new[] { (trainers[0], Role.Trainer), (trainers[1], Role.Trainer), (validators[0], Role.Validator) })
+        {
+            await send(key, (f, n) => new JoinTask { From = f, Nonce = n, TaskId = 2, Role = role });
+        }
+        await send(trainers[1], (f, n) => new LeaveTask { From = f, Nonce = n, TaskId = 2, Role = Role.Trainer });
+        await send(creator, (f, n) => new HandoverTask { From = f, Nonce = n, TaskId = 2, Coordinator = successor.Address });
+        var model = new Hash32(Enumerable.Repeat((byte)3, 32).ToArray());
+        await send(successor, (f, n) => new OpenRound { From = f, Nonce = n, TaskId = 2, Round = 1, ModelHash = model });
+        if (advance is null)
+        {
+            return;
+        }
+        var l = parameters.LivenessRules;
+        var block = (long)parameters.MarketRules.BlockIntervalMs;
+        TimeSpan Blocks(ulong count) => TimeSpan.FromMilliseconds(((long)count + 1) * block);
+        await advance(Blocks(l.TrainingBlocks), cancellationToken);
+        await send(trainers[0], (f, n) => new CloseTraining { From = f, Nonce = n, TaskId = 2, Round = 1 });
+        await advance(Blocks(l.CommitBlocks), cancellationToken);
+        await send(validators[0], (f, n) => new CloseCommits { From = f, Nonce = n, TaskId = 2, Round = 1 });
+        await advance(Blocks(l.RevealBlocks), cancellationToken);
+        await send(trainers[0], (f, n) => new FinalizeRound { From = f, Nonce = n, TaskId = 2, Round = 1, NewModelHash = model });
+        await advance(Blocks(l.AbandonBlocks), cancellationToken);
+        await send(outsider, (f, n) => new CancelTask { From = f, Nonce = n, TaskId = 2 });
     }
 
     private static ulong Median(IEnumerable<ulong> values)

@@ -19,12 +19,16 @@ public sealed class BenchEvmLedgerTests
         {
             "Stake", "CreateTask", "JoinTask", "OpenRound", "SubmitUpdate", "CloseTraining", "CommitScores", "CloseCommits", "RevealScores", "FinalizeRound",
             "RegisterProvider", "SignProviderAttributes", "CreateDeployment", "DepositDeployment", "CloseDeployment", "CreateBid", "CloseBid", "CreateLease", "WithdrawLease", "CloseLease",
+            "HandoverTask", "LeaveTask", "CancelTask",
         })
         {
             Assert.True(types.ContainsKey(type), $"no {type} in {stdout}");
             Assert.True(types[type].GetProperty("median_gas").GetUInt64() > 21_000, $"{type} cost less than a plain transfer");
         }
         Assert.Equal(3, types["SubmitUpdate"].GetProperty("count").GetInt32());
+        // The liveness task: its phases closed by members after their deadlines (the chain's clock moved on), then cancelled.
+        Assert.Equal(2, types["CloseTraining"].GetProperty("count").GetInt32());
+        Assert.Equal(1, types["CancelTask"].GetProperty("count").GetInt32());
         var round = Assert.Single(run.GetProperty("rounds").EnumerateArray());
         Assert.Equal(3 + 2 + 2 + 4, round.GetProperty("transactions").GetInt32());
         Assert.Equal(types["FinalizeRound"].GetProperty("median_gas").GetUInt64(), round.GetProperty("settlement_gas").GetUInt64());

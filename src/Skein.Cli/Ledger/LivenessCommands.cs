@@ -37,11 +37,13 @@ public static class LivenessCommands
         var key = AccountCommands.KeyOption();
         var task = new Option<ulong>("--task") { Description = "The task", Required = true, HelpName = "id" };
         var spec = new Option<string?>("--spec") { Description = "The task's spec (JSON), checked against its hash on the ledger; needed to settle a round that accepted updates", HelpName = "file" };
-        var blobs = new Option<string[]>("--blobs-from") { Description = "Where to read models and updates by hash: a folder of blobs (named by their SHA-256) or a coordinator's API URL (repeatable, tried in order)", HelpName = "folder|url" };
+        var blobs = new Option<string[]>("--blobs-from") { Description = "Where to read models and updates by hash: a folder of blobs (a coordinator's blobs/ folder, or files named by their SHA-256) or a coordinator's API URL (repeatable, tried in order)", HelpName = "folder|url" };
+        var modelOut = new Option<string?>("--model-out") { Description = "When settling makes a new model: write it to this folder, named by its SHA-256, for a coordinator to take (--peer) and nodes to download", HelpName = "folder" };
         command.Add(key);
         command.Add(task);
         command.Add(spec);
         command.Add(blobs);
+        command.Add(modelOut);
         command.SetAction((parse, ct) => LedgerOptions.GuardAsync(parse, async () =>
         {
             await using var ledger = await o.OpenAsync(parse, ct);
@@ -65,6 +67,13 @@ public static class LivenessCommands
             var status = await ledger.GetMarketStatusAsync(ct);
             var (receipt, _) = await o.SendAsync(parse, ledger, keyName, (from, nonce) => closing.Transaction with { From = from, Nonce = nonce }, ct);
             var after = (await ledger.GetRoundAsync(id, closing.Round.Round, ct))!;
+            string? modelFile = null;
+            if (closing.Model?.Bytes is { } bytes && parse.GetValue(modelOut) is { } folder)
+            {
+                Directory.CreateDirectory(folder);
+                modelFile = Path.Combine(folder, closing.Model.Hash.ToString()[2..]);
+                await File.WriteAllBytesAsync(modelFile, bytes, ct);
+            }
             var closed = closing.Round.Phase switch
             {
                 RoundPhase.Training => "training",
@@ -83,6 +92,7 @@ public static class LivenessCommands
                 market_height = status.MarketHeight,
                 new_model_hash = closing.Model?.Hash,
                 accepted = closing.Model?.Accepted,
+                model_file = modelFile,
                 id = receipt.Id,
                 block = receipt.BlockHeight,
             };
@@ -219,16 +229,9 @@ public static class LivenessCommands
                     continue;
                 }
             }
-            foreach (var path in new[] { Path.Combine(source, sha256), Path.Combine(source, sha256[..2], sha256) })
+            if (await Skein.Coordinator.CoordinatorContext.FromFolderAsync(source, sha256, ct) is { } bytes)
             {
-                if (File.Exists(path))
-                {
-                    var bytes = await File.ReadAllBytesAsync(path, ct);
-                    if (Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)) == sha256)
-                    {
-                        return bytes;
-                    }
-                }
+                return bytes;
             }
         }
         throw new FileNotFoundException(string.Create(CultureInfo.InvariantCulture, $"--blobs-from: blob {sha256} is in none of the {sources.Length} source(s)"));

@@ -9,7 +9,7 @@ namespace Skein.Console.Data;
 /// </summary>
 public sealed partial class ConsoleFeed(ConsoleData data, ConsoleEvents events, ILogger logger)
 {
-    private readonly Dictionary<ulong, (uint Settled, string Phase, int Tested)> _seen = [];
+    private readonly Dictionary<ulong, (uint Settled, string Phase, int Tested, bool Cancelled, string? Coordinator)> _seen = [];
     private ulong _height;
 
     public async Task RunAsync(CancellationToken cancellationToken)
@@ -55,7 +55,8 @@ public sealed partial class ConsoleFeed(ConsoleData data, ConsoleEvents events, 
             var rounds = await data.RoundsAsync(task.Id, cancellationToken);
             var latest = rounds.Count == 0 ? (0u, "") : (rounds[^1].Round, rounds[^1].Phase);
             // A model's test accuracy lands a little after its round settles: that is news for the curve too.
-            var seen = (task.SettledRounds, latest.Item2, rounds.Count(r => r.Accuracy is not null));
+            // A cancel or a handover changes the task's page without moving a round.
+            var seen = (task.SettledRounds, latest.Item2, rounds.Count(r => r.Accuracy is not null), task.Cancelled, task.Coordinator);
             if (!_seen.TryGetValue(task.Id, out var before) || before != seen)
             {
                 _seen[task.Id] = seen;

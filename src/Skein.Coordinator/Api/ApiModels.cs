@@ -90,6 +90,17 @@ public sealed record ApiTask(
 
     /// <summary>The ledger's reject threshold, parts per million.</summary>
     public uint RejectBelow { get; init; }
+
+    /// <summary>Who opens and closes its rounds: the creator unless the creator handed the task over (null from older coordinators).</summary>
+    public string? Coordinator { get; init; }
+
+    /// <summary>Cancelled after the abandonment period; <see cref="Refunded"/> went back to the creator.</summary>
+    public bool Cancelled { get; init; }
+
+    public string? Refunded { get; init; }
+
+    /// <summary>The market height from which anyone may cancel the task if it makes no more progress (0 once it has ended).</summary>
+    public ulong AbandonHeight { get; init; }
 }
 
 /// <summary>One submitted update and, once settled, its verdict.</summary>
@@ -109,6 +120,9 @@ public sealed record ApiRound(
 
     /// <summary>When the round opened, its training closed, its commits closed and it settled (Unix ms; 0: not yet).</summary>
     public IReadOnlyList<long>? PhaseTimes { get; init; }
+
+    /// <summary>The market height from which anyone staked in the task may close the current phase (0 once settled).</summary>
+    public ulong Deadline { get; init; }
 
     /// <summary>The round's reward (its pool share plus emission), in base units, once settled.</summary>
     public string? RewardUnits { get; init; }

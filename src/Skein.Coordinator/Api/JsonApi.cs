@@ -151,6 +151,10 @@ public static class JsonApi
             MetricsThrough = hosted is null ? 0 : c.Index.LastMetricRound(t.Id),
             Tournament = t.Tournament,
             RejectBelow = t.RejectBelow,
+            Coordinator = t.Coordinator.ToString(),
+            Cancelled = t.Cancelled,
+            Refunded = t.Cancelled ? Tokens.Format(t.Refunded) : null,
+            AbandonHeight = t.AbandonHeight,
         };
     }
 
@@ -175,6 +179,7 @@ public static class JsonApi
         {
             Scores = r.Scores.ToDictionary(kv => kv.Key.ToString(), kv => kv.Value),
             PhaseTimes = r.PhaseTimes,
+            Deadline = r.Deadline,
             RewardUnits = settled ? r.Reward.ToString(System.Globalization.CultureInfo.InvariantCulture) : null,
             SettledTrainerStakes = r.SettledTrainerStakes.Count == 0 ? null : r.SettledTrainerStakes.ToDictionary(kv => kv.Key.ToString(), kv => kv.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)),
             SettledValidatorStakes = r.SettledValidatorStakes.Count == 0 ? null : r.SettledValidatorStakes.ToDictionary(kv => kv.Key.ToString(), kv => kv.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)),

@@ -76,6 +76,10 @@ public sealed partial class RoundEngine(CoordinatorContext coordinator, HostedTa
         {
             // A tournament's windows all start from the task's initial adapter; a federated round from the last aggregate.
             var model = task.SettledRounds == 0 || _spec.IsTournament ? Hash32.Parse(hosted.InitialModel) : task.ModelHash;
+            if (model != Hash32.Parse(hosted.InitialModel))
+            {
+                await EnsureModelAsync(task, cancellationToken);
+            }
             await SendAsync((from, nonce) => new OpenRound { From = from, Nonce = nonce, TaskId = TaskId, Round = r, ModelHash = model }, cancellationToken);
             LogOpened(logger, TaskId, r);
             await PublishAsync(r, false, cancellationToken);
@@ -87,6 +91,37 @@ public sealed partial class RoundEngine(CoordinatorContext coordinator, HostedTa
             return true;
         }
         return false;
+    }
+
+    /// <summary>
+    /// Makes sure the blob store holds the model the last round settled on, which nodes will download: a member
+    /// that settled the round after its deadline computed it elsewhere. It comes from a peer, or is recomputed from
+    /// the round's public data exactly as its settler computed it, and is kept only if it hashes to what the ledger recorded.
+    /// </summary>
+    private async Task EnsureModelAsync(TaskInfo task, CancellationToken cancellationToken)
+    {
+        var hex = RoundEventFactory.Hex(task.ModelHash);
+        if (coordinator.Blobs.Exists(hex))
+        {
+            return;
+        }
+        try
+        {
+            await coordinator.ReadBlobAsync(hex, cancellationToken);
+            return;
+        }
+        catch (FileNotFoundException)
+        {
+            // no peer has it: recompute it
+        }
+        var last = (await coordinator.Ledger.GetRoundAsync(TaskId, task.SettledRounds, cancellationToken))!;
+        var model = await RoundCloser.NewModelAsync(coordinator.Ledger, task, last, _spec, coordinator.ReadBlobAsync, coordinator.Incentives, cancellationToken);
+        if (model.Hash != task.ModelHash || model.Bytes is null)
+        {
+            throw new InvalidOperationException($"task {TaskId}: round {last.Round} settled on model {task.ModelHash}, which no peer has and which recomputing gives as {model.Hash}");
+        }
+        await coordinator.Blobs.PutAsync(model.Bytes, cancellationToken);
+        LogRecomputed(logger, TaskId, last.Round, task.ModelHash);
     }
 
     /// <summary>Moves the round on if its phase is done or its deadline passed; true if it moved.</summary>
@@ -203,6 +238,9 @@ public sealed partial class RoundEngine(CoordinatorContext coordinator, HostedTa
 
     [LoggerMessage(Level = LogLevel.Information, Message = "task {Task}: the ledger moved on before this coordinator did ({Reason}); reading it again")]
     private static partial void LogRaced(ILogger logger, ulong task, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "task {Task}: recomputed the model round {Round} settled on ({Model}), which another party settled")]
+    private static partial void LogRecomputed(ILogger logger, ulong task, uint round, Hash32 model);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "task {Task}: completed after {Rounds} rounds")]
     private static partial void LogCompleted(ILogger logger, ulong task, uint rounds);
