@@ -64,7 +64,7 @@ public sealed class LivenessProcessTests() : SkeinProcesses("skein-liveness-", "
         var ct = TestContext.Current.CancellationToken;
         var data = Path.Combine(Dir, "coordinator");
         var chain = Path.Combine(data, "ledger.db");
-        await HostageAsync([], () => Task.FromResult(Count(chain, "SubmitUpdate")), _ => Task.FromResult<string[]>(["--ledger", chain]), ct);
+        await HostageAsync([], () => Task.FromResult(Transactions(chain, "SubmitUpdate")), _ => Task.FromResult<string[]>(["--ledger", chain]), ct);
         var report = await EmbeddedLedger.VerifyAsync(chain, ct);
         Assert.True(report.Ok, report.Reason);
     }
@@ -215,17 +215,17 @@ public sealed class LivenessProcessTests() : SkeinProcesses("skein-liveness-", "
 
         // Two rounds settle under the first coordinator; then it stops for good, and so do the nodes connected to it.
         var chain = Path.Combine(first, "ledger.db");
-        for (var i = 0; i < 900 && Count(chain, "FinalizeRound") < 2; i++)
+        for (var i = 0; i < 900 && Transactions(chain, "FinalizeRound") < 2; i++)
         {
             await Task.Delay(100, ct);
         }
-        Assert.True(Count(chain, "FinalizeRound") >= 2, "two rounds did not settle under the first coordinator");
+        Assert.True(Transactions(chain, "FinalizeRound") >= 2, "two rounds did not settle under the first coordinator");
         foreach (var p in nodes.Prepend(coordinator))
         {
             p.Kill(entireProcessTree: true);
             await p.WaitForExitAsync(ct);
         }
-        var settledBefore = (int)Count(chain, "FinalizeRound");
+        var settledBefore = (int)Transactions(chain, "FinalizeRound");
 
         // Only the creator may hand the task over.
         var successor = Key("successor").Address.ToString();
@@ -262,20 +262,5 @@ public sealed class LivenessProcessTests() : SkeinProcesses("skein-liveness-", "
         using var doc = JsonDocument.Parse(stdout);
         Assert.Equal("ok", doc.RootElement.GetProperty("verify").GetString());
         Assert.Equal(4, doc.RootElement.GetProperty("rounds").GetArrayLength());
-    }
-
-    /// <summary>Transactions of one type committed so far, read without disturbing the coordinator (read-only SQLite).</summary>
-    private static long Count(string ledgerPath, string type)
-    {
-        if (!File.Exists(ledgerPath))
-        {
-            return 0;
-        }
-        using var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={ledgerPath};Mode=ReadOnly;Pooling=False");
-        db.Open();
-        using var cmd = db.CreateCommand();
-        cmd.CommandText = "SELECT COUNT(*) FROM transactions WHERE type = $type";
-        cmd.Parameters.AddWithValue("$type", type);
-        return (long)cmd.ExecuteScalar()!;
     }
 }

@@ -101,21 +101,6 @@ public sealed class NetworkProcessTests() : SkeinProcesses("skein-procs-", "proc
         return (long)cmd.ExecuteScalar()!;
     }
 
-    /// <summary>Rows of one transaction type committed so far, read without disturbing the coordinator.</summary>
-    private static long Transactions(string ledgerPath, string type)
-    {
-        if (!File.Exists(ledgerPath))
-        {
-            return 0;
-        }
-        using var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={ledgerPath};Mode=ReadOnly;Pooling=False");
-        db.Open();
-        using var cmd = db.CreateCommand();
-        cmd.CommandText = "SELECT COUNT(*) FROM transactions WHERE type = $type";
-        cmd.Parameters.AddWithValue("$type", type);
-        return (long)cmd.ExecuteScalar()!;
-    }
-
     [Fact]
     public async Task A_node_killed_mid_upload_is_left_out_of_the_round_and_rejoins_the_next()
     {

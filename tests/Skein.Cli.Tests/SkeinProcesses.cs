@@ -112,6 +112,21 @@ public abstract class SkeinProcesses(string folderPrefix, string keyPrefix) : ID
         return (p.ExitCode, stdout);
     }
 
+    /// <summary>Rows of one transaction type committed so far on an embedded chain, read without disturbing its writer (read-only SQLite).</summary>
+    protected static long Transactions(string ledgerPath, string type)
+    {
+        if (!File.Exists(ledgerPath))
+        {
+            return 0;
+        }
+        using var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={ledgerPath};Mode=ReadOnly;Pooling=False");
+        db.Open();
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = "SELECT COUNT(*) FROM transactions WHERE type = $type";
+        cmd.Parameters.AddWithValue("$type", type);
+        return (long)cmd.ExecuteScalar()!;
+    }
+
     /// <summary>Runs before the folder is deleted, after every process was killed.</summary>
     protected virtual void CleanUp()
     {

@@ -13,23 +13,7 @@ public sealed class LivenessRulesTests
     private static readonly string[] Members = ["t1", "t2", "t3", "v1", "v2", "v3"];
 
     /// <summary><see cref="TestRound.Setup"/>'s task and members, on a chain with <see cref="Short"/> liveness rules.</summary>
-    private static TestChain Setup()
-    {
-        var c = new TestChain(LedgerParams.Default with { UnbondingBlocks = 3, Liveness = Short }, "carol", "t1", "t2", "t3", "v1", "v2", "v3", "dave", "erin");
-        c.Do("carol", (f, n) => TestRound.Task(f, n));
-        foreach (var t in new[] { "t1", "t2", "t3" })
-        {
-            c.Do(t, (f, n) => new Stake { From = f, Nonce = n, Role = Role.Trainer, Amount = Tokens.Whole(100) });
-            c.Do(t, (f, n) => new JoinTask { From = f, Nonce = n, TaskId = 1, Role = Role.Trainer });
-        }
-        foreach (var (v, stake) in new[] { ("v1", 300UL), ("v2", 200UL), ("v3", 100UL) })
-        {
-            c.Do(v, (f, n) => new Stake { From = f, Nonce = n, Role = Role.Validator, Amount = Tokens.Whole(stake) });
-            c.Do(v, (f, n) => new JoinTask { From = f, Nonce = n, TaskId = 1, Role = Role.Validator });
-        }
-        c.NextBlock();
-        return c;
-    }
+    private static TestChain Setup() => TestRound.Setup(LedgerParams.Default with { UnbondingBlocks = 3, Liveness = Short }, "dave", "erin");
 
     private static void Blocks(TestChain c, ulong count)
     {

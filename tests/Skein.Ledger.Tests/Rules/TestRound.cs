@@ -26,9 +26,13 @@ internal static class TestRound
     public static Hash32 Salt(string who) => new(SHA256.HashData(Encoding.UTF8.GetBytes("salt-" + who)));
 
     /// <summary>A chain with coordinator carol, trainers t1..t3 and validators v1..v3, all staked (v1 more) and joined to task 1.</summary>
-    public static TestChain Setup()
+    public static TestChain Setup() => Setup(null, "dave");
+
+    /// <summary>The same on a chain with <paramref name="parameters"/> (default: <see cref="TestChain"/>'s), with <paramref name="others"/> funded too.</summary>
+    public static TestChain Setup(LedgerParams? parameters, params string[] others)
     {
-        var c = new TestChain("carol", "t1", "t2", "t3", "v1", "v2", "v3", "dave");
+        string[] names = ["carol", "t1", "t2", "t3", "v1", "v2", "v3", .. others];
+        var c = parameters is null ? new TestChain(names) : new TestChain(parameters, names);
         c.Do("carol", (f, n) => Task(f, n));
         foreach (var t in new[] { "t1", "t2", "t3" })
         {
