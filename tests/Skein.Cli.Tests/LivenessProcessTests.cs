@@ -11,12 +11,13 @@ namespace Skein.Cli.Tests;
 /// A coordinator killed for good does not hold anyone's stake or the reward pool: the nodes close its phases after
 /// their deadlines and cancel the task after the abandonment period, each with `skein` in a process of its own.
 /// </summary>
+[Collection(NetworkProcesses.Name)]
 public sealed class LivenessProcessTests() : SkeinProcesses("skein-liveness-", "liveness-")
 {
-    /// <summary>Market blocks of 100 ms; training may last 60 of them (6 s), committing and revealing 20 (2 s), a task may sit still for 80 (8 s).</summary>
+    /// <summary>Market blocks of 100 ms; training may last 45 of them (4.5 s), committing and revealing 20 (2 s), a task may sit still for 50 (5 s).</summary>
     private const ulong BlockMs = 100;
 
-    private static readonly LivenessParams Rules = new(60, 20, 20, 80);
+    private static readonly LivenessParams Rules = new(45, 20, 20, 50);
 
     private async Task<(string Genesis, string Spec)> WriteChainAsync(string[] parties, CancellationToken ct)
     {

@@ -10,6 +10,7 @@ using Skein.Ledger.Storage;
 namespace Skein.Cli.Tests;
 
 /// <summary>The round protocol with every party in its own process, talking gRPC over loopback.</summary>
+[Collection(NetworkProcesses.Name)]
 public sealed class NetworkProcessTests() : SkeinProcesses("skein-procs-", "procs-")
 {
     [Fact]

@@ -168,3 +168,13 @@ public abstract class SkeinProcesses(string folderPrefix, string keyPrefix) : ID
         GC.SuppressFinalize(this);
     }
 }
+
+/// <summary>
+/// Test classes whose parties are many `skein` processes training at once: they run one after another, not beside each
+/// other, so that on a 2-core machine one class's nodes do not starve another's past its bounded waits.
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class NetworkProcesses
+{
+    public const string Name = "network processes";
+}

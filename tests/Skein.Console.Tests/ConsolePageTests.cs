@@ -76,7 +76,8 @@ public sealed class ConsolePageTests(TrainingNetwork net) : IClassFixture<Traini
         Assert.Equal(1, await page.Locator("form#stake-form").CountAsync());
         await VisitAsync(page, baseUrl + "governance", "governance");
         Assert.Contains("incentives.trainer_slash_bps", await page.InnerTextAsync("#params"));
-        Assert.Equal(17, await page.Locator("#params tbody tr").CountAsync());
+        Assert.Contains("liveness.abandon_blocks", await page.InnerTextAsync("#params"));
+        Assert.Equal(Skein.Ledger.Governance.GovernedParameters.All.Count, await page.Locator("#params tbody tr").CountAsync());
         Assert.Contains("No proposal yet", await page.InnerTextAsync("main"));
         Assert.Empty(net.Errors);
     }
