@@ -47,6 +47,7 @@ public enum LedgerError
     NotYetDue,
     StakeBonded,
     TaskCancelled,
+    ChainInUse,
 }
 
 /// <summary>A refusal by the ledger: a code and a message that names the field and the rule broken.</summary>

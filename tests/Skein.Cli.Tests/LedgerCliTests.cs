@@ -34,6 +34,27 @@ public sealed class LedgerCliTests : IDisposable
     }
 
     [Fact]
+    public async Task A_transaction_to_a_chain_file_another_process_writes_is_refused_naming_it_and_goes_through_once_it_is_free()
+    {
+        await Json("keys", "new", "alice");
+        await Json("keys", "new", "bob");
+        await Json("ledger", "init", "--fund", "alice=1000");
+        var chain = Path.Combine(_dir, "ledger", "chain.db");
+        // A running coordinator holds its chain's lock; two writers would fork the chain.
+        using (Skein.Ledger.Storage.ChainLock.Acquire(chain))
+        {
+            var (code, stdout, err) = await Run("transfer", "--key", "alice", "--to", "bob", "--amount", "10", "--json");
+            Assert.Equal(ExitCodes.InvalidOptions, code);
+            Assert.Empty(stdout);
+            Assert.Contains($"ChainInUse: ledger: {chain} is being written by another process (a running coordinator?)", err, StringComparison.Ordinal);
+            Assert.Equal("1000000000000000000000", (await Json("balance", "alice")).GetProperty("balance").GetString());
+            Assert.Equal(0UL, (await Json("balance", "alice")).GetProperty("nonce").GetUInt64());
+        }
+        await Json("transfer", "--key", "alice", "--to", "bob", "--amount", "10");
+        Assert.Equal("990000000000000000000", (await Json("balance", "alice")).GetProperty("balance").GetString());
+    }
+
+    [Fact]
     public async Task Keys_chain_stake_and_task_from_the_command_line()
     {
         var alice = (await Json("keys", "new", "alice")).GetProperty("address").GetString()!;

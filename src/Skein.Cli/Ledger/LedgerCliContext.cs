@@ -152,6 +152,8 @@ public sealed class LedgerOptions
             await using var relay = await EvmAsync(() => Skein.Ledger.Evm.EvmLedger.AttachAsync(evm.Rpc, key, evm.Contract, cancellationToken: cancellationToken));
             return (await relay.SubmitAsync(signed, cancellationToken), signed);
         }
+        // A chain file has one writer: refused, naming it, while a coordinator holds it.
+        using var chainLock = ledger is EmbeddedLedger embedded ? ChainLock.Acquire(embedded.Path) : null;
         return (await ledger.SubmitAsync(signed, cancellationToken), signed);
     }
 

@@ -38,6 +38,7 @@ public sealed partial class CoordinatorHost : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Task> _engines = [];
     private BlockProducer? _blocks;
+    private ChainLock? _chainLock;
     private Skein.Ledger.Evm.MarketKeeper? _keeper;
     private Task? _evaluator;
 
@@ -70,9 +71,26 @@ public sealed partial class CoordinatorHost : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(loggers);
         Directory.CreateDirectory(options.DataDirectory);
+        var chainFile = options.LedgerFile ?? Path.Combine(options.DataDirectory, "ledger.db");
+        // The embedded chain has one writer: this coordinator, for as long as it runs.
+        var chainLock = options.Evm is null ? ChainLock.Acquire(chainFile) : null;
+        try
+        {
+            return await StartLockedAsync(options, key, genesis, loggers, chainFile, chainLock, cancellationToken);
+        }
+        catch
+        {
+            chainLock?.Dispose();
+            throw;
+        }
+    }
+
+    private static async Task<CoordinatorHost> StartLockedAsync(CoordinatorOptions options, LedgerKey key, Genesis? genesis, ILoggerFactory loggers, string chainFile, ChainLock? chainLock,
+        CancellationToken cancellationToken)
+    {
         var (ledger, incentives) = options.Evm is { } evm
             ? await EvmLedgerSetup.OpenAsync(options.DataDirectory, evm, key, genesis, loggers.CreateLogger("skein.ledger"), cancellationToken)
-            : await OpenEmbeddedAsync(options.LedgerFile ?? Path.Combine(options.DataDirectory, "ledger.db"), genesis, cancellationToken);
+            : await OpenEmbeddedAsync(chainFile, genesis, cancellationToken);
         var blobs = new BlobStore(new BlobStoreOptions(Path.Combine(options.DataDirectory, "blobs"), options.MaxUpdateBytes * 2));
         var index = new CoordinatorIndex(Path.Combine(options.DataDirectory, "coordinator.db"));
         var context = new CoordinatorContext(options, ledger, incentives, blobs, index, new SessionStore(ledger.ChainId, TimeProvider.System), key);
@@ -132,6 +150,7 @@ public sealed partial class CoordinatorHost : IAsyncDisposable
             // Leases are paid per block of ledger time, so the chain must move on even when nobody transacts; an EVM
             // chain makes its own blocks, and a keeper closes what ran dry there as the embedded ledger's blocks do.
             _blocks = embedded is null ? null : BlockProducer.Start(embedded),
+            _chainLock = chainLock,
             _keeper = ledger is Skein.Ledger.Evm.EvmLedger chain && chain.Relayer is not null ? Skein.Ledger.Evm.MarketKeeper.Start(chain) : null,
         };
         foreach (var hosted in index.Tasks())
@@ -338,6 +357,7 @@ public sealed partial class CoordinatorHost : IAsyncDisposable
         await _app.StopAsync();
         await _app.DisposeAsync();
         await _context.DisposeAsync();
+        _chainLock?.Dispose();
         _stopping.Dispose();
     }
 
