@@ -114,13 +114,27 @@ public sealed class CoordinatorContext(CoordinatorOptions options, ILedger ledge
         {
             return await Blobs.ReadAllAsync(sha256, cancellationToken);
         }
-        foreach (var peer in Options.Peers)
+        if (await FromPeersAsync(Options.Peers, sha256, cancellationToken) is { } bytes)
+        {
+            await Blobs.PutAsync(bytes, cancellationToken);
+            return bytes;
+        }
+        throw new FileNotFoundException($"blob {sha256} is neither in this coordinator's store nor at any of its {Options.Peers.Count} peer(s)");
+    }
+
+    /// <summary>
+    /// A blob from the first of <paramref name="peers"/> that has it: coordinators' (or mirrors') APIs, or folders of
+    /// published blobs (file: URIs); each checked against its hash. Null when none has it.
+    /// </summary>
+    public static async Task<byte[]?> FromPeersAsync(IEnumerable<Uri> peers, string sha256, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(peers);
+        foreach (var peer in peers)
         {
             if (peer.IsFile)
             {
                 if (await FromFolderAsync(peer.LocalPath, sha256, cancellationToken) is { } local)
                 {
-                    await Blobs.PutAsync(local, cancellationToken);
                     return local;
                 }
                 continue;
@@ -128,16 +142,14 @@ public sealed class CoordinatorContext(CoordinatorOptions options, ILedger ledge
             using var client = new Api.CoordinatorApiClient(peer);
             try
             {
-                var bytes = await client.GetBlobAsync(sha256, cancellationToken);
-                await Blobs.PutAsync(bytes, cancellationToken);
-                return bytes;
+                return await client.GetBlobAsync(sha256, cancellationToken);
             }
             catch (Exception ex) when (ex is HttpRequestException or InvalidDataException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
             {
                 // This peer lacks it, sent bytes that are not it, or is gone: try the next.
             }
         }
-        throw new FileNotFoundException($"blob {sha256} is neither in this coordinator's store nor at any of its {Options.Peers.Count} peer(s)");
+        return null;
     }
 
     /// <summary>A blob from a folder of published blobs (another coordinator's blob store, or a copy of one), if it is there and hashes right.</summary>

@@ -213,27 +213,11 @@ public static class LivenessCommands
     }
 
     /// <summary>Reads blobs by hash from folders (files named by their SHA-256) and coordinators' APIs, checking each against its hash.</summary>
-    private static RoundAggregation.BlobReader Reader(string[] sources) => async (sha256, ct) =>
+    private static RoundAggregation.BlobReader Reader(string[] sources)
     {
-        foreach (var source in sources)
-        {
-            if (Uri.TryCreate(source, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https")
-            {
-                using var client = new CoordinatorApiClient(uri);
-                try
-                {
-                    return await client.GetBlobAsync(sha256, ct);
-                }
-                catch (HttpRequestException)
-                {
-                    continue;
-                }
-            }
-            if (await Skein.Coordinator.CoordinatorContext.FromFolderAsync(source, sha256, ct) is { } bytes)
-            {
-                return bytes;
-            }
-        }
-        throw new FileNotFoundException(string.Create(CultureInfo.InvariantCulture, $"--blobs-from: blob {sha256} is in none of the {sources.Length} source(s)"));
-    };
+        var peers = sources.Select(p => Uri.TryCreate(p, UriKind.Absolute, out var u) && u.Scheme is "http" or "https" ? u
+            : Directory.Exists(p) ? new Uri(Path.GetFullPath(p)) : throw new ArgumentException($"--blobs-from: must be an http(s) URL or a folder of blobs, got '{p}'")).ToArray();
+        return async (sha256, ct) => await Skein.Coordinator.CoordinatorContext.FromPeersAsync(peers, sha256, ct)
+            ?? throw new FileNotFoundException(string.Create(CultureInfo.InvariantCulture, $"--blobs-from: blob {sha256} is in none of the {peers.Length} source(s)"));
+    }
 }

@@ -195,16 +195,6 @@ public sealed partial class RoundEngine(CoordinatorContext coordinator, HostedTa
         LogFinalized(logger, TaskId, round.Round, model.Accepted, round.Updates.Count);
     }
 
-    /// <summary>global + strategy(accepted deltas), stored as safetensors; returns its SHA-256.</summary>
-    public async Task<Hash32> AggregateAsync(RoundInfo round, IReadOnlyList<UpdateEntry> accepted, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(round);
-        ArgumentNullException.ThrowIfNull(accepted);
-        var previous = round.Round > 1 ? (await coordinator.Ledger.GetRoundAsync(TaskId, round.Round - 1, cancellationToken))?.ModelHash : null;
-        var bytes = await RoundAggregation.ComputeAsync(coordinator.Blobs.ReadAllAsync, _spec, round, accepted, previous, cancellationToken);
-        return Hash32.Parse(await coordinator.Blobs.PutAsync(bytes, cancellationToken));
-    }
-
     private async Task SendAsync(Func<Address, ulong, Transaction> build, CancellationToken cancellationToken)
     {
         var key = coordinator.Key;
