@@ -116,7 +116,7 @@ public sealed class NetworkProcessTests() : SkeinProcesses("skein-procs-", "proc
         // Round 1 waits out its whole deadline (the flaky node never finishes), round 2 closes once all three have uploaded:
         // the deadline must leave a restarted CNN node time to start, train and upload on a loaded 2-core machine.
         var coordinator = Start("coordinator", "--key-file", KeyFileOf("coordinator"), "--data-dir", data, "--genesis", genesisFile,
-            "--task", spec, "--start-when-joined", "3:1", "--exit-when-done", "--training-seconds", "30", "--commit-seconds", "60", "--reveal-seconds", "60");
+            "--task", spec, "--start-when-joined", "3:1", "--exit-when-done", "--training-seconds", "60", "--commit-seconds", "60", "--reveal-seconds", "60");
         var url = (await coordinator.StandardOutput.ReadLineAsync(ct))![10..];
         foreach (var t in trainers)
         {
@@ -145,14 +145,14 @@ public sealed class NetworkProcessTests() : SkeinProcesses("skein-procs-", "proc
         // Round 1 closes its training at the deadline without the flaky node; the node comes back then, while round 1's
         // validators score, so that it is up (process, libtorch, sign-in) before round 2 opens and trains in it.
         var ledgerPath = Path.Combine(data, "ledger.db");
-        for (var i = 0; i < 600 && Transactions(ledgerPath, "CloseTraining") < 1; i++)
+        for (var i = 0; i < 900 && Transactions(ledgerPath, "CloseTraining") < 1; i++)
         {
             await Task.Delay(100, ct);
         }
         Assert.Equal(1, Transactions(ledgerPath, "CloseTraining"));
         Start(FlakyArgs("honest"));
 
-        await coordinator.WaitForExitAsync(ct).WaitAsync(TimeSpan.FromSeconds(100), ct);
+        await coordinator.WaitForExitAsync(ct).WaitAsync(TimeSpan.FromSeconds(160), ct);
         Assert.Equal(0, coordinator.ExitCode);
         await using var ledger = await EmbeddedLedger.OpenAsync(ledgerPath, cancellationToken: ct);
         var first = (await ledger.GetRoundAsync(1, 1, ct))!;
